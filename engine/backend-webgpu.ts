@@ -1,0 +1,354 @@
+/**
+ * WebGPU backend (Dawn). Design, from the lavapipe measurements in shared/notes:
+ * - every `run` appends one dispatch to a single open compute pass; nothing is submitted until
+ *   a copy, a read or `sync` needs it, so a whole forward+backward is one command buffer;
+ * - params go into a ring of 256-byte uniform slots bound with a dynamic offset, so a bind
+ *   group depends only on (pipeline layout, buffers) and is cached;
+ * - buffers come from a size-bucketed pool and keep their id, so reused buffers hit the cache;
+ * - shaders compile inside error scopes; validation errors, uncaptured errors and device loss
+ *   are recorded and rethrown, naming the kernel, at the next waiting point (read/sync).
+ * WGSL gives no NaN guarantees, so NaN/Inf checks belong to the host after readback.
+ */
+import { type Backend, BackendError, type DType, type Storage } from "./backend.js";
+import type { Kernel, ParamValues } from "./kernel.js";
+import { type AcquiredDevice, acquireDevice, requestAdapter } from "./webgpu-device.js";
+
+const SLOT_BYTES = 256;
+const RING_SLOTS = 8192;
+const MAX_GROUPS_PER_DIM = 65535;
+
+class GpuStorage implements Storage {
+  readonly dtype: DType = "f32";
+  released = false;
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly bufferId: number,
+    readonly length: number,
+  ) {}
+}
+
+interface CompiledKernel {
+  id: number;
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+function bucketBytes(bytes: number): number {
+  const min = Math.max(bytes, 16);
+  return 2 ** Math.ceil(Math.log2(min));
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = "webgpu" as const;
+  readonly description: string;
+  readonly device: GPUDevice;
+  readonly hasTimestamps: boolean;
+  private readonly maxBinding: number;
+  private readonly pool = new Map<number, GPUBuffer[]>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+  private readonly kernels = new Map<string, CompiledKernel>();
+  private readonly byKernel = new WeakMap<Kernel, CompiledKernel>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly ring: GPUBuffer;
+  private readonly ringHost = new ArrayBuffer(SLOT_BYTES * RING_SLOTS);
+  private readonly ringU32 = new Uint32Array(this.ringHost);
+  private readonly ringI32 = new Int32Array(this.ringHost);
+  private readonly ringF32 = new Float32Array(this.ringHost);
+  private ringUsed = 0;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly pendingErrors: Promise<string | null>[] = [];
+  private readonly errors: string[] = [];
+  private lostReason: string | null = null;
+  private readonly lost: Promise<never>;
+  dispatchCount = 0;
+
+  private constructor(acquired: AcquiredDevice) {
+    this.device = acquired.device;
+    this.description = acquired.adapterName;
+    this.hasTimestamps = acquired.hasTimestamps;
+    this.maxBinding = this.device.limits.maxStorageBufferBindingSize;
+    this.ring = this.device.createBuffer({
+      label: "params-ring",
+      size: SLOT_BYTES * RING_SLOTS,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.device.addEventListener("uncapturederror", (event) => {
+      this.errors.push(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+    });
+    this.lost = this.device.lost.then((info) => {
+      this.lostReason = `WebGPU device lost (${info.reason}): ${info.message || "no message"}`;
+      throw new BackendError(this.lostReason);
+    });
+    this.lost.catch(() => {});
+  }
+
+  /** Returns null when no adapter exists (the caller decides whether that is fatal). */
+  static async create(): Promise<WebGpuBackend | null> {
+    const adapter = await requestAdapter();
+    if (!adapter) return null;
+    return new WebGpuBackend(await acquireDevice(adapter));
+  }
+
+  supports(dtype: DType): boolean {
+    return dtype === "f32";
+  }
+
+  alloc(length: number, dtype: DType): Storage {
+    this.assertUsable();
+    if (dtype !== "f32") throw new BackendError(`webgpu backend: dtype ${dtype} is not supported (f32 only)`);
+    const bytes = length * 4;
+    if (bytes > this.maxBinding) {
+      throw new BackendError(
+        `webgpu backend: tensor of ${length} elements (${bytes} bytes) exceeds maxStorageBufferBindingSize ${this.maxBinding}; chunk the work`,
+      );
+    }
+    const size = bucketBytes(bytes);
+    const free = this.pool.get(size);
+    const buffer =
+      free?.pop() ??
+      this.device.createBuffer({
+        size,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) {
+      id = this.nextBufferId++;
+      this.bufferIds.set(buffer, id);
+    }
+    return new GpuStorage(buffer, id, length);
+  }
+
+  upload(values: ArrayLike<number>, dtype: DType): Storage {
+    const storage = this.alloc(values.length, dtype) as GpuStorage;
+    if (values.length > 0) {
+      // A pooled buffer may still be read by queued dispatches: submit them before overwriting.
+      this.submit();
+      const data = values instanceof Float32Array ? values : Float32Array.from(values);
+      this.device.queue.writeBuffer(storage.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    }
+    return storage;
+  }
+
+  release(storage: Storage): void {
+    const s = storage as GpuStorage;
+    if (s.released) return;
+    s.released = true;
+    const list = this.pool.get(s.buffer.size) ?? [];
+    list.push(s.buffer);
+    this.pool.set(s.buffer.size, list);
+  }
+
+  run(kernel: Kernel, inputs: readonly Storage[], outputs: readonly Storage[], params: ParamValues): void {
+    this.assertUsable();
+    if (inputs.length !== kernel.inputs || outputs.length !== kernel.outputs) {
+      throw new BackendError(
+        `${kernel.name}: expected ${kernel.inputs} inputs and ${kernel.outputs} outputs, got ${inputs.length} and ${outputs.length}`,
+      );
+    }
+    const groups = kernel.workgroups(params);
+    const [gx, gy, gz] = typeof groups === "number" ? foldGroups(kernel.name, groups) : groups;
+    if (gx * gy * gz === 0) return;
+    const compiled = this.compile(kernel);
+    const storages = [...inputs, ...outputs] as GpuStorage[];
+    for (const s of storages) if (s.released) throw new BackendError(`${kernel.name}: a tensor was used after dispose()`);
+    const bindGroup = this.bindGroupFor(kernel, compiled, storages);
+    if (this.ringUsed === RING_SLOTS) this.submit();
+    const offset = this.writeParams(kernel, params);
+    const pass = this.openPass();
+    pass.setPipeline(compiled.pipeline);
+    pass.setBindGroup(0, bindGroup, [offset]);
+    pass.dispatchWorkgroups(gx, gy, gz);
+    this.dispatchCount++;
+  }
+
+  copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, length: number): void {
+    this.assertUsable();
+    if (length === 0) return;
+    const encoder = this.openEncoder();
+    this.closePass();
+    encoder.copyBufferToBuffer((src as GpuStorage).buffer, srcOffset * 4, (dst as GpuStorage).buffer, dstOffset * 4, length * 4);
+  }
+
+  async read(storage: Storage): Promise<Float32Array> {
+    this.assertUsable();
+    const s = storage as GpuStorage;
+    if (s.length === 0) {
+      await this.sync();
+      return new Float32Array(0);
+    }
+    const bytes = s.length * 4;
+    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.openEncoder();
+    this.closePass();
+    encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, bytes);
+    this.submit();
+    try {
+      await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost]);
+      await this.raiseErrors();
+      return new Float32Array(staging.getMappedRange().slice(0));
+    } catch (error) {
+      await this.raiseErrors();
+      throw error;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  async sync(): Promise<void> {
+    this.assertUsable();
+    this.submit();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost]);
+    await this.raiseErrors();
+  }
+
+  /** Ends the open pass and submits everything queued so far, without waiting. */
+  submit(): void {
+    if (!this.encoder) return;
+    this.closePass();
+    if (this.ringUsed > 0) {
+      this.device.queue.writeBuffer(this.ring, 0, this.ringHost, 0, this.ringUsed * SLOT_BYTES);
+      this.ringUsed = 0;
+    }
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+  }
+
+  destroy(): void {
+    this.encoder = null;
+    this.pass = null;
+    this.device.destroy();
+  }
+
+  private assertUsable(): void {
+    if (this.lostReason) throw new BackendError(this.lostReason);
+  }
+
+  private async raiseErrors(): Promise<void> {
+    const pending = this.pendingErrors.splice(0);
+    const compileErrors = (await Promise.all(pending)).filter((m): m is string => m !== null);
+    if (this.lostReason) throw new BackendError(this.lostReason);
+    const runtime = this.errors.splice(0);
+    if (compileErrors.length + runtime.length === 0) return;
+    // Errors that only echo an earlier failure ("invalid due to a previous error") come last.
+    const primary = runtime.filter((m) => !m.includes("due to a previous error"));
+    const echoes = runtime.filter((m) => m.includes("due to a previous error"));
+    throw new BackendError([...compileErrors, ...primary, ...echoes].join("\n"));
+  }
+
+  private openEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: "gim-webgpu" });
+    return this.encoder;
+  }
+
+  private openPass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.openEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private closePass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  private writeParams(kernel: Kernel, params: ParamValues): number {
+    const base = (this.ringUsed * SLOT_BYTES) / 4;
+    kernel.params.forEach(([name, type], i) => {
+      const value = params[name];
+      if (value === undefined) throw new BackendError(`${kernel.name}: missing param '${name}'`);
+      if (type === "f32") this.ringF32[base + i] = value;
+      else if (type === "i32") this.ringI32[base + i] = value;
+      else this.ringU32[base + i] = value;
+    });
+    return this.ringUsed++ * SLOT_BYTES;
+  }
+
+  private layoutFor(kernel: Kernel): GPUBindGroupLayout {
+    const key = `${kernel.inputs}:${kernel.outputs}`;
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = [];
+      for (let i = 0; i < kernel.inputs + kernel.outputs; i++) {
+        entries.push({
+          binding: i,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: i < kernel.inputs ? "read-only-storage" : "storage" },
+        });
+      }
+      entries.push({
+        binding: kernel.inputs + kernel.outputs,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: "uniform", hasDynamicOffset: true },
+      });
+      layout = this.device.createBindGroupLayout({ label: `layout ${key}`, entries });
+      this.layouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  /** Pipelines are cached by module + entry point + override constants. */
+  private compile(kernel: Kernel): CompiledKernel {
+    const known = this.byKernel.get(kernel);
+    if (known) return known;
+    const constants = kernel.constants ?? {};
+    let module = this.modules.get(kernel.wgsl);
+    const moduleIndex = module ? [...this.modules.keys()].indexOf(kernel.wgsl) : this.modules.size;
+    const key = `${moduleIndex}|${kernel.entry}|${JSON.stringify(constants)}`;
+    let compiled = this.kernels.get(key);
+    if (compiled) {
+      this.byKernel.set(kernel, compiled);
+      return compiled;
+    }
+    const layout = this.layoutFor(kernel);
+    this.device.pushErrorScope("validation");
+    if (!module) {
+      module = this.device.createShaderModule({ label: kernel.name, code: kernel.wgsl });
+      this.modules.set(kernel.wgsl, module);
+    }
+    const pipeline = this.device.createComputePipeline({
+      label: kernel.name,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: kernel.entry, constants },
+    });
+    this.pendingErrors.push(
+      Promise.all([this.device.popErrorScope(), module.getCompilationInfo()]).then(([error, info]) => {
+        if (!error) return null;
+        const lines = info.messages
+          .filter((m) => m.type === "error")
+          .map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}`);
+        return `kernel ${kernel.name} (entry ${kernel.entry}) failed to compile:\n${lines.join("\n") || error.message}`;
+      }),
+    );
+    compiled = { id: this.kernels.size + 1, pipeline, layout };
+    this.kernels.set(key, compiled);
+    this.byKernel.set(kernel, compiled);
+    return compiled;
+  }
+
+  private bindGroupFor(kernel: Kernel, compiled: CompiledKernel, storages: GpuStorage[]): GPUBindGroup {
+    let key = `${compiled.id}`;
+    for (const s of storages) key += `,${s.bufferId}`;
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      if (this.bindGroups.size > 20000) this.bindGroups.clear();
+      const entries: GPUBindGroupEntry[] = storages.map((s, binding) => ({ binding, resource: { buffer: s.buffer } }));
+      entries.push({ binding: storages.length, resource: { buffer: this.ring, size: SLOT_BYTES } });
+      group = this.device.createBindGroup({ label: kernel.name, layout: compiled.layout, entries });
+      this.bindGroups.set(key, group);
+    }
+    return group;
+  }
+}
+
+/** Folds a 1-D workgroup count above the per-dimension limit into a 2-D grid. */
+export function foldGroups(name: string, groups: number): [number, number, number] {
+  if (groups <= MAX_GROUPS_PER_DIM) return [groups, 1, 1];
+  const y = Math.ceil(groups / MAX_GROUPS_PER_DIM);
+  if (y > MAX_GROUPS_PER_DIM) throw new BackendError(`${name}: ${groups} workgroups exceed the 2-D dispatch limit`);
+  return [MAX_GROUPS_PER_DIM, y, 1];
+}

@@ -1,0 +1,14 @@
+/** The engine's public surface: tensors, autograd, backends, ops. */
+export type { Backend, BackendName, DType, Storage } from "./backend.js";
+export { BackendError } from "./backend.js";
+export { createBackend, cpuBackend, defaultBackend, setDefaultBackend, webgpuBackend } from "./context.js";
+export { full, ones, tensor, transfer, zeros } from "./create.js";
+export type { CreateOptions } from "./create.js";
+export { type Kernel, defineKernel } from "./kernel.js";
+export { type OpDef, apply, defineOp, launch, launch1 } from "./op.js";
+export { keep, tidy } from "./scope.js";
+export { ShapeError, type Shape } from "./shape.js";
+export { backward, detach, noGrad } from "./tape.js";
+export { Tensor } from "./tensor.js";
+export * from "../kernels/ops.js";
+export { registry } from "../kernels/index.js";

@@ -1,0 +1,48 @@
+/**
+ * Memory scopes. GPU buffers are not garbage-collected, so work that makes temporaries runs in
+ * `tidy(fn)`: every tensor created inside is disposed on exit except what `fn` returns and what
+ * is passed to `keep`. Gradients assigned to leaves by `backward` are kept automatically.
+ */
+import type { Tensor } from "./tensor.js";
+
+const stack: Set<Tensor>[] = [];
+
+export function trackTensor(t: Tensor): void {
+  stack[stack.length - 1]?.add(t);
+}
+
+/** Removes `t` from every open scope, so it outlives them. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const scope of stack) scope.delete(t);
+  return t;
+}
+
+type Returned = Tensor | readonly Tensor[] | Record<string, Tensor> | void | number | undefined;
+
+function collect(value: unknown, into: Set<Tensor>): void {
+  if (!value || typeof value !== "object") return;
+  if ("storage" in (value as object) && "shape" in (value as object)) {
+    into.add(value as Tensor);
+    return;
+  }
+  for (const v of Object.values(value as object)) collect(v, into);
+}
+
+export function tidy<T extends Returned>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  stack.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    stack.pop();
+  }
+  const survivors = new Set<Tensor>();
+  collect(result, survivors);
+  const parent = stack[stack.length - 1];
+  for (const t of scope) {
+    if (survivors.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+  return result;
+}

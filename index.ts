@@ -1,0 +1,2 @@
+/** gim-webgpu: the library entry point (engine + GIM). */
+export * from "./engine/index.js";

@@ -1,0 +1,68 @@
+/**
+ * Broadcast indexing shared by the binary ops and the reductions that undo broadcasting.
+ * Tensors up to rank 6. The uniform carries the output shape and, per operand, the strides
+ * that read it at that shape (0 on broadcast axes), so one kernel serves every broadcast form.
+ */
+import { type Shape, ShapeError, broadcastStrides, fmt, sizeOf, stridesOf } from "../engine/shape.js";
+
+export const MAX_RANK = 6;
+
+export function paramNames(prefix: string): [string, "u32"][] {
+  return Array.from({ length: MAX_RANK }, (_, k) => [`${prefix}${k}`, "u32"] as [string, "u32"]);
+}
+
+export function wgslFields(prefix: string): string {
+  return Array.from({ length: MAX_RANK }, (_, k) => `${prefix}${k}: u32,`).join(" ");
+}
+
+/** Pads a shape with leading 1s to MAX_RANK. */
+export function padShape(op: string, shape: Shape): number[] {
+  if (shape.length > MAX_RANK) throw new ShapeError(op, `rank ${shape.length} of ${fmt(shape)} exceeds ${MAX_RANK}`);
+  return [...Array(MAX_RANK - shape.length).fill(1), ...shape];
+}
+
+export function packShape(prefix: string, shape: readonly number[], into: Record<string, number>): void {
+  shape.forEach((v, k) => (into[`${prefix}${k}`] = v));
+}
+
+/** Params describing `operand` read at the broadcast shape `out`, both padded to MAX_RANK. */
+export function broadcastParams(op: string, out: Shape, operands: Record<string, Shape>): Record<string, number> {
+  const outP = padShape(op, out);
+  const params: Record<string, number> = { n: sizeOf(out) };
+  packShape("s", outP, params);
+  for (const [prefix, shape] of Object.entries(operands)) {
+    packShape(prefix, broadcastStrides(padShape(op, shape), outP), params);
+  }
+  return params;
+}
+
+/** WGSL: flat output index i → flat operand index, given the per-axis strides in `P.<prefix>k`. */
+export function wgslIndex(prefix: string): string {
+  const lines = [];
+  for (let k = MAX_RANK - 1; k >= 0; k--) {
+    lines.push(`  c = r % P.s${k}; r = r / P.s${k}; o += c * P.${prefix}${k};`);
+  }
+  return `fn index_${prefix}(i: u32) -> u32 {
+  var r = i; var c = 0u; var o = 0u;
+${lines.join("\n")}
+  return o;
+}`;
+}
+
+/** TS twin of `wgslIndex`. */
+export function cpuIndex(i: number, shape: readonly number[], strides: readonly number[]): number {
+  let r = i;
+  let o = 0;
+  for (let k = MAX_RANK - 1; k >= 0; k--) {
+    const c = r % shape[k];
+    r = Math.floor(r / shape[k]);
+    o += c * strides[k];
+  }
+  return o;
+}
+
+export function readShape(prefix: string, p: Readonly<Record<string, number>>): number[] {
+  return Array.from({ length: MAX_RANK }, (_, k) => p[`${prefix}${k}`]);
+}
+
+export { stridesOf };

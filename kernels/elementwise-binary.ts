@@ -1,0 +1,197 @@
+/**
+ * Binary elementwise ops with NumPy broadcasting, and `sumToShape`, the reduction that every
+ * broadcasting VJP ends with.
+ *
+ * WGSL (generated per row NAME):
+ *   bin_NAME:  binding 0 a read, 1 b read, 2 out [n] write, 3 params {n, s0..s5, a0..a5, b0..b5}
+ *              out[i] = f(a[index_a(i)], b[index_b(i)]), s = output shape, a/b = broadcast strides
+ *   sum_to_shape: binding 0 x [F] read, 1 y [T] write, 2 params {n, count, t0..5, f0..5, q0..5}
+ *              y[o] = Σ_{r < count} x[base(o) + offset(r)], reducing the axes where T is 1 and F
+ *              is not; one output per invocation (outputs are few when reductions are large).
+ *   workgroup 256, folded 2-D grid.
+ *
+ * VJPs (broadcast then reduced back with sumToShape = Σ over broadcast axes):
+ *   add: ā = ȳ,  b̄ = ȳ          sub: ā = ȳ,  b̄ = −ȳ
+ *   mul: ā = ȳb, b̄ = ȳa         div: ā = ȳ/b, b̄ = −ȳa/b² = −ȳ·y/b
+ */
+import { defineKernel, groupsFor } from "../engine/kernel.js";
+import { type OpDef, apply, defineOp, launch1 } from "../engine/op.js";
+import { type Shape, broadcastShapes, sameShape, sizeOf, stridesOf } from "../engine/shape.js";
+import type { Tensor } from "../engine/tensor.js";
+import { MAX_RANK, broadcastParams, cpuIndex, padShape, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
+import common from "./common.wgsl";
+import { unaryOps } from "./elementwise-unary.js";
+
+const WG = 256;
+
+interface BinaryRow {
+  wgsl: string;
+  cpu: (a: number, b: number) => number;
+}
+
+const BINARY = {
+  add: { wgsl: "a + b", cpu: (a, b) => a + b },
+  sub: { wgsl: "a - b", cpu: (a, b) => a - b },
+  mul: { wgsl: "a * b", cpu: (a, b) => a * b },
+  div: { wgsl: "a / b", cpu: (a, b) => a / b },
+} satisfies Record<string, BinaryRow>;
+type BinaryName = keyof typeof BINARY;
+
+const BIN_PARAMS = [["n", "u32"], ...paramNames("s"), ...paramNames("a"), ...paramNames("b")] as [string, "u32"][];
+
+function binaryKernel(name: string, row: BinaryRow) {
+  return defineKernel({
+    name: `${name}.fwd`,
+    wgsl: `${common}
+struct Params { n: u32, ${wgslFields("s")} ${wgslFields("a")} ${wgslFields("b")} }
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(3) var<uniform> P: Params;
+${wgslIndex("a")}
+${wgslIndex("b")}
+@compute @workgroup_size(${WG})
+fn bin_${name}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flat_id(wid, nwg, lid, ${WG}u);
+  if (i >= P.n) { return; }
+  let a = A[index_a(i)];
+  let b = B[index_b(i)];
+  Y[i] = ${row.wgsl};
+}`,
+    entry: `bin_${name}`,
+    inputs: 2,
+    outputs: 1,
+    params: BIN_PARAMS,
+    workgroups: (p) => groupsFor(p.n, WG),
+    cpu: ([a, b], [y], p) => {
+      const s = readShape("s", p);
+      const sa = readShape("a", p);
+      const sb = readShape("b", p);
+      for (let i = 0; i < p.n; i++) y[i] = row.cpu(a[cpuIndex(i, s, sa)], b[cpuIndex(i, s, sb)]);
+    },
+  });
+}
+
+const SUM_PARAMS = [["n", "u32"], ["count", "u32"], ...paramNames("t"), ...paramNames("f"), ...paramNames("q")] as [string, "u32"][];
+
+function decompose(prefixShape: string, prefixStride: string, v: string): string {
+  const lines = [];
+  for (let k = MAX_RANK - 1; k >= 0; k--) {
+    lines.push(`  c = r % P.${prefixShape}${k}; r = r / P.${prefixShape}${k}; o += c * P.${prefixStride}${k};`);
+  }
+  return `var r = ${v}; var c = 0u; var o = 0u;\n${lines.join("\n")}`;
+}
+
+const sumToShapeKernel = defineKernel({
+  name: "sum_to_shape",
+  wgsl: `${common}
+struct Params { n: u32, count: u32, ${wgslFields("t")} ${wgslFields("f")} ${wgslFields("q")} }
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(2) var<uniform> P: Params;
+fn base_of(v: u32) -> u32 { ${decompose("t", "f", "v")} return o; }
+fn offset_of(v: u32) -> u32 { ${decompose("q", "f", "v")} return o; }
+@compute @workgroup_size(${WG})
+fn sum_to_shape(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flat_id(wid, nwg, lid, ${WG}u);
+  if (i >= P.n) { return; }
+  let base = base_of(i);
+  var acc = 0.0;
+  for (var r = 0u; r < P.count; r++) { acc += X[base + offset_of(r)]; }
+  Y[i] = acc;
+}`,
+  entry: "sum_to_shape",
+  inputs: 1,
+  outputs: 1,
+  params: SUM_PARAMS,
+  workgroups: (p) => groupsFor(p.n, WG),
+  cpu: ([x], [y], p) => {
+    const t = readShape("t", p);
+    const f = readShape("f", p);
+    const q = readShape("q", p);
+    for (let i = 0; i < p.n; i++) {
+      const base = cpuIndex(i, t, f);
+      let acc = 0;
+      for (let r = 0; r < p.count; r++) acc += x[base + cpuIndex(r, q, f)];
+      y[i] = acc;
+    }
+  },
+});
+
+/** Σ of `x` over the axes where `target` broadcasts (size 1 or missing): the adjoint of broadcasting. */
+export function sumToShape(x: Tensor, target: Shape): Tensor {
+  if (sameShape(x.shape, target)) return x;
+  const full = padShape("sumToShape", x.shape);
+  const t = padShape("sumToShape", target);
+  const fs = stridesOf(full);
+  const q = full.map((d, k) => (t[k] === 1 && d !== 1 ? d : 1));
+  const params: Record<string, number> = { n: sizeOf(target), count: sizeOf(q) };
+  for (let k = 0; k < MAX_RANK; k++) {
+    if (t[k] !== 1 && t[k] !== full[k]) throw new Error(`sumToShape: cannot reduce ${x.shape} to ${target}`);
+    params[`t${k}`] = t[k];
+    params[`f${k}`] = fs[k];
+    params[`q${k}`] = q[k];
+  }
+  return launch1(sumToShapeKernel, [x], target, params);
+}
+
+export const binaryKernels = Object.fromEntries(
+  (Object.entries(BINARY) as [BinaryName, BinaryRow][]).map(([name, row]) => [name, binaryKernel(name, row)]),
+) as Record<BinaryName, ReturnType<typeof binaryKernel>>;
+
+function runBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
+  const out = broadcastShapes(name, a.shape, b.shape);
+  return launch1(binaryKernels[name], [a, b], out, broadcastParams(name, out, { a: a.shape, b: b.shape }));
+}
+
+type NoAttrs = Record<string, never>;
+const CASES = [
+  { label: "same shape", shapes: [[3, 4], [3, 4]], attrs: {} },
+  { label: "row broadcast", shapes: [[3, 4], [4]], attrs: {} },
+  { label: "column broadcast", shapes: [[3, 1], [3, 4]], attrs: {} },
+  { label: "scalar", shapes: [[2, 3], []], attrs: {} },
+  { label: "both sides", shapes: [[2, 1, 4], [3, 1]], attrs: {} },
+] as const;
+
+function binaryOp(name: BinaryName, derivation: string, vjp: OpDef<NoAttrs>["vjp"], domains?: ("real" | "positive")[]): OpDef<NoAttrs> {
+  return defineOp<NoAttrs>({
+    name,
+    derivation,
+    forward: ([a, b]) => ({ out: runBinary(name, a, b) }),
+    vjp,
+    check: { cases: CASES.map((c) => ({ ...c, domains })) },
+  });
+}
+
+export const binaryOps = {
+  add: binaryOp("add", "y = a + b; ā = Σ_bcast ȳ, b̄ = Σ_bcast ȳ.", ({ inputs: [a, b], needsGrad }, dy) => [
+    needsGrad[0] ? sumToShape(dy, a.shape) : null,
+    needsGrad[1] ? sumToShape(dy, b.shape) : null,
+  ]),
+  sub: binaryOp("sub", "y = a − b; ā = Σ_bcast ȳ, b̄ = −Σ_bcast ȳ.", ({ inputs: [a, b], needsGrad }, dy) => [
+    needsGrad[0] ? sumToShape(dy, a.shape) : null,
+    needsGrad[1] ? sumToShape(negate(dy), b.shape) : null,
+  ]),
+  mul: binaryOp("mul", "y = a·b; ā = Σ_bcast ȳb, b̄ = Σ_bcast ȳa.", ({ inputs: [a, b], needsGrad }, dy) => [
+    needsGrad[0] ? sumToShape(runBinary("mul", dy, b), a.shape) : null,
+    needsGrad[1] ? sumToShape(runBinary("mul", dy, a), b.shape) : null,
+  ]),
+  div: binaryOp(
+    "div",
+    "y = a/b; ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b ⇒ ā = Σ_bcast ȳ/b, b̄ = −Σ_bcast ȳ·y/b (saves y).",
+    ({ inputs: [a, b], out, needsGrad }, dy) => [
+      needsGrad[0] ? sumToShape(runBinary("div", dy, b), a.shape) : null,
+      needsGrad[1] ? sumToShape(negate(runBinary("div", runBinary("mul", dy, out), b)), b.shape) : null,
+    ],
+    ["real", "positive"],
+  ),
+} satisfies Record<BinaryName, OpDef<NoAttrs>>;
+
+function negate(t: Tensor): Tensor {
+  return unaryOps.neg.forward([t], { p0: 0, p1: 0 }).out;
+}
+
+export const add = (a: Tensor, b: Tensor) => apply(binaryOps.add, [a, b], {});
+export const sub = (a: Tensor, b: Tensor) => apply(binaryOps.sub, [a, b], {});
+export const mul = (a: Tensor, b: Tensor) => apply(binaryOps.mul, [a, b], {});
+export const div = (a: Tensor, b: Tensor) => apply(binaryOps.div, [a, b], {});

@@ -1,0 +1,26 @@
+/**
+ * The registry: every op of the engine, by name. Typed so that an entry without a derivation,
+ * forward, VJP (or an explicit `none` reason) and check cases does not compile. The gradient
+ * check and parity sweeps in test/ iterate over it.
+ */
+import type { OpDef } from "../engine/op.js";
+import { setTapeHelpers } from "../engine/tape.js";
+import { binaryOps, add } from "./elementwise-binary.js";
+import { unaryOps } from "./elementwise-unary.js";
+import { fill } from "./fill.js";
+
+// Attribute types differ per op; the sweeps only pass each op its own check attrs.
+type AnyOp = OpDef<any>;
+
+export const registry = {
+  ...unaryOps,
+  ...binaryOps,
+} satisfies Record<string, AnyOp>;
+
+export type OpName = keyof typeof registry;
+
+export function allOps(): [string, AnyOp][] {
+  return Object.entries(registry);
+}
+
+setTapeHelpers(add, (like, value) => fill(like.backend, like.dtype, like.shape, value));

@@ -1,0 +1,44 @@
+// Bundles the library, the CLI, the benchmarks and (with --tests) every test file with esbuild.
+// `.wgsl` files load as text; `webgpu` (a native addon) stays external.
+import { build } from "esbuild";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: "linked",
+  loader: { ".wgsl": "text" },
+  external: ["webgpu"],
+  logLevel: "warning",
+};
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (name.endsWith(".test.ts")) out.push(path);
+  }
+  return out;
+}
+
+export async function buildAll({ tests = false } = {}) {
+  await build({
+    ...common,
+    entryPoints: { index: "index.ts", engine: "engine/index.ts", cli: "gim/cli.ts", bench: "bench/run.ts" },
+    outdir: "dist",
+  });
+  if (tests) {
+    const entries = findTests("test");
+    await build({ ...common, entryPoints: entries, outdir: ".build", outbase: ".", outExtension: { ".js": ".mjs" } });
+    return entries.map((e) => join(".build", e.replace(/\.ts$/, ".mjs")));
+  }
+  return [];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await buildAll({ tests: process.argv.includes("--tests") });
+}
