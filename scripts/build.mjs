@@ -25,16 +25,21 @@ function findTests(dir) {
   return out;
 }
 
+// GIM_BUILD_DIR lets several builds run side by side (the default writes dist/ and .build/ here).
+const root = process.env.GIM_BUILD_DIR ?? ".";
+export const distDir = join(root, "dist");
+const testDir = join(root, ".build");
+
 export async function buildAll({ tests = false } = {}) {
   await build({
     ...common,
     entryPoints: { index: "index.ts", engine: "engine/index.ts", cli: "gim/cli.ts", bench: "bench/run.ts" },
-    outdir: "dist",
+    outdir: distDir,
   });
   if (tests) {
     const entries = findTests("test");
-    await build({ ...common, entryPoints: entries, outdir: ".build", outbase: ".", outExtension: { ".js": ".mjs" } });
-    return entries.map((e) => join(".build", e.replace(/\.ts$/, ".mjs")));
+    await build({ ...common, entryPoints: entries, outdir: testDir, outbase: ".", outExtension: { ".js": ".mjs" } });
+    return entries.map((e) => join(testDir, e.replace(/\.ts$/, ".mjs")));
   }
   return [];
 }

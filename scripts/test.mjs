@@ -2,7 +2,8 @@
 // under a timeout (a hung GPU process must not hang CI), and ends with "N passed, N failed".
 // WebGPU is required when GIM_REQUIRE_WEBGPU=1 or CI=true: then a missing adapter fails the run.
 import { spawnSync } from "node:child_process";
-import { buildAll } from "./build.mjs";
+import { join } from "node:path";
+import { buildAll, distDir } from "./build.mjs";
 
 const TIMEOUT_MS = Number(process.env.GIM_TEST_TIMEOUT_MS ?? 900_000);
 const filter = process.argv.slice(2);
@@ -12,7 +13,7 @@ if (required) process.env.GIM_REQUIRE_WEBGPU = "1";
 
 const files = (await buildAll({ tests: true })).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
 
-const probe = spawnSync(process.execPath, ["--enable-source-maps", "dist/cli.js", "backends"], { encoding: "utf8", timeout: 120_000 });
+const probe = spawnSync(process.execPath, ["--enable-source-maps", join(distDir, "cli.js"), "backends"], { encoding: "utf8", timeout: 120_000 });
 process.stdout.write(probe.stdout);
 if (probe.status !== 0) process.stdout.write(probe.stderr);
 const hasWebGpu = probe.status === 0 && /webgpu: available/.test(probe.stdout);
@@ -43,7 +44,7 @@ for (const file of files) {
   skipped += skip;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const status = run.error?.code === "ETIMEDOUT" ? `TIMED OUT after ${TIMEOUT_MS / 1000}s` : bad > 0 ? "FAILED" : "ok";
-  console.log(`${file.replace(/^\.build\//, "")}: ${ok} passed, ${bad} failed${skip ? `, ${skip} skipped` : ""} (${seconds}s) ${status}`);
+  console.log(`${file.replace(/^.*\.build\//, "")}: ${ok} passed, ${bad} failed${skip ? `, ${skip} skipped` : ""} (${seconds}s) ${status}`);
   if (bad > 0 || process.env.GIM_TEST_VERBOSE) {
     failedFiles.push(file);
     process.stdout.write(output.split("\n").map((l) => `    ${l}`).join("\n") + "\n");
