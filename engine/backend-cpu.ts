@@ -52,6 +52,8 @@ export class CpuBackend implements Backend {
 
   async sync(): Promise<void> {}
 
+  flush(): void {}
+
   release(_storage: Storage): void {}
 
   destroy(): void {}

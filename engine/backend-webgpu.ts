@@ -27,6 +27,32 @@ class GpuStorage implements Storage {
   ) {}
 }
 
+/** One dispatch of a recorded step: everything needed to issue it again. */
+export interface RecordedDispatch {
+  kernel: Kernel;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  /** The 64 uniform words the dispatch was recorded with (patched before each replay). */
+  params: Uint32Array;
+  groups: [number, number, number];
+}
+
+export interface RecordedCopy {
+  src: GPUBuffer;
+  srcOffset: number;
+  dst: GPUBuffer;
+  dstOffset: number;
+  bytes: number;
+}
+
+export type RecordedCommand = { dispatch: RecordedDispatch } | { copy: RecordedCopy };
+
+/** A captured command list and the pooled buffers it owns (withheld from the pool). */
+export interface Recording {
+  commands: RecordedCommand[];
+  buffers: GPUBuffer[];
+}
+
 interface CompiledKernel {
   id: number;
   pipeline: GPUComputePipeline;
@@ -54,15 +80,14 @@ export class WebGpuBackend implements Backend {
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly ring: GPUBuffer;
   private readonly ringHost = new ArrayBuffer(SLOT_BYTES * RING_SLOTS);
-  private readonly ringU32 = new Uint32Array(this.ringHost);
-  private readonly ringI32 = new Int32Array(this.ringHost);
-  private readonly ringF32 = new Float32Array(this.ringHost);
   private ringUsed = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private readonly pendingErrors: Promise<string | null>[] = [];
   private readonly errors: string[] = [];
   private lostReason: string | null = null;
+  private capture: RecordedCommand[] | null = null;
+  private captureBuffers: Set<GPUBuffer> | null = null;
   private readonly lost: Promise<never>;
   dispatchCount = 0;
 
@@ -123,6 +148,7 @@ export class WebGpuBackend implements Backend {
   }
 
   upload(values: ArrayLike<number>, dtype: DType): Storage {
+    if (this.capture) throw new BackendError("webgpu backend: upload during step capture (a replayed step must make its constants on the device)");
     const storage = this.alloc(values.length, dtype) as GpuStorage;
     if (values.length > 0) {
       // A pooled buffer may still be read by queued dispatches: submit them before overwriting.
@@ -156,6 +182,13 @@ export class WebGpuBackend implements Backend {
     const storages = [...inputs, ...outputs] as GpuStorage[];
     for (const s of storages) if (s.released) throw new BackendError(`${kernel.name}: a tensor was used after dispose()`);
     const bindGroup = this.bindGroupFor(kernel, compiled, storages);
+    if (this.capture) {
+      const words = new Uint32Array(SLOT_BYTES / 4);
+      this.packParams(kernel, params, new DataView(words.buffer));
+      this.capture.push({ dispatch: { kernel, pipeline: compiled.pipeline, bindGroup, params: words, groups: [gx, gy, gz] } });
+      for (const s of storages) this.captureBuffers!.add(s.buffer);
+      return;
+    }
     if (this.ringUsed === RING_SLOTS) this.submit();
     const offset = this.writeParams(kernel, params);
     const pass = this.openPass();
@@ -168,9 +201,19 @@ export class WebGpuBackend implements Backend {
   copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, length: number): void {
     this.assertUsable();
     if (length === 0) return;
+    const copy = { src: (src as GpuStorage).buffer, srcOffset: srcOffset * 4, dst: (dst as GpuStorage).buffer, dstOffset: dstOffset * 4, bytes: length * 4 };
+    if (this.capture) {
+      this.capture.push({ copy });
+      this.captureBuffers!.add(copy.src).add(copy.dst);
+      return;
+    }
+    this.encodeCopy(copy);
+  }
+
+  private encodeCopy(c: RecordedCopy): void {
     const encoder = this.openEncoder();
     this.closePass();
-    encoder.copyBufferToBuffer((src as GpuStorage).buffer, srcOffset * 4, (dst as GpuStorage).buffer, dstOffset * 4, length * 4);
+    encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
   }
 
   async read(storage: Storage): Promise<Float32Array> {
@@ -203,6 +246,10 @@ export class WebGpuBackend implements Backend {
     this.submit();
     await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost]);
     await this.raiseErrors();
+  }
+
+  flush(): void {
+    this.submit();
   }
 
   /** Ends the open pass and submits everything queued so far, without waiting. */
@@ -257,15 +304,73 @@ export class WebGpuBackend implements Backend {
   }
 
   private writeParams(kernel: Kernel, params: ParamValues): number {
-    const base = (this.ringUsed * SLOT_BYTES) / 4;
+    this.packParams(kernel, params, new DataView(this.ringHost, this.ringUsed * SLOT_BYTES, SLOT_BYTES));
+    return this.ringUsed++ * SLOT_BYTES;
+  }
+
+  private packParams(kernel: Kernel, params: ParamValues, view: DataView): void {
     kernel.params.forEach(([name, type], i) => {
       const value = params[name];
       if (value === undefined) throw new BackendError(`${kernel.name}: missing param '${name}'`);
-      if (type === "f32") this.ringF32[base + i] = value;
-      else if (type === "i32") this.ringI32[base + i] = value;
-      else this.ringU32[base + i] = value;
+      if (type === "f32") view.setFloat32(i * 4, value, true);
+      else if (type === "i32") view.setInt32(i * 4, value, true);
+      else view.setUint32(i * 4, value, true);
     });
-    return this.ringUsed++ * SLOT_BYTES;
+  }
+
+  /**
+   * Captures the commands that `fn` would queue, without running them, for replay. Buffers the
+   * capture touches are withheld from the pool until `discardRecording`, so nothing else can be
+   * given storage that a replay will write.
+   */
+  record(fn: () => void): Recording {
+    if (this.capture) throw new BackendError("webgpu backend: nested step capture");
+    const commands: RecordedCommand[] = [];
+    const buffers = new Set<GPUBuffer>();
+    this.capture = commands;
+    this.captureBuffers = buffers;
+    try {
+      fn();
+    } finally {
+      this.capture = null;
+      this.captureBuffers = null;
+    }
+    const recording: Recording = { commands, buffers: [...buffers] };
+    const owned = new Set(recording.buffers);
+    for (const [size, list] of this.pool) this.pool.set(size, list.filter((b) => !owned.has(b)));
+    return recording;
+  }
+
+  /** Queues a recorded command list; `patch(i, words)` may rewrite dispatch i's uniform words. */
+  replay(recording: Recording, patch?: (index: number, words: Uint32Array) => void): void {
+    this.assertUsable();
+    recording.commands.forEach((command, index) => {
+      if ("copy" in command) {
+        this.encodeCopy(command.copy);
+        return;
+      }
+      const d = command.dispatch;
+      if (this.ringUsed === RING_SLOTS) this.submit();
+      const offset = this.ringUsed * SLOT_BYTES;
+      const words = new Uint32Array(this.ringHost, offset, SLOT_BYTES / 4);
+      words.set(d.params);
+      patch?.(index, words);
+      this.ringUsed++;
+      const pass = this.openPass();
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup, [offset]);
+      pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
+      this.dispatchCount++;
+    });
+  }
+
+  /** Returns a recording's buffers to the pool. */
+  discardRecording(recording: Recording): void {
+    for (const buffer of recording.buffers) {
+      const list = this.pool.get(buffer.size) ?? [];
+      if (!list.includes(buffer)) list.push(buffer);
+      this.pool.set(buffer.size, list);
+    }
   }
 
   private layoutFor(kernel: Kernel): GPUBindGroupLayout {

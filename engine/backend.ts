@@ -24,6 +24,8 @@ export interface Backend {
   /** Queues a copy of `length` elements. */
   copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, length: number): void;
   read(storage: Storage): Promise<FloatArray>;
+  /** Hands queued work to the device without waiting (a no-op where work runs eagerly). */
+  flush(): void;
   /** Resolves when all queued work has completed; rejects with any GPU error raised meanwhile. */
   sync(): Promise<void>;
   release(storage: Storage): void;

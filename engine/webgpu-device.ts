@@ -13,12 +13,22 @@ export interface AcquiredDevice {
 
 let gpuSingleton: GPU | null | undefined;
 
+type Bindings = { create(flags: string[]): GPU; globals: Record<string, unknown> };
+
+/** Resolves `webgpu` next to this bundle, else from the working directory's node_modules. */
+function loadBindings(): Bindings {
+  try {
+    return createRequire(import.meta.url)("webgpu") as Bindings;
+  } catch {
+    return createRequire(`${process.cwd()}/package.json`)("webgpu") as Bindings;
+  }
+}
+
 async function gpuEntry(): Promise<GPU | null> {
   if (gpuSingleton !== undefined) return gpuSingleton;
   try {
     if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = "/tmp";
-    const require = createRequire(import.meta.url);
-    const webgpu = require("webgpu") as { create(flags: string[]): GPU; globals: Record<string, unknown> };
+    const webgpu = loadBindings();
     Object.assign(globalThis, webgpu.globals);
     gpuSingleton = webgpu.create([]);
   } catch (error) {

@@ -54,6 +54,8 @@ export const UNARY = {
                 derivation: "y = |x|; ∂y/∂x = sign(x) (0 at x = 0, the subgradient we pick) ⇒ x̄ = ȳ·sign(x)." },
   pow:        { fwd: "pow_signed(x, p0)", vjp: "dy * p0 * pow_signed(x, p0 - 1.0)", cpu: (x, p) => x ** p, cpuVjp: (x, _y, dy, p) => dy * p * x ** (p - 1), domain: "positive",
                 derivation: "y = xᵖ (scalar p); ∂y/∂x = p·x^{p−1} ⇒ x̄ = ȳ·p·x^{p−1}. Defined for x > 0; integer p also for x < 0." },
+  affine:     { fwd: "p0 * x + p1", vjp: "p0 * dy", cpu: (x, a, b) => a * x + b, cpuVjp: (_x, _y, dy, a) => a * dy,
+                derivation: "y = p0·x + p1 (scalars); ∂y/∂x = p0 ⇒ x̄ = p0·ȳ. Scales and shifts without a constant tensor." },
   clamp:      { fwd: "clamp(x, p0, p1)", vjp: "select(0.0, dy, x > p0 && x < p1)", cpu: (x, lo, hi) => Math.min(Math.max(x, lo), hi),
                 cpuVjp: (x, _y, dy, lo, hi) => (x > lo && x < hi ? dy : 0),
                 derivation: "y = min(max(x, lo), hi); ∂y/∂x = 1 inside (lo, hi), 0 outside ⇒ x̄ = ȳ·1[lo < x < hi]." },
@@ -167,7 +169,7 @@ function unaryOp(name: UnaryName, row: UnaryRow, attrs: UnaryAttrs): OpDef<Unary
 const NO_PARAMS: UnaryAttrs = { p0: 0, p1: 0 };
 export const unaryOps = Object.fromEntries(
   (Object.entries(UNARY) as [UnaryName, UnaryRow][]).map(([name, row]) => {
-    const attrs = name === "pow" ? { p0: 2.5, p1: 0 } : name === "clamp" ? { p0: -0.5, p1: 0.5 } : NO_PARAMS;
+    const attrs = name === "pow" ? { p0: 2.5, p1: 0 } : name === "clamp" ? { p0: -0.5, p1: 0.5 } : name === "affine" ? { p0: -1.5, p1: 0.25 } : NO_PARAMS;
     return [name, unaryOp(name, row, attrs)];
   }),
 ) as Record<UnaryName, OpDef<UnaryAttrs>>;
@@ -184,4 +186,6 @@ export const square = u("square");
 export const sqrt = u("sqrt");
 export const abs = u("abs");
 export const pow = (x: Tensor, p: number) => apply(unaryOps.pow, [x], { p0: p, p1: 0 });
+/** y = scale·x + shift. */
+export const affine = (x: Tensor, scale: number, shift = 0) => apply(unaryOps.affine, [x], { p0: scale, p1: shift });
 export const clamp = (x: Tensor, lo: number, hi: number) => apply(unaryOps.clamp, [x], { p0: lo, p1: hi });

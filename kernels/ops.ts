@@ -1,4 +1,4 @@
 /** Functional API of every op, re-exported from the kernel files. */
 export { add, div, mul, sub, sumToShape } from "./elementwise-binary.js";
-export { abs, clamp, exp, log, logSigmoid, neg, pow, sigmoidOf as sigmoid, softplusOf as softplus, sqrt, square, tanh } from "./elementwise-unary.js";
+export { abs, affine, clamp, exp, log, logSigmoid, neg, pow, sigmoidOf as sigmoid, softplusOf as softplus, sqrt, square, tanh } from "./elementwise-unary.js";
 import "./index.js";

@@ -1,0 +1,96 @@
+/**
+ * Training configuration: the spec's constants (gim-objective.md), with the source of each.
+ * [default] values are guesses the spec makes; docs/tuning.md records what was tried.
+ */
+export type Mechanism = "linear" | "mlp";
+export type Intervention = "hard" | "shift";
+export type Marginalize = "per-sample" | "per-env";
+
+export interface GimConfig {
+  mechanism: Mechanism;
+  intervention: Intervention;
+  steps: number;
+  seed: number;
+  /** MC graph samples M and target samples R = M (§5); M_h soft samples for ĥ (§6). */
+  mcSamples: number;
+  acyclicitySamples: number;
+  /** Latent rank k (default d). */
+  rank: number | null;
+  /** α_t = alphaLinear·t (§2), or a constant when alphaConstant is set. */
+  alphaLinear: number;
+  alphaConstant: number | null;
+  tau: number;
+  sigmaPsi: number;
+  lambdaGraph: number;
+  lambdaTargets: number;
+  /** λ_I decays by cosine to lambdaTargetsEnd·λ_I (§6). */
+  lambdaTargetsEnd: number;
+  sigmaTheta: number;
+  sigmaEll: number;
+  sigmaPhi: number;
+  lr: number;
+  /** Augmented Lagrangian (§6). */
+  alSteps: number;
+  alEta: number;
+  alMuMax: number;
+  powerIterations: number;
+  holdoutFraction: number;
+  convergenceTol: number;
+  logVarClamp: number;
+  logStdClamp: number;
+  hidden: number;
+  gimHidden: number;
+  thetaStd: number;
+  marginalize: Marginalize;
+  /** false: BaCaDI* ablation, free per-environment target logits and parameters instead of φ. */
+  amortize: boolean;
+  /** Read loss/acyclicity back every this many steps. */
+  logEvery: number;
+}
+
+export const DEFAULTS: GimConfig = {
+  mechanism: "linear",
+  intervention: "hard",
+  steps: 3000,
+  seed: 0,
+  mcSamples: 32,
+  acyclicitySamples: 32,
+  rank: null,
+  alphaLinear: 2e-3,
+  alphaConstant: null,
+  tau: 1,
+  sigmaPsi: 0.1,
+  lambdaGraph: 5,
+  lambdaTargets: 5,
+  lambdaTargetsEnd: 0.1,
+  sigmaTheta: 1,
+  sigmaEll: 1,
+  sigmaPhi: 1,
+  lr: 1e-2,
+  alSteps: 500,
+  alEta: 10,
+  alMuMax: 1e10,
+  powerIterations: 10,
+  holdoutFraction: 0.1,
+  convergenceTol: 1e-3,
+  logVarClamp: 10,
+  logStdClamp: 5,
+  hidden: 5,
+  gimHidden: 100,
+  thetaStd: 0.3,
+  marginalize: "per-sample",
+  amortize: true,
+  logEvery: 50,
+};
+
+/** α_t of §2. */
+export function alphaAt(config: GimConfig, step: number): number {
+  return config.alphaConstant ?? config.alphaLinear * step;
+}
+
+/** λ_I(t) of §6: cosine from λ_I down to lambdaTargetsEnd·λ_I over the step budget. */
+export function lambdaTargetsAt(config: GimConfig, step: number): number {
+  const start = config.lambdaTargets;
+  const end = config.lambdaTargetsEnd * start;
+  return end + 0.5 * (start - end) * (1 + Math.cos((Math.PI * step) / Math.max(config.steps, 1)));
+}

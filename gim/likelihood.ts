@@ -1,0 +1,111 @@
+/**
+ * The Monte Carlo likelihood estimator of spec §5 (eq 10):
+ *   ℓ̂ = LSE_m[A_m] − log M,
+ *   A_m = Σ_{n∈e0} Σ_j ℓ^obs_j + Σ_{e≥1} Σ_n (LSE_r[Λ^e_{m,r,n}] − log M),
+ *   Λ_{m,r,n} = a_{m,n} + b_{r,n} + Σ_j P_{m,n,j} Q_{e(n),r,j}       ("efficient evaluation")
+ * with a_{m,n} = Σ_j L^o_{m,n,j} and, by intervention type,
+ *   hard:  P = L^o, Q = −I, b_{r,n} = Σ_j I_{e(n),r,j} L^i_{r,n,j}
+ *   shift: P = ρ e^{−ℓ} (ρ = x − μ), Q = I·δ, b_{r,n} = −½ Σ_j I δ² e^{−ℓ}
+ * The observational env has I = 0, so its terms reduce to a_{m,n}. Samples are sorted by env.
+ * The pair contraction and the inner LSE run fused (kernels/pair-logsumexp.ts): the M×R×N tensor
+ * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
+ */
+import { add, affine, concat, exp, gather, logsumexp, matmul, mul, neg, normalLogpdfStd, pairLogsumexp, reshape, slice, square, sum, tanh, transpose } from "../engine/index.js";
+import type { Tensor } from "../engine/tensor.js";
+import type { GimConfig } from "./config.js";
+
+/** Training data on the device. */
+export interface DeviceData {
+  /** X: [N, d], rows sorted by environment, observational first. */
+  X: Tensor;
+  /** env index of each row as float-coded integers: [N]. */
+  env: Tensor;
+  /** envStart[e] = first row of env e; envStart[E] = N. */
+  envStart: number[];
+  /** One-hot [E, N] (per-env variant only). */
+  envOneHot: Tensor | null;
+  /** O = 11ᵀ − I: [d, d]. */
+  offDiagonal: Tensor;
+  N: number;
+  E: number;
+  d: number;
+}
+
+/** Smooth clamp c·tanh(λ/c) of the hard-intervention log-std (spec §4, rev. §13). */
+export function clampLogStd(lambda: Tensor, c: number): Tensor {
+  return c > 0 ? affine(tanh(affine(lambda, 1 / c)), c) : lambda;
+}
+
+export interface Contraction {
+  a: Tensor; // [M, N]
+  b: Tensor; // [R, N]
+  P: Tensor; // [M, N, d]
+  Q: Tensor; // [E, R, d]
+}
+
+/**
+ * Hard interventions: targets [E, R, d] (env 0 all zero), psi [E, R, 2d] = (m, λ).
+ * L^i_{r,n,j} = log N(x_{n,j}; m_{e(n),r,j}, e^{2λ}) is built per row by gathering its env.
+ */
+export function hardContraction(data: DeviceData, Lo: Tensor, targets: Tensor, psi: Tensor, config: GimConfig): Contraction {
+  const { d } = data;
+  const perRowPsi = transpose(gather(psi, data.env, 0), [1, 0, 2]); // [R, N, 2d]
+  const mean = slice(perRowPsi, 2, 0, d);
+  const logStd = clampLogStd(slice(perRowPsi, 2, d, 2 * d), config.logStdClamp);
+  const Li = normalLogpdfStd(data.X, mean, logStd); // [R, N, d]
+  const perRowTargets = transpose(gather(targets, data.env, 0), [1, 0, 2]); // [R, N, d]
+  return { a: sum(Lo, 2), b: sum(mul(perRowTargets, Li), 2), P: Lo, Q: neg(targets) };
+}
+
+/** Shift interventions: psi [E, R, d] = δ; residual ρ [M, N, d]; ell [d]. */
+export function shiftContraction(data: DeviceData, Lo: Tensor, rho: Tensor, ell: Tensor, targets: Tensor, psi: Tensor): Contraction {
+  const precision = exp(neg(ell)); // [d]
+  const shift = mul(targets, psi); // I·δ [E, R, d]
+  const bEnv = affine(sum(mul(mul(shift, psi), precision), 2), -0.5); // [E, R]
+  const b = transpose(gather(bEnv, data.env, 0), [1, 0]); // [R, N]
+  return { a: sum(Lo, 2), b, P: mul(rho, precision), Q: shift };
+}
+
+/** ℓ̂ of eq 10 from the contraction terms. */
+export function estimator(data: DeviceData, c: Contraction, config: GimConfig): Tensor {
+  const M = c.a.shape[0];
+  const R = c.b.shape[0];
+  let perGraph: Tensor; // A_m: [M]
+  if (config.marginalize === "per-sample") {
+    perGraph = sum(pairLogsumexp(c.a, c.b, c.P, c.Q, data.env, data.envStart), 1);
+  } else {
+    perGraph = perEnvTerms(data, c, R);
+  }
+  return affine(logsumexp(perGraph, 0), 1, -Math.log(M));
+}
+
+/**
+ * per-env: Σ_e (LSE_r[Σ_{n∈e} Λ_{m,r,n}] − log R). Sums over each env's rows by a one-hot
+ * matmul: Σ_{n∈e} Λ = A_{m,e} + B_{r,e} + Σ_j Pseg_{m,e,j} Q_{e,r,j}.
+ */
+function perEnvTerms(data: DeviceData, c: Contraction, R: number): Tensor {
+  const oneHot = data.envOneHot!;
+  const M = c.a.shape[0];
+  const A = transpose(matmul(oneHot, c.a, { transposeB: true }), [1, 0]); // [M, E]
+  const B = matmul(oneHot, c.b, { transposeB: true }); // [E, R]
+  const Pseg = transpose(matmul(oneHot, c.P), [1, 0, 2]); // [E, M, d]
+  const cross = matmul(Pseg, c.Q, { transposeB: true }); // [E, M, R]
+  const lambda = addAll(cross, reshape(transpose(A, [1, 0]), [data.E, M, 1]), reshape(B, [data.E, 1, R]));
+  const inner = affine(logsumexp(lambda, 2), 1, -Math.log(R)); // [E, M]
+  return sum(inner, 0);
+}
+
+function addAll(...terms: Tensor[]): Tensor {
+  return terms.reduce((acc, t) => add(acc, t));
+}
+
+/** −‖w‖²/(2s²) summed over tensors: the Gaussian priors of §6. */
+export function gaussianPrior(tensors: Tensor[], std: number): Tensor {
+  const parts = tensors.map((t) => sum(square(t)));
+  const total = parts.length === 1 ? parts[0] : concatSum(parts);
+  return affine(total, -1 / (2 * std * std));
+}
+
+function concatSum(parts: Tensor[]): Tensor {
+  return sum(concat(parts.map((p) => reshape(p, [1])), 0));
+}

@@ -1,0 +1,195 @@
+/**
+ * One training step's objective (spec §0), as a single scalar whose one backward pass yields the
+ * three gradients of the spec's split:
+ *   J = ℓ̂(G̃, I, sg ψ)|θ,ℓ const   → g_Z   (soft graph, hard targets)
+ *     + ℓ̂(G, Ĩ, ψ)|θ,ℓ const      → g_φ   (hard graph, soft targets)
+ *     + ℓ̂(G, I, sg ψ)             → g_θ   (hard graph, hard targets)
+ *     + log p̂(Z, θ) + log p(φ)
+ * Hard samples carry no gradient, so each ℓ̂ term reaches exactly one parameter group. The
+ * draws L_G, L_I, ε are shared by the three terms (one draw per step, §2 [default]).
+ * Returned loss: −J/N (same Adam steps as −J, better conditioned; §6).
+ */
+import {
+  add,
+  affine,
+  concat,
+  detach,
+  gumbelSigmoid,
+  hardBernoulli,
+  linearMechanism,
+  matmul,
+  mlpMechanism,
+  mul,
+  normalLogpdf,
+  randn,
+  reshape,
+  sigmoid,
+  spectralRadius,
+  sub,
+  sum,
+  tanh,
+  transpose,
+  zeros,
+} from "../engine/index.js";
+import type { Tensor } from "../engine/tensor.js";
+import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";
+import { type Contraction, type DeviceData, estimator, gaussianPrior, hardContraction, shiftContraction } from "./likelihood.js";
+import { type GimParams, gimNets, groupParams, mechanismParams, param, psiWidth } from "./params.js";
+
+/** Philox streams: one block of 16 per step, one stream per purpose, so counters never collide. */
+export const STREAMS = { graph: 0, targets: 1, psi: 2, acyclicity: 3, power: 4 } as const;
+export function streamFor(step: number, purpose: keyof typeof STREAMS): number {
+  return step * 16 + STREAMS[purpose];
+}
+
+export interface LagrangianState {
+  alpha: number;
+  mu: number;
+}
+
+export interface StepTerms {
+  loss: Tensor;
+  /** ℓ̂ of the θ pass (hard graph, hard targets), for logging. */
+  logLikelihood: Tensor;
+  /** ĥ: mean spectral radius of M_h soft samples. */
+  acyclicity: Tensor;
+}
+
+/** Edge logits α·U Vᵀ: [d, d]. */
+export function edgeLogits(params: GimParams, alpha: number): Tensor {
+  return affine(matmul(param(params, "U"), param(params, "V"), { transposeB: true }), alpha);
+}
+
+/** p → 100 → 100 → out, tanh, linear output. */
+export function gimNet(params: GimParams, name: string, gamma: Tensor): Tensor {
+  let h = gamma;
+  for (let l = 0; l < 3; l++) {
+    h = add(matmul(h, param(params, `${name}.W${l}`)), param(params, `${name}.b${l}`));
+    if (l < 2) h = tanh(h);
+  }
+  return h;
+}
+
+/** Target logits a = f_φ(Γ): [K, d]. */
+export function targetLogits(params: GimParams, config: GimConfig, gamma: Tensor): Tensor {
+  return config.amortize ? gimNet(params, "f", gamma) : param(params, "targetLogits");
+}
+
+/** Mean intervention parameters h_φ(Γ): [K, c·d]. */
+export function psiMean(params: GimParams, config: GimConfig, gamma: Tensor): Tensor {
+  if (!config.amortize) return param(params, "psiFree");
+  const heads = gimNets(config).slice(1).map((net) => gimNet(params, net, gamma));
+  return heads.length === 1 ? heads[0] : concat(heads, 1);
+}
+
+/** μ [M, N, d] for graphs G [M, d, d]. */
+export function mechanismMean(config: GimConfig, X: Tensor, graphs: Tensor, mech: Tensor[]): Tensor {
+  return config.mechanism === "linear" ? linearMechanism(X, graphs, mech[0]) : mlpMechanism(X, graphs, mech[0], mech[1], mech[2], mech[3]);
+}
+
+/** Prepends the observational env (zeros) to a per-interventional-env tensor [K, R, w]. */
+function withObservational(t: Tensor): Tensor {
+  const [, R, w] = t.shape;
+  return concat([zeros([1, R, w], { backend: t.backend, dtype: t.dtype }), t], 0);
+}
+
+export interface Draws {
+  softGraph: Tensor;
+  hardGraph: Tensor;
+  softTargets: Tensor; // [E, R, d]
+  hardTargets: Tensor; // [E, R, d]
+  psi: Tensor; // [E, R, c·d]
+  logits: Tensor; // a [K, d]
+}
+
+/** One noise draw per step, shared by the three terms. */
+export function drawStep(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, step: number): Draws {
+  const M = config.mcSamples;
+  const alpha = alphaAt(config, step);
+  const seed = config.seed;
+  const logits = edgeLogits(params, alpha);
+  const graphNoise = { samples: M, tau: config.tau, seed, stream: streamFor(step, "graph"), zeroDiagonal: true };
+  const softGraph = gumbelSigmoid(logits, graphNoise);
+  const hardGraph = hardBernoulli(detach(logits), graphNoise);
+  const a = targetLogits(params, config, gamma);
+  const targetNoise = { samples: M, tau: config.tau, seed, stream: streamFor(step, "targets"), zeroDiagonal: false };
+  const soft = transpose(gumbelSigmoid(a, targetNoise), [1, 0, 2]); // [K, R, d]
+  const hard = transpose(hardBernoulli(detach(a), targetNoise), [1, 0, 2]);
+  const K = gamma.shape[0];
+  const width = psiWidth(config, data.d);
+  const eps = randn([K, M, width], { seed, stream: streamFor(step, "psi"), backend: gamma.backend, dtype: gamma.dtype });
+  const psi = add(reshape(psiMean(params, config, gamma), [K, 1, width]), affine(eps, config.sigmaPsi));
+  return {
+    softGraph,
+    hardGraph,
+    softTargets: withObservational(soft),
+    hardTargets: withObservational(hard),
+    psi: withObservational(psi),
+    logits: a,
+  };
+}
+
+/** ℓ̂ for graphs, targets and ψ, with mechanism parameters `mech` and log-variances `ell`. */
+export function likelihood(config: GimConfig, data: DeviceData, graphs: Tensor, mech: Tensor[], ell: Tensor, targets: Tensor, psi: Tensor): { value: Tensor; Lo: Tensor; rho: Tensor } {
+  const mu = mechanismMean(config, data.X, graphs, mech);
+  const Lo = normalLogpdf(data.X, mu, ell);
+  const rho = config.intervention === "shift" ? sub(data.X, mu) : mu;
+  return { value: fromLo(config, data, Lo, rho, ell, targets, psi), Lo, rho };
+}
+
+function fromLo(config: GimConfig, data: DeviceData, Lo: Tensor, rho: Tensor, ell: Tensor, targets: Tensor, psi: Tensor): Tensor {
+  const c: Contraction =
+    config.intervention === "hard" ? hardContraction(data, Lo, targets, psi, config) : shiftContraction(data, Lo, rho, ell, targets, psi);
+  return estimator(data, c, config);
+}
+
+/** ĥ = mean_m ρ(G̃'_m) over M_h fresh soft samples (spec §6, §7). */
+export function acyclicity(params: GimParams, config: GimConfig, step: number): Tensor {
+  const logits = edgeLogits(params, alphaAt(config, step));
+  const samples = gumbelSigmoid(logits, {
+    samples: config.acyclicitySamples,
+    tau: config.tau,
+    seed: config.seed,
+    stream: streamFor(step, "acyclicity"),
+    zeroDiagonal: true,
+  });
+  const rho = spectralRadius(samples, { iterations: config.powerIterations, seed: config.seed, stream: streamFor(step, "power") });
+  return affine(sum(rho), 1 / config.acyclicitySamples);
+}
+
+/** log p̂(Z, θ) of eq 12, without the ĥ terms (added by the caller with the AL state). */
+function modelPrior(params: GimParams, config: GimConfig, step: number, d: number, offDiagonal: Tensor): Tensor {
+  const alpha = alphaAt(config, step);
+  const probs = sum(mul(sigmoid(edgeLogits(params, alpha)), offDiagonal));
+  const k = config.rank ?? d;
+  const terms = [
+    affine(probs, -config.lambdaGraph),
+    gaussianPrior(groupParams(params, "z"), Math.sqrt(1 / k)),
+    gaussianPrior(mechanismParams(params, config), config.sigmaTheta),
+    gaussianPrior([param(params, "ell")], config.sigmaEll),
+  ];
+  return terms.reduce((acc, t) => add(acc, t));
+}
+
+
+/** log p(φ) = −λ_I(t) Σ σ(a) − ‖φ‖²/(2σ_φ²). */
+function gimPrior(params: GimParams, config: GimConfig, step: number, logits: Tensor): Tensor {
+  return add(affine(sum(sigmoid(logits)), -lambdaTargetsAt(config, step)), gaussianPrior(groupParams(params, "phi"), config.sigmaPhi));
+}
+
+/** The merged objective of one step; see the file comment. */
+export function stepObjective(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, step: number, al: LagrangianState): StepTerms {
+  const draws = drawStep(params, config, data, gamma, step);
+  const mech = mechanismParams(params, config);
+  const ell = param(params, "ell");
+  const frozenMech = mech.map(detach);
+  const frozenEll = detach(ell);
+  const frozenPsi = detach(draws.psi);
+  const zTerm = likelihood(config, data, draws.softGraph, frozenMech, frozenEll, draws.hardTargets, frozenPsi).value;
+  const theta = likelihood(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozenPsi);
+  const phiTerm = fromLo(config, data, detach(theta.Lo), detach(theta.rho), frozenEll, draws.softTargets, draws.psi);
+  const h = acyclicity(params, config, step);
+  const lagrangian = add(affine(h, -al.alpha), affine(mul(h, h), -al.mu / 2));
+  const J = [zTerm, phiTerm, theta.value, modelPrior(params, config, step, data.d, data.offDiagonal), lagrangian, gimPrior(params, config, step, draws.logits)].reduce((acc, t) => add(acc, t));
+  return { loss: affine(J, -1 / data.N), logLikelihood: theta.value, acyclicity: h };
+}

@@ -1,0 +1,132 @@
+/**
+ * Prediction for any features vector γ* (spec §8), on the host in float64: per output sample,
+ * I ~ Bern(σ(f_φ(γ*))) and ψ ~ N(h_φ(γ*), σ_ψ²); then the variables in topological order of
+ * G_MAP: x_j = μ_j(G_MAP[:, j] ⊙ x) + e^{ℓ_j/2} ε (not targeted), m_j + e^{λ_j} ε (hard),
+ * μ_j + δ_j + e^{ℓ_j/2} ε (shift). γ = 0 is the observational environment: I = 0.
+ */
+import { HostRandom } from "../engine/host-random.js";
+import type { ModelFile } from "./model-file.js";
+import { topologicalOrder } from "./map-estimate.js";
+
+type Weights = ModelFile["weights"];
+
+function w(weights: Weights, name: string): number[] {
+  const entry = weights[name];
+  if (!entry) throw new Error(`model has no weight '${name}'`);
+  return entry.values;
+}
+
+/** p → 100 → 100 → out on the host. */
+function net(weights: Weights, name: string, input: number[]): number[] {
+  let h = input;
+  for (let l = 0; l < 3; l++) {
+    const W = weights[`${name}.W${l}`];
+    const b = w(weights, `${name}.b${l}`);
+    const [inW, outW] = W.shape;
+    const out = b.slice();
+    for (let i = 0; i < inW; i++) {
+      const hi = h[i];
+      if (hi === 0) continue;
+      for (let o = 0; o < outW; o++) out[o] += hi * W.values[i * outW + o];
+    }
+    h = l < 2 ? out.map(Math.tanh) : out;
+  }
+  return h;
+}
+
+export class HostModel {
+  readonly d: number;
+  readonly order: number[];
+  constructor(readonly model: ModelFile) {
+    this.d = model.variables.length;
+    const order = topologicalOrder(model.graph);
+    if (!order) throw new Error("model graph is cyclic (the MAP graph must be a DAG)");
+    this.order = order;
+  }
+
+  isObservational(features: number[]): boolean {
+    return features.every((v) => v === 0);
+  }
+
+  private trainIndex(features: number[]): number {
+    const k = this.model.trainFeatures.findIndex((f) => f.length === features.length && f.every((v, i) => v === features[i]));
+    if (k < 0) {
+      throw new Error("this model was trained without amortization (BaCaDI*: free per-environment targets) and cannot predict unseen environments; only the training environments' features are known to it");
+    }
+    return k;
+  }
+
+  /** Target logits a = f_φ(γ) [d]. */
+  targetLogits(features: number[]): number[] {
+    if (this.model.config.amortize) return net(this.model.weights, "f", features);
+    const k = this.trainIndex(features);
+    return w(this.model.weights, "targetLogits").slice(k * this.d, (k + 1) * this.d);
+  }
+
+  targetProbabilities(features: number[]): number[] {
+    if (this.isObservational(features)) return new Array<number>(this.d).fill(0);
+    return this.targetLogits(features).map((a) => 1 / (1 + Math.exp(-a)));
+  }
+
+  /** h_φ(γ): hard (m, λ) [2d] or shift δ [d]. */
+  psiMean(features: number[]): number[] {
+    const { config, weights } = this.model;
+    if (!config.amortize) {
+      const width = config.intervention === "hard" ? 2 * this.d : this.d;
+      const k = this.trainIndex(features);
+      return w(weights, "psiFree").slice(k * width, (k + 1) * width);
+    }
+    return config.intervention === "hard" ? [...net(weights, "hMean", features), ...net(weights, "hLogStd", features)] : net(weights, "hShift", features);
+  }
+
+  /** μ_j(G_MAP[:, j] ⊙ x). */
+  mechanism(j: number, x: Float64Array | number[]): number {
+    const { config, weights, graph } = this.model;
+    const d = this.d;
+    if (config.mechanism === "linear") {
+      const theta = w(weights, "Theta");
+      let mu = 0;
+      for (let i = 0; i < d; i++) if (graph[i][j]) mu += x[i] * theta[i * d + j];
+      return mu;
+    }
+    const H = config.hidden;
+    const W1 = w(weights, "W1");
+    const b1 = w(weights, "b1");
+    const w2 = w(weights, "w2");
+    let mu = w(weights, "b2")[j];
+    for (let h = 0; h < H; h++) {
+      let pre = b1[j * H + h];
+      for (let i = 0; i < d; i++) if (graph[i][j]) pre += x[i] * W1[(j * d + i) * H + h];
+      mu += w2[j * H + h] * Math.tanh(pre);
+    }
+    return mu;
+  }
+
+  /** n samples [n·d] for features γ. */
+  sample(features: number[], n: number, rng: HostRandom): Float64Array {
+    const { config, weights } = this.model;
+    const d = this.d;
+    const ell = w(weights, "ell");
+    const observational = this.isObservational(features);
+    const probs = this.targetProbabilities(features);
+    const psiMean = observational ? [] : this.psiMean(features);
+    const clampC = config.logStdClamp;
+    const out = new Float64Array(n * d);
+    for (let s = 0; s < n; s++) {
+      const targeted = probs.map((p) => rng.uniform() < p);
+      const psi = psiMean.map((m) => m + config.sigmaPsi * rng.normal());
+      const x = out.subarray(s * d, (s + 1) * d);
+      for (const j of this.order) {
+        const eps = rng.normal();
+        const mu = this.mechanism(j, x);
+        const obsStd = Math.exp(0.5 * ell[j]);
+        if (!targeted[j]) x[j] = mu + obsStd * eps;
+        else if (config.intervention === "hard") {
+          const logStd = clampC > 0 ? clampC * Math.tanh(psi[d + j] / clampC) : psi[d + j];
+          x[j] = psi[j] + Math.exp(logStd) * eps;
+        } else x[j] = mu + psi[j] + obsStd * eps;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The training loop (spec §0, §6, §8): the merged objective of gim/objective.ts, one backward,
+ * one fused Adam step, the ℓ clamp, the augmented-Lagrangian checks on the holdout, progress,
+ * checkpoints. Work is queued step after step; values are read back only every `logEvery`
+ * steps (loss and ĥ: progress, NaN check, checkpoint), so the GPU is never stalled per step.
+ */
+import type { Backend, DType } from "../engine/backend.js";
+import { Adam } from "../engine/optim.js";
+import { backward, clamp, detach, keep, matmul, noGrad, tidy } from "../engine/index.js";
+import type { Tensor } from "../engine/tensor.js";
+import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "./checkpoint.js";
+import { type GimConfig, alphaAt } from "./config.js";
+import { Lagrangian } from "./lagrangian.js";
+import type { DeviceData } from "./likelihood.js";
+import { isAcyclic, limitGraph } from "./map-estimate.js";
+import { drawStep, likelihood, stepObjective } from "./objective.js";
+import { type GimParams, initParams, mechanismParams, param, readParams, writeParams } from "./params.js";
+import { type TrainingSet, featureMatrix, splitHoldout, uploadData } from "./training-set.js";
+
+export interface Progress {
+  step: number;
+  steps: number;
+  loss: number;
+  acyclicity: number;
+  stepsPerSecond: number;
+  elapsedSeconds: number;
+}
+
+export interface TrainOptions {
+  checkpointPath?: string;
+  checkpointEvery?: number;
+  onProgress?: (p: Progress) => void;
+  /** Polled after every step; true makes the loop write a checkpoint and return early. */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainResult {
+  steps: number;
+  stoppedEarly: boolean;
+  stepsPerSecond: number;
+  finalLoss: number;
+}
+
+export class NonFiniteLossError extends Error {}
+
+interface CheckpointFile {
+  format: "gim-webgpu-checkpoint/1";
+  step: number;
+  config: GimConfig;
+  backend: string;
+  params: Record<string, EncodedArray>;
+  adam: unknown;
+  lagrangian: ReturnType<Lagrangian["exportState"]>;
+}
+
+const HOLDOUT_SEED_SALT = 104729;
+
+export class Trainer {
+  readonly params: GimParams;
+  readonly lagrangian: Lagrangian;
+  step = 0;
+  lastAcyclicity = 0;
+  private readonly adam: Adam;
+  private readonly data: DeviceData;
+  private readonly holdout: DeviceData | null;
+  private readonly gamma: Tensor;
+
+  constructor(
+    readonly config: GimConfig,
+    readonly set: TrainingSet,
+    readonly backend: Backend,
+    readonly dtype: DType = backend.supports("f32") ? "f32" : "f64",
+  ) {
+    if (set.envs.length < 2) throw new Error("training needs the observational environment and at least one interventional environment");
+    const { train, holdout } = splitHoldout(set, config.holdoutFraction, config.seed);
+    const perEnv = config.marginalize === "per-env";
+    this.data = uploadData(train, backend, this.dtype, perEnv);
+    this.holdout = config.holdoutFraction > 0 ? uploadData(holdout, backend, this.dtype, perEnv) : null;
+    this.gamma = featureMatrix(set, backend, this.dtype);
+    const dims = { d: set.variables.length, p: set.featureNames.length, K: set.envs.length - 1 };
+    this.params = initParams(config, dims, backend, this.dtype);
+    this.adam = new Adam([...this.params.tensors.values()], { lr: config.lr });
+    this.lagrangian = new Lagrangian({ eta: config.alEta, muMax: config.alMuMax, tolerance: config.convergenceTol });
+  }
+
+  get trainingRows(): number {
+    return this.data.N;
+  }
+
+  /** Queues one step; returns the loss and ĥ tensors (kept) for optional readback. */
+  queueStep(): { loss: Tensor; acyclicity: Tensor } {
+    const result = tidy(() => {
+      const terms = stepObjective(this.params, this.config, this.data, this.gamma, this.step, this.lagrangian);
+      backward(terms.loss);
+      this.adam.step();
+      this.clampLogVariances();
+      return { loss: detach(terms.loss), acyclicity: detach(terms.acyclicity) };
+    });
+    this.step++;
+    this.backend.flush();
+    return { loss: keep(result.loss), acyclicity: keep(result.acyclicity) };
+  }
+
+  private clampLogVariances(): void {
+    const ell = param(this.params, "ell");
+    const clamped = noGrad(() => clamp(ell, -this.config.logVarClamp, this.config.logVarClamp));
+    this.backend.copy(clamped.storage, 0, ell.storage, 0, ell.size);
+  }
+
+  async train(options: TrainOptions = {}): Promise<TrainResult> {
+    const { config } = this;
+    const every = Math.max(1, config.logEvery);
+    let lastRead = performance.now();
+    let stepsSinceRead = 0;
+    let rate = 0;
+    let finalLoss = Number.NaN;
+    const started = performance.now();
+    while (this.step < config.steps) {
+      const { loss, acyclicity } = this.queueStep();
+      stepsSinceRead++;
+      const atEnd = this.step === config.steps;
+      const stop = options.shouldStop?.() ?? false;
+      const alDue = this.step % config.alSteps === 0;
+      const checkpointDue = options.checkpointPath && options.checkpointEvery && this.step % options.checkpointEvery === 0;
+      if (this.step % every === 0 || atEnd || stop || alDue || checkpointDue) {
+        finalLoss = await loss.item();
+        this.lastAcyclicity = await acyclicity.item();
+        const now = performance.now();
+        rate = (stepsSinceRead * 1000) / Math.max(now - lastRead, 1e-6);
+        lastRead = now;
+        stepsSinceRead = 0;
+        if (!Number.isFinite(finalLoss) || !Number.isFinite(this.lastAcyclicity)) {
+          throw new NonFiniteLossError(
+            `non-finite loss (${finalLoss}) or acyclicity (${this.lastAcyclicity}) at step ${this.step}; training stopped` +
+              (options.checkpointPath ? `; the last good checkpoint is kept at ${options.checkpointPath}` : ""),
+          );
+        }
+        if (alDue) await this.lagrangianCheck();
+        options.onProgress?.({
+          step: this.step,
+          steps: config.steps,
+          loss: finalLoss,
+          acyclicity: this.lastAcyclicity,
+          stepsPerSecond: rate,
+          elapsedSeconds: (now - started) / 1000,
+        });
+        if (options.checkpointPath && (checkpointDue || stop || atEnd)) await this.saveCheckpoint(options.checkpointPath);
+      }
+      loss.dispose();
+      acyclicity.dispose();
+      if (stop) return { steps: this.step, stoppedEarly: true, stepsPerSecond: rate, finalLoss };
+    }
+    await this.backend.sync();
+    return { steps: this.step, stoppedEarly: false, stepsPerSecond: rate, finalLoss };
+  }
+
+  private async lagrangianCheck(): Promise<void> {
+    const score = await this.holdoutScore();
+    const cyclic = !isAcyclic(limitGraph(await this.scores()));
+    this.lagrangian.check(this.step, score, this.lastAcyclicity, cyclic);
+  }
+
+  /** s_t: mean log-likelihood per holdout sample, hard samples, a fixed seed (§6). */
+  async holdoutScore(): Promise<number> {
+    const data = this.holdout ?? this.data;
+    const config = { ...this.config, seed: this.config.seed + HOLDOUT_SEED_SALT };
+    const value = noGrad(() =>
+      tidy(() => {
+        const draws = drawStep(this.params, config, data, this.gamma, this.step);
+        const ell = param(this.params, "ell");
+        return likelihood(config, data, draws.hardGraph, mechanismParams(this.params, this.config), ell, draws.hardTargets, draws.psi).value;
+      }),
+    );
+    const result = (await value.item()) / data.N;
+    value.dispose();
+    return result;
+  }
+
+  /** S = U Vᵀ on the host. */
+  async scores(): Promise<number[][]> {
+    const S = noGrad(() => matmul(param(this.params, "U"), param(this.params, "V"), { transposeB: true }));
+    const values = await S.toArray();
+    S.dispose();
+    const d = this.set.variables.length;
+    return Array.from({ length: d }, (_, i) => Array.from(values.subarray(i * d, (i + 1) * d)));
+  }
+
+  alpha(): number {
+    return alphaAt(this.config, Math.max(this.step - 1, 0));
+  }
+
+  async saveCheckpoint(path: string): Promise<void> {
+    const host = await readParams(this.params);
+    const file: CheckpointFile = {
+      format: "gim-webgpu-checkpoint/1",
+      step: this.step,
+      config: this.config,
+      backend: this.backend.name,
+      params: Object.fromEntries(Object.entries(host).map(([k, v]) => [k, encodeArray(v, this.dtype)])),
+      adam: await this.adam.exportState(),
+      lagrangian: this.lagrangian.exportState(),
+    };
+    writeJsonAtomic(path, file);
+  }
+
+  async loadCheckpoint(path: string): Promise<void> {
+    const file = readJson<CheckpointFile>(path, "checkpoint");
+    if (file.format !== "gim-webgpu-checkpoint/1") throw new Error(`${path}: not a gim-webgpu checkpoint`);
+    for (const key of ["mechanism", "intervention", "seed", "mcSamples", "amortize", "marginalize"] as const) {
+      if (file.config[key] !== this.config[key]) {
+        throw new Error(`${path}: checkpoint was made with ${key} = ${file.config[key]}, this run has ${this.config[key]}`);
+      }
+    }
+    writeParams(this.params, Object.fromEntries(Object.entries(file.params).map(([k, v]) => [k, decodeArray(v)])));
+    await this.adam.importState(file.adam as Parameters<Adam["importState"]>[0]);
+    this.lagrangian.importState(file.lagrangian);
+    this.step = file.step;
+  }
+}
