@@ -5,6 +5,7 @@ import type { FloatArray } from "./kernel.js";
 import { type Shape, ShapeError, fmt, sizeOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { fill } from "../kernels/fill.js";
+import { type DrawAddress, type Distribution, randomTensor } from "../kernels/random.js";
 
 export interface CreateOptions {
   backend?: Backend;
@@ -42,3 +43,20 @@ export async function transfer(t: Tensor, backend: Backend, dtype: DType = defau
   const values: FloatArray = await t.toArray();
   return new Tensor(backend, backend.upload(values, dtype), t.shape, t.requiresGrad);
 }
+
+/** Where a random tensor's draws come from: Philox (seed, stream, offset + i), see engine/prng.ts. */
+export type RandomOptions = CreateOptions & DrawAddress;
+
+function random(dist: Distribution, shape: Shape, options: RandomOptions): Tensor {
+  const { backend, dtype } = where(options);
+  const t = randomTensor(dist, backend, dtype, shape, options);
+  t.requiresGrad = options.requiresGrad ?? false;
+  return t;
+}
+
+/** Uniform draws in (0, 1). */
+export const rand = (shape: Shape, options: RandomOptions) => random("uniform", shape, options);
+/** Standard normal draws (Box–Muller). */
+export const randn = (shape: Shape, options: RandomOptions) => random("normal", shape, options);
+/** Standard logistic draws, log u − log(1 − u): the noise of Gumbel-sigmoid relaxations. */
+export const randLogistic = (shape: Shape, options: RandomOptions) => random("logistic", shape, options);

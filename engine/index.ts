@@ -2,8 +2,8 @@
 export type { Backend, BackendName, DType, Storage } from "./backend.js";
 export { BackendError } from "./backend.js";
 export { createBackend, cpuBackend, defaultBackend, setDefaultBackend, webgpuBackend } from "./context.js";
-export { full, ones, tensor, transfer, zeros } from "./create.js";
-export type { CreateOptions } from "./create.js";
+export { full, ones, rand, randLogistic, randn, tensor, transfer, zeros } from "./create.js";
+export type { CreateOptions, RandomOptions } from "./create.js";
 export { type Kernel, defineKernel } from "./kernel.js";
 export { type OpDef, apply, defineOp, launch, launch1 } from "./op.js";
 export { keep, tidy } from "./scope.js";

@@ -74,6 +74,7 @@ export function apply<A extends Attrs>(op: OpDef<A>, inputs: readonly Tensor[], 
     recordNode(out, {
       opName: op.name,
       inputs,
+      saved,
       backward: (dy) => vjp({ inputs, out, saved, attrs, needsGrad }, dy),
     });
   }

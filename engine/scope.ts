@@ -1,7 +1,8 @@
 /**
  * Memory scopes. GPU buffers are not garbage-collected, so work that makes temporaries runs in
- * `tidy(fn)`: every tensor created inside is disposed on exit except what `fn` returns and what
- * is passed to `keep`. Gradients assigned to leaves by `backward` are kept automatically.
+ * `tidy(fn)`: every tensor created inside is disposed on exit except what `fn` returns, what is
+ * passed to `keep`, and what a returned tensor's backward pass still needs (the tensors reachable
+ * through its tape: inputs and saved residuals). Gradients assigned by `backward` are kept.
  */
 import type { Tensor } from "./tensor.js";
 
@@ -22,7 +23,13 @@ type Returned = Tensor | readonly Tensor[] | Record<string, Tensor> | void | num
 function collect(value: unknown, into: Set<Tensor>): void {
   if (!value || typeof value !== "object") return;
   if ("storage" in (value as object) && "shape" in (value as object)) {
-    into.add(value as Tensor);
+    const stack = [value as Tensor];
+    while (stack.length > 0) {
+      const t = stack.pop()!;
+      if (into.has(t)) continue;
+      into.add(t);
+      if (t.node) stack.push(...t.node.inputs, ...t.node.saved);
+    }
     return;
   }
   for (const v of Object.values(value as object)) collect(v, into);

@@ -77,7 +77,11 @@ export function backward(loss: Tensor, seed?: Tensor): void {
       const dy = grads.get(t);
       if (!dy) continue;
       if (!t.node) {
-        t.grad = keep(t.grad ? add(t.grad, dy) : dy);
+        // A leaf's gradient is its own view (storage is refcounted), so leaves that received the
+        // same cotangent tensor can be accumulated and disposed independently.
+        const previous = t.grad;
+        t.grad = keep(previous ? add(previous, dy) : new Tensor(dy.backend, dy.storage, dy.shape));
+        previous?.dispose();
         continue;
       }
       const inputGrads = t.node.backward(dy);

@@ -13,6 +13,8 @@ const storageUsers = new WeakMap<Storage, number>();
 export interface TapeNode {
   readonly opName: string;
   readonly inputs: readonly Tensor[];
+  /** Residuals kept for the VJP. */
+  readonly saved: readonly Tensor[];
   backward(dy: Tensor): (Tensor | null)[];
 }
 

@@ -72,7 +72,7 @@ export function estimator(data: DeviceData, c: Contraction, config: GimConfig): 
   const R = c.b.shape[0];
   let perGraph: Tensor; // A_m: [M]
   if (config.marginalize === "per-sample") {
-    perGraph = sum(pairLogsumexp(c.a, c.b, c.P, c.Q, data.env, data.envStart), 1);
+    perGraph = sum(pairLogsumexp(c.a, c.b, c.P, c.Q, data.env), 1);
   } else {
     perGraph = perEnvTerms(data, c, R);
   }

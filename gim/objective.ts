@@ -47,6 +47,25 @@ export interface LagrangianState {
   mu: number;
 }
 
+/**
+ * Every number of a step that changes with t, exactly as the kernels receive it. A replayed step
+ * (gim/step-replay.ts) finds these in the recorded uniforms and rewrites them each step.
+ */
+export interface StepScalars {
+  step: number;
+  /** α_t (§2). */
+  alpha: number;
+  /** −λ_I(t) (§6). */
+  targetPriorScale: number;
+  /** −α_AL and −μ_AL/2 (§6). */
+  alLinear: number;
+  alQuadratic: number;
+}
+
+export function scalarsAt(config: GimConfig, step: number, al: LagrangianState): StepScalars {
+  return { step, alpha: alphaAt(config, step), targetPriorScale: -lambdaTargetsAt(config, step), alLinear: -al.alpha, alQuadratic: -al.mu / 2 };
+}
+
 export interface StepTerms {
   loss: Tensor;
   /** ℓ̂ of the θ pass (hard graph, hard targets), for logging. */
@@ -103,9 +122,8 @@ export interface Draws {
 }
 
 /** One noise draw per step, shared by the three terms. */
-export function drawStep(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, step: number): Draws {
+export function drawStep(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, step: number, alpha: number): Draws {
   const M = config.mcSamples;
-  const alpha = alphaAt(config, step);
   const seed = config.seed;
   const logits = edgeLogits(params, alpha);
   const graphNoise = { samples: M, tau: config.tau, seed, stream: streamFor(step, "graph"), zeroDiagonal: true };
@@ -144,8 +162,8 @@ function fromLo(config: GimConfig, data: DeviceData, Lo: Tensor, rho: Tensor, el
 }
 
 /** ĥ = mean_m ρ(G̃'_m) over M_h fresh soft samples (spec §6, §7). */
-export function acyclicity(params: GimParams, config: GimConfig, step: number): Tensor {
-  const logits = edgeLogits(params, alphaAt(config, step));
+export function acyclicity(params: GimParams, config: GimConfig, step: number, alpha: number): Tensor {
+  const logits = edgeLogits(params, alpha);
   const samples = gumbelSigmoid(logits, {
     samples: config.acyclicitySamples,
     tau: config.tau,
@@ -158,8 +176,7 @@ export function acyclicity(params: GimParams, config: GimConfig, step: number): 
 }
 
 /** log p̂(Z, θ) of eq 12, without the ĥ terms (added by the caller with the AL state). */
-function modelPrior(params: GimParams, config: GimConfig, step: number, d: number, offDiagonal: Tensor): Tensor {
-  const alpha = alphaAt(config, step);
+function modelPrior(params: GimParams, config: GimConfig, alpha: number, d: number, offDiagonal: Tensor): Tensor {
   const probs = sum(mul(sigmoid(edgeLogits(params, alpha)), offDiagonal));
   const k = config.rank ?? d;
   const terms = [
@@ -173,13 +190,14 @@ function modelPrior(params: GimParams, config: GimConfig, step: number, d: numbe
 
 
 /** log p(φ) = −λ_I(t) Σ σ(a) − ‖φ‖²/(2σ_φ²). */
-function gimPrior(params: GimParams, config: GimConfig, step: number, logits: Tensor): Tensor {
-  return add(affine(sum(sigmoid(logits)), -lambdaTargetsAt(config, step)), gaussianPrior(groupParams(params, "phi"), config.sigmaPhi));
+function gimPrior(params: GimParams, config: GimConfig, targetPriorScale: number, logits: Tensor): Tensor {
+  return add(affine(sum(sigmoid(logits)), targetPriorScale), gaussianPrior(groupParams(params, "phi"), config.sigmaPhi));
 }
 
 /** The merged objective of one step; see the file comment. */
-export function stepObjective(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, step: number, al: LagrangianState): StepTerms {
-  const draws = drawStep(params, config, data, gamma, step);
+export function stepObjective(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, scalars: StepScalars): StepTerms {
+  const { step, alpha } = scalars;
+  const draws = drawStep(params, config, data, gamma, step, alpha);
   const mech = mechanismParams(params, config);
   const ell = param(params, "ell");
   const frozenMech = mech.map(detach);
@@ -188,8 +206,27 @@ export function stepObjective(params: GimParams, config: GimConfig, data: Device
   const zTerm = likelihood(config, data, draws.softGraph, frozenMech, frozenEll, draws.hardTargets, frozenPsi).value;
   const theta = likelihood(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozenPsi);
   const phiTerm = fromLo(config, data, detach(theta.Lo), detach(theta.rho), frozenEll, draws.softTargets, draws.psi);
-  const h = acyclicity(params, config, step);
-  const lagrangian = add(affine(h, -al.alpha), affine(mul(h, h), -al.mu / 2));
-  const J = [zTerm, phiTerm, theta.value, modelPrior(params, config, step, data.d, data.offDiagonal), lagrangian, gimPrior(params, config, step, draws.logits)].reduce((acc, t) => add(acc, t));
+  const h = acyclicity(params, config, step, alpha);
+  const lagrangian = add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic));
+  const prior = modelPrior(params, config, alpha, data.d, data.offDiagonal);
+  const J = [zTerm, phiTerm, theta.value, prior, lagrangian, gimPrior(params, config, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t));
   return { loss: affine(J, -1 / data.N), logLikelihood: theta.value, acyclicity: h };
+}
+
+/**
+ * The three objectives of §0 with every parameter live (no stop-gradients): the merged step's
+ * gradient restricted to Z, φ and θ must equal ∇_Z J_Z, ∇_φ J_φ and ∇_θ J_θ. Tests only.
+ */
+export function passObjectives(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, scalars: StepScalars): { z: Tensor; phi: Tensor; theta: Tensor } {
+  const { step, alpha } = scalars;
+  const draws = drawStep(params, config, data, gamma, step, alpha);
+  const mech = mechanismParams(params, config);
+  const ell = param(params, "ell");
+  const h = acyclicity(params, config, step, alpha);
+  const modelTerms = add(modelPrior(params, config, alpha, data.d, data.offDiagonal), add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic)));
+  const z = add(likelihood(config, data, draws.softGraph, mech, ell, draws.hardTargets, draws.psi).value, modelTerms);
+  const phi = add(likelihood(config, data, draws.hardGraph, mech, ell, draws.softTargets, draws.psi).value, gimPrior(params, config, scalars.targetPriorScale, draws.logits));
+  const theta = add(likelihood(config, data, draws.hardGraph, mech, ell, draws.hardTargets, draws.psi).value, modelTerms);
+  const scale = -1 / data.N;
+  return { z: affine(z, scale), phi: affine(phi, scale), theta: affine(theta, scale) };
 }

@@ -13,7 +13,7 @@ import { type GimConfig, alphaAt } from "./config.js";
 import { Lagrangian } from "./lagrangian.js";
 import type { DeviceData } from "./likelihood.js";
 import { isAcyclic, limitGraph } from "./map-estimate.js";
-import { drawStep, likelihood, stepObjective } from "./objective.js";
+import { drawStep, likelihood, scalarsAt, stepObjective } from "./objective.js";
 import { type GimParams, initParams, mechanismParams, param, readParams, writeParams } from "./params.js";
 import { type TrainingSet, featureMatrix, splitHoldout, uploadData } from "./training-set.js";
 
@@ -90,7 +90,7 @@ export class Trainer {
   /** Queues one step; returns the loss and ĥ tensors (kept) for optional readback. */
   queueStep(): { loss: Tensor; acyclicity: Tensor } {
     const result = tidy(() => {
-      const terms = stepObjective(this.params, this.config, this.data, this.gamma, this.step, this.lagrangian);
+      const terms = stepObjective(this.params, this.config, this.data, this.gamma, scalarsAt(this.config, this.step, this.lagrangian));
       backward(terms.loss);
       this.adam.step();
       this.clampLogVariances();
@@ -166,7 +166,7 @@ export class Trainer {
     const config = { ...this.config, seed: this.config.seed + HOLDOUT_SEED_SALT };
     const value = noGrad(() =>
       tidy(() => {
-        const draws = drawStep(this.params, config, data, this.gamma, this.step);
+        const draws = drawStep(this.params, config, data, this.gamma, this.step, alphaAt(this.config, this.step));
         const ell = param(this.params, "ell");
         return likelihood(config, data, draws.hardGraph, mechanismParams(this.params, this.config), ell, draws.hardTargets, draws.psi).value;
       }),

@@ -8,6 +8,11 @@ import { setTapeHelpers } from "../engine/tape.js";
 import { binaryOps, add } from "./elementwise-binary.js";
 import { unaryOps } from "./elementwise-unary.js";
 import { fill } from "./fill.js";
+import { linearMechanismOps } from "./linear-mechanism.js";
+import { mlpMechanismOps } from "./mlp-mechanism.js";
+import { pairLogsumexpOps } from "./pair-logsumexp.js";
+import { normalLogpdfOps } from "./normal-logpdf.js";
+import { spectralRadiusOps } from "./spectral-radius.js";
 
 // Attribute types differ per op; the sweeps only pass each op its own check attrs.
 type AnyOp = OpDef<any>;
@@ -15,6 +20,11 @@ type AnyOp = OpDef<any>;
 export const registry = {
   ...unaryOps,
   ...binaryOps,
+  ...linearMechanismOps,
+  ...mlpMechanismOps,
+  ...pairLogsumexpOps,
+  ...normalLogpdfOps,
+  ...spectralRadiusOps,
 } satisfies Record<string, AnyOp>;
 
 export type OpName = keyof typeof registry;

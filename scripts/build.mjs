@@ -37,9 +37,15 @@ export async function buildAll({ tests = false } = {}) {
     outdir: distDir,
   });
   if (tests) {
+    // One build per test file, so a file that does not compile fails alone (reported by the runner).
     const entries = findTests("test");
-    await build({ ...common, entryPoints: entries, outdir: testDir, outbase: ".", outExtension: { ".js": ".mjs" } });
-    return entries.map((e) => join(testDir, e.replace(/\.ts$/, ".mjs")));
+    const results = await Promise.allSettled(
+      entries.map((entry) => build({ ...common, entryPoints: [entry], outdir: testDir, outbase: ".", outExtension: { ".js": ".mjs" }, logLevel: "silent" })),
+    );
+    return entries.map((e, i) => ({
+      file: join(testDir, e.replace(/\.ts$/, ".mjs")),
+      error: results[i].status === "rejected" ? String(results[i].reason?.message ?? results[i].reason) : null,
+    }));
   }
   return [];
 }

@@ -5,13 +5,15 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { buildAll, distDir } from "./build.mjs";
 
-const TIMEOUT_MS = Number(process.env.GIM_TEST_TIMEOUT_MS ?? 900_000);
+const TIMEOUT_MS = Number(process.env.GIM_TEST_TIMEOUT_MS ?? 300_000);
 const filter = process.argv.slice(2);
 process.env.XDG_RUNTIME_DIR ??= "/tmp";
 const required = process.env.GIM_REQUIRE_WEBGPU === "1" || process.env.CI === "true";
 if (required) process.env.GIM_REQUIRE_WEBGPU = "1";
 
-const files = (await buildAll({ tests: true })).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
+const built = (await buildAll({ tests: true })).filter(({ file }) => filter.length === 0 || filter.some((p) => file.includes(p)));
+const files = built.filter((b) => !b.error).map((b) => b.file);
+const broken = built.filter((b) => b.error);
 
 const probe = spawnSync(process.execPath, ["--enable-source-maps", join(distDir, "cli.js"), "backends"], { encoding: "utf8", timeout: 120_000 });
 process.stdout.write(probe.stdout);
@@ -30,7 +32,10 @@ if (!hasWebGpu) {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-const failedFiles = [];
+for (const { file, error } of broken) {
+  failed++;
+  console.log(`${file.replace(/^.*\.build\//, "")}: does not build (FAILED)\n${error.split("\n").map((l) => `    ${l}`).join("\n")}`);
+}
 for (const file of files) {
   const started = Date.now();
   const run = spawnSync(process.execPath, ["--enable-source-maps", file], { encoding: "utf8", timeout: TIMEOUT_MS, env: process.env });
@@ -47,11 +52,10 @@ for (const file of files) {
   const status = run.error?.code === "ETIMEDOUT" ? `TIMED OUT after ${TIMEOUT_MS / 1000}s` : bad > 0 ? "FAILED" : "ok";
   console.log(`${file.replace(/^.*\.build\//, "")}: ${ok} passed, ${bad} failed${skip ? `, ${skip} skipped` : ""} (${seconds}s) ${status}`);
   if (bad > 0 || process.env.GIM_TEST_VERBOSE) {
-    failedFiles.push(file);
     process.stdout.write(output.split("\n").map((l) => `    ${l}`).join("\n") + "\n");
   } else {
     for (const line of output.split("\n")) if (line.startsWith("[sweep]") || line.startsWith("[info]")) console.log(`    ${line}`);
   }
 }
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-process.exit(failed > 0 || files.length === 0 ? 1 : 0);
+process.exit(failed > 0 || built.length === 0 ? 1 : 0);

@@ -1,0 +1,132 @@
+/**
+ * Adam over a fixed list of parameter tensors. The moments live on the parameters' backend and
+ * each step is one fused in-place kernel per parameter (kernels/adam.ts): the parameter keeps its
+ * Tensor object and storage, so anything holding it (the model, a recorded step) sees the update.
+ */
+import { keep } from "./scope.js";
+import { fmt } from "./shape.js";
+import { Tensor } from "./tensor.js";
+import { adamKernel } from "../kernels/adam.js";
+import { fill } from "../kernels/fill.js";
+
+export interface AdamOptions {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+/**
+ * What a checkpoint needs to continue identically: the step count and both moments, as plain
+ * arrays so that JSON round-trips them exactly (every f32 and f64 value survives as a double).
+ */
+export interface AdamState {
+  step: number;
+  m: number[][];
+  v: number[][];
+}
+
+export class Adam {
+  /** Mutable, so schedules can change it between steps. */
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** Number of steps taken (t in the bias corrections). */
+  stepCount = 0;
+  private m: Tensor[];
+  private v: Tensor[];
+
+  constructor(
+    readonly params: readonly Tensor[],
+    { lr = 1e-2, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions = {},
+  ) {
+    this.lr = lr;
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = eps;
+    this.m = params.map((p) => this.zerosLike(p));
+    this.v = params.map((p) => this.zerosLike(p));
+  }
+
+  /**
+   * One update of every parameter from its `.grad`, which is then disposed and cleared. All
+   * parameters share the step count t; a parameter without a gradient is left as it is (its
+   * moments do not decay).
+   */
+  step(): void {
+    this.stepCount++;
+    const t = this.stepCount;
+    const params = {
+      lr: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      c1: 1 - this.beta1 ** t,
+      c2: 1 - this.beta2 ** t,
+    };
+    this.params.forEach((p, i) => {
+      const g = p.grad;
+      if (!g) return;
+      p.assertAlive("Adam.step");
+      g.assertAlive("Adam.step");
+      if (g.size !== p.size || g.backend !== p.backend) {
+        throw new Error(`Adam.step: gradient ${g} does not match parameter ${i}, ${p}`);
+      }
+      p.backend.run(adamKernel, [g.storage], [p.storage, this.m[i].storage, this.v[i].storage], { n: p.size, ...params });
+    });
+    // Disposed only after every update: backward may hand one tensor to several leaves (add's VJP).
+    this.zeroGrad();
+  }
+
+  /** Disposes and clears every parameter's gradient without updating. */
+  zeroGrad(): void {
+    for (const p of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  async exportState(): Promise<AdamState> {
+    return {
+      step: this.stepCount,
+      m: await Promise.all(this.m.map(async (t) => Array.from(await t.toArray()))),
+      v: await Promise.all(this.v.map(async (t) => Array.from(await t.toArray()))),
+    };
+  }
+
+  /** Restores moments and step count saved by `exportState` (from this or another backend). */
+  importState(state: { step: number; m: readonly ArrayLike<number>[]; v: readonly ArrayLike<number>[] }): void {
+    const check = (which: string, arrays: readonly ArrayLike<number>[]) => {
+      if (!Array.isArray(arrays) || arrays.length !== this.params.length) {
+        throw new Error(`Adam.importState: ${which} holds ${arrays?.length} tensors for ${this.params.length} parameters`);
+      }
+      arrays.forEach((a, i) => {
+        if (a?.length !== this.params[i].size) {
+          throw new Error(`Adam.importState: ${which}[${i}] has ${a?.length} values, parameter ${i} has shape ${fmt(this.params[i].shape)}`);
+        }
+      });
+    };
+    check("m", state.m);
+    check("v", state.v);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`Adam.importState: step ${state.step} is not a count`);
+    const load = (old: Tensor[], arrays: readonly ArrayLike<number>[]) =>
+      old.map((t, i) => {
+        const fresh = keep(new Tensor(t.backend, t.backend.upload(arrays[i], t.dtype), t.shape));
+        t.dispose();
+        return fresh;
+      });
+    this.m = load(this.m, state.m);
+    this.v = load(this.v, state.v);
+    this.stepCount = state.step;
+  }
+
+  /** Frees the moments (the parameters belong to the caller). */
+  dispose(): void {
+    for (const t of [...this.m, ...this.v]) t.dispose();
+  }
+
+  private zerosLike(p: Tensor): Tensor {
+    return keep(fill(p.backend, p.dtype, p.shape, 0));
+  }
+}

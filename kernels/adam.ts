@@ -1,0 +1,52 @@
+/**
+ * Fused Adam update (Kingma & Ba 2015, Algorithm 1) of one parameter tensor, in place: the
+ * parameter and both moments are the kernel's outputs, read and written; the gradient is its
+ * input. One dispatch per parameter tensor and step.
+ *
+ *   m ← β₁ m + (1 − β₁) g
+ *   v ← β₂ v + (1 − β₂) g²
+ *   p ← p − lr · (m / c₁) / (√(v / c₂) + ε),   c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ
+ * The bias corrections c₁, c₂ are computed on the host (in float64) and passed as params.
+ *
+ * WGSL: binding 0 g [n] read, 1 p [n] read_write, 2 m [n] read_write, 3 v [n] read_write,
+ *   4 params {n, lr, beta1, beta2, eps, c1, c2}; workgroup 256, one element per invocation,
+ *   grid folded to 2-D above 65535 groups.
+ */
+import { defineKernel, groupsFor } from "../engine/kernel.js";
+import common from "./common.wgsl";
+
+const WG = 256;
+
+export const adamKernel = defineKernel({
+  name: "adam.update",
+  wgsl: `${common}
+struct Params { n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, c1: f32, c2: f32 }
+@group(0) @binding(0) var<storage, read> G: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Param: array<f32>;
+@group(0) @binding(2) var<storage, read_write> M: array<f32>;
+@group(0) @binding(3) var<storage, read_write> V: array<f32>;
+@group(0) @binding(4) var<uniform> P: Params;
+@compute @workgroup_size(${WG})
+fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flat_id(wid, nwg, lid, ${WG}u);
+  if (i >= P.n) { return; }
+  let g = G[i];
+  let m = P.beta1 * M[i] + (1.0 - P.beta1) * g;
+  let v = P.beta2 * V[i] + (1.0 - P.beta2) * g * g;
+  M[i] = m;
+  V[i] = v;
+  Param[i] = Param[i] - P.lr * (m / P.c1) / (sqrt(v / P.c2) + P.eps);
+}`,
+  entry: "adam",
+  inputs: 1,
+  outputs: 3,
+  params: [["n", "u32"], ["lr", "f32"], ["beta1", "f32"], ["beta2", "f32"], ["eps", "f32"], ["c1", "f32"], ["c2", "f32"]],
+  workgroups: (p) => groupsFor(p.n, WG),
+  cpu: ([g], [param, m, v], p) => {
+    for (let i = 0; i < p.n; i++) {
+      m[i] = p.beta1 * m[i] + (1 - p.beta1) * g[i];
+      v[i] = p.beta2 * v[i] + (1 - p.beta2) * g[i] * g[i];
+      param[i] -= (p.lr * (m[i] / p.c1)) / (Math.sqrt(v[i] / p.c2) + p.eps);
+    }
+  },
+});

@@ -1,0 +1,209 @@
+/**
+ * WGSL for pairLogsumexp (kernels/pair-logsumexp.ts), generated per (R, d) with the r and j loops
+ * unrolled (kernels/unroll.ts says why). Params of every kernel: {M, N, E, logR}.
+ *
+ * table:  0 env [N] read; 1 T write, one workgroup. T = [lo_e, hi_e (2E) | chunk start cs_e (E+1) |
+ *         env copy (N)]: lo_e/hi_e = first/last+1 sample of env e, cs_e = Σ_{e'<e} ⌈(hi−lo)/64⌉.
+ * fwd:    0 a [M,N], 1 b [R,N], 2 P [M,N,d], 3 Q [E,R,d], 4 T read; 5 y [M,N] write.
+ * bwd:    0 cd [M,N,2] = (a − y − log R, ȳ), 1 b, 2 P, 3 Q, 4 T read;
+ *         5 P̄ [M,N,d], 6 b̄ [R,N], 7 G [N,R,d] write (each [1] when not asked for), with
+ *         log w = Λ − y − log R = cd₀ + b + P·Q, v = ȳ w: P̄ = Σ_r v Q, b̄ = Σ_m v, G = Σ_m v P.
+ *   Grid ⌈N/64⌉ + E workgroups (surplus ones return). Workgroup w takes 64 consecutive samples of
+ *   one env e (binary search of w in cs), so Q[e] is the same for all its lanes: it is staged in
+ *   workgroup memory and read at constant addresses into named values (cheap to compile, kept in
+ *   registers), r-block by r-block (≤ 640 cached floats; 320 when G is accumulated too). Each lane
+ *   is one sample n: per m it copies P[m,n,:] into a private array with a short loop, names it, and
+ *   does |block|·d FMAs. The logsumexp over r stays in the lane; across r-blocks y holds the
+ *   partial LSE. A lane whose sample belongs to another env (unsorted input) stores nothing.
+ * prep:   0 a, 1 y, 2 ȳ read; 3 cd write; one lane per (m, n).
+ * reduce: 0 G, 1 T read; 2 Q̄ [E,R,d] write; lanes over (r, j), grid (⌈Rd/64⌉, E); sums G[n] over
+ *         the env's samples in increasing n (deterministic, no atomics).
+ */
+import common from "./common.wgsl";
+import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
+
+export const LANES = 64;
+const BUDGET = 640;
+
+export interface BwdFlags {
+  p: boolean;
+  b: boolean;
+  q: boolean;
+}
+
+const HEADER = `${common}
+struct Params { M: u32, N: u32, E: u32, logR: f32 }`;
+const ENTRY = `@compute @workgroup_size(${LANES})`;
+const IDS = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>`;
+
+function bindings(names: readonly [string, "read" | "read_write"][]): string {
+  const vars = names.map(([name, access], k) => `@group(0) @binding(${k}) var<storage, ${access}> ${name}: array<f32>;`);
+  return `${vars.join("\n")}\n@group(0) @binding(${names.length}) var<uniform> P: Params;`;
+}
+
+/** Workgroup → (env e, its 64 samples); lane → sample n, `live` if it exists and belongs to e. */
+const CHUNK = `  let w = flat_group(wid, nwg);
+  let E = P.E;
+  let N = P.N;
+  if (w >= u32(T[3u * E])) { return; }
+  var e = 0u;
+  var top = E;
+  while (top - e > 1u) {
+    let mid = (e + top) / 2u;
+    if (u32(T[2u * E + mid]) <= w) { e = mid; } else { top = mid; }
+  }
+  let end = u32(T[2u * e + 1u]);
+  let nr = u32(T[2u * e]) + (w - u32(T[2u * E + e])) * ${LANES}u + lid.x;
+  let n = min(nr, end - 1u);
+  let live = nr < end && u32(T[3u * E + 1u + n]) == e;`;
+
+/** Stages Q[e, r0..r1, :] in workgroup memory and names it q{r}_{j}; b[r, n] as b{r}. */
+function loadBlock(r0: number, r1: number, R: number, d: number): string {
+  const rs = seq(r1 - r0, r0);
+  const size = (r1 - r0) * d;
+  return `    workgroupBarrier();
+    for (var k = lid.x; k < ${size}u; k += ${LANES}u) { SQ[k] = Q[e * ${R * d}u + ${r0 * d}u + k]; }
+    workgroupBarrier();
+${lines(rs.flatMap((r) => seq(d).map((j) => `let q${r}_${j} = SQ[${(r - r0) * d + j}u];`)))}
+    var bv: array<f32, ${r1 - r0}>;
+    for (var r = 0u; r < ${r1 - r0}u; r++) { bv[r] = B[(${r0}u + r) * N + n]; }
+${lines(rs.map((r) => `let b${r} = bv[${r - r0}u];`))}`;
+}
+
+/** Per m: P[m, n, :] named p{j}. */
+const loadRow = (d: number) =>
+  lines(
+    [
+      `let mn = m * N + n;`,
+      `var pv: array<f32, ${d}>;`,
+      `for (var j = 0u; j < ${d}u; j++) { pv[j] = Pm[mn * ${d}u + j]; }`,
+      ...seq(d).map((j) => `let p${j} = pv[${j}u];`),
+    ],
+    "      ",
+  );
+const dot = (r: number, d: number) => tree(seq(d).map((j) => `p${j} * q${r}_${j}`));
+
+function kernel(name: string, io: [string, "read" | "read_write"][], parts: [number, number][], d: number, body: (r0: number, r1: number, k: number) => string): string {
+  const largest = Math.max(...parts.map(([r0, r1]) => (r1 - r0) * d));
+  return `${HEADER}
+${bindings(io)}
+var<workgroup> SQ: array<f32, ${largest}>;
+${ENTRY}
+fn ${name}(${IDS}) {
+${CHUNK}
+${parts.map(([r0, r1], k) => `  {\n${body(r0, r1, k)}\n  }`).join("\n")}
+}`;
+}
+
+export function fwdSource(R: number, d: number): string {
+  const parts = blocks(R, Math.floor(BUDGET / d));
+  return kernel("pair_fwd", [["A", "read"], ["B", "read"], ["Pm", "read"], ["Q", "read"], ["T", "read"], ["Y", "read_write"]], parts, d, (r0, r1, k) => {
+    const rs = seq(r1 - r0, r0);
+    const exps = rs.map((r) => `exp(l${r} - hi)`);
+    const merge = k === 0 ? `let hi = top0;\n      let s = ${tree(exps)};` : `let prev = Y[mn];\n      let hi = max(prev, top0);\n      let s = exp(prev - hi) + ${tree(exps)};`;
+    return `${loadBlock(r0, r1, R, d)}
+    for (var m = 0u; m < P.M; m++) {
+${loadRow(d)}
+      let a = A[mn];
+${lines(rs.map((r) => `let l${r} = a + b${r} + ${dot(r, d)};`), "      ")}
+      let top0 = ${maxTree(rs.map((r) => `l${r}`))};
+      ${merge}
+      if (live) { Y[mn] = hi + log(s)${k === parts.length - 1 ? " - P.logR" : ""}; }
+    }`;
+  });
+}
+
+export function bwdSource(R: number, d: number, want: BwdFlags): string {
+  const parts = blocks(R, Math.floor(BUDGET / (want.q ? 2 * d : d)));
+  const io: [string, "read" | "read_write"][] = [["CD", "read"], ["B", "read"], ["Pm", "read"], ["Q", "read"], ["T", "read"], ["DP", "read_write"], ["DB", "read_write"], ["DG", "read_write"]];
+  return kernel("pair_bwd", io, parts, d, (r0, r1, k) => {
+    const rs = seq(r1 - r0, r0);
+    const rj = rs.flatMap((r) => seq(d).map((j) => [r, j] as const));
+    const pbar = `      var hv: array<f32, ${d}>;
+${lines(seq(d).map((j) => `hv[${j}u] = ${tree(rs.map((r) => `v${r} * q${r}_${j}`))};`), "      ")}
+      if (live) {
+        for (var j = 0u; j < ${d}u; j++) { DP[mn * ${d}u + j] = ${k === 0 ? "" : `DP[mn * ${d}u + j] + `}hv[j]; }
+      }`;
+    const bStore = `    var bo: array<f32, ${r1 - r0}>;
+${lines(rs.map((r) => `bo[${r - r0}u] = bs${r};`))}
+    if (live) { for (var r = 0u; r < ${r1 - r0}u; r++) { DB[(${r0}u + r) * N + n] = bo[r]; } }`;
+    const gStore = `    var go: array<f32, ${(r1 - r0) * d}>;
+${lines(rj.map(([r, j]) => `go[${(r - r0) * d + j}u] = g${r}_${j};`))}
+    if (live) { for (var k = 0u; k < ${(r1 - r0) * d}u; k++) { DG[n * ${R * d}u + ${r0 * d}u + k] = go[k]; } }`;
+    return `${loadBlock(r0, r1, R, d)}
+${want.b ? lines(rs.map((r) => `var bs${r} = 0.0;`)) : ""}
+${want.q ? lines(rj.map(([r, j]) => `var g${r}_${j} = 0.0;`)) : ""}
+    for (var m = 0u; m < P.M; m++) {
+${loadRow(d)}
+      let c = CD[2u * mn];
+      let dy = CD[2u * mn + 1u];
+${lines(rs.map((r) => `let v${r} = dy * exp(c + b${r} + ${dot(r, d)});`), "      ")}
+${want.b ? lines(rs.map((r) => `bs${r} += v${r};`), "      ") : ""}
+${want.q ? lines(rj.map(([r, j]) => `g${r}_${j} += v${r} * p${j};`), "      ") : ""}
+${want.p ? pbar : ""}
+    }
+${want.b ? bStore : ""}
+${want.q ? gStore : ""}`;
+  });
+}
+
+export function tableSource(): string {
+  return `${HEADER}
+${bindings([["Env", "read"], ["T", "read_write"]])}
+${ENTRY}
+fn pair_table(@builtin(local_invocation_id) lid: vec3<u32>) {
+  let E = P.E;
+  let N = P.N;
+  for (var e = lid.x; e < E; e += ${LANES}u) {
+    var lo = N;
+    var hi = 0u;
+    for (var n = 0u; n < N; n++) {
+      let hit = u32(Env[n]) == e;
+      lo = select(lo, min(lo, n), hit);
+      hi = select(hi, n + 1u, hit);
+    }
+    T[2u * e] = f32(min(lo, hi));
+    T[2u * e + 1u] = f32(hi);
+  }
+  for (var n = lid.x; n < N; n += ${LANES}u) { T[3u * E + 1u + n] = Env[n]; }
+  storageBarrier();
+  if (lid.x == 0u) {
+    var cs = 0u;
+    for (var e = 0u; e < E; e++) {
+      T[2u * E + e] = f32(cs);
+      cs += (u32(T[2u * e + 1u]) - u32(T[2u * e]) + ${LANES - 1}u) / ${LANES}u;
+    }
+    T[3u * E] = f32(cs);
+  }
+}`;
+}
+
+export function prepSource(): string {
+  return `${HEADER}
+${bindings([["A", "read"], ["Y", "read"], ["DY", "read"], ["CD", "read_write"]])}
+${ENTRY}
+fn pair_prep(${IDS}) {
+  let t = flat_id(wid, nwg, lid, ${LANES}u);
+  if (t >= P.M * P.N) { return; }
+  CD[2u * t] = A[t] - Y[t] - P.logR;
+  CD[2u * t + 1u] = DY[t];
+}`;
+}
+
+export function reduceSource(rd: number): string {
+  return `${HEADER}
+${bindings([["DG", "read"], ["T", "read"], ["DQ", "read_write"]])}
+${ENTRY}
+fn pair_reduce(${IDS}) {
+  let k = wid.x * ${LANES}u + lid.x;
+  let kc = min(k, ${rd - 1}u);
+  let e = wid.y;
+  let E = P.E;
+  let hi = u32(T[2u * e + 1u]);
+  var s = 0.0;
+  for (var n = u32(T[2u * e]); n < hi; n++) {
+    s += select(0.0, DG[n * ${rd}u + kc], u32(T[3u * E + 1u + n]) == e);
+  }
+  if (k < ${rd}u) { DQ[e * ${rd}u + k] = s; }
+}`;
+}
