@@ -13,7 +13,9 @@ import { type GimConfig, alphaAt } from "./config.js";
 import { Lagrangian } from "./lagrangian.js";
 import type { DeviceData } from "./likelihood.js";
 import { isAcyclic, limitGraph } from "./map-estimate.js";
-import { drawStep, likelihood, scalarsAt, stepObjective } from "./objective.js";
+import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "./objective.js";
+import { ReplayedStep } from "./step-replay.js";
+import { WebGpuBackend } from "../engine/backend-webgpu.js";
 import { type GimParams, initParams, mechanismParams, param, readParams, writeParams } from "./params.js";
 import { type TrainingSet, featureMatrix, splitHoldout, uploadData } from "./training-set.js";
 
@@ -60,7 +62,8 @@ export class Trainer {
   readonly lagrangian: Lagrangian;
   step = 0;
   lastAcyclicity = 0;
-  private readonly adam: Adam;
+  readonly adam: Adam;
+  private replayed: ReplayedStep | null = null;
   private readonly data: DeviceData;
   private readonly holdout: DeviceData | null;
   private readonly gamma: Tensor;
@@ -89,16 +92,38 @@ export class Trainer {
 
   /** Queues one step; returns the loss and ĥ tensors (kept) for optional readback. */
   queueStep(): { loss: Tensor; acyclicity: Tensor } {
+    if (this.replayed) {
+      this.replayed.queue(this.step);
+      this.step++;
+      this.backend.flush();
+      return { loss: this.replayed.outputs.loss, acyclicity: this.replayed.outputs.acyclicity };
+    }
+    const result = this.buildStep(scalarsAt(this.config, this.step, this.lagrangian));
+    this.step++;
+    this.backend.flush();
+    return result;
+  }
+
+  /**
+   * Builds (and queues) one step through the generic autograd path: objective, backward, fused
+   * Adam, ℓ clamp. Returns detached, kept loss and ĥ.
+   */
+  buildStep(scalars: StepScalars): { loss: Tensor; acyclicity: Tensor } {
     const result = tidy(() => {
-      const terms = stepObjective(this.params, this.config, this.data, this.gamma, scalarsAt(this.config, this.step, this.lagrangian));
+      const terms = stepObjective(this.params, this.config, this.data, this.gamma, scalars);
       backward(terms.loss);
       this.adam.step();
       this.clampLogVariances();
       return { loss: detach(terms.loss), acyclicity: detach(terms.acyclicity) };
     });
-    this.step++;
-    this.backend.flush();
     return { loss: keep(result.loss), acyclicity: keep(result.acyclicity) };
+  }
+
+  /** Switches to replaying one recorded step (webgpu only; see gim/step-replay.ts). */
+  enableReplay(): boolean {
+    if (this.replayed || !(this.backend instanceof WebGpuBackend)) return this.replayed !== null;
+    this.replayed = ReplayedStep.record(this, this.backend);
+    return true;
   }
 
   private clampLogVariances(): void {
@@ -146,8 +171,10 @@ export class Trainer {
         });
         if (options.checkpointPath && (checkpointDue || stop || atEnd)) await this.saveCheckpoint(options.checkpointPath);
       }
-      loss.dispose();
-      acyclicity.dispose();
+      if (!this.replayed) {
+        loss.dispose();
+        acyclicity.dispose();
+      }
       if (stop) return { steps: this.step, stoppedEarly: true, stepsPerSecond: rate, finalLoss };
     }
     await this.backend.sync();

@@ -24,7 +24,7 @@ import { unaryOps } from "./elementwise-unary.js";
 
 const WG = 256;
 
-interface BinaryRow {
+export interface BinaryRow {
   wgsl: string;
   cpu: (a: number, b: number) => number;
 }
@@ -39,7 +39,7 @@ type BinaryName = keyof typeof BINARY;
 
 const BIN_PARAMS = [["n", "u32"], ...paramNames("s"), ...paramNames("a"), ...paramNames("b")] as [string, "u32"][];
 
-function binaryKernel(name: string, row: BinaryRow) {
+export function binaryKernel(name: string, row: BinaryRow) {
   return defineKernel({
     name: `${name}.fwd`,
     wgsl: `${common}
@@ -139,7 +139,7 @@ export const binaryKernels = Object.fromEntries(
   (Object.entries(BINARY) as [BinaryName, BinaryRow][]).map(([name, row]) => [name, binaryKernel(name, row)]),
 ) as Record<BinaryName, ReturnType<typeof binaryKernel>>;
 
-function runBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
+export function runBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   const out = broadcastShapes(name, a.shape, b.shape);
   return launch1(binaryKernels[name], [a, b], out, broadcastParams(name, out, { a: a.shape, b: b.shape }));
 }

@@ -13,6 +13,9 @@ import { mlpMechanismOps } from "./mlp-mechanism.js";
 import { pairLogsumexpOps } from "./pair-logsumexp.js";
 import { normalLogpdfOps } from "./normal-logpdf.js";
 import { spectralRadiusOps } from "./spectral-radius.js";
+import { reduceOps } from "./reduce.js";
+import { shapeOps } from "./shape-ops.js";
+import { selectOps } from "./select.js";
 
 // Attribute types differ per op; the sweeps only pass each op its own check attrs.
 type AnyOp = OpDef<any>;
@@ -25,6 +28,9 @@ export const registry = {
   ...pairLogsumexpOps,
   ...normalLogpdfOps,
   ...spectralRadiusOps,
+  ...reduceOps,
+  ...shapeOps,
+  ...selectOps,
 } satisfies Record<string, AnyOp>;
 
 export type OpName = keyof typeof registry;

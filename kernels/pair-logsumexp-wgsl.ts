@@ -23,7 +23,7 @@ import common from "./common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
 
 export const LANES = 64;
-const BUDGET = 640;
+const BUDGET = Number(process.env.PAIR_BUDGET ?? 640);
 
 export interface BwdFlags {
   p: boolean;

@@ -1,0 +1,256 @@
+/**
+ * Shape ops. reshape is a view (no kernel); transpose, slice, concat and broadcastTo are strided
+ * copies (kernels/strided.ts); gather has its own kernels below.
+ *   reshape:     VJP reshapes ȳ back (a view).
+ *   transpose:   y = x permuted by perm; x̄ = ȳ permuted by perm⁻¹.
+ *   slice:       y = x[..., start:end, ...]; x̄ = zeros with ȳ written at [start:end].
+ *   concat:      y = [x₀ | x₁ | …] along axis; x̄ᵢ = the matching slice of ȳ.
+ *   broadcastTo: y = x read with stride 0 on broadcast axes; x̄ = Σ over those axes (sumToShape).
+ *   gather:      y[o, q, r] = x[o, idx[q], r]; x̄[o, a, r] = Σ_{q: idx[q] = a} ȳ[o, q, r] (each x̄
+ *                element loops over the indices: deterministic, no atomics).
+ */
+import { defineKernel, groupsFor } from "../engine/kernel.js";
+import { apply, defineOp, launch1 } from "../engine/op.js";
+import { type Shape, ShapeError, broadcastStrides, fmt, normAxis, sizeOf, stridesOf } from "../engine/shape.js";
+import { Tensor } from "../engine/tensor.js";
+import common from "./common.wgsl";
+import { sumToShape } from "./elementwise-binary.js";
+import { fill } from "./fill.js";
+import { stridedRead, stridedWrite } from "./strided.js";
+
+type Attrs<T> = T & { [key: string]: unknown };
+
+function view(x: Tensor, shape: Shape): Tensor {
+  return new Tensor(x.backend, x.storage, shape);
+}
+
+function resolveShape(x: Tensor, shape: Shape): number[] {
+  const free = shape.filter((s) => s === -1).length;
+  if (free > 1) throw new ShapeError("reshape", `more than one -1 in ${fmt(shape)}`);
+  const known = sizeOf(shape.filter((s) => s !== -1));
+  const out = shape.map((s) => (s === -1 ? x.size / Math.max(known, 1) : s));
+  if (sizeOf(out) !== x.size || out.some((s) => !Number.isInteger(s) || s < 0)) {
+    throw new ShapeError("reshape", `cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
+  }
+  return out;
+}
+
+export const reshapeOp = defineOp<Attrs<{ shape: readonly number[] }>>({
+  name: "reshape",
+  derivation: "y = x viewed with another shape (same storage); x̄ = ȳ viewed with x's shape.",
+  forward: ([x], { shape }) => ({ out: view(x, resolveShape(x, shape)) }),
+  vjp: ({ inputs: [x] }, dy) => [view(dy, x.shape)],
+  check: { cases: [{ shapes: [[2, 6]], attrs: { shape: [3, -1] } }] },
+});
+
+function permuteChecked(x: Tensor, perm?: readonly number[]): number[] {
+  const rank = x.rank;
+  const p = perm ?? [...Array(rank).keys()].map((k) => (k === rank - 2 ? rank - 1 : k === rank - 1 ? rank - 2 : k));
+  if (p.length !== rank || [...p].sort((a, b) => a - b).some((v, k) => v !== k)) {
+    throw new ShapeError("transpose", `perm ${JSON.stringify(p)} is not a permutation of the axes of ${fmt(x.shape)}`);
+  }
+  return [...p];
+}
+
+function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const strides = stridesOf(x.shape);
+  return stridedRead("transpose", x, perm.map((k) => x.shape[k]), perm.map((k) => strides[k]));
+}
+
+export const transposeOp = defineOp<Attrs<{ perm?: readonly number[] }>>({
+  name: "transpose",
+  derivation: "y = x with axes permuted by perm; x̄ = ȳ permuted by the inverse permutation.",
+  forward: ([x], { perm }) => ({ out: permute(x, permuteChecked(x, perm)) }),
+  vjp: ({ inputs: [x], attrs }, dy) => {
+    const perm = permuteChecked(x, attrs.perm);
+    const inverse = perm.map((_, k) => perm.indexOf(k));
+    return [permute(dy, inverse)];
+  },
+  check: {
+    cases: [
+      { label: "2-D", shapes: [[3, 5]], attrs: {} },
+      { label: "3-D perm", shapes: [[2, 3, 4]], attrs: { perm: [1, 2, 0] } },
+    ],
+  },
+});
+
+function sliceGeometry(shape: Shape, axis: number, start: number, end: number) {
+  const a = normAxis("slice", axis, shape.length);
+  if (!(0 <= start && start <= end && end <= shape[a])) throw new ShapeError("slice", `range [${start}, ${end}) out of bounds for axis ${a} of ${fmt(shape)}`);
+  const strides = stridesOf(shape);
+  const out = shape.map((s, k) => (k === a ? end - start : s));
+  return { out, strides, base: start * strides[a] };
+}
+
+export const sliceOp = defineOp<Attrs<{ axis: number; start: number; end: number }>>({
+  name: "slice",
+  derivation: "y = x[start:end] along axis; x̄ = zeros(x.shape) with ȳ written at [start:end].",
+  forward: ([x], { axis, start, end }) => {
+    const g = sliceGeometry(x.shape, axis, start, end);
+    return { out: stridedRead("slice", x, g.out, g.strides, g.base) };
+  },
+  vjp: ({ inputs: [x], attrs }, dy) => {
+    const g = sliceGeometry(x.shape, attrs.axis, attrs.start, attrs.end);
+    const dx = fill(x.backend, x.dtype, x.shape, 0);
+    stridedWrite("slice.vjp", dy, dx, g.strides, g.base);
+    return [dx];
+  },
+  check: { cases: [{ shapes: [[4, 6]], attrs: { axis: 1, start: 1, end: 4 } }, { shapes: [[5, 2, 3]], attrs: { axis: 0, start: 2, end: 5 } }] },
+});
+
+function concatShape(tensors: readonly Tensor[], axis: number): { a: number; out: number[] } {
+  if (tensors.length === 0) throw new ShapeError("concat", "no tensors");
+  const first = tensors[0].shape;
+  const a = normAxis("concat", axis, first.length);
+  for (const t of tensors) {
+    if (t.rank !== first.length || t.shape.some((s, k) => k !== a && s !== first[k])) {
+      throw new ShapeError("concat", `shapes ${tensors.map((x) => fmt(x.shape)).join(", ")} differ off axis ${a}`);
+    }
+  }
+  return { a, out: first.map((s, k) => (k === a ? tensors.reduce((acc, t) => acc + t.shape[a], 0) : s)) };
+}
+
+export const concatOp = defineOp<Attrs<{ axis: number }>>({
+  name: "concat",
+  derivation: "y = [x₀ | x₁ | …] along axis; x̄ᵢ = ȳ[offsetᵢ : offsetᵢ + nᵢ] along axis.",
+  forward: (inputs, { axis }) => {
+    const { a, out } = concatShape(inputs, axis);
+    const y = fill(inputs[0].backend, inputs[0].dtype, out, 0);
+    const strides = stridesOf(out);
+    let offset = 0;
+    for (const t of inputs) {
+      stridedWrite("concat", t, y, strides, offset * strides[a]);
+      offset += t.shape[a];
+    }
+    return { out: y };
+  },
+  vjp: ({ inputs, attrs, needsGrad }, dy) => {
+    const { a } = concatShape(inputs, attrs.axis);
+    let offset = 0;
+    return inputs.map((t, i) => {
+      const start = offset;
+      offset += t.shape[a];
+      if (!needsGrad[i]) return null;
+      const g = sliceGeometry(dy.shape, a, start, offset);
+      return stridedRead("concat.vjp", dy, g.out, g.strides, g.base);
+    });
+  },
+  check: { cases: [{ shapes: [[2, 3], [4, 3]], attrs: { axis: 0 } }, { shapes: [[2, 1], [2, 3], [2, 2]], attrs: { axis: 1 } }] },
+});
+
+export const broadcastToOp = defineOp<Attrs<{ shape: readonly number[] }>>({
+  name: "broadcastTo",
+  derivation: "y = x repeated along broadcast axes; x̄ = Σ of ȳ over those axes.",
+  forward: ([x], { shape }) => ({ out: stridedRead("broadcastTo", x, shape, broadcastStrides(x.shape, shape)) }),
+  vjp: ({ inputs: [x] }, dy) => [sumToShape(dy, x.shape)],
+  check: { cases: [{ shapes: [[3, 1]], attrs: { shape: [2, 3, 4] } }] },
+});
+
+const WG = 256;
+const GATHER_PARAMS = [["n", "u32"], ["outer", "u32"], ["axisLen", "u32"], ["count", "u32"], ["inner", "u32"]] as [string, "u32"][];
+const gatherKernel = defineKernel({
+  name: "gather.fwd",
+  wgsl: `${common}
+struct Params { n: u32, outer: u32, axisLen: u32, count: u32, inner: u32 }
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> Idx: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(3) var<uniform> P: Params;
+@compute @workgroup_size(${WG})
+fn gather_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flat_id(wid, nwg, lid, ${WG}u);
+  if (i >= P.n) { return; }
+  let r = i % P.inner;
+  let q = (i / P.inner) % P.count;
+  let o = i / (P.inner * P.count);
+  Y[i] = X[(o * P.axisLen + u32(Idx[q])) * P.inner + r];
+}`,
+  entry: "gather_fwd",
+  inputs: 2,
+  outputs: 1,
+  params: GATHER_PARAMS,
+  workgroups: (p) => groupsFor(p.n, WG),
+  cpu: ([x, idx], [y], p) => {
+    for (let i = 0; i < p.n; i++) {
+      const r = i % p.inner;
+      const q = Math.floor(i / p.inner) % p.count;
+      const o = Math.floor(i / (p.inner * p.count));
+      y[i] = x[(o * p.axisLen + idx[q]) * p.inner + r];
+    }
+  },
+});
+
+const gatherVjpKernel = defineKernel({
+  name: "gather.vjp",
+  wgsl: `${common}
+struct Params { n: u32, outer: u32, axisLen: u32, count: u32, inner: u32 }
+@group(0) @binding(0) var<storage, read> DY: array<f32>;
+@group(0) @binding(1) var<storage, read> Idx: array<f32>;
+@group(0) @binding(2) var<storage, read_write> DX: array<f32>;
+@group(0) @binding(3) var<uniform> P: Params;
+@compute @workgroup_size(${WG})
+fn gather_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flat_id(wid, nwg, lid, ${WG}u);
+  if (i >= P.n) { return; }
+  let r = i % P.inner;
+  let a = (i / P.inner) % P.axisLen;
+  let o = i / (P.inner * P.axisLen);
+  var acc = 0.0;
+  for (var q = 0u; q < P.count; q++) {
+    if (u32(Idx[q]) == a) { acc += DY[(o * P.count + q) * P.inner + r]; }
+  }
+  DX[i] = acc;
+}`,
+  entry: "gather_vjp",
+  inputs: 2,
+  outputs: 1,
+  params: GATHER_PARAMS,
+  workgroups: (p) => groupsFor(p.n, WG),
+  cpu: ([dy, idx], [dx], p) => {
+    for (let i = 0; i < p.n; i++) {
+      const r = i % p.inner;
+      const a = Math.floor(i / p.inner) % p.axisLen;
+      const o = Math.floor(i / (p.inner * p.axisLen));
+      let acc = 0;
+      for (let q = 0; q < p.count; q++) if (idx[q] === a) acc += dy[(o * p.count + q) * p.inner + r];
+      dx[i] = acc;
+    }
+  },
+});
+
+function gatherGeometry(x: Tensor, indices: Tensor, axis: number) {
+  const a = normAxis("gather", axis, x.rank);
+  const outer = sizeOf(x.shape.slice(0, a));
+  const inner = sizeOf(x.shape.slice(a + 1));
+  const out = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
+  return { out, params: { outer, axisLen: x.shape[a], count: indices.size, inner } };
+}
+
+export const gatherOp = defineOp<Attrs<{ axis: number }>>({
+  name: "gather",
+  derivation: "y[o, q, r] = x[o, idx[q], r]; x̄[o, a, r] = Σ_{q: idx[q] = a} ȳ[o, q, r]. Indices carry no gradient.",
+  forward: ([x, indices], { axis }) => {
+    const g = gatherGeometry(x, indices, axis);
+    return { out: launch1(gatherKernel, [x, indices], g.out, { n: sizeOf(g.out), ...g.params }) };
+  },
+  vjp: ({ inputs: [x, indices], attrs }, dy) => {
+    const g = gatherGeometry(x, indices, attrs.axis);
+    return [launch1(gatherVjpKernel, [dy, indices], x.shape, { n: x.size, ...g.params }), null];
+  },
+  check: {
+    nondiff: [1],
+    cases: [
+      { label: "rows", shapes: [[4, 3], [6]], attrs: { axis: 0 }, domains: ["real", { ints: 4 }] },
+      { label: "middle axis", shapes: [[2, 5, 3], [2, 2]], attrs: { axis: 1 }, domains: ["real", { ints: 5 }] },
+    ],
+  },
+});
+
+export const shapeOps = { reshape: reshapeOp, transpose: transposeOp, slice: sliceOp, concat: concatOp, broadcastTo: broadcastToOp, gather: gatherOp };
+
+export const reshape = (x: Tensor, shape: readonly number[]) => apply(reshapeOp, [x], { shape });
+export const transpose = (x: Tensor, perm?: readonly number[]) => apply(transposeOp, [x], { perm });
+export const slice = (x: Tensor, axis: number, start: number, end: number) => apply(sliceOp, [x], { axis, start, end });
+export const concat = (tensors: readonly Tensor[], axis: number) => apply(concatOp, tensors, { axis });
+export const broadcastTo = (x: Tensor, shape: readonly number[]) => apply(broadcastToOp, [x], { shape });
+export const gather = (x: Tensor, indices: Tensor, axis = 0) => apply(gatherOp, [x, indices], { axis });
