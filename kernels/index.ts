@@ -16,6 +16,8 @@ import { spectralRadiusOps } from "./spectral-radius.js";
 import { reduceOps } from "./reduce.js";
 import { shapeOps } from "./shape-ops.js";
 import { selectOps } from "./select.js";
+import { matmulOps } from "./matmul.js";
+import { gumbelOps } from "./gumbel-sigmoid.js";
 
 // Attribute types differ per op; the sweeps only pass each op its own check attrs.
 type AnyOp = OpDef<any>;
@@ -31,6 +33,8 @@ export const registry = {
   ...reduceOps,
   ...shapeOps,
   ...selectOps,
+  ...matmulOps,
+  ...gumbelOps,
 } satisfies Record<string, AnyOp>;
 
 export type OpName = keyof typeof registry;
