@@ -24,6 +24,7 @@ export function drawInput(rng: HostRandom, n: number, domain: Domain = "real"): 
     else if (domain === "positive") out[i] = 0.5 + 1.5 * rng.uniform();
     else if (domain === "unit") out[i] = 0.1 + 0.8 * rng.uniform();
     else if ("ints" in domain) out[i] = Math.floor(rng.uniform() * domain.ints);
+    else if ("fixed" in domain) out[i] = domain.fixed[i];
     else out[i] = domain.values[Math.floor(rng.uniform() * domain.values.length)];
   }
   return out;

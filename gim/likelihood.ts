@@ -10,7 +10,7 @@
  * The pair contraction and the inner LSE run fused (kernels/pair-logsumexp.ts): the M×R×N tensor
  * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
  */
-import { add, affine, concat, exp, gather, logsumexp, matmul, mul, neg, normalLogpdfStd, pairLogsumexp, reshape, slice, square, sum, tanh, transpose } from "../engine/index.js";
+import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, pairLogsumexp, reshape, slice, square, sum, tanh, transpose } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { GimConfig } from "./config.js";
 
@@ -22,6 +22,8 @@ export interface DeviceData {
   env: Tensor;
   /** envStart[e] = first row of env e; envStart[E] = N. */
   envStart: number[];
+  /** The same as a float-coded tensor [E + 1]. */
+  envStartTensor: Tensor;
   /** One-hot [E, N] (per-env variant only). */
   envOneHot: Tensor | null;
   /** O = 11ᵀ − I: [d, d]. */
@@ -43,27 +45,34 @@ export interface Contraction {
   Q: Tensor; // [E, R, d]
 }
 
-/**
- * Hard interventions: targets [E, R, d] (env 0 all zero), psi [E, R, 2d] = (m, λ).
- * L^i_{r,n,j} = log N(x_{n,j}; m_{e(n),r,j}, e^{2λ}) is built per row by gathering its env.
- */
-export function hardContraction(data: DeviceData, Lo: Tensor, targets: Tensor, psi: Tensor, config: GimConfig): Contraction {
-  const { d } = data;
-  const perRowPsi = transpose(gather(psi, data.env, 0), [1, 0, 2]); // [R, N, 2d]
-  const mean = slice(perRowPsi, 2, 0, d);
-  const logStd = clampLogStd(slice(perRowPsi, 2, d, 2 * d), config.logStdClamp);
-  const Li = normalLogpdfStd(data.X, mean, logStd); // [R, N, d]
-  const perRowTargets = transpose(gather(targets, data.env, 0), [1, 0, 2]); // [R, N, d]
-  return { a: sum(Lo, 2), b: sum(mul(perRowTargets, Li), 2), P: Lo, Q: neg(targets) };
+/** The parts of Λ that depend only on the targets and intervention parameters. */
+export interface InterventionTerms {
+  b: Tensor; // [R, N]
+  Q: Tensor; // [E, R, d]
 }
 
-/** Shift interventions: psi [E, R, d] = δ; residual ρ [M, N, d]; ell [d]. */
-export function shiftContraction(data: DeviceData, Lo: Tensor, rho: Tensor, ell: Tensor, targets: Tensor, psi: Tensor): Contraction {
-  const precision = exp(neg(ell)); // [d]
-  const shift = mul(targets, psi); // I·δ [E, R, d]
-  const bEnv = affine(sum(mul(mul(shift, psi), precision), 2), -0.5); // [E, R]
-  const b = transpose(gather(bEnv, data.env, 0), [1, 0]); // [R, N]
-  return { a: sum(Lo, 2), b, P: mul(rho, precision), Q: shift };
+/**
+ * Hard: targets [E, R, d] (env 0 all zero), psi [E, R, 2d] = (m, λ);
+ * b[r, n] = Σ_j I L^i by the fused kernel (kernels/intervention-logpdf.ts); Q = −I.
+ */
+export function hardInterventionTerms(data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig): InterventionTerms {
+  const { d } = data;
+  const mean = slice(psi, 2, 0, d);
+  const logStd = clampLogStd(slice(psi, 2, d, 2 * d), config.logStdClamp);
+  return { b: hardInterventionB(data.X, data.env, data.envStartTensor, targets, mean, logStd), Q: neg(targets) };
+}
+
+/** Shift: psi [E, R, d] = δ; Q = I·δ, b[r, n] = −½ Σ_j I δ² e^{−ℓ} of env e(n). */
+export function shiftInterventionTerms(data: DeviceData, ell: Tensor, targets: Tensor, psi: Tensor): InterventionTerms {
+  const shift = mul(targets, psi);
+  const bEnv = affine(sum(mul(mul(shift, psi), exp(neg(ell))), 2), -0.5); // [E, R]
+  return { b: transpose(gather(bEnv, data.env, 0), [1, 0]), Q: shift };
+}
+
+/** The full contraction: a = Σ_j L^o and P = L^o (hard) or ρ e^{−ℓ} (shift). */
+export function contraction(config: GimConfig, Lo: Tensor, rho: Tensor, ell: Tensor, terms: InterventionTerms): Contraction {
+  const P = config.intervention === "hard" ? Lo : mul(rho, exp(neg(ell)));
+  return { a: sum(Lo, 2), b: terms.b, P, Q: terms.Q };
 }
 
 /** ℓ̂ of eq 10 from the contraction terms. */

@@ -33,7 +33,7 @@ import {
 } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";
-import { type Contraction, type DeviceData, estimator, gaussianPrior, hardContraction, shiftContraction } from "./likelihood.js";
+import { type DeviceData, type InterventionTerms, contraction, estimator, gaussianPrior, hardInterventionTerms, shiftInterventionTerms } from "./likelihood.js";
 import { type GimParams, gimNets, groupParams, mechanismParams, param, psiWidth } from "./params.js";
 
 /** Philox streams: one block of 16 per step, one stream per purpose, so counters never collide. */
@@ -147,18 +147,26 @@ export function drawStep(params: GimParams, config: GimConfig, data: DeviceData,
   };
 }
 
+/** b and Q of Λ for these targets and ψ (they do not depend on the graph or the mechanisms). */
+export function interventionTerms(config: GimConfig, data: DeviceData, ell: Tensor, targets: Tensor, psi: Tensor): InterventionTerms {
+  return config.intervention === "hard" ? hardInterventionTerms(data, targets, psi, config) : shiftInterventionTerms(data, ell, targets, psi);
+}
+
 /** ℓ̂ for graphs, targets and ψ, with mechanism parameters `mech` and log-variances `ell`. */
-export function likelihood(config: GimConfig, data: DeviceData, graphs: Tensor, mech: Tensor[], ell: Tensor, targets: Tensor, psi: Tensor): { value: Tensor; Lo: Tensor; rho: Tensor } {
+export function likelihood(
+  config: GimConfig,
+  data: DeviceData,
+  graphs: Tensor,
+  mech: Tensor[],
+  ell: Tensor,
+  targets: Tensor,
+  psi: Tensor,
+  terms: InterventionTerms = interventionTerms(config, data, ell, targets, psi),
+): { value: Tensor; Lo: Tensor; rho: Tensor } {
   const mu = mechanismMean(config, data.X, graphs, mech);
   const Lo = normalLogpdf(data.X, mu, ell);
   const rho = config.intervention === "shift" ? sub(data.X, mu) : mu;
-  return { value: fromLo(config, data, Lo, rho, ell, targets, psi), Lo, rho };
-}
-
-function fromLo(config: GimConfig, data: DeviceData, Lo: Tensor, rho: Tensor, ell: Tensor, targets: Tensor, psi: Tensor): Tensor {
-  const c: Contraction =
-    config.intervention === "hard" ? hardContraction(data, Lo, targets, psi, config) : shiftContraction(data, Lo, rho, ell, targets, psi);
-  return estimator(data, c, config);
+  return { value: estimator(data, contraction(config, Lo, rho, ell, terms), config), Lo, rho };
 }
 
 /** ĥ = mean_m ρ(G̃'_m) over M_h fresh soft samples (spec §6, §7). */
@@ -203,9 +211,12 @@ export function stepObjective(params: GimParams, config: GimConfig, data: Device
   const frozenMech = mech.map(detach);
   const frozenEll = detach(ell);
   const frozenPsi = detach(draws.psi);
-  const zTerm = likelihood(config, data, draws.softGraph, frozenMech, frozenEll, draws.hardTargets, frozenPsi).value;
-  const theta = likelihood(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozenPsi);
-  const phiTerm = fromLo(config, data, detach(theta.Lo), detach(theta.rho), frozenEll, draws.softTargets, draws.psi);
+  // Hard interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
+  const shared = config.intervention === "hard" ? interventionTerms(config, data, frozenEll, draws.hardTargets, frozenPsi) : undefined;
+  const zTerm = likelihood(config, data, draws.softGraph, frozenMech, frozenEll, draws.hardTargets, frozenPsi, shared).value;
+  const theta = likelihood(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozenPsi, shared);
+  const phiTerms = interventionTerms(config, data, frozenEll, draws.softTargets, draws.psi);
+  const phiTerm = estimator(data, contraction(config, detach(theta.Lo), detach(theta.rho), frozenEll, phiTerms), config);
   const h = acyclicity(params, config, step, alpha);
   const lagrangian = add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic));
   const prior = modelPrior(params, config, alpha, data.d, data.offDiagonal);

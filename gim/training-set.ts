@@ -81,6 +81,7 @@ export function uploadData(set: TrainingSet, backend: Backend, dtype: DType, wit
     X: new Tensor(backend, backend.upload(X, dtype), [N, d]),
     env: new Tensor(backend, backend.upload(env, dtype), [N]),
     envStart,
+    envStartTensor: new Tensor(backend, backend.upload(envStart, dtype), [E + 1]),
     envOneHot,
     offDiagonal: new Tensor(backend, backend.upload(offDiagonal, dtype), [d, d]),
     N,

@@ -18,7 +18,7 @@ import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch1 } from "../engine/op.js";
 import { type Shape, broadcastShapes, sameShape, sizeOf, stridesOf } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { MAX_RANK, broadcastParams, cpuIndex, padShape, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
+import { MAX_RANK, broadcastParams, offsetTable, padShape, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
 import common from "./common.wgsl";
 import { unaryOps } from "./elementwise-unary.js";
 
@@ -67,7 +67,9 @@ fn bin_${name}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
       const s = readShape("s", p);
       const sa = readShape("a", p);
       const sb = readShape("b", p);
-      for (let i = 0; i < p.n; i++) y[i] = row.cpu(a[cpuIndex(i, s, sa)], b[cpuIndex(i, s, sb)]);
+      const oa = offsetTable(p.n, s, sa);
+      const ob = offsetTable(p.n, s, sb);
+      for (let i = 0; i < p.n; i++) y[i] = row.cpu(a[oa ? oa[i] : i], b[ob ? ob[i] : i]);
     },
   });
 }
@@ -109,13 +111,49 @@ fn sum_to_shape(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     const t = readShape("t", p);
     const f = readShape("f", p);
     const q = readShape("q", p);
+    const bases = offsetTable(p.n, t, f);
+    const offsets = offsetTable(p.count, q, f);
     for (let i = 0; i < p.n; i++) {
-      const base = cpuIndex(i, t, f);
+      const base = bases ? bases[i] : i;
       let acc = 0;
-      for (let r = 0; r < p.count; r++) acc += x[base + cpuIndex(r, q, f)];
+      if (offsets) for (let r = 0; r < p.count; r++) acc += x[base + offsets[r]];
+      else for (let r = 0; r < p.count; r++) acc += x[base + r];
       y[i] = acc;
     }
   },
+});
+
+const RED_WG = 64;
+
+/** Few outputs, long reductions: one workgroup per output, lanes stride over r, tree reduce. */
+const sumToShapeWideKernel = defineKernel({
+  ...sumToShapeKernel,
+  name: "sum_to_shape.wide",
+  wgsl: `${common}
+struct Params { n: u32, count: u32, ${wgslFields("t")} ${wgslFields("f")} ${wgslFields("q")} }
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(2) var<uniform> P: Params;
+var<workgroup> partial: array<f32, ${RED_WG}>;
+fn base_of(v: u32) -> u32 { ${decompose("t", "f", "v")} return o; }
+fn offset_of(v: u32) -> u32 { ${decompose("q", "f", "v")} return o; }
+@compute @workgroup_size(${RED_WG})
+fn sum_to_shape_wide(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = flat_group(wid, nwg);
+  if (i >= P.n) { return; }
+  let base = base_of(i);
+  var acc = 0.0;
+  for (var r = lid.x; r < P.count; r += ${RED_WG}u) { acc += X[base + offset_of(r)]; }
+  partial[lid.x] = acc;
+  workgroupBarrier();
+  for (var width = ${RED_WG / 2}u; width > 0u; width = width / 2u) {
+    if (lid.x < width) { partial[lid.x] += partial[lid.x + width]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { Y[i] = partial[0]; }
+}`,
+  entry: "sum_to_shape_wide",
+  workgroups: (p) => p.n,
 });
 
 /** Σ of `x` over the axes where `target` broadcasts (size 1 or missing): the adjoint of broadcasting. */
@@ -132,7 +170,8 @@ export function sumToShape(x: Tensor, target: Shape): Tensor {
     params[`f${k}`] = fs[k];
     params[`q${k}`] = q[k];
   }
-  return launch1(sumToShapeKernel, [x], target, params);
+  const wide = params.count >= 256 && params.n <= 4096;
+  return launch1(wide ? sumToShapeWideKernel : sumToShapeKernel, [x], target, params);
 }
 
 export const binaryKernels = Object.fromEntries(

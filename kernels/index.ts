@@ -11,6 +11,7 @@ import { fill } from "./fill.js";
 import { linearMechanismOps } from "./linear-mechanism.js";
 import { mlpMechanismOps } from "./mlp-mechanism.js";
 import { pairLogsumexpOps } from "./pair-logsumexp.js";
+import { interventionMixOps } from "./intervention-mix.js";
 import { normalLogpdfOps } from "./normal-logpdf.js";
 import { spectralRadiusOps } from "./spectral-radius.js";
 import { reduceOps } from "./reduce.js";
@@ -18,6 +19,7 @@ import { shapeOps } from "./shape-ops.js";
 import { selectOps } from "./select.js";
 import { matmulOps } from "./matmul.js";
 import { gumbelOps } from "./gumbel-sigmoid.js";
+import { interventionLogpdfOps } from "./intervention-logpdf.js";
 
 // Attribute types differ per op; the sweeps only pass each op its own check attrs.
 type AnyOp = OpDef<any>;
@@ -28,6 +30,7 @@ export const registry = {
   ...linearMechanismOps,
   ...mlpMechanismOps,
   ...pairLogsumexpOps,
+  ...interventionMixOps,
   ...normalLogpdfOps,
   ...spectralRadiusOps,
   ...reduceOps,
@@ -35,6 +38,7 @@ export const registry = {
   ...selectOps,
   ...matmulOps,
   ...gumbelOps,
+  ...interventionLogpdfOps,
 } satisfies Record<string, AnyOp>;
 
 export type OpName = keyof typeof registry;

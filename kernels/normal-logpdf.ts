@@ -18,7 +18,7 @@ import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { broadcastShapes } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { broadcastParams, cpuIndex, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
+import { broadcastParams, offsetTable, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
 import common from "./common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 import { unaryOps } from "./elementwise-unary.js";
@@ -97,7 +97,8 @@ fn logpdf_${form}_fwd(${ENTRY_ARGS}) {
     cpu: ([x, m, s], [y], p) => {
       const sh = readShape("s", p);
       const [sa, sb, sc] = ["a", "b", "c"].map((k) => readShape(k, p));
-      for (let i = 0; i < p.n; i++) y[i] = math.cpu(x[cpuIndex(i, sh, sa)], m[cpuIndex(i, sh, sb)], s[cpuIndex(i, sh, sc)]);
+      const [oa, ob, oc] = [sa, sb, sc].map((st) => offsetTable(p.n, sh, st));
+      for (let i = 0; i < p.n; i++) y[i] = math.cpu(x[oa ? oa[i] : i], m[ob ? ob[i] : i], s[oc ? oc[i] : i]);
     },
   });
   const vjp = defineKernel({
@@ -127,8 +128,9 @@ fn logpdf_${form}_vjp(${ENTRY_ARGS}) {
     cpu: ([x, m, s, dy], [dm, ds], p) => {
       const sh = readShape("s", p);
       const [sa, sb, sc] = ["a", "b", "c"].map((k) => readShape(k, p));
+      const [oa, ob, oc] = [sa, sb, sc].map((st) => offsetTable(p.n, sh, st));
       for (let i = 0; i < p.n; i++) {
-        const [gm, gs] = math.cpuVjp(x[cpuIndex(i, sh, sa)], m[cpuIndex(i, sh, sb)], s[cpuIndex(i, sh, sc)], dy[i]);
+        const [gm, gs] = math.cpuVjp(x[oa ? oa[i] : i], m[ob ? ob[i] : i], s[oc ? oc[i] : i], dy[i]);
         dm[i] = gm;
         ds[i] = gs;
       }

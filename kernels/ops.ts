@@ -11,4 +11,6 @@ export { gumbelSigmoid, hardBernoulli } from "./gumbel-sigmoid.js";
 export { linearMechanism } from "./linear-mechanism.js";
 export { mlpMechanism } from "./mlp-mechanism.js";
 export { pairLogsumexp } from "./pair-logsumexp.js";
+export { interventionMix } from "./intervention-mix.js";
+export { hardInterventionB } from "./intervention-logpdf.js";
 import "./index.js";

@@ -8,13 +8,18 @@
  * bwd:    0 cd [M,N,2] = (a − y − log R, ȳ), 1 b, 2 P, 3 Q, 4 T read;
  *         5 P̄ [M,N,d], 6 b̄ [R,N], 7 G [N,R,d] write (each [1] when not asked for), with
  *         log w = Λ − y − log R = cd₀ + b + P·Q, v = ȳ w: P̄ = Σ_r v Q, b̄ = Σ_m v, G = Σ_m v P.
- *   Grid ⌈N/64⌉ + E workgroups (surplus ones return). Workgroup w takes 64 consecutive samples of
- *   one env e (binary search of w in cs), so Q[e] is the same for all its lanes: it is staged in
- *   workgroup memory and read at constant addresses into named values (cheap to compile, kept in
- *   registers), r-block by r-block (≤ 640 cached floats; 320 when G is accumulated too). Each lane
- *   is one sample n: per m it copies P[m,n,:] into a private array with a short loop, names it, and
- *   does |block|·d FMAs. The logsumexp over r stays in the lane; across r-blocks y holds the
- *   partial LSE. A lane whose sample belongs to another env (unsorted input) stores nothing.
+ *   Grid ⌈N/64⌉ + E workgroups. Workgroup w takes 64 consecutive samples of one env e (binary
+ *   search of w in cs), so Q[e] is the same for all its lanes: it is staged in workgroup memory and
+ *   read at constant addresses into named values, r-block by r-block (≤ 640 cached floats; 320 when
+ *   G is accumulated too). Each lane is one sample n: per m it copies P[m,n,:] into a private array
+ *   with a short loop, names it, and does |block|·d FMAs. The logsumexp over r stays in the lane;
+ *   across r-blocks y holds the partial LSE. Lanes without a sample of e (chunk tail, surplus
+ *   workgroups, unsorted input) compute on a clamped sample and store nothing.
+ *   Compile time (lavapipe's LLVM) is what bounds this design: storage loads and control flow in
+ *   unrolled code are slow to compile (minutes at R·d = 640), workgroup-memory loads at constant
+ *   addresses and private arrays filled by a loop are not; an early `return` tripled it. At M = R =
+ *   32, N = 9000, d = 20 the first compile takes ~5 s (fwd) and ~27 s (bwd, all gradients); Mesa's
+ *   shader cache keeps it across runs.
  * prep:   0 a, 1 y, 2 ȳ read; 3 cd write; one lane per (m, n).
  * reduce: 0 G, 1 T read; 2 Q̄ [E,R,d] write; lanes over (r, j), grid (⌈Rd/64⌉, E); sums G[n] over
  *         the env's samples in increasing n (deterministic, no atomics).
@@ -23,7 +28,7 @@ import common from "./common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
 
 export const LANES = 64;
-const BUDGET = Number(process.env.PAIR_BUDGET ?? 640);
+const BUDGET = 640;
 
 export interface BwdFlags {
   p: boolean;
@@ -45,7 +50,6 @@ function bindings(names: readonly [string, "read" | "read_write"][]): string {
 const CHUNK = `  let w = flat_group(wid, nwg);
   let E = P.E;
   let N = P.N;
-  if (w >= u32(T[3u * E])) { return; }
   var e = 0u;
   var top = E;
   while (top - e > 1u) {

@@ -8,7 +8,7 @@ import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { apply, defineOp, launch1 } from "../engine/op.js";
 import { broadcastShapes } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { broadcastParams, cpuIndex, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
+import { broadcastParams, offsetTable, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
 import common from "./common.wgsl";
 import { type BinaryRow, binaryKernel, runBinary, sumToShape } from "./elementwise-binary.js";
 import { unaryOps } from "./elementwise-unary.js";
@@ -40,7 +40,8 @@ fn where_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   cpu: ([c, a, b], [y], p) => {
     const s = readShape("s", p);
     const [sc, sa, sb] = ["c", "a", "b"].map((k) => readShape(k, p));
-    for (let i = 0; i < p.n; i++) y[i] = c[cpuIndex(i, s, sc)] !== 0 ? a[cpuIndex(i, s, sa)] : b[cpuIndex(i, s, sb)];
+    const [oc, oa, ob] = [sc, sa, sb].map((st) => offsetTable(p.n, s, st));
+    for (let i = 0; i < p.n; i++) y[i] = c[oc ? oc[i] : i] !== 0 ? a[oa ? oa[i] : i] : b[ob ? ob[i] : i];
   },
 });
 

@@ -10,7 +10,7 @@ import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { launch1 } from "../engine/op.js";
 import { type Shape, sizeOf } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { MAX_RANK, cpuIndex, packShape, padShape, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
+import { MAX_RANK, offsetTable, packShape, padShape, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
 import common from "./common.wgsl";
 
 const WG = 256;
@@ -40,9 +40,10 @@ fn strided_${kind}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     cpu: ([x], [y], p) => {
       const s = readShape("s", p);
       const a = readShape("a", p);
+      const o = offsetTable(p.n, s, a);
       for (let i = 0; i < p.n; i++) {
-        if (kind === "gather") y[i] = x[p.base + cpuIndex(i, s, a)];
-        else y[p.base + cpuIndex(i, s, a)] = x[i];
+        if (kind === "gather") y[i] = x[p.base + (o ? o[i] : i)];
+        else y[p.base + (o ? o[i] : i)] = x[i];
       }
     },
   });
