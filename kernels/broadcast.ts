@@ -7,12 +7,18 @@ import { type Shape, ShapeError, broadcastStrides, fmt, sizeOf, stridesOf } from
 
 export const MAX_RANK = 6;
 
+/**
+ * Per operand: six strides (or extents) and `<prefix>sfx`. When the operand is a suffix of the
+ * output shape (leading broadcast only, the common case: x [N,d] or ℓ [d] against [M,N,d], or
+ * the identity), sfx = its size and the index is i % sfx — one modulo instead of six div/mod
+ * pairs, which matters on lavapipe where integer division is scalarised. Otherwise sfx = 0.
+ */
 export function paramNames(prefix: string): [string, "u32"][] {
-  return Array.from({ length: MAX_RANK }, (_, k) => [`${prefix}${k}`, "u32"] as [string, "u32"]);
+  return [...Array.from({ length: MAX_RANK }, (_, k) => [`${prefix}${k}`, "u32"] as [string, "u32"]), [`${prefix}sfx`, "u32"]];
 }
 
 export function wgslFields(prefix: string): string {
-  return Array.from({ length: MAX_RANK }, (_, k) => `${prefix}${k}: u32,`).join(" ");
+  return `${Array.from({ length: MAX_RANK }, (_, k) => `${prefix}${k}: u32,`).join(" ")} ${prefix}sfx: u32,`;
 }
 
 /** Pads a shape with leading 1s to MAX_RANK. */
@@ -23,6 +29,15 @@ export function padShape(op: string, shape: Shape): number[] {
 
 export function packShape(prefix: string, shape: readonly number[], into: Record<string, number>): void {
   shape.forEach((v, k) => (into[`${prefix}${k}`] = v));
+  into[`${prefix}sfx`] ??= 0;
+}
+
+/** Size of `operand` when it reads `out` as i % size (a suffix broadcast), else 0. */
+function suffixSize(operand: readonly number[], out: readonly number[]): number {
+  const first = operand.findIndex((s) => s !== 1);
+  if (first < 0) return 1;
+  for (let k = first; k < MAX_RANK; k++) if (operand[k] !== out[k]) return 0;
+  return sizeOf(operand);
 }
 
 /** Params describing `operand` read at the broadcast shape `out`, both padded to MAX_RANK. */
@@ -31,7 +46,9 @@ export function broadcastParams(op: string, out: Shape, operands: Record<string,
   const params: Record<string, number> = { n: sizeOf(out) };
   packShape("s", outP, params);
   for (const [prefix, shape] of Object.entries(operands)) {
-    packShape(prefix, broadcastStrides(padShape(op, shape), outP), params);
+    const padded = padShape(op, shape);
+    packShape(prefix, broadcastStrides(padded, outP), params);
+    params[`${prefix}sfx`] = suffixSize(padded, outP);
   }
   return params;
 }
@@ -43,6 +60,7 @@ export function wgslIndex(prefix: string): string {
     lines.push(`  c = r % P.s${k}; r = r / P.s${k}; o += c * P.${prefix}${k};`);
   }
   return `fn index_${prefix}(i: u32) -> u32 {
+  if (P.${prefix}sfx != 0u) { return i % P.${prefix}sfx; }
   var r = i; var c = 0u; var o = 0u;
 ${lines.join("\n")}
   return o;

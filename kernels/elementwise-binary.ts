@@ -84,6 +84,23 @@ function decompose(prefixShape: string, prefixStride: string, v: string): string
   return `var r = ${v}; var c = 0u; var o = 0u;\n${lines.join("\n")}`;
 }
 
+/**
+ * Reduction modes (in qsfx): 1 = only leading axes are reduced (x is [count, n]: base i,
+ * offset r·n), 2 = only trailing axes (x is [n, count]: base i·count, offset r), 0 = general.
+ * The fast modes avoid per-element division chains.
+ */
+const FAST_INDEX = `
+fn base_of(v: u32) -> u32 {
+  if (P.qsfx == 1u) { return v; }
+  if (P.qsfx == 2u) { return v * P.count; }
+  ${decompose("t", "f", "v")} return o;
+}
+fn offset_of(v: u32) -> u32 {
+  if (P.qsfx == 1u) { return v * P.n; }
+  if (P.qsfx == 2u) { return v; }
+  ${decompose("q", "f", "v")} return o;
+}`;
+
 const sumToShapeKernel = defineKernel({
   name: "sum_to_shape",
   wgsl: `${common}
@@ -91,8 +108,7 @@ struct Params { n: u32, count: u32, ${wgslFields("t")} ${wgslFields("f")} ${wgsl
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(2) var<uniform> P: Params;
-fn base_of(v: u32) -> u32 { ${decompose("t", "f", "v")} return o; }
-fn offset_of(v: u32) -> u32 { ${decompose("q", "f", "v")} return o; }
+${FAST_INDEX}
 @compute @workgroup_size(${WG})
 fn sum_to_shape(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flat_id(wid, nwg, lid, ${WG}u);
@@ -135,8 +151,7 @@ struct Params { n: u32, count: u32, ${wgslFields("t")} ${wgslFields("f")} ${wgsl
 @group(0) @binding(1) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(2) var<uniform> P: Params;
 var<workgroup> partial: array<f32, ${RED_WG}>;
-fn base_of(v: u32) -> u32 { ${decompose("t", "f", "v")} return o; }
-fn offset_of(v: u32) -> u32 { ${decompose("q", "f", "v")} return o; }
+${FAST_INDEX}
 @compute @workgroup_size(${RED_WG})
 fn sum_to_shape_wide(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flat_group(wid, nwg);
@@ -170,6 +185,14 @@ export function sumToShape(x: Tensor, target: Shape): Tensor {
     params[`f${k}`] = fs[k];
     params[`q${k}`] = q[k];
   }
+  const reduced = q.map((e) => e !== 1);
+  const firstKept = reduced.findIndex((r, k) => !r && full[k] !== 1);
+  const leading = reduced.every((r, k) => !r || k < firstKept || firstKept < 0);
+  const lastKept = MAX_RANK - 1 - [...reduced].reverse().findIndex((r, k) => !r && full[MAX_RANK - 1 - k] !== 1);
+  const trailing = reduced.every((r, k) => !r || k > lastKept);
+  params.tsfx = 0;
+  params.fsfx = 0;
+  params.qsfx = leading ? 1 : trailing ? 2 : 0;
   const wide = params.count >= 256 && params.n <= 4096;
   return launch1(wide ? sumToShapeWideKernel : sumToShapeKernel, [x], target, params);
 }

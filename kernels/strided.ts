@@ -17,7 +17,7 @@ const WG = 256;
 const PARAMS = [["n", "u32"], ["base", "u32"], ...paramNames("s"), ...paramNames("a")] as [string, "u32"][];
 
 function stridedKernel(kind: "gather" | "scatter") {
-  const body = kind === "gather" ? "Y[i] = X[P.base + index_a(i)];" : "Y[P.base + index_a(i)] = X[i];";
+  const body = kind === "gather" ? "Y[i] = X[P.base + offset_of(i)];" : "Y[P.base + offset_of(i)] = X[i];";
   return defineKernel({
     name: `strided_${kind}`,
     wgsl: `${common}
@@ -26,6 +26,10 @@ struct Params { n: u32, base: u32, ${wgslFields("s")} ${wgslFields("a")} }
 @group(0) @binding(1) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(2) var<uniform> P: Params;
 ${wgslIndex("a")}
+fn offset_of(i: u32) -> u32 {
+  if (P.ssfx != 0u) { return i / P.ssfx; }
+  return index_a(i);
+}
 @compute @workgroup_size(${WG})
 fn strided_${kind}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = flat_id(wid, nwg, lid, ${WG}u);
@@ -52,10 +56,37 @@ fn strided_${kind}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 const gatherKernel = stridedKernel("gather");
 const scatterKernel = stridedKernel("scatter");
 
+/**
+ * Fast paths (no division chains): asfx = m when the read is i % m (contiguous, possibly
+ * repeated along leading axes — identity and leading broadcasts); ssfx = m when it is i / m
+ * (contiguous, repeated along trailing axes — e.g. [M, N, 1] → [M, N, d]).
+ */
+function fastPath(shape: readonly number[], strides: readonly number[]): { asfx: number; ssfx: number } {
+  const live = shape.map((_, k) => k).filter((k) => shape[k] !== 1);
+  const contiguous = (axes: number[]) => {
+    let acc = 1;
+    for (let j = axes.length - 1; j >= 0; j--) {
+      if (strides[axes[j]] !== acc) return false;
+      acc *= shape[axes[j]];
+    }
+    return true;
+  };
+  const zero = live.filter((k) => strides[k] === 0);
+  const nonzero = live.filter((k) => strides[k] !== 0);
+  const extent = (axes: number[]) => axes.reduce((acc, k) => acc * shape[k], 1);
+  if (!contiguous(nonzero)) return { asfx: 0, ssfx: 0 };
+  if (zero.every((k) => nonzero.every((j) => k < j))) return { asfx: extent(nonzero), ssfx: 0 };
+  if (zero.every((k) => nonzero.every((j) => k > j))) return { asfx: 0, ssfx: extent(zero) };
+  return { asfx: 0, ssfx: 0 };
+}
+
 function params(op: string, shape: Shape, strides: readonly number[], base: number): Record<string, number> {
   const p: Record<string, number> = { n: sizeOf(shape), base };
-  packShape("s", padShape(op, shape), p);
-  packShape("a", [...Array(MAX_RANK - strides.length).fill(0), ...strides], p);
+  const paddedStrides = [...Array(MAX_RANK - strides.length).fill(0), ...strides];
+  const paddedShape = padShape(op, shape);
+  packShape("s", paddedShape, p);
+  packShape("a", paddedStrides, p);
+  Object.assign(p, fastPath(paddedShape, paddedStrides));
   return p;
 }
 
