@@ -1,26 +1,18 @@
-/** `gim` command line. */
-import { webgpuBackend } from "../engine/context.js";
+/** `gim` command line: `gim <command> [--flags]`, `gim <command> --help`. */
+import "./commands/backends.js";
+import "./commands/synth.js";
+import "./commands/train.js";
+import "./commands/predict.js";
+import "./commands/eval.js";
+import "./commands/demo.js";
+import { commands, runCommand } from "./commands/registry.js";
 
-async function backends(): Promise<number> {
-  console.log("backends: cpu (TypeScript reference, f32 + f64)");
-  const gpu = await webgpuBackend();
-  if (gpu) {
-    console.log(`webgpu: available, adapter: ${gpu.description}`);
-    gpu.destroy();
-  } else console.log("webgpu: NO ADAPTER");
-  return 0;
+const [name, ...rest] = process.argv.slice(2);
+if (!name || name === "--help" || name === "help") {
+  console.log(`usage: gim <command> [options]\n\ncommands:\n${[...commands].map(([n, c]) => `  ${n.padEnd(10)}${c.summary}`).join("\n")}\n\ngim <command> --help for its options`);
+  process.exitCode = name ? 0 : 2;
+} else {
+  process.exitCode = await runCommand(name, rest);
 }
-
-const commands: Record<string, (args: string[]) => Promise<number>> = { backends };
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  const command = commands[name ?? ""];
-  if (!command) {
-    console.error(`gim: unknown command '${name ?? ""}' (commands: ${Object.keys(commands).join(", ")})`);
-    return 2;
-  }
-  return command(rest);
-}
-
-process.exitCode = await main(process.argv.slice(2));
+// dawn.node keeps the event loop alive while a device exists: exit once the command is done.
+process.exit(process.exitCode);

@@ -1,0 +1,61 @@
+/**
+ * A small flag parser: `--name value` and `--flag` (booleans, also `--flag true|false`).
+ * Unknown flags, missing values and bad values are errors naming the flag.
+ */
+export class UsageError extends Error {}
+
+export type FlagSpec =
+  | { type: "number"; default?: number; help: string; integer?: boolean; min?: number }
+  | { type: "string"; default?: string; help: string; required?: boolean }
+  | { type: "choice"; choices: readonly string[]; default?: string; help: string }
+  | { type: "boolean"; default?: boolean; help: string };
+
+export type FlagValues = Record<string, number | string | boolean | undefined>;
+
+export function usage(command: string, summary: string, flags: Record<string, FlagSpec>): string {
+  const lines = [`gim ${command} — ${summary}`, "", "options:"];
+  for (const [name, spec] of Object.entries(flags)) {
+    const kind = spec.type === "choice" ? spec.choices.join("|") : spec.type === "boolean" ? "" : spec.type === "number" ? "N" : "VALUE";
+    const def = spec.default !== undefined ? ` (default ${spec.default})` : spec.type === "string" && spec.required ? " (required)" : "";
+    lines.push(`  --${name}${kind ? ` ${kind}` : ""}`.padEnd(34) + `${spec.help}${def}`);
+  }
+  lines.push("  --help".padEnd(34) + "print this help");
+  return lines.join("\n");
+}
+
+export function parseFlags(argv: string[], flags: Record<string, FlagSpec>): FlagValues | "help" {
+  const values: FlagValues = {};
+  for (const [name, spec] of Object.entries(flags)) values[name] = spec.default;
+  for (let k = 0; k < argv.length; k++) {
+    const token = argv[k];
+    if (token === "--help" || token === "-h") return "help";
+    if (!token.startsWith("--")) throw new UsageError(`unexpected argument '${token}' (flags start with --)`);
+    const name = token.slice(2);
+    const spec = flags[name];
+    if (!spec) throw new UsageError(`unknown flag --${name}`);
+    if (spec.type === "boolean") {
+      const next = argv[k + 1];
+      if (next === "true" || next === "false") {
+        values[name] = next === "true";
+        k++;
+      } else values[name] = true;
+      continue;
+    }
+    const raw = argv[++k];
+    if (raw === undefined || raw.startsWith("--")) throw new UsageError(`--${name} needs a value`);
+    if (spec.type === "number") {
+      const v = Number(raw);
+      if (!Number.isFinite(v) || raw.trim() === "") throw new UsageError(`--${name}: '${raw}' is not a number`);
+      if (spec.integer && !Number.isInteger(v)) throw new UsageError(`--${name}: '${raw}' is not an integer`);
+      if (spec.min !== undefined && v < spec.min) throw new UsageError(`--${name}: ${v} is below the minimum ${spec.min}`);
+      values[name] = v;
+    } else if (spec.type === "choice") {
+      if (!spec.choices.includes(raw)) throw new UsageError(`--${name}: '${raw}' is not one of ${spec.choices.join(", ")}`);
+      values[name] = raw;
+    } else values[name] = raw;
+  }
+  for (const [name, spec] of Object.entries(flags)) {
+    if (spec.type === "string" && spec.required && values[name] === undefined) throw new UsageError(`--${name} is required`);
+  }
+  return values;
+}

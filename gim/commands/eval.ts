@@ -1,0 +1,19 @@
+import { loadDataset } from "../dataset.js";
+import { evaluate, formatReport } from "../evaluate.js";
+import { loadModel } from "../model-file.js";
+import { registerCommand } from "./registry.js";
+
+registerCommand("eval", {
+  summary: "all metrics of spec §10 per split, for GIM and the baselines",
+  flags: {
+    model: { type: "string", required: true, help: "model file from gim train" },
+    data: { type: "string", required: true, help: "dataset folder (with truth.json for graph and target metrics)" },
+    json: { type: "boolean", default: false, help: "print JSON instead of a table" },
+    seed: { type: "number", integer: true, min: 0, default: 0, help: "sampling seed" },
+  },
+  async run(v) {
+    const report = evaluate(loadModel(v.model as string), loadDataset(v.data as string), v.seed as number);
+    console.log(v.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    return 0;
+  },
+});

@@ -1,0 +1,39 @@
+/** Flags shared by `gim train` and `gim demo`, and their mapping onto GimConfig. */
+import type { FlagSpec, FlagValues } from "../args.js";
+import { DEFAULTS, type GimConfig } from "../config.js";
+
+export const TRAIN_FLAGS: Record<string, FlagSpec> = {
+  mechanism: { type: "choice", choices: ["linear", "mlp"], default: DEFAULTS.mechanism, help: "causal mechanisms" },
+  intervention: { type: "choice", choices: ["hard", "shift"], default: DEFAULTS.intervention, help: "intervention type" },
+  steps: { type: "number", integer: true, min: 1, default: DEFAULTS.steps, help: "training steps" },
+  "mc-samples": { type: "number", integer: true, min: 1, default: DEFAULTS.mcSamples, help: "Monte Carlo samples M (graphs and targets)" },
+  lr: { type: "number", min: 0, default: DEFAULTS.lr, help: "Adam learning rate" },
+  "lambda-graph": { type: "number", min: 0, default: DEFAULTS.lambdaGraph, help: "edge sparsity λ_G" },
+  "lambda-targets": { type: "number", min: 0, default: DEFAULTS.lambdaTargets, help: "target sparsity λ_I (cosine-annealed)" },
+  "alpha-linear": { type: "number", min: 0, default: DEFAULTS.alphaLinear, help: "α_t = alpha-linear · t" },
+  marginalize: { type: "choice", choices: ["per-sample", "per-env"], default: DEFAULTS.marginalize, help: "where (I, ψ) is marginalised (spec §5)" },
+  amortize: { type: "boolean", default: DEFAULTS.amortize, help: "false: BaCaDI* (free per-env targets; cannot predict unseen envs)" },
+  seed: { type: "number", integer: true, min: 0, default: DEFAULTS.seed, help: "random seed" },
+  backend: { type: "choice", choices: ["auto", "webgpu", "cpu"], default: "auto", help: "compute backend" },
+  replay: { type: "boolean", default: true, help: "webgpu: record the step once and replay it" },
+  "log-every": { type: "number", integer: true, min: 1, default: DEFAULTS.logEvery, help: "read loss back every N steps" },
+};
+
+export function configFrom(v: FlagValues): GimConfig {
+  return {
+    ...DEFAULTS,
+    mechanism: v.mechanism as GimConfig["mechanism"],
+    intervention: v.intervention as GimConfig["intervention"],
+    steps: v.steps as number,
+    mcSamples: v["mc-samples"] as number,
+    acyclicitySamples: v["mc-samples"] as number,
+    lr: v.lr as number,
+    lambdaGraph: v["lambda-graph"] as number,
+    lambdaTargets: v["lambda-targets"] as number,
+    alphaLinear: v["alpha-linear"] as number,
+    marginalize: v.marginalize as GimConfig["marginalize"],
+    amortize: v.amortize as boolean,
+    seed: v.seed as number,
+    logEvery: v["log-every"] as number,
+  };
+}

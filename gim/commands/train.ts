@@ -1,0 +1,35 @@
+import { createBackend } from "../../engine/context.js";
+import { loadDataset } from "../dataset.js";
+import { fit, saveModel } from "../fit.js";
+import { registerCommand } from "./registry.js";
+import { TRAIN_FLAGS, configFrom } from "./train-flags.js";
+
+registerCommand("train", {
+  summary: "train a GIM on a dataset folder (its train split when truth.json exists)",
+  flags: {
+    data: { type: "string", required: true, help: "dataset folder (samples.csv, features.csv)" },
+    out: { type: "string", required: true, help: "model file to write (JSON)" },
+    ...TRAIN_FLAGS,
+    "checkpoint-every": { type: "number", integer: true, min: 1, default: 500, help: "write a checkpoint every N steps" },
+    checkpoint: { type: "string", help: "checkpoint file (default: <out>.checkpoint.json)" },
+    resume: { type: "boolean", default: false, help: "continue from the checkpoint" },
+  },
+  async run(v) {
+    const dataset = loadDataset(v.data as string);
+    const backend = await createBackend(v.backend as string);
+    const out = v.out as string;
+    const { model, stoppedEarly } = await fit(dataset, configFrom(v), backend, {
+      checkpointPath: (v.checkpoint as string | undefined) ?? `${out}.checkpoint.json`,
+      checkpointEvery: v["checkpoint-every"] as number,
+      resume: v.resume as boolean,
+      replay: v.replay as boolean,
+    });
+    if (stoppedEarly) {
+      console.error(`stopped at step ${model.steps}; rerun with --resume to continue`);
+      return 130;
+    }
+    saveModel(out, model);
+    console.error(`wrote ${out} (${model.steps} steps, ${model.throughput.stepsPerSecond.toFixed(2)} steps/s on ${model.backend})`);
+    return 0;
+  },
+});

@@ -1,0 +1,191 @@
+/**
+ * Evaluation metrics of spec §10, on the host in float64. Samples are row-major [n, d].
+ */
+import type { Matrix } from "./map-estimate.js";
+import { ancestors, dSeparated, descendants, parents } from "./graph-utils.js";
+
+/** F1 = 2TP/(2TP + FP + FN); 0 when the denominator is 0. */
+function f1(tp: number, fp: number, fn: number): number {
+  const den = 2 * tp + fp + fn;
+  return den === 0 ? 0 : (2 * tp) / den;
+}
+
+/** Edge-F1 over off-diagonal entries. */
+export function edgeF1(truth: Matrix, estimate: Matrix): number {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  truth.forEach((row, i) =>
+    row.forEach((t, j) => {
+      if (i === j) return;
+      const e = estimate[i][j] ? 1 : 0;
+      if (t && e) tp++;
+      else if (e) fp++;
+      else if (t) fn++;
+    }),
+  );
+  return f1(tp, fp, fn);
+}
+
+/** Target-F1, micro-averaged over (env, variable) pairs. */
+export function targetF1(truth: number[][], estimate: number[][]): number {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  truth.forEach((row, e) =>
+    row.forEach((t, j) => {
+      const x = estimate[e][j] ? 1 : 0;
+      if (t && x) tp++;
+      else if (x) fp++;
+      else if (t) fn++;
+    }),
+  );
+  return f1(tp, fp, fn);
+}
+
+/**
+ * Structural Intervention Distance (Peters & Bühlmann 2015) by the spec's §10 procedure: for each
+ * ordered pair (i, j), i ≠ j, with Z = pa_Ĝ(i): if j ∈ Z the pair is wrong iff j is a descendant
+ * of i in G; otherwise it is wrong unless Z avoids Forb = De_G(CN) ∪ {i} and d-separates i and
+ * j in G minus the edges i → w, w ∈ CN (the proper back-door graph), where
+ * CN = (De_G(i) \ {i}) ∩ (An_G(j) ∪ {j}).
+ */
+export function sid(truth: Matrix, estimate: Matrix): number {
+  const d = truth.length;
+  let errors = 0;
+  for (let i = 0; i < d; i++) {
+    const Z = new Set(parents(estimate, i));
+    const deI = descendants(truth, i);
+    for (let j = 0; j < d; j++) {
+      if (i === j) continue;
+      if (Z.has(j)) {
+        if (deI.has(j)) errors++;
+        continue;
+      }
+      const anJ = ancestors(truth, [j]);
+      anJ.add(j);
+      const CN = new Set([...deI].filter((w) => w !== i && anJ.has(w)));
+      const forbidden = new Set([i]);
+      for (const w of CN) {
+        forbidden.add(w);
+        for (const v of descendants(truth, w)) forbidden.add(v);
+      }
+      if ([...Z].some((z) => forbidden.has(z))) {
+        errors++;
+        continue;
+      }
+      const pbd = truth.map((row, a) => row.map((e, b) => (a === i && CN.has(b) ? 0 : e)));
+      if (!dSeparated(pbd, i, j, Z)) errors++;
+    }
+  }
+  return errors;
+}
+
+function lse(values: Float64Array): number {
+  let m = -Infinity;
+  for (const v of values) m = Math.max(m, v);
+  if (m === -Infinity) return m;
+  let s = 0;
+  for (const v of values) s += Math.exp(v - m);
+  return m + Math.log(s);
+}
+
+/**
+ * W_ε = ⟨a, f⟩ + ⟨b, g⟩ of plain entropic OT (not the debiased divergence) between x̂ [n, d]
+ * and x [m, d] with uniform weights and squared Euclidean cost, log-domain Sinkhorn, stopping
+ * when ‖P1 − a‖₁ < tolerance or after maxIterations.
+ */
+export function entropicWasserstein(xhat: ArrayLike<number>, x: ArrayLike<number>, d: number, epsilon = 0.1, tolerance = 1e-3, maxIterations = 2000): number {
+  const n = xhat.length / d;
+  const m = x.length / d;
+  const C = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let c = 0;
+      for (let k = 0; k < d; k++) c += (xhat[i * d + k] - x[j * d + k]) ** 2;
+      C[i * m + j] = c;
+    }
+  }
+  const logA = -Math.log(n);
+  const logB = -Math.log(m);
+  const f = new Float64Array(n);
+  const g = new Float64Array(m);
+  const rowTerms = new Float64Array(m);
+  const colTerms = new Float64Array(n);
+  for (let it = 0; it < maxIterations; it++) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) rowTerms[j] = logB + (g[j] - C[i * m + j]) / epsilon;
+      f[i] = -epsilon * lse(rowTerms);
+    }
+    for (let j = 0; j < m; j++) {
+      for (let i = 0; i < n; i++) colTerms[i] = logA + (f[i] - C[i * m + j]) / epsilon;
+      g[j] = -epsilon * lse(colTerms);
+    }
+    let err = 0;
+    for (let i = 0; i < n; i++) {
+      let row = 0;
+      for (let j = 0; j < m; j++) row += Math.exp(logA + logB + (f[i] + g[j] - C[i * m + j]) / epsilon);
+      err += Math.abs(row - 1 / n);
+    }
+    if (err < tolerance) break;
+  }
+  return f.reduce((s, v) => s + v / n, 0) + g.reduce((s, v) => s + v / m, 0);
+}
+
+export function columnMeans(x: ArrayLike<number>, d: number): number[] {
+  const n = x.length / d;
+  const out = new Array<number>(d).fill(0);
+  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) out[j] += x[r * d + j] / n;
+  return out;
+}
+
+/** ‖mean(x̂) − mean(x)‖₂. */
+export function meanDistance(xhat: ArrayLike<number>, x: ArrayLike<number>, d: number): number {
+  const a = columnMeans(xhat, d);
+  const b = columnMeans(x, d);
+  return Math.sqrt(a.reduce((s, v, j) => s + (v - b[j]) ** 2, 0));
+}
+
+/**
+ * KDE negative log-likelihood: an isotropic Gaussian KDE on the predicted samples with Scott's
+ * bandwidth h = n^{−1/(d+4)}, averaged over the true samples:
+ * log p̂(x) = LSE_i(−‖x − x̂_i‖²/(2h²)) − log n − d log h − (d/2) log 2π.
+ */
+export function kdeNll(xhat: ArrayLike<number>, x: ArrayLike<number>, d: number): number {
+  const n = xhat.length / d;
+  const m = x.length / d;
+  const h = n ** (-1 / (d + 4));
+  const terms = new Float64Array(n);
+  let total = 0;
+  for (let r = 0; r < m; r++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += (x[r * d + k] - xhat[i * d + k]) ** 2;
+      terms[i] = -s / (2 * h * h);
+    }
+    total += lse(terms) - Math.log(n) - d * Math.log(h) - (d / 2) * Math.log(2 * Math.PI);
+  }
+  return -total / m;
+}
+
+/** Pearson correlation across variables of the predicted and true mean shifts from control. */
+export function pearsonOfShifts(xhat: ArrayLike<number>, x: ArrayLike<number>, control: ArrayLike<number>, d: number): number {
+  const c = columnMeans(control, d);
+  const p = columnMeans(xhat, d).map((v, j) => v - c[j]);
+  const t = columnMeans(x, d).map((v, j) => v - c[j]);
+  return pearson(p, t);
+}
+
+export function pearson(a: number[], b: number[]): number {
+  const ma = a.reduce((s, v) => s + v, 0) / a.length;
+  const mb = b.reduce((s, v) => s + v, 0) / b.length;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  a.forEach((v, k) => {
+    sab += (v - ma) * (b[k] - mb);
+    saa += (v - ma) ** 2;
+    sbb += (b[k] - mb) ** 2;
+  });
+  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
+}

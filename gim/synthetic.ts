@@ -1,0 +1,184 @@
+/**
+ * The synthetic benchmark of spec §9: a random DAG (ER or scale-free), linear or tanh-MLP
+ * mechanisms, perturbations hitting 1–2 variables with Hill dose-responses, hard or shift
+ * interventions, three splits (train, partially OOD = new dosages, fully OOD = new target
+ * sets), z-scored with observational statistics, and PCA features of [I_e; ψ_e].
+ */
+import { HostRandom } from "../engine/host-random.js";
+import type { Dataset, Environment, Split, Truth } from "./dataset.js";
+import { erdosRenyi, parents, scaleFree } from "./graph-utils.js";
+import { topologicalOrder } from "./map-estimate.js";
+import { applyPca, fitPca } from "./pca.js";
+
+export interface BenchmarkOptions {
+  d: number;
+  graph: "er" | "sf";
+  edgesPerNode: number;
+  mechanism: "linear" | "mlp";
+  intervention: "hard" | "shift";
+  perturbations: number;
+  nPerEnv: number;
+  nObs: number;
+  q: number;
+  seed: number;
+}
+
+export const BENCHMARK_DEFAULTS: BenchmarkOptions = {
+  d: 20,
+  graph: "er",
+  edgesPerNode: 2,
+  mechanism: "linear",
+  intervention: "hard",
+  perturbations: 20,
+  nPerEnv: 100,
+  nObs: 1000,
+  q: 10,
+  seed: 0,
+};
+
+const TRAIN_DOSES = [0.5, 1, 2, 4];
+const PARTIAL_DOSES = [0.75, 1.5, 3, 6];
+const SIGMA_OBS = Math.sqrt(0.1);
+const SIGMA_INT = 1;
+const HIDDEN = 5;
+
+interface Hill {
+  a: number;
+  K: number;
+  n: number;
+}
+
+interface Perturbation {
+  targets: number[];
+  hills: Hill[];
+}
+
+type Mechanism = (x: Float64Array) => number;
+
+function mechanisms(g: number[][], options: BenchmarkOptions, rng: HostRandom): Mechanism[] {
+  return g.map((_, j) => {
+    const pa = parents(g, j);
+    if (pa.length === 0) return () => 0;
+    if (options.mechanism === "linear") {
+      const w = pa.map(() => (rng.uniform() < 0.5 ? -1 : 1) * (0.5 + 1.5 * rng.uniform()));
+      return (x) => pa.reduce((s, i, k) => s + w[k] * x[i], 0);
+    }
+    const W1 = pa.map(() => Array.from({ length: HIDDEN }, () => rng.normal()));
+    const b1 = Array.from({ length: HIDDEN }, () => rng.normal());
+    const w2 = Array.from({ length: HIDDEN }, () => rng.normal());
+    const b2 = rng.normal();
+    return (x) => {
+      let out = b2;
+      for (let h = 0; h < HIDDEN; h++) {
+        let pre = b1[h];
+        pa.forEach((i, k) => (pre += W1[k][h] * x[i]));
+        out += w2[h] * Math.tanh(pre);
+      }
+      return out;
+    };
+  });
+}
+
+/** Target sets uniform over all subsets of size 1 or 2, distinct from those in `taken`. */
+function drawTargetSets(d: number, count: number, rng: HostRandom, taken: Set<string>): number[][] {
+  const all: number[][] = [];
+  for (let i = 0; i < d; i++) all.push([i]);
+  for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) all.push([i, j]);
+  const out: number[][] = [];
+  while (out.length < count) {
+    const free = all.filter((s) => !taken.has(s.join()));
+    const pool = free.length > 0 ? free : all;
+    const pick = pool[Math.floor(rng.uniform() * pool.length)];
+    taken.add(pick.join());
+    out.push(pick);
+  }
+  return out;
+}
+
+function hill(h: Hill, s: number): number {
+  return (h.a * s ** h.n) / (h.K ** h.n + s ** h.n);
+}
+
+function drawHill(rng: HostRandom): Hill {
+  return { a: 1 + 4 * rng.uniform(), K: 0.5 + 1.5 * rng.uniform(), n: 1 + Math.floor(4 * rng.uniform()) };
+}
+
+function simulate(n: number, d: number, order: number[], f: Mechanism[], psi: Map<number, number>, hard: boolean, rng: HostRandom): Float64Array {
+  const out = new Float64Array(n * d);
+  for (let s = 0; s < n; s++) {
+    const x = out.subarray(s * d, (s + 1) * d);
+    for (const j of order) {
+      const shift = psi.get(j);
+      if (shift !== undefined && hard) x[j] = shift + SIGMA_INT * rng.normal();
+      else x[j] = f[j](x) + (shift ?? 0) + SIGMA_OBS * rng.normal();
+    }
+  }
+  return out;
+}
+
+export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir"> & { truth: Truth } {
+  const { d } = options;
+  const rng = new HostRandom(options.seed * 1000003 + 12345);
+  const g = options.graph === "er" ? erdosRenyi(d, options.edgesPerNode, rng) : scaleFree(d, options.edgesPerNode, rng);
+  const order = topologicalOrder(g)!;
+  const f = mechanisms(g, options, rng);
+  const taken = new Set<string>();
+  const perturb = (sets: number[][]): Perturbation[] => sets.map((targets) => ({ targets, hills: targets.map(() => drawHill(rng)) }));
+  const train = perturb(drawTargetSets(d, options.perturbations, rng, taken));
+  const full = perturb(drawTargetSets(d, options.perturbations, rng, taken));
+  const hard = options.intervention === "hard";
+
+  interface Raw {
+    id: string;
+    split: Split;
+    targets: number[];
+    psi: number[];
+    samples: Float64Array;
+    n: number;
+  }
+  const raws: Raw[] = [{ id: "obs", split: "observational", targets: new Array(d).fill(0), psi: new Array(d).fill(0), samples: simulate(options.nObs, d, order, f, new Map(), hard, rng), n: options.nObs }];
+  const addEnvs = (prefix: string, perts: Perturbation[], doses: number[], split: Split) =>
+    perts.forEach((p, k) =>
+      doses.forEach((s) => {
+        const psiMap = new Map(p.targets.map((j, t) => [j, hill(p.hills[t], s)]));
+        const targets = Array.from({ length: d }, (_, j) => (psiMap.has(j) ? 1 : 0));
+        const psi = Array.from({ length: d }, (_, j) => psiMap.get(j) ?? 0);
+        raws.push({ id: `${prefix}${k}_s${s}`, split, targets, psi, samples: simulate(options.nPerEnv, d, order, f, psiMap, hard, rng), n: options.nPerEnv });
+      }),
+    );
+  addEnvs("p", train, TRAIN_DOSES, "train");
+  addEnvs("p", train, PARTIAL_DOSES, "partial-ood");
+  addEnvs("q", full, TRAIN_DOSES, "full-ood");
+
+  // z-score every variable with the observational statistics (spec §9 "normalized data").
+  const obs = raws[0].samples;
+  const mean = Array.from({ length: d }, (_, j) => {
+    let s = 0;
+    for (let r = 0; r < options.nObs; r++) s += obs[r * d + j];
+    return s / options.nObs;
+  });
+  const std = mean.map((m, j) => {
+    let s = 0;
+    for (let r = 0; r < options.nObs; r++) s += (obs[r * d + j] - m) ** 2;
+    return Math.sqrt(s / options.nObs) || 1;
+  });
+  for (const raw of raws) for (let k = 0; k < raw.samples.length; k++) raw.samples[k] = (raw.samples[k] - mean[k % d]) / std[k % d];
+
+  // Features: PCA of the standardised [I_e; ψ_e], fitted on the training envs (spec §9).
+  const rows = (r: Raw) => [...r.targets, ...r.psi];
+  const pca = fitPca(raws.filter((r) => r.split === "train").map(rows), options.q);
+  const envs: Environment[] = raws.map((r) => {
+    let features = r.split === "observational" ? new Array(options.q).fill(0) : applyPca(pca, rows(r), options.q);
+    // An interventional env must not look observational: nudge an exactly-zero row (measure zero).
+    if (r.split !== "observational" && features.every((v) => v === 0)) features = features.map((v, k) => (k === 0 ? 1e-6 : v));
+    return { id: r.id, features, samples: r.samples, n: r.n, observational: r.split === "observational" };
+  });
+  const variables = Array.from({ length: d }, (_, j) => `x${j + 1}`);
+  const truth: Truth = {
+    variables,
+    graph: g,
+    targets: Object.fromEntries(raws.map((r) => [r.id, r.targets])),
+    split: Object.fromEntries(raws.map((r) => [r.id, r.split])),
+  };
+  return { variables, featureNames: Array.from({ length: options.q }, (_, k) => `pc${k + 1}`), envs, truth };
+}
