@@ -80,6 +80,7 @@ export class WebGpuBackend implements Backend {
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly ring: GPUBuffer;
   private readonly ringHost = new ArrayBuffer(SLOT_BYTES * RING_SLOTS);
+  private readonly ringView = new DataView(this.ringHost);
   private ringUsed = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -304,18 +305,22 @@ export class WebGpuBackend implements Backend {
   }
 
   private writeParams(kernel: Kernel, params: ParamValues): number {
-    this.packParams(kernel, params, new DataView(this.ringHost, this.ringUsed * SLOT_BYTES, SLOT_BYTES));
-    return this.ringUsed++ * SLOT_BYTES;
+    const offset = this.ringUsed * SLOT_BYTES;
+    this.packParams(kernel, params, this.ringView, offset);
+    this.ringUsed++;
+    return offset;
   }
 
-  private packParams(kernel: Kernel, params: ParamValues, view: DataView): void {
-    kernel.params.forEach(([name, type], i) => {
+  private packParams(kernel: Kernel, params: ParamValues, view: DataView, base = 0): void {
+    const fields = kernel.params;
+    for (let i = 0; i < fields.length; i++) {
+      const [name, type] = fields[i];
       const value = params[name];
       if (value === undefined) throw new BackendError(`${kernel.name}: missing param '${name}'`);
-      if (type === "f32") view.setFloat32(i * 4, value, true);
-      else if (type === "i32") view.setInt32(i * 4, value, true);
-      else view.setUint32(i * 4, value, true);
-    });
+      if (type === "f32") view.setFloat32(base + i * 4, value, true);
+      else if (type === "i32") view.setInt32(base + i * 4, value, true);
+      else view.setUint32(base + i * 4, value, true);
+    }
   }
 
   /**

@@ -40,8 +40,26 @@ function suffixSize(operand: readonly number[], out: readonly number[]): number 
   return sizeOf(operand);
 }
 
-/** Params describing `operand` read at the broadcast shape `out`, both padded to MAX_RANK. */
+const paramCache = new Map<string, Record<string, number>>();
+
+/**
+ * Params describing each operand read at the broadcast shape `out`, padded to MAX_RANK.
+ * Memoised by shapes (the same few shape combinations recur every step); callers must not
+ * mutate the returned object.
+ */
 export function broadcastParams(op: string, out: Shape, operands: Record<string, Shape>): Record<string, number> {
+  let key = out.join(",");
+  for (const prefix in operands) key += `|${prefix}:${operands[prefix].join(",")}`;
+  let cached = paramCache.get(key);
+  if (!cached) {
+    if (paramCache.size > 4096) paramCache.clear();
+    cached = computeBroadcastParams(op, out, operands);
+    paramCache.set(key, cached);
+  }
+  return cached;
+}
+
+function computeBroadcastParams(op: string, out: Shape, operands: Record<string, Shape>): Record<string, number> {
   const outP = padShape(op, out);
   const params: Record<string, number> = { n: sizeOf(out) };
   packShape("s", outP, params);

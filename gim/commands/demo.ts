@@ -13,7 +13,7 @@ import { generateBenchmark } from "../synthetic.js";
 import { registerCommand } from "./registry.js";
 import { TRAIN_FLAGS, configFrom } from "./train-flags.js";
 
-export const DEMO_BENCHMARK = { d: 10, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 10, nPerEnv: 100, nObs: 500, q: 10, seed: 0 } as const;
+export const DEMO_BENCHMARK = { d: 10, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 10, nPerEnv: 50, nObs: 300, q: 10, seed: 0 } as const;
 
 registerCommand("demo", {
   summary: "synthesize a d = 10 benchmark, train, evaluate against the baselines (npm start)",
