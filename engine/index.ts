@@ -10,5 +10,6 @@ export { keep, tidy } from "./scope.js";
 export { ShapeError, type Shape } from "./shape.js";
 export { backward, detach, noGrad } from "./tape.js";
 export { Tensor } from "./tensor.js";
+export { Adam, type AdamOptions } from "./optim.js";
 export * from "../kernels/ops.js";
 export { registry } from "../kernels/index.js";
