@@ -216,6 +216,7 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
     cases: [
       { label: "two envs", shapes: [[3, 6], [4, 6], [3, 6, 3], [2, 4, 3], [6]], attrs: {}, domains: ["real", "real", "real", "real", { ints: 2 }] },
       { label: "three envs, ragged", shapes: [[2, 7], [5, 7], [2, 7, 2], [3, 5, 2], [7]], attrs: {}, domains: ["real", "real", "real", "real", { ints: 3 }] },
+      { label: "several r blocks", shapes: [[2, 5], [12, 5], [2, 5, 60], [2, 12, 60], [5]], attrs: {}, domains: ["real", "real", "unit", "unit", { ints: 2 }] },
       { label: "one intervention sample, one env", shapes: [[2, 4], [1, 4], [2, 4, 3], [1, 1, 3], [4]], attrs: {}, domains: ["real", "real", "real", "real", { ints: 1 }] },
     ],
   },
