@@ -14,12 +14,15 @@ export function registerSuite(name: string, suite: Suite): void {
   suites.set(name, suite);
 }
 
-/** Mean milliseconds per call of `fn` (which must await completed GPU work), by tinybench. */
+/**
+ * Median milliseconds per call of `fn` (which must await completed GPU work), by tinybench. The
+ * median, not the mean: the machines are shared, and a few preempted samples skew the mean.
+ */
 export async function timeIt(name: string, fn: () => Promise<unknown>, { time = 1500, iterations = 3 } = {}): Promise<number> {
   const bench = new Bench({ time, iterations, warmup: true });
   bench.add(name, fn);
   await bench.run();
-  const result = bench.tasks[0].result as { period?: number; latency?: { mean: number }; error?: unknown } | undefined;
+  const result = bench.tasks[0].result as { period?: number; latency?: { p50: number }; error?: unknown } | undefined;
   if (!result || result.error) throw new Error(`benchmark ${name} failed: ${String(result?.error)}`);
-  return result.period ?? result.latency!.mean;
+  return result.latency?.p50 ?? result.period!;
 }

@@ -180,8 +180,8 @@ export class WebGpuBackend implements Backend {
     const [gx, gy, gz] = typeof groups === "number" ? foldGroups(kernel.name, groups) : groups;
     if (gx * gy * gz === 0) return;
     const compiled = this.compile(kernel);
-    const storages = [...inputs, ...outputs] as GpuStorage[];
-    for (const s of storages) if (s.released) throw new BackendError(`${kernel.name}: a tensor was used after dispose()`);
+    const storages = (outputs.length === 0 ? inputs : inputs.length === 0 ? outputs : inputs.concat(outputs)) as GpuStorage[];
+    for (let i = 0; i < storages.length; i++) if (storages[i].released) throw new BackendError(`${kernel.name}: a tensor was used after dispose()`);
     const bindGroup = this.bindGroupFor(kernel, compiled, storages);
     if (this.capture) {
       const words = new Uint32Array(SLOT_BYTES / 4);
