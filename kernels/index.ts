@@ -20,6 +20,7 @@ import { selectOps } from "./select.js";
 import { matmulOps } from "./matmul.js";
 import { gumbelOps } from "./gumbel-sigmoid.js";
 import { interventionLogpdfOps } from "./intervention-logpdf.js";
+import { zilnLogpdfOps } from "./ziln-logpdf.js";
 
 // Attribute types differ per op; the sweeps only pass each op its own check attrs.
 type AnyOp = OpDef<any>;
@@ -39,6 +40,7 @@ export const registry = {
   ...matmulOps,
   ...gumbelOps,
   ...interventionLogpdfOps,
+  ...zilnLogpdfOps,
 } satisfies Record<string, AnyOp>;
 
 export type OpName = keyof typeof registry;

@@ -13,4 +13,5 @@ export { mlpMechanism } from "./mlp-mechanism.js";
 export { pairLogsumexp } from "./pair-logsumexp.js";
 export { interventionMix } from "./intervention-mix.js";
 export { hardInterventionB } from "./intervention-logpdf.js";
+export { zilnLogpdf } from "./ziln-logpdf.js";
 import "./index.js";
