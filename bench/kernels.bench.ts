@@ -1,0 +1,64 @@
+/**
+ * Kernel suite: forward + VJP of each GIM kernel at GIM sizes (M = 32, N = 9,000; d = 20 and
+ * 100), webgpu vs cpu in the same run, time to completed work. `npm run bench -- kernels`.
+ */
+import type { Backend } from "../engine/backend.js";
+import { cpuBackend, webgpuBackend } from "../engine/context.js";
+import { HostRandom } from "../engine/host-random.js";
+import { backward } from "../engine/tape.js";
+import { tidy } from "../engine/scope.js";
+import { Tensor } from "../engine/tensor.js";
+import { gumbelSigmoid, linearMechanism, mlpMechanism, normalLogpdf, pairLogsumexp, spectralRadius, sum } from "../kernels/ops.js";
+import { type Row, registerSuite, timeIt } from "./report.js";
+
+const M = 32;
+const N = 9000;
+const E = 81;
+
+function random(b: Backend, shape: number[], seed: number, positive = false): Tensor {
+  const rng = new HostRandom(seed);
+  const n = shape.reduce((p, v) => p * v, 1);
+  return new Tensor(b, b.upload(Float32Array.from({ length: n }, () => (positive ? rng.uniform() : rng.normal())), "f32"), shape, true);
+}
+
+type Case = { name: string; build: (b: Backend, d: number) => () => Tensor; cpuMaxD: number };
+
+const CASES: Case[] = [
+  { name: "gumbelSigmoid", cpuMaxD: 100, build: (b, d) => { const z = random(b, [d, d], 1); return () => gumbelSigmoid(z, { samples: M, seed: 1, stream: 0, zeroDiagonal: true }); } },
+  { name: "spectralRadius", cpuMaxD: 100, build: (b, d) => { const A = random(b, [M, d, d], 2, true); return () => spectralRadius(A, { iterations: 10, seed: 3 }); } },
+  { name: "linearMechanism", cpuMaxD: 20, build: (b, d) => { const X = random(b, [N, d], 4); const G = random(b, [M, d, d], 5, true); const T = random(b, [d, d], 6); return () => linearMechanism(X, G, T); } },
+  { name: "mlpMechanism", cpuMaxD: 20, build: (b, d) => { const X = random(b, [N, d], 7); const G = random(b, [M, d, d], 8, true); const W1 = random(b, [d, d, 5], 9); const b1 = random(b, [d, 5], 10); const w2 = random(b, [d, 5], 11); const b2 = random(b, [d], 12); return () => mlpMechanism(X, G, W1, b1, w2, b2); } },
+  { name: "normalLogpdf", cpuMaxD: 20, build: (b, d) => { const X = random(b, [N, d], 13); const mu = random(b, [M, N, d], 14); const l = random(b, [d], 15); return () => normalLogpdf(X, mu, l); } },
+  {
+    name: "pairLogsumexp",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const a = random(b, [M, N], 16);
+      const bb = random(b, [M, N], 17);
+      const P = random(b, [M, N, d], 18);
+      const Q = random(b, [E, M, d], 19);
+      const env = new Tensor(b, b.upload(Float32Array.from({ length: N }, (_, n) => Math.min(E - 1, Math.floor(n / 112))), "f32"), [N]);
+      return () => pairLogsumexp(a, bb, P, Q, env);
+    },
+  },
+];
+
+registerSuite("kernels", async (log) => {
+  const rows: Row[] = [];
+  const gpu = await webgpuBackend();
+  for (const d of [20, 100]) {
+    for (const c of CASES) {
+      for (const b of [gpu, cpuBackend()]) {
+        if (!b || (b.name === "cpu" && d > c.cpuMaxD)) continue;
+        const run = c.build(b, d);
+        const ms = await timeIt(`${c.name} ${b.name} d=${d}`, async () => {
+          tidy(() => backward(sum(run())));
+          await b.sync();
+        }, { time: b.name === "cpu" ? 100 : 1000, iterations: 1 });
+        rows.push({ name: "kernel", kernel: c.name, backend: b.name, d, M, N, msForwardAndVjp: ms });
+        log(`kernel ${c.name.padEnd(16)} ${b.name.padEnd(6)} d=${String(d).padStart(3)}: ${ms.toFixed(2)} ms forward + VJP`);
+      }
+    }
+  }
+  return rows;
+});
