@@ -1,5 +1,5 @@
 /**
- * Kernel suite: forward + VJP of each GIM kernel at GIM sizes (M = 32, N = 9,000; d = 20 and
+ * Kernel suite: forward + VJP (cotangent of ones) of each GIM kernel at GIM sizes (M = 32, N = 9,000; d = 20 and
  * 100), webgpu vs cpu in the same run, time to completed work. `npm run bench -- kernels`.
  */
 import type { Backend } from "../engine/backend.js";
@@ -8,7 +8,8 @@ import { HostRandom } from "../engine/host-random.js";
 import { backward } from "../engine/tape.js";
 import { tidy } from "../engine/scope.js";
 import { Tensor } from "../engine/tensor.js";
-import { gumbelSigmoid, linearMechanism, mlpMechanism, normalLogpdf, pairLogsumexp, spectralRadius, sum } from "../kernels/ops.js";
+import { fill } from "../kernels/fill.js";
+import { gumbelSigmoid, linearMechanism, mlpMechanism, normalLogpdf, pairLogsumexp, spectralRadius } from "../kernels/ops.js";
 import { type Row, registerSuite, timeIt } from "./report.js";
 
 const M = 32;
@@ -52,7 +53,10 @@ registerSuite("kernels", async (log) => {
         if (!b || (b.name === "cpu" && d > c.cpuMaxD)) continue;
         const run = c.build(b, d);
         const ms = await timeIt(`${c.name} ${b.name} d=${d}`, async () => {
-          tidy(() => backward(sum(run())));
+          tidy(() => {
+            const y = run();
+            backward(y, fill(b, "f32", y.shape, 1));
+          });
           await b.sync();
         }, { time: b.name === "cpu" ? 100 : 1000, iterations: 1 });
         rows.push({ name: "kernel", kernel: c.name, backend: b.name, d, M, N, msForwardAndVjp: ms });
