@@ -63,6 +63,7 @@ export const whereOp = defineOp<NoAttrs>({
     cases: [
       { label: "same shape", shapes: [[3, 4], [3, 4], [3, 4]], attrs: {}, domains: [{ values: [0, 1] }, "real", "real"] },
       { label: "broadcast", shapes: [[3, 1], [4], [3, 4]], attrs: {}, domains: [{ values: [0, 1] }, "real", "real"] },
+      { label: "scalar condition", shapes: [[], [2, 3], [3]], attrs: {}, domains: [{ values: [0, 1] }, "real", "real"] },
     ],
   },
 });
@@ -87,7 +88,12 @@ function compareOp(name: CompareName) {
       return { out: launch1(kernel, [a, b], out, broadcastParams(name, out, { a: a.shape, b: b.shape })) };
     },
     vjp: { none: "a comparison is piecewise constant: its derivative is 0 almost everywhere" },
-    check: { cases: [{ shapes: [[3, 4], [4]], attrs: {}, domains: [{ values: [0, 1, 2] }, { values: [0, 1, 2] }] }] },
+    check: {
+      cases: [
+        { label: "row broadcast", shapes: [[3, 4], [4]], attrs: {}, domains: [{ values: [0, 1, 2] }, { values: [0, 1, 2] }] },
+        { label: "both sides", shapes: [[3, 1], [1, 4]], attrs: {}, domains: [{ values: [0, 1, 2] }, { values: [0, 1, 2] }] },
+      ],
+    },
   });
 }
 

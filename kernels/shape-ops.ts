@@ -7,12 +7,15 @@
  *   concat:      y = [x₀ | x₁ | …] along axis; x̄ᵢ = the matching slice of ȳ.
  *   broadcastTo: y = x read with stride 0 on broadcast axes; x̄ = Σ over those axes (sumToShape).
  *   gather:      y[o, q, r] = x[o, idx[q], r]; x̄[o, a, r] = Σ_{q: idx[q] = a} ȳ[o, q, r] (each x̄
- *                element loops over the indices: deterministic, no atomics).
+ *                element loops over the indices: deterministic, no atomics). Indices live on the
+ *                device, so their values cannot be checked when the op is queued: an index outside
+ *                [0, axisLen) reads 0 and receives no gradient, the same on every backend.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { apply, defineOp, launch1 } from "../engine/op.js";
-import { type Shape, ShapeError, broadcastStrides, fmt, normAxis, sizeOf, stridesOf } from "../engine/shape.js";
+import { type Shape, ShapeError, broadcastShapes, broadcastStrides, fmt, normAxis, sameShape, sizeOf, stridesOf } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
+import { MAX_RANK } from "./broadcast.js";
 import common from "./common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 import { fill } from "./fill.js";
@@ -43,8 +46,14 @@ export const reshapeOp = defineOp<Attrs<{ shape: readonly number[] }>>({
   check: { cases: [{ shapes: [[2, 6]], attrs: { shape: [3, -1] } }] },
 });
 
+/** The strided kernels index up to MAX_RANK axes. */
+function assertRank(op: string, shape: Shape): void {
+  if (shape.length > MAX_RANK) throw new ShapeError(op, `rank ${shape.length} of ${fmt(shape)} exceeds ${MAX_RANK}`);
+}
+
 function permuteChecked(x: Tensor, perm?: readonly number[]): number[] {
   const rank = x.rank;
+  assertRank("transpose", x.shape);
   const p = perm ?? [...Array(rank).keys()].map((k) => (k === rank - 2 ? rank - 1 : k === rank - 1 ? rank - 2 : k));
   if (p.length !== rank || [...p].sort((a, b) => a - b).some((v, k) => v !== k)) {
     throw new ShapeError("transpose", `perm ${JSON.stringify(p)} is not a permutation of the axes of ${fmt(x.shape)}`);
@@ -70,13 +79,15 @@ export const transposeOp = defineOp<Attrs<{ perm?: readonly number[] }>>({
     cases: [
       { label: "2-D", shapes: [[3, 5]], attrs: {} },
       { label: "3-D perm", shapes: [[2, 3, 4]], attrs: { perm: [1, 2, 0] } },
+      { label: "rank 6", shapes: [[2, 1, 3, 2, 2, 3]], attrs: { perm: [5, 3, 0, 4, 1, 2] } },
     ],
   },
 });
 
 function sliceGeometry(shape: Shape, axis: number, start: number, end: number) {
+  assertRank("slice", shape);
   const a = normAxis("slice", axis, shape.length);
-  if (!(0 <= start && start <= end && end <= shape[a])) throw new ShapeError("slice", `range [${start}, ${end}) out of bounds for axis ${a} of ${fmt(shape)}`);
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= shape[a])) throw new ShapeError("slice", `range [${start}, ${end}) out of bounds for axis ${a} of ${fmt(shape)}`);
   const strides = stridesOf(shape);
   const out = shape.map((s, k) => (k === a ? end - start : s));
   return { out, strides, base: start * strides[a] };
@@ -101,6 +112,7 @@ export const sliceOp = defineOp<Attrs<{ axis: number; start: number; end: number
 function concatShape(tensors: readonly Tensor[], axis: number): { a: number; out: number[] } {
   if (tensors.length === 0) throw new ShapeError("concat", "no tensors");
   const first = tensors[0].shape;
+  assertRank("concat", first);
   const a = normAxis("concat", axis, first.length);
   for (const t of tensors) {
     if (t.rank !== first.length || t.shape.some((s, k) => k !== a && s !== first[k])) {
@@ -115,7 +127,9 @@ export const concatOp = defineOp<Attrs<{ axis: number }>>({
   derivation: "y = [x₀ | x₁ | …] along axis; x̄ᵢ = ȳ[offsetᵢ : offsetᵢ + nᵢ] along axis.",
   forward: (inputs, { axis }) => {
     const { a, out } = concatShape(inputs, axis);
-    const y = fill(inputs[0].backend, inputs[0].dtype, out, 0);
+    // Every element is written by exactly one input, so the output needs no zero fill.
+    const { backend, dtype } = inputs[0];
+    const y = new Tensor(backend, backend.alloc(sizeOf(out), dtype), out);
     const strides = stridesOf(out);
     let offset = 0;
     for (const t of inputs) {
@@ -141,15 +155,23 @@ export const concatOp = defineOp<Attrs<{ axis: number }>>({
 export const broadcastToOp = defineOp<Attrs<{ shape: readonly number[] }>>({
   name: "broadcastTo",
   derivation: "y = x repeated along broadcast axes; x̄ = Σ of ȳ over those axes.",
-  forward: ([x], { shape }) => ({ out: stridedRead("broadcastTo", x, shape, broadcastStrides(x.shape, shape)) }),
+  forward: ([x], { shape }) => {
+    assertRank("broadcastTo", shape);
+    if (!sameShape(broadcastShapes("broadcastTo", x.shape, shape), shape)) throw new ShapeError("broadcastTo", `cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}`);
+    return { out: stridedRead("broadcastTo", x, shape, broadcastStrides(x.shape, shape)) };
+  },
   vjp: ({ inputs: [x] }, dy) => [sumToShape(dy, x.shape)],
   check: { cases: [{ shapes: [[3, 1]], attrs: { shape: [2, 3, 4] } }] },
 });
 
 const WG = 256;
+/** The index test of both gather kernels (u32(k) truncates, as Math.trunc does). */
+const inRange = (k: number, axisLen: number) => k >= 0 && k < axisLen;
 const GATHER_PARAMS = [["n", "u32"], ["outer", "u32"], ["axisLen", "u32"], ["count", "u32"], ["inner", "u32"]] as [string, "u32"][];
 const gatherKernel = defineKernel({
   name: "gather.fwd",
+  // gather_fwd: 0 X [outer·axisLen·inner] read, 1 Idx [count] read (integer-valued floats),
+  // 2 Y [outer·count·inner] write, 3 params; one invocation per y element, workgroup 256.
   wgsl: `${common}
 struct Params { n: u32, outer: u32, axisLen: u32, count: u32, inner: u32 }
 @group(0) @binding(0) var<storage, read> X: array<f32>;
@@ -163,7 +185,8 @@ fn gather_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let r = i % P.inner;
   let q = (i / P.inner) % P.count;
   let o = i / (P.inner * P.count);
-  Y[i] = X[(o * P.axisLen + u32(Idx[q])) * P.inner + r];
+  let k = Idx[q];
+  Y[i] = select(0.0, X[(o * P.axisLen + u32(k)) * P.inner + r], k >= 0.0 && k < f32(P.axisLen));
 }`,
   entry: "gather_fwd",
   inputs: 2,
@@ -175,13 +198,16 @@ fn gather_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
       const r = i % p.inner;
       const q = Math.floor(i / p.inner) % p.count;
       const o = Math.floor(i / (p.inner * p.count));
-      y[i] = x[(o * p.axisLen + idx[q]) * p.inner + r];
+      const k = idx[q];
+      y[i] = inRange(k, p.axisLen) ? x[(o * p.axisLen + Math.trunc(k)) * p.inner + r] : 0;
     }
   },
 });
 
 const gatherVjpKernel = defineKernel({
   name: "gather.vjp",
+  // gather_vjp: 0 DY [outer·count·inner] read, 1 Idx [count] read, 2 DX [outer·axisLen·inner]
+  // write, 3 params; one invocation per x̄ element looping over all count indices, workgroup 256.
   wgsl: `${common}
 struct Params { n: u32, outer: u32, axisLen: u32, count: u32, inner: u32 }
 @group(0) @binding(0) var<storage, read> DY: array<f32>;
@@ -197,7 +223,8 @@ fn gather_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let o = i / (P.inner * P.axisLen);
   var acc = 0.0;
   for (var q = 0u; q < P.count; q++) {
-    if (u32(Idx[q]) == a) { acc += DY[(o * P.count + q) * P.inner + r]; }
+    let k = Idx[q];
+    if (k >= 0.0 && k < f32(P.axisLen) && u32(k) == a) { acc += DY[(o * P.count + q) * P.inner + r]; }
   }
   DX[i] = acc;
 }`,
@@ -212,7 +239,7 @@ fn gather_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
       const a = Math.floor(i / p.inner) % p.axisLen;
       const o = Math.floor(i / (p.inner * p.axisLen));
       let acc = 0;
-      for (let q = 0; q < p.count; q++) if (idx[q] === a) acc += dy[(o * p.count + q) * p.inner + r];
+      for (let q = 0; q < p.count; q++) if (inRange(idx[q], p.axisLen) && Math.trunc(idx[q]) === a) acc += dy[(o * p.count + q) * p.inner + r];
       dx[i] = acc;
     }
   },
@@ -228,7 +255,7 @@ function gatherGeometry(x: Tensor, indices: Tensor, axis: number) {
 
 export const gatherOp = defineOp<Attrs<{ axis: number }>>({
   name: "gather",
-  derivation: "y[o, q, r] = x[o, idx[q], r]; x̄[o, a, r] = Σ_{q: idx[q] = a} ȳ[o, q, r]. Indices carry no gradient.",
+  derivation: "y[o, q, r] = x[o, idx[q], r]; x̄[o, a, r] = Σ_{q: idx[q] = a} ȳ[o, q, r] (deterministic scatter-add). Indices carry no gradient; one outside [0, axisLen) reads 0.",
   forward: ([x, indices], { axis }) => {
     const g = gatherGeometry(x, indices, axis);
     return { out: launch1(gatherKernel, [x, indices], g.out, { n: sizeOf(g.out), ...g.params }) };

@@ -1,30 +1,49 @@
 /**
- * Named edge cases of the engine issue, on cpu and webgpu (compared with each other and with
- * the math): saturating functions at ±300, logsumexp with ±300 and −∞, empty and one-element
- * tensors, sizes at workgroup boundaries, a dispatch above 65,535 workgroups, and broadcasting
- * of every supported form.
+ * Named edge cases of the engine, on cpu and webgpu (compared with each other and with the math):
+ * saturating functions and their gradients at ±300, logsumexp with ±300 and −∞, empty and
+ * one-element tensors through unary, binary and reduction ops and backward, sizes at the
+ * workgroup boundaries of the elementwise and reduction kernels, a dispatch above 65,535
+ * workgroups, and broadcasting of every supported form.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Backend } from "../../engine/backend.js";
 import { cpuBackend } from "../../engine/context.js";
+import { type Shape, sizeOf, stridesOf } from "../../engine/shape.js";
 import { backward } from "../../engine/tape.js";
 import { Tensor } from "../../engine/tensor.js";
-import { add, exp, logSigmoid, logsumexp, mul, sigmoid, softplus, sum } from "../../kernels/ops.js";
+import { add, exp, logSigmoid, logsumexp, max, mul, sigmoid, softplus, sum } from "../../kernels/ops.js";
 import { assertClose, exitWhenDone, gpuOrSkip } from "../helpers.js";
 
 const gpu = await gpuOrSkip("edge cases");
 const backends: Backend[] = gpu ? [cpuBackend(), gpu] : [cpuBackend()];
-const on = (b: Backend, values: ArrayLike<number>, shape: number[], requiresGrad = false) => new Tensor(b, b.upload(values, "f32"), shape, requiresGrad);
+const on = (b: Backend, values: ArrayLike<number>, shape: Shape, requiresGrad = false) => new Tensor(b, b.upload(values, "f32"), shape, requiresGrad);
+const read = async (t: Tensor) => Array.from(await t.toArray());
+const sig = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Values and input gradient of Σ f(x) on backend b. */
+async function withGrad(b: Backend, values: ArrayLike<number>, shape: Shape, f: (x: Tensor) => Tensor) {
+  const x = on(b, values, shape, true);
+  const y = f(x);
+  backward(sum(y));
+  return { y: await read(y), shape: y.shape, grad: await read(x.grad!) };
+}
 
 for (const b of backends) {
-  test(`${b.name}: sigmoid, softplus, log-sigmoid and exp at ±300 stay finite and correct`, async () => {
-    const x = on(b, [-300, -30, 0, 30, 300], [5]);
-    assertClose(await sigmoid(x).toArray(), [0, 9.357623e-14, 0.5, 1, 1], 1e-6, "sigmoid");
-    assertClose(await softplus(x).toArray(), [0, 9.357623e-14, Math.log(2), 30, 300], 1e-6, "softplus");
-    assertClose(await logSigmoid(x).toArray(), [-300, -30, -Math.log(2), -9.357623e-14, 0], 1e-6, "log-sigmoid");
-    const e = await exp(on(b, [-300], [1])).toArray();
-    assert.is(e[0], 0);
+  test(`${b.name}: sigmoid, softplus, log-sigmoid and exp at ±300: finite values, limits and gradients`, async () => {
+    const xs = [-300, -30, 0, 30, 300];
+    const s = await withGrad(b, xs, [5], sigmoid);
+    assertClose(s.y, [0, 9.357623e-14, 0.5, 1, 1], 1e-6, "sigmoid");
+    assertClose(s.grad, xs.map((x) => sig(x) * (1 - sig(x))), 1e-6, "sigmoid'");
+    const p = await withGrad(b, xs, [5], softplus);
+    assertClose(p.y, [0, 9.357623e-14, Math.log(2), 30, 300], 1e-6, "softplus");
+    assertClose(p.grad, xs.map(sig), 1e-6, "softplus' = σ");
+    const l = await withGrad(b, xs, [5], logSigmoid);
+    assertClose(l.y, [-300, -30, -Math.log(2), -9.357623e-14, 0], 1e-6, "log-sigmoid");
+    assertClose(l.grad, xs.map((x) => sig(-x)), 1e-6, "log-sigmoid' = σ(−x)");
+    for (const g of [s.grad, p.grad, l.grad]) assert.ok(g.every(Number.isFinite), `finite gradients ${g}`);
+    const e = await withGrad(b, [-300, 0, 300], [3], exp);
+    assert.equal(e.y, [0, 1, Infinity], "exp underflows to 0 and overflows to +∞ in f32");
   });
 
   test(`${b.name}: logsumexp at ±300 and with −∞ (an all −∞ row gives −∞ and gradient 0)`, async () => {
@@ -36,42 +55,90 @@ for (const b of backends) {
     backward(sum(mul(y, on(b, [1, 1, 0], [3]))));
     const g = await x.grad!.toArray();
     assert.ok(g.every((v) => Number.isFinite(v)), `gradient ${Array.from(g)}`);
-    assertClose(g, [1 / (1 + Math.exp(-1)), Math.exp(-1) / (1 + Math.exp(-1)), 0, 1 / (1 + Math.exp(-1)), 0, Math.exp(-1) / (1 + Math.exp(-1)), 0, 0, 0], 1e-6, "gradient");
+    const hi = 1 / (1 + Math.exp(-1));
+    assertClose(g, [hi, 1 - hi, 0, hi, 0, 1 - hi, 0, 0, 0], 1e-6, "gradient");
+    // Even with a nonzero cotangent on the all −∞ row, its gradient is 0, not NaN.
+    const z = on(b, [-Infinity, -Infinity], [1, 2], true);
+    backward(sum(logsumexp(z, 1)));
+    assert.equal(await read(z.grad!), [0, 0]);
   });
 
-  test(`${b.name}: empty and one-element tensors through ops and backward`, async () => {
-    const empty = on(b, [], [0, 3], true);
-    assert.is((await add(empty, on(b, [1, 2, 3], [3])).toArray()).length, 0);
-    assert.is((await sum(empty, 0).toArray()).join(), "0,0,0");
-    const one = on(b, [2], [1], true);
-    const y = sum(mul(one, one));
-    assert.is(await y.item(), 4);
-    backward(y);
-    assert.is((await one.grad!.toArray())[0], 4);
+  test(`${b.name}: empty tensors through unary, binary, sum, logsumexp and backward`, async () => {
+    const r = await withGrad(b, [], [0, 3], (x) => add(mul(sigmoid(x), x), on(b, [1, 2, 3], [3])));
+    assert.equal([r.shape, r.y, r.grad], [[0, 3], [], []]);
+    const empty = on(b, [], [0, 3]);
+    assert.equal(await read(sum(empty)), [0], "Σ of nothing");
+    assert.equal(await read(sum(empty, 0)), [0, 0, 0]);
+    assert.equal(sum(empty, 1).shape, [0]);
+    assert.equal(logsumexp(empty, 1).shape, [0]);
+    assert.equal(await read(logsumexp(empty, 0)), [-Infinity, -Infinity, -Infinity], "log Σ of nothing");
+    const lse = await withGrad(b, [], [0, 3], (x) => logsumexp(x, 0));
+    assert.equal(lse.grad, []);
+  });
+
+  test(`${b.name}: one-element tensors through unary, binary, sum, logsumexp, max and backward`, async () => {
+    const one = await withGrad(b, [2], [1], (x) => mul(x, x));
+    assert.equal([one.y, one.grad], [[4], [4]]);
+    const s = await withGrad(b, [0], [], sigmoid);
+    assert.equal([s.shape, s.y, s.grad], [[], [0.5], [0.25]]);
+    const l = await withGrad(b, [-7.5], [1, 1], (x) => logsumexp(x, 1));
+    assert.equal([l.shape, l.y, l.grad], [[1], [-7.5], [1]], "logsumexp of one element is that element, gradient 1");
+    const m = await withGrad(b, [3], [1], (x) => max(x, 0));
+    assert.equal([m.shape, m.y, m.grad], [[], [3], [1]]);
+    const total = await withGrad(b, [1.5], [1, 1, 1], (x) => add(sum(x), on(b, [1, 2], [2])));
+    assert.equal([total.y, total.grad], [[2.5, 3.5], [2]], "a one-element sum broadcast against [2]");
   });
 }
 
 if (gpu) {
-  test("webgpu = cpu at sizes around workgroup boundaries (255, 256, 257, 4095, 4097)", async () => {
+  const cpu = cpuBackend();
+  const both = async (f: (b: Backend) => Tensor) => [await read(f(gpu)), await read(f(cpu))];
+  const wave = (n: number, k = 1) => Float32Array.from({ length: n }, (_, i) => 3 * Math.sin(k * i + 0.5));
+
+  test("webgpu = cpu at elementwise sizes around workgroup boundaries (255, 256, 257, 4095, 4097)", async () => {
     for (const n of [255, 256, 257, 4095, 4097]) {
-      const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
-      const [g, c] = await Promise.all([gpu, cpuBackend()].map((b) => sum(sigmoid(on(b, values, [n]))).toArray()));
-      assertClose(g, c, 1e-5, `n = ${n}`);
+      const [g, c] = await both((b) => sigmoid(on(b, wave(n), [n])));
+      assertClose(g, c, 1e-6, `sigmoid, n = ${n}`);
+      assertClose(g, Array.from(wave(n), sig), 1e-6, `sigmoid vs math, n = ${n}`);
     }
   });
 
-  test("webgpu: a dispatch above 65,535 workgroups is folded into a 2-D grid", async () => {
-    const n = 256 * 65535 + 257;
-    const a = Float32Array.from({ length: n }, (_, i) => i % 1000);
-    const out = await add(on(gpu, a, [n]), on(gpu, [0.5], [1])).toArray();
-    for (const i of [0, 1, 255, 256, 65535 * 256 - 1, 65535 * 256, n - 2, n - 1]) assert.is(out[i], (i % 1000) + 0.5, `element ${i}`);
-    let bad = 0;
-    for (let i = 0; i < n; i++) if (out[i] !== (i % 1000) + 0.5) bad++;
-    assert.is(bad, 0);
+  test("webgpu = cpu for reductions at their group sizes ± 1 (outputs per 256-lane group, 64-lane wide sums)", async () => {
+    // logsumexp/max: one invocation per output, 256 per group; their VJPs one per input.
+    for (const n of [255, 256, 257]) {
+      for (const shape of [[n], [3, n]]) {
+        const grads = async (b: Backend, f: (x: Tensor) => Tensor) => withGrad(b, wave(sizeOf(shape), 0.7), shape, f);
+        for (const [name, f] of [["logsumexp", (x: Tensor) => logsumexp(x, 0)], ["max", (x: Tensor) => max(x, 0)]] as const) {
+          const [g, c] = [await grads(gpu, f), await grads(cpu, f)];
+          assertClose(g.y, c.y, 1e-6, `${name} ${JSON.stringify(shape)}`);
+          assertClose(g.grad, c.grad, 1e-6, `${name} VJP ${JSON.stringify(shape)}`);
+        }
+      }
+    }
+    // sumToShape: one lane per output below 256 summands, a 64-lane group per output from 256.
+    for (const count of [63, 64, 65, 255, 256, 257, 319, 320, 321]) {
+      for (const rows of [1, 5]) {
+        const values = wave(rows * count, 1.3);
+        const [g, c] = await both((b) => sum(on(b, values, [rows, count]), 1));
+        assertClose(g, c, 1e-5, `sum of ${count} × ${rows}`);
+        const math = Array.from({ length: rows }, (_, r) => values.subarray(r * count, (r + 1) * count).reduce((s, v) => s + v, 0));
+        assertClose(g, math, 1e-5, `sum vs math, ${count} × ${rows}`);
+      }
+    }
   });
 
-  test("webgpu = cpu for every broadcasting form (scalar, leading, trailing, middle, both sides, rank 6)", async () => {
-    const forms: [number[], number[]][] = [
+  test("webgpu: a dispatch above 65,535 workgroups is folded into a 2-D grid (= cpu everywhere)", async () => {
+    const n = 256 * 65535 + 257;
+    const a = Float32Array.from({ length: n }, (_, i) => i % 1000);
+    const [g, c] = await both((b) => add(on(b, a, [n]), on(b, [0.5], [1])));
+    for (const i of [0, 1, 255, 256, 65535 * 256 - 1, 65535 * 256, n - 2, n - 1]) assert.is(g[i], (i % 1000) + 0.5, `element ${i}`);
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (g[i] !== c[i]) bad++;
+    assert.is(bad, 0, "elements differing from cpu");
+  });
+
+  test("webgpu = cpu = math for every broadcasting form (scalar, leading, trailing, middle, both sides, rank 6)", async () => {
+    const forms: [Shape, Shape][] = [
       [[4, 5], []],
       [[4, 5], [5]],
       [[4, 5], [4, 1]],
@@ -80,17 +147,33 @@ if (gpu) {
       [[2, 1, 3, 1, 2, 2], [1, 3, 1, 4, 1, 2]],
     ];
     for (const [sa, sb] of forms) {
-      const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
-      const va = Float32Array.from({ length: size(sa) }, (_, i) => Math.cos(i));
-      const vb = Float32Array.from({ length: size(sb) }, (_, i) => Math.sin(i + 1));
+      const what = `${JSON.stringify(sa)} × ${JSON.stringify(sb)}`;
+      const va = Float32Array.from({ length: sizeOf(sa) }, (_, i) => Math.cos(i));
+      const vb = Float32Array.from({ length: sizeOf(sb) }, (_, i) => Math.sin(i + 1));
       const run = async (b: Backend) => {
         const A = on(b, va, sa, true);
         const B = on(b, vb, sb, true);
-        backward(sum(mul(A, B)));
-        return [await mul(A, B).toArray(), await A.grad!.toArray(), await B.grad!.toArray()];
+        const y = mul(A, B);
+        backward(sum(y));
+        return { shape: y.shape, y: await read(y), ga: await read(A.grad!), gb: await read(B.grad!) };
       };
-      const [g, c] = [await run(gpu), await run(cpuBackend())];
-      g.forEach((x, k) => assertClose(x, c[k], 1e-5, `${JSON.stringify(sa)} × ${JSON.stringify(sb)} [${k}]`));
+      const [g, c] = [await run(gpu), await run(cpu)];
+      const out = g.shape;
+      const at = (i: number, s: Shape) => {
+        const lead = out.length - s.length;
+        return s.reduce((o, d, k) => (d === 1 ? o : o + (Math.floor(i / stridesOf(out)[k + lead]) % d) * stridesOf(s)[k]), 0);
+      };
+      const y = Array.from({ length: sizeOf(out) }, (_, i) => va[at(i, sa)] * vb[at(i, sb)]);
+      const ga = new Array<number>(va.length).fill(0);
+      const gb = new Array<number>(vb.length).fill(0);
+      y.forEach((_, i) => {
+        ga[at(i, sa)] += vb[at(i, sb)];
+        gb[at(i, sb)] += va[at(i, sa)];
+      });
+      for (const [k, want] of [["y", y], ["ga", ga], ["gb", gb]] as const) {
+        assertClose(g[k], c[k], 1e-5, `${what} ${k}: webgpu vs cpu`);
+        assertClose(g[k], want, 1e-5, `${what} ${k}: webgpu vs math`);
+      }
     }
   });
 }
