@@ -1,6 +1,8 @@
 /**
- * The baseline the tiled matmul is measured against: one output per invocation, C[i, j] =
- * Σ_k A[i, k] B[k, j], 16×16 workgroups, no tiling. Kept in bench/ only.
+ * The baseline the tiled matmul is measured against: one output per invocation, no tiling, no
+ * reuse (every invocation reads a row of A and a column of B from storage). Kept in bench/ only.
+ * Bindings: 0 A [m, k] read, 1 B [k, n] read, 2 C [m, n] write, 3 params {m, n, k}.
+ * Workgroup 16×16 invocations; grid (⌈n/16⌉, ⌈m/16⌉). Math: C[i, j] = Σ_κ A[i, κ] B[κ, j].
  */
 import { defineKernel } from "../engine/kernel.js";
 

@@ -1,0 +1,161 @@
+/**
+ * WGSL of the tiled matmul, C = op(A)·B, generated per variant (kernels/matmul.ts picks one per
+ * call; op(B) = Bᵀ has already been materialised by then).
+ *
+ * Bindings: 0 A ([batch|1, m, k], or [batch|1, k, m] when transA) read; 1 B [batch|1, k, n] read;
+ *           2 C [batch, m, n] write; 3 params {m, n, k, strideA, strideB, rowBlocks, batch, transA}
+ *           (a stride of 0 shares a 2-D operand across the batch).
+ * Workgroup: `lanes` (8, 16 or 32) invocations. Grid: (⌈n / cols⌉, y, z) with y·z ≥ rowBlocks·batch
+ *           (the (row block, batch) pairs are folded into y and z so neither passes 65,535).
+ * Math:      C[z, i, j] = Σ_κ op(A)[z, i, κ] B[z, κ, j].
+ *
+ * Tiling, shaped for lavapipe (shared/notes/lavapipe-performance.md, "smemA R8 C4"): lavapipe runs
+ * 8 invocations as one SIMD vector and turns every storage load whose address differs between
+ * lanes into a loop over the lanes, while a load whose address is the same for every lane (it
+ * derives from workgroup_id and loop counters only) is a single scalar load. So a workgroup owns
+ * R (8 or 16) rows of C, taken from workgroup_id, and lanes·4·CV consecutive columns (CV = 1, 2
+ * or 4 vec4 groups per lane, lane-contiguous): each lane keeps R × CV vec4 accumulators. Per chunk
+ * of KC = 32 values of κ, the lanes copy the R × 32 block of op(A) into workgroup memory, as vec4s
+ * of 4 rows (any source layout, so Aᵀ costs nothing); then per κ each lane makes CV lane-varying
+ * loads of B (one vec4 each when n % 4 = 0, four clamped scalars otherwise) and reuses each across
+ * the R rows, whose A values are R/4 uniform vec4 loads from workgroup memory. Rows past m are
+ * staged as 0 and not stored; columns past n are clamped on load and masked on store; the last
+ * partial chunk of κ runs a shorter loop, so nothing past k is read.
+ * Sweep at 1024³ (GFLOP/s, medians of 3, 2-vCPU Xeon VM shared with other jobs, ±20 %; the naive
+ * kernel ran 0.2–0.5 there, 2.3–3.3 on the machine of the notes): R8 CV1 2.5, R8 CV2 3.6,
+ * R16 CV1 2.7, R16 CV2 5.1, R8 CV4 4.9, R16 CV4 6.0, the same with A as vec4s 7.0; R32 CV2 5.7,
+ * R8 CV8 5.1, KC 16 or 64 and unrolling κ by 2 were not faster. The accumulators far exceed the
+ * register file, yet spills cost less than the lane loops of B loads they save.
+ */
+import { defineKernel, type Kernel } from "../engine/kernel.js";
+import { seq } from "./unroll.js";
+
+const KC = 32;
+
+export interface MatmulVariant {
+  transA: boolean;
+  /** n % 4 = 0: B and C are read and written as vec4. */
+  vec4: boolean;
+  /** Rows of C per workgroup (R). */
+  rows: 8 | 16;
+  lanes: 8 | 16 | 32;
+  /** vec4 column groups per lane (CV). */
+  groups: 1 | 2 | 4;
+}
+
+const MATMUL_PARAMS = [["m", "u32"], ["n", "u32"], ["k", "u32"], ["strideA", "u32"], ["strideB", "u32"], ["rowBlocks", "u32"], ["batch", "u32"], ["transA", "u32"]] as const;
+
+function wgsl({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
+  const cv = seq(groups);
+  const rows = seq(R);
+  const elem = vec4 ? "vec4<f32>" : "f32";
+  // Column group v of this lane: a vec4 index (vec4) or the first of 4 scalar columns.
+  const columns = cv.map((v) =>
+    vec4
+      ? `let col${v} = wid.x * ${lanes * cv.length}u + ${v * lanes}u + lid.x;\n  let c${v} = min(col${v}, n4 - 1u);`
+      : `let col${v} = (wid.x * ${lanes * cv.length}u + ${v * lanes}u + lid.x) * 4u;\n  let c${v} = min(vec4<u32>(col${v}) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.n - 1u));`,
+  );
+  const loadB = (v: number) => (vec4 ? `let b${v} = B[rowB + c${v}];` : `let b${v} = vec4<f32>(B[rowB + c${v}.x], B[rowB + c${v}.y], B[rowB + c${v}.z], B[rowB + c${v}.w]);`);
+  const step = (kk: string) => `{
+      let rowB = bBase + (k0 + ${kk}) * ${vec4 ? "n4" : "P.n"};
+      ${cv.map(loadB).join(" ")}
+      ${seq(R / 4).map((q) => `let a${q} = As[${kk} * ${R / 4}u + ${q}u];`).join(" ")}
+      ${rows.map((r) => cv.map((v) => `acc${r}_${v} = fma(vec4<f32>(a${r >> 2}[${r & 3}]), b${v}, acc${r}_${v});`).join(" ")).join("\n      ")}
+    }`;
+  const storeRow = (r: number) => {
+    const body = cv.map((v) =>
+      vec4
+        ? `if (col${v} < n4) { C[o / 4u + col${v}] = acc${r}_${v}; }`
+        : `for (var j = 0u; j < 4u; j++) { if (col${v} + j < P.n) { C[o + col${v} + j] = acc${r}_${v}[j]; } }`,
+    );
+    return `if (row0 + ${r}u < P.m) { let o = cBase + (row0 + ${r}u) * P.n; ${body.join(" ")} }`;
+  };
+  // Staging: consecutive lanes read consecutive addresses of A (along κ, or along i for Aᵀ).
+  const stage = transA
+    ? `let kk = e / ${R}u; let r = e % ${R}u; let kg = k0 + kk; let i = row0 + r;
+      var v = 0.0; if (i < P.m && kg < P.k) { v = A[aBase + kg * P.m + i]; }`
+    : `let r = e / ${KC}u; let kk = e % ${KC}u; let kg = k0 + kk; let i = row0 + r;
+      var v = 0.0; if (i < P.m && kg < P.k) { v = A[aBase + i * P.k + kg]; }`;
+  return /* wgsl */ `
+struct Params { m: u32, n: u32, k: u32, strideA: u32, strideB: u32, rowBlocks: u32, batch: u32, transA: u32 }
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<${elem}>;
+@group(0) @binding(2) var<storage, read_write> C: array<${elem}>;
+@group(0) @binding(3) var<uniform> P: Params;
+var<workgroup> As: array<vec4<f32>, ${(R * KC) / 4}>;
+
+@compute @workgroup_size(${lanes})
+fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let flat = wid.y + wid.z * nwg.y;
+  if (flat >= P.rowBlocks * P.batch) { return; }
+  let z = flat / P.rowBlocks;
+  let row0 = (flat % P.rowBlocks) * ${R}u;
+  let n4 = P.n / 4u;
+  let aBase = z * P.strideA;
+  let bBase = z * P.strideB${vec4 ? " / 4u" : ""};
+  let cBase = z * P.m * P.n;
+  ${columns.join("\n  ")}
+  ${rows.map((r) => cv.map((v) => `var acc${r}_${v} = vec4<f32>();`).join(" ")).join("\n  ")}
+  for (var k0 = 0u; k0 < P.k; k0 += ${KC}u) {
+    for (var t = 0u; t < ${(R * KC) / lanes}u; t++) {
+      let e = t * ${lanes}u + lid.x;
+      ${stage}
+      As[kk * ${R / 4}u + r / 4u][r % 4u] = v;
+    }
+    workgroupBarrier();
+    if (k0 + ${KC}u <= P.k) {
+      for (var kk = 0u; kk < ${KC}u; kk++) ${step("kk")}
+    } else {
+      for (var kk = 0u; kk < P.k - k0; kk++) ${step("kk")}
+    }
+    workgroupBarrier();
+  }
+  ${rows.map(storeRow).join("\n  ")}
+}`;
+}
+
+const cache = new Map<string, Kernel>();
+
+/** The kernel of one variant (one object per variant, so the backend's pipeline cache hits). */
+export function matmulKernel(variant: MatmulVariant): Kernel {
+  const key = `${variant.transA ? "t" : "n"}${variant.vec4 ? "v" : "s"}.r${variant.rows}.l${variant.lanes}.g${variant.groups}`;
+  let kernel = cache.get(key);
+  if (!kernel) {
+    const cols = variant.lanes * 4 * variant.groups;
+    kernel = defineKernel({
+      name: `matmul.tiled.${key}`,
+      wgsl: wgsl(variant),
+      entry: "matmul_tiled",
+      inputs: 2,
+      outputs: 1,
+      params: MATMUL_PARAMS,
+      workgroups: (p) => {
+        const pairs = p.rowBlocks * p.batch;
+        const y = Math.min(pairs, 65535);
+        return [Math.ceil(p.n / cols), y, Math.ceil(pairs / Math.max(y, 1))];
+      },
+      cpu: matmulCpu,
+    });
+    cache.set(key, kernel);
+  }
+  return kernel;
+}
+
+/** The reference: C[z] = op(A[z])·B[z], i-κ-j loops, in the precision of the arrays. */
+function matmulCpu([a, b]: readonly (Float32Array | Float64Array)[], [c]: (Float32Array | Float64Array)[], p: Readonly<Record<string, number>>): void {
+  const { m, n, k } = p;
+  for (let z = 0; z < p.batch; z++) {
+    const aBase = z * p.strideA;
+    const bBase = z * p.strideB;
+    const cBase = z * m * n;
+    c.fill(0, cBase, cBase + m * n);
+    for (let i = 0; i < m; i++) {
+      const out = cBase + i * n;
+      for (let q = 0; q < k; q++) {
+        const av = p.transA ? a[aBase + q * m + i] : a[aBase + i * k + q];
+        const row = bBase + q * n;
+        for (let j = 0; j < n; j++) c[out + j] += av * b[row + j];
+      }
+    }
+  }
+}
