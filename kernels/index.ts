@@ -14,6 +14,7 @@ import { pairLogsumexpOps } from "./pair-logsumexp.js";
 import { interventionMixOps } from "./intervention-mix.js";
 import { normalLogpdfOps } from "./normal-logpdf.js";
 import { spectralRadiusOps } from "./spectral-radius.js";
+import { sinkhornOps } from "./sinkhorn.js";
 import { reduceOps } from "./reduce.js";
 import { shapeOps } from "./shape-ops.js";
 import { selectOps } from "./select.js";
@@ -34,6 +35,7 @@ export const registry = {
   ...interventionMixOps,
   ...normalLogpdfOps,
   ...spectralRadiusOps,
+  ...sinkhornOps,
   ...reduceOps,
   ...shapeOps,
   ...selectOps,

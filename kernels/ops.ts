@@ -3,6 +3,7 @@ export { add, div, mul, sub, sumToShape } from "./elementwise-binary.js";
 export { abs, affine, clamp, exp, log, logSigmoid, neg, pow, sigmoidOf as sigmoid, softplusOf as softplus, sqrt, square, tanh } from "./elementwise-unary.js";
 export { normalLogpdf, normalLogpdfStd } from "./normal-logpdf.js";
 export { spectralRadius } from "./spectral-radius.js";
+export { type SinkhornOptions, sinkhorn, sinkhornPlan } from "./sinkhorn.js";
 export { logsumexp, max, mean, sum } from "./reduce.js";
 export { broadcastTo, concat, gather, reshape, slice, transpose } from "./shape-ops.js";
 export { equal, greater, greaterEqual, less, lessEqual, notEqual, where } from "./select.js";

@@ -1,23 +1,30 @@
 /**
  * Spectral radius by power iteration (NO-BEARS, spec §7), batched over M matrices A [M, d, d]:
- *   u₀, v₀ ~ U(0,1)^d   (Philox: index m·2d + i for u, m·2d + d + i for v; same on both backends)
+ *   u₀, v₀ ~ U(0,1)^d   (Philox draw (seed, stream, m·2d + i) for u_i, (…, m·2d + d + i) for v_i:
+ *                        kernels/prng.wgsl and engine/prng.ts give the same numbers)
  *   u ← Aᵀu / (‖Aᵀu‖ + 1e-12),  v ← A v / (‖A v‖ + 1e-12)   for T iterations
  *   ρ̂ = uᵀA v / (uᵀv)
- * VJP: Ā = ρ̄ · u vᵀ / (uᵀv), with u and v held constant (stop-gradient, as NO-BEARS does).
- * Why that is the derivative: for a nonnegative A whose Perron root ρ is simple, the left and
- * right Perron vectors u, v satisfy uᵀA = ρuᵀ, Av = ρv, and first-order perturbation theory gives
- * dρ = uᵀ dA v / (uᵀv). It is exact when the iteration has converged to those vectors; with
- * T = 10 rounds it is the usual (biased) NO-BEARS surrogate. Guard: when uᵀv ≤ 1e-30 (the zero
- * matrix, or a saturated DAG where A^d v = 0) ρ̂ := 0 with zero gradient, never 0/0.
+ * VJP: Ā = ρ̄ · u vᵀ / (uᵀv), u and v held constant (stop-gradient, as NO-BEARS does).
+ * Assumption behind that derivative: A ≥ 0 has a simple Perron root ρ with left and right
+ * eigenvectors u, v (uᵀA = ρuᵀ, Av = ρv); first-order perturbation of a simple eigenvalue gives
+ * dρ = uᵀ dA v / (uᵀv). It is exact once the iteration has converged to those vectors; with the
+ * default T = 10 it is the NO-BEARS surrogate, not the derivative of the unrolled iteration.
+ * Guard: when uᵀv ≤ 1e-30 (the zero matrix, or a saturated DAG where A^T v = 0 or the supports
+ * of u and v separate) ρ̂ := 0 and Ā := 0, never 0/0.
  * Saves u [M, d], v [M, d] and uᵀv [M] (outputs of the forward kernel), never A's iterates.
  *
- * WGSL power_iter: binding 0 A [M,d,d] read; 1 ρ [M], 2 U [M,d], 3 V [M,d], 4 den [M] write;
- *   5 params {M, d, iterations, seed, stream}. One workgroup (64 lanes) per matrix (m from
- *   workgroup_id, so it is uniform); u, v and the new iterates live in workgroup memory; lane i
- *   computes rows i, i+64, … of Aᵀu and Av; lane 0 forms the norms. d ≤ 1024.
+ * WGSL power_iter (two variants of one template):
+ *   binding 0 A [M,d,d] read; 1 ρ [M], 2 U [M,d], 3 V [M,d], 4 den [M] read_write;
+ *   "workgroup" (d ≤ 1024): u, v and the new iterates live in workgroup memory (16 KiB); params 5.
+ *   "storage"   (d > 1024): the iterates live in U, V and scratch outputs 5 NU, 6 NV [M,d]
+ *                           (storageBarrier between phases); params 7.
+ *   params {M, d, iterations, seed, stream}. One workgroup of 64 lanes per matrix (m from
+ *   workgroup_id, so the loop bounds and the reads of u[k], v[k] are uniform); lane i computes
+ *   rows i, i+64, … of Aᵀu and Av; lane 0 forms the two norms. At GIM sizes (M = 32, d ≤ 100)
+ *   one dispatch does all T iterations of every matrix.
  * WGSL power_vjp: 0 U, 1 V, 2 den, 3 ρ̄ read; 4 Ā [M,d,d] write; one element per invocation.
  */
-import { defineKernel, groupsFor } from "../engine/kernel.js";
+import { type FloatArray, type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import { uniformNoise } from "../engine/prng.js";
@@ -26,12 +33,26 @@ import common from "./common.wgsl";
 import prng from "./prng.wgsl";
 
 const WG = 64;
-const MAX_D = 1024;
+/** Largest d whose four vectors fit in workgroup memory. */
+export const WORKGROUP_MAX_D = 1024;
 const GUARD = 1e-30;
+type Variant = "workgroup" | "storage";
 
-const forwardKernel = defineKernel({
-  name: "spectral_radius.fwd",
-  wgsl: `${common}
+function forwardWgsl(variant: Variant): string {
+  const shared = variant === "workgroup";
+  // Where element `i` of each iterate lives: workgroup arrays, or row m of the storage buffers.
+  const at = (name: "u" | "v" | "nu" | "nv", i: string) => (shared ? `${name}[${i}]` : `${name.toUpperCase()}[vb + ${i}]`);
+  const barrier = shared ? "workgroupBarrier();" : "storageBarrier(); workgroupBarrier();";
+  const decls = shared
+    ? `@group(0) @binding(5) var<uniform> P: Params;
+var<workgroup> u: array<f32, ${WORKGROUP_MAX_D}>;
+var<workgroup> v: array<f32, ${WORKGROUP_MAX_D}>;
+var<workgroup> nu: array<f32, ${WORKGROUP_MAX_D}>;
+var<workgroup> nv: array<f32, ${WORKGROUP_MAX_D}>;`
+    : `@group(0) @binding(5) var<storage, read_write> NU: array<f32>;
+@group(0) @binding(6) var<storage, read_write> NV: array<f32>;
+@group(0) @binding(7) var<uniform> P: Params;`;
+  return `${common}
 ${prng}
 struct Params { M: u32, d: u32, iterations: u32, seed: u32, stream: u32 }
 @group(0) @binding(0) var<storage, read> A: array<f32>;
@@ -39,11 +60,7 @@ struct Params { M: u32, d: u32, iterations: u32, seed: u32, stream: u32 }
 @group(0) @binding(2) var<storage, read_write> U: array<f32>;
 @group(0) @binding(3) var<storage, read_write> V: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Den: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
-var<workgroup> u: array<f32, ${MAX_D}>;
-var<workgroup> v: array<f32, ${MAX_D}>;
-var<workgroup> nu: array<f32, ${MAX_D}>;
-var<workgroup> nv: array<f32, ${MAX_D}>;
+${decls}
 var<workgroup> scale: vec2<f32>;
 @compute @workgroup_size(${WG})
 fn power_iter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -51,86 +68,130 @@ fn power_iter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   if (m >= P.M) { return; }
   let d = P.d;
   let base = m * d * d;
+  let vb = m * d;
   for (var i = lid.x; i < d; i += ${WG}u) {
-    u[i] = uniform_noise(P.seed, P.stream, m * 2u * d + i);
-    v[i] = uniform_noise(P.seed, P.stream, m * 2u * d + d + i);
+    ${at("u", "i")} = uniform_noise(P.seed, P.stream, m * 2u * d + i);
+    ${at("v", "i")} = uniform_noise(P.seed, P.stream, m * 2u * d + d + i);
   }
-  workgroupBarrier();
+  ${barrier}
   for (var t = 0u; t < P.iterations; t++) {
     for (var i = lid.x; i < d; i += ${WG}u) {
       var au = 0.0;
       var av = 0.0;
       for (var k = 0u; k < d; k++) {
-        au += A[base + k * d + i] * u[k];
-        av += A[base + i * d + k] * v[k];
+        au += A[base + k * d + i] * ${at("u", "k")};
+        av += A[base + i * d + k] * ${at("v", "k")};
       }
-      nu[i] = au;
-      nv[i] = av;
+      ${at("nu", "i")} = au;
+      ${at("nv", "i")} = av;
     }
-    workgroupBarrier();
+    ${barrier}
     if (lid.x == 0u) {
       var su = 0.0;
       var sv = 0.0;
-      for (var k = 0u; k < d; k++) { su += nu[k] * nu[k]; sv += nv[k] * nv[k]; }
+      for (var k = 0u; k < d; k++) { su += ${at("nu", "k")} * ${at("nu", "k")}; sv += ${at("nv", "k")} * ${at("nv", "k")}; }
       scale = vec2<f32>(1.0 / (sqrt(su) + 1e-12), 1.0 / (sqrt(sv) + 1e-12));
     }
-    workgroupBarrier();
+    ${barrier}
     for (var i = lid.x; i < d; i += ${WG}u) {
-      u[i] = nu[i] * scale.x;
-      v[i] = nv[i] * scale.y;
+      ${at("u", "i")} = ${at("nu", "i")} * scale.x;
+      ${at("v", "i")} = ${at("nv", "i")} * scale.y;
     }
-    workgroupBarrier();
+    ${barrier}
   }
   for (var i = lid.x; i < d; i += ${WG}u) {
     var av = 0.0;
-    for (var k = 0u; k < d; k++) { av += A[base + i * d + k] * v[k]; }
-    nv[i] = av;
-    U[m * d + i] = u[i];
-    V[m * d + i] = v[i];
+    for (var k = 0u; k < d; k++) { av += A[base + i * d + k] * ${at("v", "k")}; }
+    ${at("nv", "i")} = av;
+    ${shared ? "U[vb + i] = u[i]; V[vb + i] = v[i];" : ""}
   }
-  workgroupBarrier();
+  ${barrier}
   if (lid.x == 0u) {
     var num = 0.0;
     var den = 0.0;
-    for (var k = 0u; k < d; k++) { num += u[k] * nv[k]; den += u[k] * v[k]; }
+    for (var k = 0u; k < d; k++) { num += ${at("u", "k")} * ${at("nv", "k")}; den += ${at("u", "k")} * ${at("v", "k")}; }
     Den[m] = den;
     Rho[m] = select(0.0, num / den, den > ${GUARD});
   }
-}`,
-  entry: "power_iter",
-  inputs: 1,
-  outputs: 4,
-  params: [["M", "u32"], ["d", "u32"], ["iterations", "u32"], ["seed", "u32"], ["stream", "u32"]],
-  workgroups: (p) => p.M,
-  cpu: ([A], [rho, U, V, Den], p) => {
-    const { M, d } = p;
-    for (let m = 0; m < M; m++) {
-      const base = m * d * d;
-      let u = Array.from({ length: d }, (_, i) => uniformNoise(p.seed, p.stream, m * 2 * d + i));
-      let v = Array.from({ length: d }, (_, i) => uniformNoise(p.seed, p.stream, m * 2 * d + d + i));
-      for (let t = 0; t < p.iterations; t++) {
-        const nu = u.map((_, i) => u.reduce((s, uk, k) => s + A[base + k * d + i] * uk, 0));
-        const nv = v.map((_, i) => v.reduce((s, vk, k) => s + A[base + i * d + k] * vk, 0));
-        const su = 1 / (Math.hypot(...nu) + 1e-12);
-        const sv = 1 / (Math.hypot(...nv) + 1e-12);
-        u = nu.map((x) => x * su);
-        v = nv.map((x) => x * sv);
-      }
-      let num = 0;
-      let den = 0;
-      for (let i = 0; i < d; i++) {
-        let av = 0;
-        for (let k = 0; k < d; k++) av += A[base + i * d + k] * v[k];
-        num += u[i] * av;
-        den += u[i] * v[i];
-        U[m * d + i] = u[i];
-        V[m * d + i] = v[i];
-      }
-      Den[m] = den;
-      rho[m] = den > GUARD ? num / den : 0;
+}`;
+}
+
+/** The reference loop of both variants; the storage variant's scratch outputs NU, NV get the last iterates. */
+function powerIterCpu(A: FloatArray, outs: readonly FloatArray[], p: Readonly<Record<string, number>>): void {
+  const [rho, U, V, Den, NU, NV] = outs;
+  const { M, d } = p;
+  const u = new Float64Array(d);
+  const v = new Float64Array(d);
+  const nu = new Float64Array(d);
+  const nv = new Float64Array(d);
+  for (let m = 0; m < M; m++) {
+    const base = m * d * d;
+    for (let i = 0; i < d; i++) {
+      u[i] = uniformNoise(p.seed, p.stream, m * 2 * d + i);
+      v[i] = uniformNoise(p.seed, p.stream, m * 2 * d + d + i);
     }
-  },
-});
+    for (let t = 0; t < p.iterations; t++) {
+      let su = 0;
+      let sv = 0;
+      for (let i = 0; i < d; i++) {
+        let au = 0;
+        let av = 0;
+        for (let k = 0; k < d; k++) {
+          au += A[base + k * d + i] * u[k];
+          av += A[base + i * d + k] * v[k];
+        }
+        nu[i] = au;
+        nv[i] = av;
+        su += au * au;
+        sv += av * av;
+      }
+      const scaleU = 1 / (Math.sqrt(su) + 1e-12);
+      const scaleV = 1 / (Math.sqrt(sv) + 1e-12);
+      for (let i = 0; i < d; i++) {
+        u[i] = nu[i] * scaleU;
+        v[i] = nv[i] * scaleV;
+      }
+    }
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < d; i++) {
+      let av = 0;
+      for (let k = 0; k < d; k++) av += A[base + i * d + k] * v[k];
+      num += u[i] * av;
+      den += u[i] * v[i];
+      U[m * d + i] = u[i];
+      V[m * d + i] = v[i];
+      if (NU) NU[m * d + i] = nu[i];
+      if (NV) NV[m * d + i] = av;
+    }
+    Den[m] = den;
+    rho[m] = den > GUARD ? num / den : 0;
+  }
+}
+
+const POWER_PARAMS = [["M", "u32"], ["d", "u32"], ["iterations", "u32"], ["seed", "u32"], ["stream", "u32"]] as [string, "u32"][];
+const forwardKernels: Record<Variant, Kernel> = {
+  workgroup: defineKernel({
+    name: "spectral_radius.fwd",
+    wgsl: forwardWgsl("workgroup"),
+    entry: "power_iter",
+    inputs: 1,
+    outputs: 4,
+    params: POWER_PARAMS,
+    workgroups: (p) => p.M,
+    cpu: ([A], outs, p) => powerIterCpu(A, outs, p),
+  }),
+  storage: defineKernel({
+    name: "spectral_radius.fwd_large",
+    wgsl: forwardWgsl("storage"),
+    entry: "power_iter",
+    inputs: 1,
+    outputs: 6,
+    params: POWER_PARAMS,
+    workgroups: (p) => p.M,
+    cpu: ([A], outs, p) => powerIterCpu(A, outs, p),
+  }),
+};
 
 const VJP_WG = 256;
 const vjpKernel = defineKernel({
@@ -180,12 +241,18 @@ interface PowerAttrs {
 export const spectralRadiusOp: OpDef<PowerAttrs> = defineOp<PowerAttrs>({
   name: "spectralRadius",
   derivation:
-    "ρ̂ = uᵀAv/(uᵀv) after T power iterations on A and Aᵀ; Ā = ρ̄·u vᵀ/(uᵀv) with u, v constant (the Perron-root derivative at convergence); ρ̂ := 0, Ā := 0 when uᵀv ≤ 1e-30.",
+    "ρ̂ = uᵀAv/(uᵀv) after T power iterations on A and Aᵀ from Philox U(0,1) starts; Ā = ρ̄·u vᵀ/(uᵀv) with u, v constant (the derivative of a simple Perron root, exact at convergence); ρ̂ := 0, Ā := 0 when uᵀv ≤ 1e-30. Saves u, v, uᵀv.",
   forward: ([A], a) => {
     if (A.rank !== 3 || A.shape[1] !== A.shape[2]) throw new ShapeError("spectralRadius", `expected A [M, d, d], got ${fmt(A.shape)}`);
     const [M, d] = A.shape;
-    if (d > MAX_D) throw new ShapeError("spectralRadius", `d = ${d} exceeds ${MAX_D} (vectors live in workgroup memory)`);
-    const [rho, U, V, den] = launch(forwardKernel, [A], [[M], [M, d], [M, d], [M]], { M, d, iterations: a.iterations, seed: a.seed, stream: a.stream });
+    const params = { M, d, iterations: a.iterations, seed: a.seed, stream: a.stream };
+    if (d <= WORKGROUP_MAX_D) {
+      const [rho, U, V, den] = launch(forwardKernels.workgroup, [A], [[M], [M, d], [M, d], [M]], params);
+      return { out: rho, saved: [U, V, den] };
+    }
+    const [rho, U, V, den, nu, nv] = launch(forwardKernels.storage, [A], [[M], [M, d], [M, d], [M], [M, d], [M, d]], params);
+    nu.dispose();
+    nv.dispose();
     return { out: rho, saved: [U, V, den] };
   },
   vjp: ({ inputs: [A], saved: [U, V, den] }, dRho) => {
@@ -203,6 +270,6 @@ export const spectralRadiusOp: OpDef<PowerAttrs> = defineOp<PowerAttrs>({
 
 export const spectralRadiusOps = { spectralRadius: spectralRadiusOp };
 
-/** NO-BEARS ρ̂ for a batch A [M, d, d] ≥ 0 → [M]. */
+/** NO-BEARS ρ̂ for a batch A [M, d, d] ≥ 0 → [M]; u₀, v₀ from Philox (seed, stream). */
 export const spectralRadius = (A: Tensor, { iterations = 10, seed, stream = 0 }: { iterations?: number; seed: number; stream?: number }) =>
   apply(spectralRadiusOp, [A], { iterations, seed, stream });
