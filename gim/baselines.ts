@@ -5,9 +5,9 @@
  *                  p → 64 → 64 → d, tanh) fitted by full-batch Adam in float64 on the training
  *                  envs' observed shifts; prediction = observational samples + predicted shift.
  */
-import { HostRandom } from "../engine/host-random.js";
-import { columnMeans } from "./metrics.js";
 import type { Environment } from "./dataset.js";
+import { columnMeans } from "./metrics.js";
+import { Random } from "./random.js";
 
 export interface MeanShiftModel {
   shift(features: number[]): number[];
@@ -33,7 +33,7 @@ function forward(layers: Layer[], x: number[]): { acts: number[][]; out: number[
 }
 
 export function fitMeanShiftBaseline(observational: Environment, train: Environment[], d: number, { seed = 0, steps = 1500, lr = 1e-2 } = {}): MeanShiftModel {
-  const rng = new HostRandom(seed + 31);
+  const rng = new Random(seed + 31);
   const p = train[0]?.features.length ?? 0;
   const base = columnMeans(observational.samples, d);
   const targets = train.map((e) => columnMeans(e.samples, d).map((v, j) => v - base[j]));

@@ -6,11 +6,13 @@
  *   truth.json    optional, synthetic data: { variables, graph (graph[i][j] = 1 iff i → j),
  *                 targets: {env: 0/1 × d}, split: {env: "observational" | "train" |
  *                 "partial-ood" | "full-ood"} }
- * Loading validates everything and names file, line and column in its errors.
+ * Loading validates everything and names file, line and column in its errors. Envs come out
+ * observational first, then in order of first appearance in samples.csv.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CsvTable, DataError, checkHeader, formatNumber, numberAt, readCsv } from "./csv.js";
+import { isAcyclic } from "./map-estimate.js";
 import type { EnvironmentData, TrainingSet } from "./training-set.js";
 
 export type Split = "observational" | "train" | "partial-ood" | "full-ood";
@@ -34,7 +36,8 @@ export interface Dataset extends TrainingSet {
 
 export interface FeatureTable {
   featureNames: string[];
-  envs: { id: string; features: number[] }[];
+  /** `line`: the 1-based line of the env's row in the file. */
+  envs: { id: string; features: number[]; line: number }[];
 }
 
 /** Reads features.csv (also for `gim predict --features`). */
@@ -47,21 +50,23 @@ export function readFeatures(path: string): FeatureTable {
     if (id === "") throw new DataError(`${path}, line ${row.line}, column 1 (env): empty env id`);
     if (seen.has(id)) throw new DataError(`${path}, line ${row.line}: env '${id}' already has a features row (line ${seen.get(id)})`);
     seen.set(id, row.line);
-    return { id, features: featureNames.map((_, k) => numberAt(table, row, k + 1)) };
+    return { id, features: featureNames.map((_, k) => numberAt(table, row, k + 1)), line: row.line };
   });
   if (envs.length === 0) throw new DataError(`${path}: no environments (only a header)`);
   return { featureNames, envs };
 }
 
-function readSamples(table: CsvTable, variables: string[]): Map<string, number[]> {
-  const byEnv = new Map<string, number[]>();
+/** Rows of samples.csv grouped by env, with the line where each env first appears. */
+function readSamples(table: CsvTable, variables: string[]): Map<string, { values: number[]; line: number }> {
+  const byEnv = new Map<string, { values: number[]; line: number }>();
   for (const row of table.rows) {
     const id = row.cells[0];
     if (id === "") throw new DataError(`${table.path}, line ${row.line}, column 1 (env): empty env id`);
-    const values = byEnv.get(id) ?? [];
-    for (let k = 0; k < variables.length; k++) values.push(numberAt(table, row, k + 1));
-    byEnv.set(id, values);
+    let entry = byEnv.get(id);
+    if (!entry) byEnv.set(id, (entry = { values: [], line: row.line }));
+    for (let k = 0; k < variables.length; k++) entry.values.push(numberAt(table, row, k + 1));
   }
+  if (byEnv.size === 0) throw new DataError(`${table.path}: no samples (only a header)`);
   return byEnv;
 }
 
@@ -74,18 +79,19 @@ export function loadDataset(dir: string): Dataset {
   const samples = readSamples(samplesTable, variables);
   const features = readFeatures(featuresPath);
   const d = variables.length;
-  for (const [id] of samples) {
-    if (!features.envs.some((e) => e.id === id)) throw new DataError(`${featuresPath}: env '${id}' has samples in samples.csv but no features row`);
+  const byId = new Map(features.envs.map((e) => [e.id, e]));
+  for (const [id, { line }] of samples) {
+    if (!byId.has(id)) throw new DataError(`${samplesPath}, line ${line}: env '${id}' has samples but no features row in ${featuresPath}`);
   }
   for (const e of features.envs) {
-    if (!samples.has(e.id)) throw new DataError(`${samplesPath}: env '${e.id}' has a features row in features.csv but no samples`);
+    if (!samples.has(e.id)) throw new DataError(`${featuresPath}, line ${e.line}: env '${e.id}' has a features row but no samples in ${samplesPath}`);
   }
   const zero = features.envs.filter((e) => e.features.every((v) => v === 0));
-  if (zero.length > 1) throw new DataError(`${featuresPath}: envs ${zero.map((e) => `'${e.id}'`).join(" and ")} both have all-zero features; exactly one (observational) env may`);
+  if (zero.length > 1) throw new DataError(`${featuresPath}: envs ${zero.map((e) => `'${e.id}' (line ${e.line})`).join(" and ")} have all-zero features; exactly one (observational) env may`);
   if (zero.length === 0) throw new DataError(`${featuresPath}: no env has all-zero features, so there is no observational environment`);
-  const order = [zero[0], ...features.envs.filter((e) => e !== zero[0])];
+  const order = [zero[0], ...[...samples.keys()].filter((id) => id !== zero[0].id).map((id) => byId.get(id)!)];
   const envs: Environment[] = order.map((e) => {
-    const values = samples.get(e.id)!;
+    const { values } = samples.get(e.id)!;
     return { id: e.id, features: e.features, samples: Float64Array.from(values), n: values.length / d, observational: e === zero[0] };
   });
   const truthPath = join(dir, "truth.json");
@@ -93,6 +99,9 @@ export function loadDataset(dir: string): Dataset {
   return { dir, variables, featureNames: features.featureNames, envs, truth };
 }
 
+const SPLITS: readonly Split[] = ["observational", "train", "partial-ood", "full-ood"];
+
+/** Parses truth.json and checks it against the data: names, a d×d 0/1 DAG, targets and splits. */
 function readTruth(path: string, variables: string[], envs: Environment[]): Truth {
   let truth: Truth;
   try {
@@ -100,29 +109,48 @@ function readTruth(path: string, variables: string[], envs: Environment[]): Trut
   } catch (error) {
     throw new DataError(`${path}: not valid JSON (${(error as Error).message})`);
   }
+  const bad = (message: string) => new DataError(`${path}: ${message}`);
   const d = variables.length;
-  if (JSON.stringify(truth.variables) !== JSON.stringify(variables)) throw new DataError(`${path}: 'variables' differ from the columns of samples.csv`);
-  if (!Array.isArray(truth.graph) || truth.graph.length !== d || truth.graph.some((r) => !Array.isArray(r) || r.length !== d)) {
-    throw new DataError(`${path}: 'graph' must be a ${d}×${d} matrix`);
+  const isBit = (v: unknown) => v === 0 || v === 1;
+  if (JSON.stringify(truth.variables) !== JSON.stringify(variables)) throw bad("'variables' differ from the columns of samples.csv");
+  if (!Array.isArray(truth.graph) || truth.graph.length !== d || truth.graph.some((r) => !Array.isArray(r) || r.length !== d || !r.every(isBit))) {
+    throw bad(`'graph' must be a ${d}×${d} matrix of 0/1`);
+  }
+  if (truth.graph.some((r, i) => r[i] !== 0)) throw bad("'graph' has a self-loop");
+  if (!isAcyclic(truth.graph)) throw bad("'graph' has a directed cycle");
+  if (typeof truth.targets !== "object" || truth.targets === null) throw bad("'targets' must map env ids to 0/1 vectors");
+  if (typeof truth.split !== "object" || truth.split === null) throw bad("'split' must map env ids to splits");
+  const ids = new Set(envs.map((e) => e.id));
+  for (const key of ["targets", "split"] as const) {
+    for (const id of Object.keys(truth[key])) if (!ids.has(id)) throw bad(`'${key}' names env '${id}', which has no data`);
   }
   for (const e of envs) {
-    if (!truth.split?.[e.id]) throw new DataError(`${path}: 'split' has no entry for env '${e.id}'`);
-    if (truth.targets?.[e.id] && truth.targets[e.id].length !== d) throw new DataError(`${path}: 'targets' of env '${e.id}' has ${truth.targets[e.id].length} entries, expected ${d}`);
+    const split = truth.split[e.id];
+    if (split === undefined) throw bad(`'split' has no entry for env '${e.id}'`);
+    if (!SPLITS.includes(split)) throw bad(`'split' of env '${e.id}' is '${split}', not one of ${SPLITS.join(", ")}`);
+    if ((split === "observational") !== e.observational) {
+      throw bad(`env '${e.id}' is ${e.observational ? "" : "not "}the observational env (all-zero features) but its split is '${split}'`);
+    }
+    const targets = truth.targets[e.id];
+    if (targets === undefined) continue;
+    if (!Array.isArray(targets) || targets.length !== d || !targets.every(isBit)) throw bad(`'targets' of env '${e.id}' must be ${d} entries of 0/1`);
+    if (e.observational && targets.some((t) => t === 1)) throw bad(`the observational env '${e.id}' has targets`);
   }
   return truth;
 }
 
-/** The observational env plus the envs with the given ids (in dataset order). */
-export function subsetEnvs(dataset: Dataset, keep: (e: Environment) => boolean): Dataset {
-  return { ...dataset, envs: dataset.envs.filter((e) => e.observational || keep(e)) };
+/** The observational env plus the envs with the given ids, in dataset order. */
+export function subsetEnvs(dataset: Dataset, ids: Iterable<string>): Dataset {
+  const keep = new Set(ids);
+  for (const id of keep) if (!dataset.envs.some((e) => e.id === id)) throw new DataError(`no env '${id}' in ${dataset.dir}`);
+  return { ...dataset, envs: dataset.envs.filter((e) => e.observational || keep.has(e.id)) };
 }
 
 /** Training envs: split = train (plus the observational env) when truth exists, else all. */
 export function trainingSubset(dataset: Dataset): Dataset {
   const split = dataset.truth?.split;
-  return split ? subsetEnvs(dataset, (e) => split[e.id] === "train") : dataset;
+  return split ? subsetEnvs(dataset, Object.keys(split).filter((id) => split[id] === "train")) : dataset;
 }
-
 export function writeSamplesCsv(path: string, variables: string[], envs: { id: string; samples: ArrayLike<number>; n: number }[]): void {
   const d = variables.length;
   const lines = [["env", ...variables].join(",")];

@@ -93,7 +93,9 @@ function lse(values: Float64Array): number {
 /**
  * W_ε = ⟨a, f⟩ + ⟨b, g⟩ of plain entropic OT (not the debiased divergence) between x̂ [n, d]
  * and x [m, d] with uniform weights and squared Euclidean cost, log-domain Sinkhorn, stopping
- * when ‖P1 − a‖₁ < tolerance or after maxIterations.
+ * when ‖P1 − a‖₁ < tolerance or after maxIterations (spec §10).
+ * After a g-update, P1 = a ⊙ exp((f − f')/ε) where f' is the next f-update, so the marginal error
+ * comes out of that update's log-sum-exp with no second pass over C.
  */
 export function entropicWasserstein(xhat: ArrayLike<number>, x: ArrayLike<number>, d: number, epsilon = 0.1, tolerance = 1e-3, maxIterations = 2000): number {
   const n = xhat.length / d;
@@ -110,24 +112,24 @@ export function entropicWasserstein(xhat: ArrayLike<number>, x: ArrayLike<number
   const logB = -Math.log(m);
   const f = new Float64Array(n);
   const g = new Float64Array(m);
+  const next = new Float64Array(n);
   const rowTerms = new Float64Array(m);
   const colTerms = new Float64Array(n);
-  for (let it = 0; it < maxIterations; it++) {
+  for (let it = 0; it <= maxIterations; it++) {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < m; j++) rowTerms[j] = logB + (g[j] - C[i * m + j]) / epsilon;
-      f[i] = -epsilon * lse(rowTerms);
+      next[i] = -epsilon * lse(rowTerms);
     }
+    if (it > 0) {
+      let err = 0;
+      for (let i = 0; i < n; i++) err += Math.abs(Math.exp((f[i] - next[i]) / epsilon) - 1) / n;
+      if (err < tolerance || it === maxIterations) break;
+    }
+    f.set(next);
     for (let j = 0; j < m; j++) {
       for (let i = 0; i < n; i++) colTerms[i] = logA + (f[i] - C[i * m + j]) / epsilon;
       g[j] = -epsilon * lse(colTerms);
     }
-    let err = 0;
-    for (let i = 0; i < n; i++) {
-      let row = 0;
-      for (let j = 0; j < m; j++) row += Math.exp(logA + logB + (f[i] + g[j] - C[i * m + j]) / epsilon);
-      err += Math.abs(row - 1 / n);
-    }
-    if (err < tolerance) break;
   }
   return f.reduce((s, v) => s + v / n, 0) + g.reduce((s, v) => s + v / m, 0);
 }

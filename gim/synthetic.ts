@@ -4,11 +4,11 @@
  * interventions, three splits (train, partially OOD = new dosages, fully OOD = new target
  * sets), z-scored with observational statistics, and PCA features of [I_e; ψ_e].
  */
-import { HostRandom } from "../engine/host-random.js";
 import type { Dataset, Environment, Split, Truth } from "./dataset.js";
 import { erdosRenyi, parents, scaleFree } from "./graph-utils.js";
 import { topologicalOrder } from "./map-estimate.js";
 import { applyPca, fitPca } from "./pca.js";
+import { Random } from "./random.js";
 
 export interface BenchmarkOptions {
   d: number;
@@ -55,12 +55,12 @@ interface Perturbation {
 
 type Mechanism = (x: Float64Array) => number;
 
-function mechanisms(g: number[][], options: BenchmarkOptions, rng: HostRandom): Mechanism[] {
+function mechanisms(g: number[][], options: BenchmarkOptions, rng: Random): Mechanism[] {
   return g.map((_, j) => {
     const pa = parents(g, j);
     if (pa.length === 0) return () => 0;
     if (options.mechanism === "linear") {
-      const w = pa.map(() => (rng.uniform() < 0.5 ? -1 : 1) * (0.5 + 1.5 * rng.uniform()));
+      const w = pa.map(() => rng.sign() * rng.between(0.5, 2));
       return (x) => pa.reduce((s, i, k) => s + w[k] * x[i], 0);
     }
     const W1 = pa.map(() => Array.from({ length: HIDDEN }, () => rng.normal()));
@@ -79,8 +79,12 @@ function mechanisms(g: number[][], options: BenchmarkOptions, rng: HostRandom): 
   });
 }
 
-/** Target sets uniform over all subsets of size 1 or 2, distinct from those in `taken`. */
-function drawTargetSets(d: number, count: number, rng: HostRandom, taken: Set<string>): number[][] {
+/**
+ * `count` target sets drawn uniformly from the subsets of size 1 or 2 that are not in `taken`
+ * (so perturbations are distinct, and fully-OOD sets are new); repeats only once all
+ * d + d(d−1)/2 subsets are used up (tiny d).
+ */
+function drawTargetSets(d: number, count: number, rng: Random, taken: Set<string>): number[][] {
   const all: number[][] = [];
   for (let i = 0; i < d; i++) all.push([i]);
   for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) all.push([i, j]);
@@ -88,7 +92,7 @@ function drawTargetSets(d: number, count: number, rng: HostRandom, taken: Set<st
   while (out.length < count) {
     const free = all.filter((s) => !taken.has(s.join()));
     const pool = free.length > 0 ? free : all;
-    const pick = pool[Math.floor(rng.uniform() * pool.length)];
+    const pick = pool[rng.below(pool.length)];
     taken.add(pick.join());
     out.push(pick);
   }
@@ -99,11 +103,11 @@ function hill(h: Hill, s: number): number {
   return (h.a * s ** h.n) / (h.K ** h.n + s ** h.n);
 }
 
-function drawHill(rng: HostRandom): Hill {
-  return { a: 1 + 4 * rng.uniform(), K: 0.5 + 1.5 * rng.uniform(), n: 1 + Math.floor(4 * rng.uniform()) };
+function drawHill(rng: Random): Hill {
+  return { a: rng.between(1, 5), K: rng.between(0.5, 2), n: 1 + rng.below(4) };
 }
 
-function simulate(n: number, d: number, order: number[], f: Mechanism[], psi: Map<number, number>, hard: boolean, rng: HostRandom): Float64Array {
+function simulate(n: number, d: number, order: number[], f: Mechanism[], psi: Map<number, number>, hard: boolean, rng: Random): Float64Array {
   const out = new Float64Array(n * d);
   for (let s = 0; s < n; s++) {
     const x = out.subarray(s * d, (s + 1) * d);
@@ -118,7 +122,7 @@ function simulate(n: number, d: number, order: number[], f: Mechanism[], psi: Ma
 
 export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir"> & { truth: Truth } {
   const { d } = options;
-  const rng = new HostRandom(options.seed * 1000003 + 12345);
+  const rng = new Random(options.seed * 1000003 + 12345);
   const g = options.graph === "er" ? erdosRenyi(d, options.edgesPerNode, rng) : scaleFree(d, options.edgesPerNode, rng);
   const order = topologicalOrder(g)!;
   const f = mechanisms(g, options, rng);
@@ -169,7 +173,9 @@ export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir
   const pca = fitPca(raws.filter((r) => r.split === "train").map(rows), options.q);
   const envs: Environment[] = raws.map((r) => {
     let features = r.split === "observational" ? new Array(options.q).fill(0) : applyPca(pca, rows(r), options.q);
-    // An interventional env must not look observational: nudge an exactly-zero row (measure zero).
+    // The loader takes the all-zero row for the observational env, so an interventional env may
+    // never have one. Its PCA row is exactly zero only if its standardised [I; ψ] is orthogonal to
+    // all q components (measure zero); should it happen, the first feature becomes 1e-6.
     if (r.split !== "observational" && features.every((v) => v === 0)) features = features.map((v, k) => (k === 0 ? 1e-6 : v));
     return { id: r.id, features, samples: r.samples, n: r.n, observational: r.split === "observational" };
   });
