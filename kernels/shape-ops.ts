@@ -31,6 +31,7 @@ function resolveShape(x: Tensor, shape: Shape): number[] {
   const free = shape.filter((s) => s === -1).length;
   if (free > 1) throw new ShapeError("reshape", `more than one -1 in ${fmt(shape)}`);
   const known = sizeOf(shape.filter((s) => s !== -1));
+  if (free === 1 && known === 0) throw new ShapeError("reshape", `-1 in ${fmt(shape)} is ambiguous: the other axes hold no elements`);
   const out = shape.map((s) => (s === -1 ? x.size / Math.max(known, 1) : s));
   if (sizeOf(out) !== x.size || out.some((s) => !Number.isInteger(s) || s < 0)) {
     throw new ShapeError("reshape", `cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
@@ -54,7 +55,8 @@ function assertRank(op: string, shape: Shape): void {
 function permuteChecked(x: Tensor, perm?: readonly number[]): number[] {
   const rank = x.rank;
   assertRank("transpose", x.shape);
-  const p = perm ?? [...Array(rank).keys()].map((k) => (k === rank - 2 ? rank - 1 : k === rank - 1 ? rank - 2 : k));
+  // The default swaps the last two axes; below rank 2 there is nothing to swap.
+  const p = perm ?? [...Array(rank).keys()].map((k) => (rank < 2 ? k : k === rank - 2 ? rank - 1 : k === rank - 1 ? rank - 2 : k));
   if (p.length !== rank || [...p].sort((a, b) => a - b).some((v, k) => v !== k)) {
     throw new ShapeError("transpose", `perm ${JSON.stringify(p)} is not a permutation of the axes of ${fmt(x.shape)}`);
   }

@@ -63,6 +63,7 @@ for (const t of TARGETS) {
     fails(() => reshape(y, [-1, -1]), /reshape: more than one -1/);
     fails(() => reshape(y, [5, -1]), /reshape: cannot reshape \[3, 2, 2\] \(12 elements\) to \[5, -1\]/);
     fails(() => reshape(y, [2, 2, 2]), /reshape: cannot reshape/);
+    fails(() => reshape(tensor([], [0, 3], on), [-1, 0]), /reshape: -1 in \[-1, 0\] is ambiguous/);
   });
 
   it(`transpose of rank 2 to 6 matches host indexing; its VJP is the inverse permutation (${t.label})`, async () => {
@@ -85,6 +86,8 @@ for (const t of TARGETS) {
       const inverse = p.map((_, k) => p.indexOf(k));
       assert.equal(await read(x.grad!), hostTranspose(await read(w), y.shape, inverse), `x̄ for ${JSON.stringify(perm)}`);
     }
+    const v = tensor([1, 2, 3], [3], on);
+    assert.equal([transpose(v).shape, await read(transpose(v))], [[3], [1, 2, 3]], "below rank 2 the default is the identity");
     const x = tensor(draw(6, 5), [2, 3], on);
     fails(() => transpose(x, [0, 0]), /transpose: perm \[0,0\] is not a permutation of the axes of \[2, 3\]/);
     fails(() => transpose(x, [1, 0, 2]), /transpose: perm/);
