@@ -3,29 +3,38 @@
  * call; op(B) = Bᵀ has already been materialised by then).
  *
  * Bindings: 0 A ([batch|1, m, k], or [batch|1, k, m] when transA) read; 1 B [batch|1, k, n] read;
- *           2 C [batch, m, n] write; 3 params {m, n, k, strideA, strideB, rowBlocks, batch, transA}
- *           (a stride of 0 shares a 2-D operand across the batch).
- * Workgroup: `lanes` (8, 16 or 32) invocations. Grid: (⌈n / cols⌉, y, z) with y·z ≥ rowBlocks·batch
- *           (the (row block, batch) pairs are folded into y and z so neither passes 65,535).
+ *           2 C [batch, m, n] write; 3 params {m, n, k, strideA, strideB, rowBlocks, batch, transA,
+ *           yShift, rowShift, rowMask} (a stride of 0 shares a 2-D operand across the batch).
+ * Workgroup: `lanes` (8, 16 or 32) invocations. Grid: (⌈n / cols⌉, y, z), where (batch, row block)
+ *           = (pair >> rowShift, pair & rowMask) for pair = (wid.z << yShift) | wid.y: y = row
+ *           block and z = batch up to 65,535 of each (kernels/matmul.ts, gridFor).
  * Math:      C[z, i, j] = Σ_κ op(A)[z, i, κ] B[z, κ, j].
  *
  * Tiling, shaped for lavapipe (shared/notes/lavapipe-performance.md, "smemA R8 C4"): lavapipe runs
  * 8 invocations as one SIMD vector and turns every storage load whose address differs between
  * lanes into a loop over the lanes, while a load whose address is the same for every lane (it
  * derives from workgroup_id and loop counters only) is a single scalar load. So a workgroup owns
- * R (8 or 16) rows of C, taken from workgroup_id, and lanes·4·CV consecutive columns (CV = 1, 2
- * or 4 vec4 groups per lane, lane-contiguous): each lane keeps R × CV vec4 accumulators. Per chunk
- * of KC = 32 values of κ, the lanes copy the R × 32 block of op(A) into workgroup memory, as vec4s
- * of 4 rows (any source layout, so Aᵀ costs nothing); then per κ each lane makes CV lane-varying
- * loads of B (one vec4 each when n % 4 = 0, four clamped scalars otherwise) and reuses each across
- * the R rows, whose A values are R/4 uniform vec4 loads from workgroup memory. Rows past m are
- * staged as 0 and not stored; columns past n are clamped on load and masked on store; the last
- * partial chunk of κ runs a shorter loop, so nothing past k is read.
- * Sweep at 1024³ (GFLOP/s, medians of 3, 2-vCPU Xeon VM shared with other jobs, ±20 %; the naive
- * kernel ran 0.2–0.5 there, 2.3–3.3 on the machine of the notes): R8 CV1 2.5, R8 CV2 3.6,
- * R16 CV1 2.7, R16 CV2 5.1, R8 CV4 4.9, R16 CV4 6.0, the same with A as vec4s 7.0; R32 CV2 5.7,
- * R8 CV8 5.1, KC 16 or 64 and unrolling κ by 2 were not faster. The accumulators far exceed the
- * register file, yet spills cost less than the lane loops of B loads they save.
+ * R (8, 16 or 32) rows of C, taken from workgroup_id, and lanes·4·CV consecutive columns (CV = 1,
+ * 2 or 4 vec4 groups per lane, lane-contiguous): each lane keeps R × CV vec4 accumulators. Per
+ * chunk of KC = 32 values of κ, the lanes copy the R × 32 block of op(A) into workgroup memory, as
+ * vec4s of 4 rows (any source layout, so Aᵀ costs nothing); then per κ each lane makes CV
+ * lane-varying loads of B (one vec4 each when n % 4 = 0, four clamped scalars otherwise) and
+ * reuses each across the R rows, whose A values are R/4 uniform vec4 loads from workgroup memory.
+ * Rows past m are staged as 0 and not stored; columns past n are clamped on load and masked on
+ * store; the last partial chunk of κ runs a shorter loop, so nothing past k is read.
+ *
+ * What the machine code showed (GALLIVM_DEBUG=asm): the accumulators live in the coroutine frame
+ * that carries them across the barriers, so every FMA is a load, a multiply, an add, an exec-mask
+ * blend and a store; a lane-varying vec4 load is ~30 instructions per lane. And LLVM recomputes
+ * values from before the loop inside it rather than keep them in the frame: the integer division
+ * of the old flat-index grid became 8 scalar `div`s inside the κ loop (616 in the R8 CV1 kernel,
+ * 16 without it; ~10 % at 1024³), hence the shift-only grid.
+ * Sweep (GFLOP/s at 1024³; 2-vCPU Xeon VM at 2.5 GHz shared with other jobs, ±30 %; naive kernel
+ * 0.2–0.8): R8 CV1 2.5, R16 CV2 5.1, R16 CV4 6.0–10.7, R32 CV4 12.2, R64 CV4 14.4, R32 CV8 14.1;
+ * R64 CV8 and R128 CV4 no faster again. R32 CV4 is used: at 512³ it also beat R16 CV4 by 1.2–1.4×,
+ * and larger tiles pad small m. No faster beyond noise: KC 16 or 64; staging one vec4 per lane;
+ * four κ steps summed before each accumulator update (a quarter of the blends). Slower: A staged
+ * with κ contiguous and read as vec4 over 4 κ steps; A read directly from storage (uniform loads).
  */
 import { defineKernel, type Kernel } from "../engine/kernel.js";
 import { seq } from "./unroll.js";
@@ -37,13 +46,16 @@ export interface MatmulVariant {
   /** n % 4 = 0: B and C are read and written as vec4. */
   vec4: boolean;
   /** Rows of C per workgroup (R). */
-  rows: 8 | 16;
+  rows: 8 | 16 | 32;
   lanes: 8 | 16 | 32;
   /** vec4 column groups per lane (CV). */
   groups: 1 | 2 | 4;
 }
 
-const MATMUL_PARAMS = [["m", "u32"], ["n", "u32"], ["k", "u32"], ["strideA", "u32"], ["strideB", "u32"], ["rowBlocks", "u32"], ["batch", "u32"], ["transA", "u32"]] as const;
+const MATMUL_PARAMS = [
+  ["m", "u32"], ["n", "u32"], ["k", "u32"], ["strideA", "u32"], ["strideB", "u32"], ["rowBlocks", "u32"], ["batch", "u32"], ["transA", "u32"],
+  ["yShift", "u32"], ["rowShift", "u32"], ["rowMask", "u32"],
+] as const;
 
 function wgsl({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
   const cv = seq(groups);
@@ -77,7 +89,7 @@ function wgsl({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
     : `let r = e / ${KC}u; let kk = e % ${KC}u; let kg = k0 + kk; let i = row0 + r;
       var v = 0.0; if (i < P.m && kg < P.k) { v = A[aBase + i * P.k + kg]; }`;
   return /* wgsl */ `
-struct Params { m: u32, n: u32, k: u32, strideA: u32, strideB: u32, rowBlocks: u32, batch: u32, transA: u32 }
+struct Params { m: u32, n: u32, k: u32, strideA: u32, strideB: u32, rowBlocks: u32, batch: u32, transA: u32, yShift: u32, rowShift: u32, rowMask: u32 }
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<${elem}>;
 @group(0) @binding(2) var<storage, read_write> C: array<${elem}>;
@@ -85,11 +97,12 @@ struct Params { m: u32, n: u32, k: u32, strideA: u32, strideB: u32, rowBlocks: u
 var<workgroup> As: array<vec4<f32>, ${(R * KC) / 4}>;
 
 @compute @workgroup_size(${lanes})
-fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let flat = wid.y + wid.z * nwg.y;
-  if (flat >= P.rowBlocks * P.batch) { return; }
-  let z = flat / P.rowBlocks;
-  let row0 = (flat % P.rowBlocks) * ${R}u;
+fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let pair = (wid.z << P.yShift) | wid.y;
+  let z = pair >> P.rowShift;
+  let rowBlock = pair & P.rowMask;
+  if (z >= P.batch || rowBlock >= P.rowBlocks) { return; }
+  let row0 = rowBlock * ${R}u;
   let n4 = P.n / 4u;
   let aBase = z * P.strideA;
   let bBase = z * P.strideB${vec4 ? " / 4u" : ""};
@@ -130,9 +143,9 @@ export function matmulKernel(variant: MatmulVariant): Kernel {
       outputs: 1,
       params: MATMUL_PARAMS,
       workgroups: (p) => {
-        const pairs = p.rowBlocks * p.batch;
-        const y = Math.min(pairs, 65535);
-        return [Math.ceil(p.n / cols), y, Math.ceil(pairs / Math.max(y, 1))];
+        if (p.yShift === 16) return [Math.ceil(p.n / cols), p.rowBlocks, p.batch];
+        const pairs = p.batch * (p.rowMask + 1);
+        return [Math.ceil(p.n / cols), Math.min(pairs, 2 ** p.yShift), Math.ceil(pairs / 2 ** p.yShift)];
       },
       cpu: matmulCpu,
     });

@@ -47,13 +47,28 @@ function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatmulAttrs)
 
 /**
  * The tile for an m×n product: the narrowest column block that covers n (lanes idle past n still
- * pay for their loads), up to 32 lanes × 4 vec4 groups; 16 rows unless m is small. The largest
- * tile (16 × 512) was the fastest of a sweep at 1024³ on lavapipe (see kernels/matmul-wgsl.ts).
+ * pay for their loads), up to 32 lanes × 4 vec4 groups; 32 rows unless m is small. The 32 × 512
+ * tile was the fastest at 512³–1024³ on lavapipe among those that keep compile time and row
+ * padding small (sweep in kernels/matmul-wgsl.ts).
  */
 function variantFor(m: number, n: number, transA: boolean): MatmulVariant {
   const quads = Math.ceil(n / 4);
   const [lanes, groups]: [8 | 16 | 32, 1 | 2 | 4] = quads <= 8 ? [8, 1] : quads <= 16 ? [16, 1] : quads <= 32 ? [32, 1] : quads <= 64 ? [32, 2] : [32, 4];
-  return { transA, vec4: n % 4 === 0, rows: m <= 8 ? 8 : 16, lanes, groups };
+  return { transA, vec4: n % 4 === 0, rows: m <= 8 ? 8 : m <= 16 ? 16 : 32, lanes, groups };
+}
+
+/**
+ * How (batch, row block) pairs map onto the grid's y and z with shifts only (a runtime division
+ * in the kernel is re-done after every barrier): pair = (wid.z << yShift) | wid.y, batch =
+ * pair >> rowShift, row block = pair & rowMask. Below 65,536 row blocks and batches that is
+ * y = row block, z = batch; past either, the pairs (row blocks padded to a power of two) are
+ * numbered linearly, 2¹⁵ per z.
+ */
+function gridFor(rowBlocks: number, batch: number, m: number) {
+  if (rowBlocks <= MAX_GROUPS && batch <= MAX_GROUPS) return { yShift: 16, rowShift: 16, rowMask: 0xffff };
+  const rowShift = Math.ceil(Math.log2(rowBlocks));
+  if (batch * 2 ** rowShift > 2 ** 31) throw new ShapeError("matmul", `${batch} × ${m} rows exceed the dispatch grid`);
+  return { yShift: 15, rowShift, rowMask: 2 ** rowShift - 1 };
 }
 
 /** C = op(A)·op(B) without the tape; Bᵀ, when asked for, is a temporary freed once queued. */
@@ -61,7 +76,7 @@ function run(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
   const g = geometry(a, b, attrs);
   const variant = variantFor(g.m, g.n, attrs.transposeA);
   const rowBlocks = Math.ceil(g.m / variant.rows);
-  if (Math.ceil((rowBlocks * g.batch) / MAX_GROUPS) > MAX_GROUPS) throw new ShapeError("matmul", `${g.batch} × ${g.m} rows exceed the dispatch grid`);
+  const grid = gridFor(rowBlocks, g.batch, g.m);
   const bRowMajor = attrs.transposeB ? transposeOp.forward([b], {}).out : b;
   const c = launch1(matmulKernel(variant), [a, bRowMajor], g.out, {
     m: g.m,
@@ -72,6 +87,7 @@ function run(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
     rowBlocks,
     batch: g.batch,
     transA: attrs.transposeA ? 1 : 0,
+    ...grid,
   });
   if (bRowMajor !== b) bRowMajor.dispose();
   return c;

@@ -2,7 +2,8 @@
  * matmul edge cases on cpu and webgpu, each against an independent float64 triple loop: odd sizes
  * (1, primes, past one κ chunk, n % 4 ≠ 0 and = 0, wide n), all four transpose flags, batched with
  * shared and batched operands, the shared operand's gradient summed over the batch, stale values
- * in pooled buffers past the operands' ends, a batch past the 65,535 workgroup limit, shape errors.
+ * in pooled buffers past the operands' ends, batches and row blocks past the 65,535 workgroup
+ * limit, shape errors.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -119,12 +120,21 @@ if (gpu) {
     }
   });
 
-  test("webgpu: a batch past 65,535 row blocks is folded into the grid", async () => {
+  test("webgpu: a batch past 65,535 is folded into the grid", async () => {
     const Z = 70000;
     const a = Float64Array.from({ length: Z }, (_, z) => (z % 7) - 3);
     const c = await matmul(on(gpu, a, [Z, 1, 1]), on(gpu, [1, 2, 3, 4], [1, 4])).toArray();
     let bad = 0;
     for (let z = 0; z < Z; z++) for (let j = 0; j < 4; j++) if (c[z * 4 + j] !== a[z] * (j + 1)) bad++;
+    assert.is(bad, 0);
+  });
+
+  test("webgpu: more than 65,535 row blocks (2²¹ + 3 rows) are folded into the grid", async () => {
+    const m = 2 ** 21 + 3;
+    const a = Float32Array.from({ length: m }, (_, i) => (i % 13) - 6);
+    const c = await matmul(on(gpu, a, [m, 1]), on(gpu, [0.5], [1, 1])).toArray();
+    let bad = 0;
+    for (let i = 0; i < m; i++) if (c[i] !== a[i] * 0.5) bad++;
     assert.is(bad, 0);
   });
 }
