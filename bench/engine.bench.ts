@@ -2,11 +2,12 @@
  * Engine suite (`npm run bench`, the default), webgpu and cpu side by side in one run:
  * - matmul GFLOP/s, square f32 at 128–1024, of the tiled kernel (the `matmul` op) and of the naive
  *   one-output-per-invocation baseline (bench/naive-matmul.ts); each call is timed until its work
- *   has completed (`sync`). On webgpu both wait with the hybrid poll (bench/timing.ts), and the
- *   tiled kernel is timed again with dawn.node's default spin, which is what a library user gets.
+ *   has completed (`sync`). On webgpu both wait with the hybrid poll (engine/gpu-wait.ts, the
+ *   library's default), and the tiled kernel is timed again with dawn.node's own spin poll.
  * - the cost per op of a chain of 1,000 adds on 64 floats through the engine with one readback at
  *   the end, intermediates disposed as it goes (so pooled buffers and cached bind groups are
- *   reused); default spin poll, which suits chains of tiny dispatches.
+ *   reused); with the spin poll, as in earlier runs (the wait is ~40 ms, past the hybrid poll's spin
+ *   phase, so the library default would add up to ~1 ms to it).
  */
 import type { Backend } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
@@ -74,7 +75,7 @@ async function matmulRows(b: Backend, log: (l: string) => void): Promise<Row[]> 
 async function chainRow(b: Backend, log: (l: string) => void): Promise<Row> {
   const x0 = random(b, [1, 64], 3);
   const y = random(b, [1, 64], 4);
-  const ms = await timeIt(`chain ${b.name}`, async () => {
+  const chain = async () => {
     let x = x0;
     for (let k = 0; k < CHAIN_OPS; k++) {
       const next = add(x, y);
@@ -83,7 +84,8 @@ async function chainRow(b: Backend, log: (l: string) => void): Promise<Row> {
     }
     await x.toArray();
     x.dispose();
-  });
+  };
+  const ms = await timeIt(`chain ${b.name}`, withPoll("spin", chain));
   x0.dispose();
   y.dispose();
   const usPerOp = (ms * 1000) / CHAIN_OPS;

@@ -1,8 +1,9 @@
 /**
- * Timing for the benchmark suites: tinybench medians of calls that await completed work, and the
- * "hybrid poll" wait for long GPU calls (bench only; the library always waits the default way).
+ * Timing for the benchmark suites: tinybench medians of calls that await completed work, and a
+ * switch between the engine's GPU poll modes (engine/gpu-wait.ts) for side-by-side comparisons.
  */
 import { Bench } from "tinybench";
+import { type PollMode, pollMode, setPollMode } from "../engine/gpu-wait.js";
 
 /**
  * Median milliseconds per call of `fn` (which must await completed GPU work), by tinybench. The
@@ -20,30 +21,17 @@ export async function timeIt(name: string, fn: () => Promise<unknown>, { time = 
   return result.latency?.p50 ?? result.period!;
 }
 
-export type PollMode = "spin" | "hybrid";
+export type { PollMode };
 
-/** Ticks of one wait that still spin before the hybrid poll falls back to 0 ms timers. */
-const SPIN_TICKS = 64;
-
-/**
- * `fn` with the given wait. While a GPU wait is pending, dawn.node re-arms a tick through the
- * global `setImmediate`, so the main thread spins on one of the machine's two cores, which
- * lavapipe's worker threads then lack (shared/notes/lavapipe-performance.md, "The polling
- * effect"). "hybrid" spins for the first 64 ticks of the call (short waits stay fast), then ticks
- * on 0 ms timers (~1 ms apart), which frees the core for long kernels but slows long chains of
- * tiny dispatches. "spin" is dawn.node's default, what a library user gets.
- */
+/** `fn` with the given GPU poll mode (engine/gpu-wait.ts), restored afterwards. */
 export function withPoll<T>(mode: PollMode, fn: () => Promise<T>): () => Promise<T> {
-  if (mode === "spin") return fn;
   return async () => {
-    const immediate = globalThis.setImmediate;
-    let ticks = 0;
-    globalThis.setImmediate = ((callback: (...args: unknown[]) => void, ...args: unknown[]) =>
-      ticks++ < SPIN_TICKS ? immediate(callback, ...args) : setTimeout(callback, 0, ...args)) as typeof setImmediate;
+    const previous = pollMode();
+    setPollMode(mode);
     try {
       return await fn();
     } finally {
-      globalThis.setImmediate = immediate;
+      setPollMode(previous);
     }
   };
 }

@@ -11,6 +11,7 @@
  */
 import { type Backend, BackendError, type DType, type Storage } from "./backend.js";
 import type { Kernel, ParamValues } from "./kernel.js";
+import { gpuWait } from "./gpu-wait.js";
 import { type AcquiredDevice, acquireDevice, requestAdapter } from "./webgpu-device.js";
 
 const SLOT_BYTES = 256;
@@ -231,7 +232,7 @@ export class WebGpuBackend implements Backend {
     encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, bytes);
     this.submit();
     try {
-      await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost]);
+      await gpuWait(Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost]));
       await this.raiseErrors();
       return new Float32Array(staging.getMappedRange().slice(0));
     } catch (error) {
@@ -245,7 +246,7 @@ export class WebGpuBackend implements Backend {
   async sync(): Promise<void> {
     this.assertUsable();
     this.submit();
-    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost]);
+    await gpuWait(Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost]));
     await this.raiseErrors();
   }
 

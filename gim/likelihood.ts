@@ -3,14 +3,16 @@
  *   ℓ̂ = LSE_m[A_m] − log M,
  *   A_m = Σ_{n∈e0} Σ_j ℓ^obs_j + Σ_{e≥1} Σ_n (LSE_r[Λ^e_{m,r,n}] − log M),
  *   Λ_{m,r,n} = a_{m,n} + b_{r,n} + Σ_j P_{m,n,j} Q_{e(n),r,j}       ("efficient evaluation")
- * with a_{m,n} = Σ_j L^o_{m,n,j} and, by intervention type,
- *   hard:  P = L^o, Q = −I, b_{r,n} = Σ_j I_{e(n),r,j} L^i_{r,n,j}
- *   shift: P = ρ e^{−ℓ} (ρ = x − μ), Q = I·δ, b_{r,n} = −½ Σ_j I δ² e^{−ℓ}
+ * by intervention type,
+ *   hard:  a = 0, P = L^o, Q = 1 − I, b_{r,n} = Σ_j I_{e(n),r,j} L^i_{r,n,j}
+ *          (the spec's a = Σ_j L^o with Q = −I, folded: Σ_j L^o_j (1 − I_j) needs no a, so the
+ *          [M,N] row sum, its VJP's broadcast and the cotangent add are never run)
+ *   shift: a_{m,n} = Σ_j L^o_{m,n,j}, P = ρ e^{−ℓ} (ρ = x − μ), Q = I·δ, b_{r,n} = −½ Σ_j I δ² e^{−ℓ}
  * The observational env has I = 0, so its terms reduce to a_{m,n}. Samples are sorted by env.
  * The pair contraction and the inner LSE run fused (kernels/pair-logsumexp.ts): the M×R×N tensor
  * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
  */
-import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, pairLogsumexp, reshape, slice, square, sum, tanh, transpose } from "../engine/index.js";
+import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, pairLogsumexp, reshape, slice, square, sum, tanh, transpose, zeros } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { GimConfig } from "./config.js";
 
@@ -39,7 +41,7 @@ export function clampLogStd(lambda: Tensor, c: number): Tensor {
 }
 
 export interface Contraction {
-  a: Tensor; // [M, N]
+  a: Tensor | null; // [M, N]; null means 0
   b: Tensor; // [R, N]
   P: Tensor; // [M, N, d]
   Q: Tensor; // [E, R, d]
@@ -53,13 +55,13 @@ export interface InterventionTerms {
 
 /**
  * Hard: targets [E, R, d] (env 0 all zero), psi [E, R, 2d] = (m, λ);
- * b[r, n] = Σ_j I L^i by the fused kernel (kernels/intervention-logpdf.ts); Q = −I.
+ * b[r, n] = Σ_j I L^i by the fused kernel (kernels/intervention-logpdf.ts); Q = 1 − I.
  */
 export function hardInterventionTerms(data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig): InterventionTerms {
   const { d } = data;
   const mean = slice(psi, 2, 0, d);
   const logStd = clampLogStd(slice(psi, 2, d, 2 * d), config.logStdClamp);
-  return { b: hardInterventionB(data.X, data.env, data.envStartTensor, targets, mean, logStd), Q: neg(targets) };
+  return { b: hardInterventionB(data.X, data.env, data.envStartTensor, targets, mean, logStd), Q: affine(targets, -1, 1) };
 }
 
 /** Shift: psi [E, R, d] = δ; Q = I·δ, b[r, n] = −½ Σ_j I δ² e^{−ℓ} of env e(n). */
@@ -69,19 +71,20 @@ export function shiftInterventionTerms(data: DeviceData, ell: Tensor, targets: T
   return { b: transpose(gather(bEnv, data.env, 0), [1, 0]), Q: shift };
 }
 
-/** The full contraction: a = Σ_j L^o and P = L^o (hard) or ρ e^{−ℓ} (shift). */
-export function contraction(config: GimConfig, Lo: Tensor, rho: Tensor, ell: Tensor, terms: InterventionTerms): Contraction {
-  const P = config.intervention === "hard" ? Lo : mul(rho, exp(neg(ell)));
-  return { a: sum(Lo, 2), b: terms.b, P, Q: terms.Q };
+/** The full contraction: a = 0, P = L^o (hard) or a = Σ_j L^o, P = ρ e^{−ℓ} (shift; ρ = x − μ). */
+export function contraction(config: GimConfig, Lo: Tensor, rho: Tensor | null, ell: Tensor, terms: InterventionTerms): Contraction {
+  if (config.intervention === "hard") return { a: null, b: terms.b, P: Lo, Q: terms.Q };
+  return { a: sum(Lo, 2), b: terms.b, P: mul(rho!, exp(neg(ell))), Q: terms.Q };
 }
 
 /** ℓ̂ of eq 10 from the contraction terms. */
 export function estimator(data: DeviceData, c: Contraction, config: GimConfig): Tensor {
-  const M = c.a.shape[0];
+  const [M, N] = c.P.shape;
   const R = c.b.shape[0];
   let perGraph: Tensor; // A_m: [M]
   if (config.marginalize === "per-sample") {
-    perGraph = sum(pairLogsumexp(c.a, c.b, c.P, c.Q, data.env), 1);
+    const a = c.a ?? zeros([M, N], { backend: c.P.backend, dtype: c.P.dtype });
+    perGraph = sum(pairLogsumexp(a, c.b, c.P, c.Q, data.env), 1);
   } else {
     perGraph = perEnvTerms(data, c, R);
   }
@@ -94,12 +97,13 @@ export function estimator(data: DeviceData, c: Contraction, config: GimConfig): 
  */
 function perEnvTerms(data: DeviceData, c: Contraction, R: number): Tensor {
   const oneHot = data.envOneHot!;
-  const M = c.a.shape[0];
-  const A = transpose(matmul(oneHot, c.a, { transposeB: true }), [1, 0]); // [M, E]
+  const M = c.P.shape[0];
   const B = matmul(oneHot, c.b, { transposeB: true }); // [E, R]
   const Pseg = transpose(matmul(oneHot, c.P), [1, 0, 2]); // [E, M, d]
   const cross = matmul(Pseg, c.Q, { transposeB: true }); // [E, M, R]
-  const lambda = addAll(cross, reshape(transpose(A, [1, 0]), [data.E, M, 1]), reshape(B, [data.E, 1, R]));
+  const terms = [cross, reshape(B, [data.E, 1, R])];
+  if (c.a) terms.push(reshape(matmul(oneHot, c.a, { transposeB: true }), [data.E, M, 1]));
+  const lambda = addAll(...terms);
   const inner = affine(logsumexp(lambda, 2), 1, -Math.log(R)); // [E, M]
   return sum(inner, 0);
 }

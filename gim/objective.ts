@@ -16,8 +16,10 @@ import {
   detach,
   gumbelSigmoid,
   hardBernoulli,
+  linearGaussianLogpdf,
   linearMechanism,
   matmul,
+  mlpGaussianLogpdf,
   mlpMechanism,
   mul,
   normalLogpdf,
@@ -106,6 +108,11 @@ export function mechanismMean(config: GimConfig, X: Tensor, graphs: Tensor, mech
   return config.mechanism === "linear" ? linearMechanism(X, graphs, mech[0]) : mlpMechanism(X, graphs, mech[0], mech[1], mech[2], mech[3]);
 }
 
+/** L^o [M, N, d] = log N(x; μ(G ⊙ x), e^ℓ) by the fused mechanism + Gaussian kernel. */
+export function observationalLogpdf(config: GimConfig, X: Tensor, graphs: Tensor, mech: Tensor[], ell: Tensor): Tensor {
+  return config.mechanism === "linear" ? linearGaussianLogpdf(X, graphs, mech[0], ell) : mlpGaussianLogpdf(X, graphs, mech[0], mech[1], mech[2], mech[3], ell);
+}
+
 /** Prepends the observational env (zeros) to a per-interventional-env tensor [K, R, w]. */
 function withObservational(t: Tensor): Tensor {
   const [, R, w] = t.shape;
@@ -162,10 +169,14 @@ export function likelihood(
   targets: Tensor,
   psi: Tensor,
   terms: InterventionTerms = interventionTerms(config, data, ell, targets, psi),
-): { value: Tensor; Lo: Tensor; rho: Tensor } {
+): { value: Tensor; Lo: Tensor; rho: Tensor | null } {
+  if (config.intervention === "hard") {
+    const Lo = observationalLogpdf(config, data.X, graphs, mech, ell);
+    return { value: estimator(data, contraction(config, Lo, null, ell, terms), config), Lo, rho: null };
+  }
   const mu = mechanismMean(config, data.X, graphs, mech);
   const Lo = normalLogpdf(data.X, mu, ell);
-  const rho = config.intervention === "shift" ? sub(data.X, mu) : mu;
+  const rho = sub(data.X, mu);
   return { value: estimator(data, contraction(config, Lo, rho, ell, terms), config), Lo, rho };
 }
 
@@ -216,7 +227,7 @@ export function stepObjective(params: GimParams, config: GimConfig, data: Device
   const zTerm = likelihood(config, data, draws.softGraph, frozenMech, frozenEll, draws.hardTargets, frozenPsi, shared).value;
   const theta = likelihood(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozenPsi, shared);
   const phiTerms = interventionTerms(config, data, frozenEll, draws.softTargets, draws.psi);
-  const phiTerm = estimator(data, contraction(config, detach(theta.Lo), detach(theta.rho), frozenEll, phiTerms), config);
+  const phiTerm = estimator(data, contraction(config, detach(theta.Lo), theta.rho && detach(theta.rho), frozenEll, phiTerms), config);
   const h = acyclicity(params, config, step, alpha);
   const lagrangian = add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic));
   const prior = modelPrior(params, config, alpha, data.d, data.offDiagonal);

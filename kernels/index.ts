@@ -10,6 +10,7 @@ import { unaryOps } from "./elementwise-unary.js";
 import { fill } from "./fill.js";
 import { linearMechanismOps } from "./linear-mechanism.js";
 import { mlpMechanismOps } from "./mlp-mechanism.js";
+import { mechanismLogpdfOps } from "./mechanism-logpdf.js";
 import { pairLogsumexpOps } from "./pair-logsumexp.js";
 import { interventionMixOps } from "./intervention-mix.js";
 import { normalLogpdfOps } from "./normal-logpdf.js";
@@ -31,6 +32,7 @@ export const registry = {
   ...binaryOps,
   ...linearMechanismOps,
   ...mlpMechanismOps,
+  ...mechanismLogpdfOps,
   ...pairLogsumexpOps,
   ...interventionMixOps,
   ...normalLogpdfOps,

@@ -101,12 +101,14 @@ ${lines(seq(d).map((i) => `let x${i} = xv[${i}u];`), "      ")}`;
 
 const pre = (d: number, c: number, mlp: boolean) => `${mlp ? `b${c} + ` : ""}${tree(seq(d).map((i) => `x${i} * w${i}_${c}`))}`;
 
-function kernel(name: string, io: string[], out: string, decls: string, body: string): string {
+function kernel(name: string, io: string[], outs: string[], decls: string, body: string): string {
+  const writes = outs.map((out, k) => `@group(0) @binding(${io.length + k}) var<storage, read_write> ${out}: array<f32>;`).join("\n");
   return `${common}
+const LOG2PI: f32 = ${Math.log(2 * Math.PI)};
 struct Params { N: u32, M: u32, rpl: u32 }
 ${bindings(io)}
-@group(0) @binding(${io.length}) var<storage, read_write> ${out}: array<f32>;
-@group(0) @binding(${io.length + 1}) var<uniform> P: Params;
+${writes}
+@group(0) @binding(${io.length + outs.length}) var<uniform> P: Params;
 ${decls}
 ${TANH}
 @compute @workgroup_size(${LANES})
@@ -119,26 +121,67 @@ ${body}
 }`;
 }
 
-export function fwdSource(s: MechShape): string {
+/**
+ * What mech_fwd does with μ[m,n,j] (the Gaussian epilogues fuse the observational log-density of
+ * spec §3 into the mechanism, so μ never reaches memory):
+ *   mean:   μ [M,N,d] write.
+ *   logpdf: also reads ℓ [d]; writes L = −½[log 2π + ℓ_j + (x_j − μ_j)² e^{−ℓ_j}].
+ *   vjp:    also reads ℓ [d], L̄ [M,N,d]; writes μ̄ = L̄ (x_j − μ_j) e^{−ℓ_j} and
+ *           ℓ̄ₑ = ½ L̄ ((x_j − μ_j)² e^{−ℓ_j} − 1) (elementwise; the caller sums it over m, n).
+ */
+export type Epilogue = "mean" | "logpdf" | "vjp";
+
+/**
+ * Per epilogue: extra reads, outputs, constants hoisted per column (c{jl} = −½(log 2π + ℓ_j),
+ * p{jl} = e^{−ℓ_j}), and the store of column jl at k = (m·N + n)·d + j, with r = x_j − μ_j.
+ */
+const EPILOGUES: Record<Epilogue, { reads: string[]; outs: string[]; hoist: (jl: number, j: string) => string; store: (jl: number) => string }> = {
+  mean: { reads: [], outs: ["MU"], hoist: () => "", store: (jl) => `MU[k0 + ${jl}u] = ov[${jl}u];` },
+  logpdf: {
+    reads: ["ELL"],
+    outs: ["LO"],
+    hoist: (jl, j) => `let c${jl} = -0.5 * (LOG2PI + ELL[${j}]); let p${jl} = exp(-ELL[${j}]);`,
+    store: (jl) => `LO[k0 + ${jl}u] = c${jl} - 0.5 * r${jl} * r${jl} * p${jl};`,
+  },
+  vjp: {
+    reads: ["ELL", "DLO"],
+    outs: ["DMU", "DELL"],
+    hoist: (jl, j) => `let p${jl} = exp(-ELL[${j}]);`,
+    store: (jl) => `let g${jl} = DLO[k0 + ${jl}u]; let h${jl} = g${jl} * p${jl}; DMU[k0 + ${jl}u] = h${jl} * r${jl}; DELL[k0 + ${jl}u] = 0.5 * (h${jl} * r${jl} * r${jl} - g${jl});`,
+  },
+};
+
+export function fwdSource(s: MechShape, epilogue: Epilogue = "mean"): string {
   const { d, H } = s;
   const mlp = s.kind === "mlp";
   const JB = blockWidth(s);
+  const single = JB === d;
   const st = stage(s, JB, true);
-  const outputs = seq(JB).map((jl) => {
+  const cols = seq(JB);
+  const ep = EPILOGUES[epilogue];
+  const outputs = cols.map((jl) => {
     if (!mlp) return `ov[${jl}u] = ${pre(d, jl, false)};`;
     return `ov[${jl}u] = o${jl} + ${tree(seq(H).map((h) => `v${jl * H + h} * tanh_stable(${pre(d, jl * H + h, true)})`))};`;
   });
+  // With one column block (JB = d) column jl is variable jl, so x_j is the named x{jl}.
+  const column = (jl: number) => (single ? `${jl}u` : `min(jb * ${JB}u + ${jl}u, ${d - 1}u)`);
+  const residual = (jl: number) => (epilogue === "mean" ? "" : `let r${jl} = ${single ? `x${jl}` : `xv[${column(jl)}]`} - ov[${jl}u]; `);
+  const store = (jl: number) => `${residual(jl)}${ep.store(jl)}`;
+  const stores = single ? lines(cols.map(store), "      ") : lines(cols.map((jl) => `if (${jl}u < jn) { ${store(jl)} }`), "      ");
   const body = `${st.code}
   let jn = min(${JB}u, ${d}u - jb * ${JB}u);
+${lines(cols.map((jl) => ep.hoist(jl, column(jl))), "  ")}
   for (var t = 0u; t < P.rpl; t++) {
 ${rowHead(d)}
     var ov: array<f32, ${JB}>;
 ${lines(outputs, "    ")}
     if (n < N) {
-      for (var jl = 0u; jl < jn; jl++) { MU[(m * N + n) * ${d}u + jb * ${JB}u + jl] = ov[jl]; }
+      let k0 = (m * N + n) * ${d}u + jb * ${JB}u;
+${stores}
     }
   }`;
-  return kernel("mech_fwd", mlp ? ["X", "G", "W", "B1", "W2", "B2"] : ["X", "G", "W"], "MU", st.decls, body);
+  const reads = [...(mlp ? ["X", "G", "W", "B1", "W2", "B2"] : ["X", "G", "W"]), ...EPILOGUES[epilogue].reads];
+  return kernel("mech_fwd", reads, EPILOGUES[epilogue].outs, st.decls, body);
 }
 
 export function wgradSource(s: MechShape): string {
@@ -148,7 +191,6 @@ export function wgradSource(s: MechShape): string {
   const CB = JB * H;
   const rows = gradRows(s);
   const DH = d * H;
-  const K = rows * CB;
   const st = mlp ? stage(s, JB, false) : { decls: "", code: "" };
   const acc = seq(d).flatMap((i) => seq(CB).map((c) => [i, c] as const));
   const perRow = mlp
@@ -177,7 +219,18 @@ ${rowHead(d)}
 ${lines(seq(JB).map((jl) => `let g${jl} = gv[${jl}u];`), "    ")}
 ${lines(perRow, "    ")}
   }
-  var pv: array<f32, ${K}>;
+${reduceLanes(pack, rows, CB, DH)}`;
+  const io = mlp ? ["X", "G", "W", "B1", "W2", "DMU"] : ["X", "DMU"];
+  return kernel("mech_wgrad", io, ["OUT"], `${st.decls}\nvar<workgroup> RED: array<f32, ${LANES * LANES}>;`, body);
+}
+
+/**
+ * Adds the lanes' partial sums (`pack` fills pv[rows·CB]) in workgroup memory, 64 values at a
+ * time in a fixed order, and writes this chunk's row block of OUT [chunks, M, rows, DH].
+ */
+function reduceLanes(pack: string[], rows: number, CB: number, DH: number): string {
+  const K = rows * CB;
+  return `  var pv: array<f32, ${K}>;
 ${lines(pack, "  ")}
   let base = (wid.x * P.M + m) * ${rows * DH}u + jb * ${CB}u;
   for (var k0 = 0u; k0 < ${K}u; k0 += ${LANES}u) {
@@ -189,6 +242,46 @@ ${lines(pack, "  ")}
     for (var l = 0u; l < ${LANES}u; l++) { sum += RED[l * ${LANES}u + min(lid.x, ${LANES - 1}u)]; }
     if (k < ${K}u && jb * ${CB}u + k % ${CB}u < ${DH}u) { OUT[base + (k / ${CB}u) * ${DH}u + k % ${CB}u] = sum; }
   }`;
-  const io = mlp ? ["X", "G", "W", "B1", "W2", "DMU"] : ["X", "DMU"];
-  return kernel("mech_wgrad", io, "OUT", `${st.decls}\nvar<workgroup> RED: array<f32, ${LANES * LANES}>;`, body);
 }
+
+/**
+ * mech_gwgrad (linear only): the weight gradient of the fused Gaussian log-density
+ * (kernels/mechanism-logpdf.ts) straight from L̄, μ̄ never stored. 0 X, 1 G, 2 Θ, 3 ℓ, 4 L̄ read;
+ * S [chunks, M, d + 1, d] write. Per row, with W̃_m's column block staged and named (as the MLP
+ * does): μ_c = Σ_i x_i w̃_ic, r = x_j − μ_c, μ̄ = L̄ r e^{−ℓ_j}; rows 0..d−1 accumulate
+ * Σ_n x_i μ̄ (= R_m = Xᵀ μ̄_m), row d accumulates Σ_n ½ L̄ (r² e^{−ℓ_j} − 1) (ℓ̄'s partial).
+ */
+export function gaussianWgradSource(d: number): string {
+  const s: MechShape = { kind: "linear", d, H: 1 };
+  const JB = gaussianBlockWidth(d);
+  const st = stage(s, JB, false);
+  const cols = seq(JB);
+  const acc = seq(d).flatMap((i) => cols.map((c) => [i, c] as const));
+  const perRow = [
+    ...cols.flatMap((c) => [
+      `let r${c} = ${JB === d ? `x${c}` : `xv[min(jb * ${JB}u + ${c}u, ${d - 1}u)]`} - ${pre(d, c, false)};`,
+      `let h${c} = gv[${c}u] * p${c};`,
+      `let g${c} = h${c} * r${c};`,
+      `sl${c} += 0.5 * (g${c} * r${c} - gv[${c}u]);`,
+    ]),
+    ...acc.map(([i, c]) => `a${i}_${c} += x${i} * g${c};`),
+  ];
+  const pack = [...acc.map(([i, c]) => `pv[${i * JB + c}u] = a${i}_${c};`), ...cols.map((c) => `pv[${d * JB + c}u] = sl${c};`)];
+  const body = `${st.code}
+${lines(cols.map((c) => `let p${c} = exp(-ELL[min(jb * ${JB}u + ${c}u, ${d - 1}u)]);`), "  ")}
+${lines([...acc.map(([i, c]) => `var a${i}_${c} = 0.0;`), ...cols.map((c) => `var sl${c} = 0.0;`)], "  ")}
+  for (var t = 0u; t < P.rpl; t++) {
+${rowHead(d)}
+    var gv: array<f32, ${JB}>;
+    for (var jl = 0u; jl < ${JB}u; jl++) {
+      let j = jb * ${JB}u + jl;
+      gv[jl] = select(0.0, DLO[(m * N + nc) * ${d}u + min(j, ${d - 1}u)], n < N && j < ${d}u);
+    }
+${lines(perRow, "    ")}
+  }
+${reduceLanes(pack, d + 1, JB, d)}`;
+  return kernel("mech_gwgrad", ["X", "G", "W", "ELL", "DLO"], ["OUT"], `${st.decls}\nvar<workgroup> RED: array<f32, ${LANES * LANES}>;`, body);
+}
+
+/** Column block of mech_gwgrad: W̃'s block and the accumulators share the gradient budget. */
+export const gaussianBlockWidth = (d: number) => Math.max(1, Math.min(d, Math.floor(GRAD_BUDGET / d)));

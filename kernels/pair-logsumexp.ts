@@ -2,7 +2,7 @@
  * Pair contraction + logsumexp over intervention samples (spec §5 "Efficient evaluation"):
  *   y[m,n] = LSE_r Λ[m,r,n] − log R,   Λ[m,r,n] = a[m,n] + b[r,n] + Σ_j P[m,n,j] Q[e_n, r, j],
  * a [M,N], b [R,N], P [M,N,d], Q [E,R,d], env [N] (e_n, float-coded integers in [0, E), no gradient).
- * Hard interventions: a = Σ_j L^o, b[r,n] = Σ_j I L^i, P = L^o, Q = −I. Shift: P = ρ/σ², Q = I δ,
+ * Hard interventions: a = 0, b[r,n] = Σ_j I L^i, P = L^o, Q = 1 − I (gim/likelihood.ts). Shift: P = ρ/σ², Q = I δ,
  * b = −Σ_j I δ²/(2σ²). The observational env has Q = 0, b = 0, so y = a. The M×R×N tensor Λ is
  * never stored: each kernel recomputes its slice (O(M R N d)).
  *
@@ -10,8 +10,8 @@
  *   ā = ȳ;  b̄[r,n] = Σ_m ȳ w;  P̄[m,n,j] = ȳ Σ_r w Q[e_n,r,j];  Q̄[e,r,j] = Σ_{m, n: e_n = e} ȳ w P[m,n,j].
  *
  * Kernels (WGSL generated per (R, d); pair-logsumexp-wgsl.ts has the layout and its reasons):
- *   table:  env → T: each env's sample range and workgroup chunks (+ a copy of env); ~1 ms, so the
- *           VJP rebuilds it rather than saving it.
+ *   table:  env → T: each env's sample range and workgroup chunks (+ a copy of env); saved for the
+ *           VJP (3E + 1 + N floats; rebuilding it, one serial workgroup, cost ~5 ms at N = 9,000).
  *   fwd:    a, b, P, Q, T → y. A workgroup = 64 samples of one env, Q[e] held in registers.
  *   prep:   a, y, ȳ → cd [M,N,2] = (a − y − log R, ȳ), so bwd fits in eight bindings.
  *   bwd:    cd, b, P, Q, T → P̄ [M,N,d], b̄ [R,N], G [N,R,d] = Σ_m ȳ w P (per-sample Q̄ terms).
@@ -186,27 +186,24 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
   derivation:
     "y[m,n] = LSE_r(a[m,n] + b[r,n] + Σ_j P[m,n,j] Q[e_n,r,j]) − log R. With w = softmax_r Λ = exp(Λ − y − log R): " +
     "ā = ȳ, b̄[r,n] = Σ_m ȳ w, P̄[m,n,:] = ȳ Σ_r w Q[e_n,r,:], Q̄[e,r,:] = Σ_{m, n∈e} ȳ w P[m,n,:]. " +
-    "Saves only y (the output); w is recomputed in the backward kernel, never stored (it is M×R×N).",
+    "Saves y (the output) and the env table; w is recomputed in the backward kernel, never stored (it is M×R×N).",
   forward: ([a, b, p, q, env]) => {
     const dims = dimsOf(a, b, p, q, env);
     const table = launch1(tableKernel, [env], [3 * dims.E + 1 + dims.N], dims);
     const out = launch1(fwdKernel(dims.R, dims.d), [a, b, p, q, table], [dims.M, dims.N], dims);
-    table.dispose();
-    return { out };
+    return { out, saved: [table] };
   },
-  vjp: ({ inputs: [a, b, p, q, env], out, needsGrad }, dy) => {
+  vjp: ({ inputs: [a, b, p, q, env], out, saved: [table], needsGrad }, dy) => {
     const dims = dimsOf(a, b, p, q, env);
     const { M, N, R, d } = dims;
     const want = { b: needsGrad[1], p: needsGrad[2], q: needsGrad[3] };
     if (!want.b && !want.p && !want.q) return [needsGrad[0] ? dy : null, null, null, null, null];
     const cd = launch1(prepKernel, [a, out, dy], [M, N, 2], dims);
-    const table = launch1(tableKernel, [env], [3 * dims.E + 1 + N], dims);
     const shapes = [want.p ? p.shape : [1], want.b ? b.shape : [1], want.q ? [N, R, d] : [1]];
     const [dp, db, g] = launch(bwdKernel(R, d, want), [cd, b, p, q, table], shapes, dims);
     cd.dispose();
     const dq = want.q ? launch1(reduceKernel(R, d), [g, table], q.shape, dims) : null;
     g.dispose();
-    table.dispose();
     if (!want.p) dp.dispose();
     if (!want.b) db.dispose();
     return [needsGrad[0] ? dy : null, want.b ? db : null, want.p ? dp : null, dq, null];
