@@ -8,7 +8,7 @@ export { type Kernel, defineKernel } from "./kernel.js";
 export { type OpDef, apply, defineOp, launch, launch1 } from "./op.js";
 export { keep, tidy } from "./scope.js";
 export { ShapeError, type Shape } from "./shape.js";
-export { backward, detach, noGrad } from "./tape.js";
+export { backward, detach, isRecording, noGrad } from "./tape.js";
 export { Tensor } from "./tensor.js";
 export { Adam, type AdamOptions } from "./optim.js";
 export * from "../kernels/ops.js";

@@ -46,6 +46,8 @@ export interface GimConfig {
   amortize: boolean;
   /** Read loss/acyclicity back every this many steps. */
   logEvery: number;
+  /** Rows per block when chunking the likelihood over N; 0 = from the memory budget (gim/train.ts). */
+  chunkRows: number;
 }
 
 export const DEFAULTS: GimConfig = {
@@ -81,6 +83,7 @@ export const DEFAULTS: GimConfig = {
   marginalize: "per-sample",
   amortize: true,
   logEvery: 50,
+  chunkRows: 0,
 };
 
 /** α_t of §2. */

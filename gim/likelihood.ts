@@ -16,7 +16,12 @@ import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul,
 import type { Tensor } from "../engine/tensor.js";
 import type { GimConfig } from "./config.js";
 
-/** Training data on the device. */
+/**
+ * Training data on the device. When the likelihood's per-row tensors would not fit the memory
+ * budget, the rows are also uploaded as `chunks` (row blocks in the same order, each a DeviceData
+ * of its own with the global env indices and env starts relative to the block) and every
+ * row-dependent term is evaluated block by block (gim/objective.ts).
+ */
 export interface DeviceData {
   /** X: [N, d], rows sorted by environment, observational first. */
   X: Tensor;
@@ -33,6 +38,13 @@ export interface DeviceData {
   N: number;
   E: number;
   d: number;
+  /** Row blocks when chunked over N; empty when the rows are evaluated in one block. */
+  chunks: DeviceData[];
+}
+
+/** The row blocks to evaluate: the chunks, or the data itself. */
+export function rowBlocks(data: DeviceData): DeviceData[] {
+  return data.chunks.length > 0 ? data.chunks : [data];
 }
 
 /** Smooth clamp c·tanh(λ/c) of the hard-intervention log-std (spec §4, rev. §13). */
@@ -79,6 +91,16 @@ export function contraction(config: GimConfig, Lo: Tensor, rho: Tensor | null, e
 
 /** ℓ̂ of eq 10 from the contraction terms. */
 export function estimator(data: DeviceData, c: Contraction, config: GimConfig): Tensor {
+  return logMeanExp(perGraphSums(data, c, config));
+}
+
+/** ℓ̂ = LSE_m[A_m] − log M from A [M]. */
+export function logMeanExp(perGraph: Tensor): Tensor {
+  return affine(logsumexp(perGraph, 0), 1, -Math.log(perGraph.shape[0]));
+}
+
+/** A_m [M]: the sum over this block's rows inside the LSE over m of eq 10. */
+export function perGraphSums(data: DeviceData, c: Contraction, config: GimConfig): Tensor {
   const [M, N] = c.P.shape;
   const R = c.b.shape[0];
   let perGraph: Tensor; // A_m: [M]
@@ -88,7 +110,7 @@ export function estimator(data: DeviceData, c: Contraction, config: GimConfig): 
   } else {
     perGraph = perEnvTerms(data, c, R);
   }
-  return affine(logsumexp(perGraph, 0), 1, -Math.log(M));
+  return perGraph;
 }
 
 /**

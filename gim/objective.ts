@@ -14,14 +14,18 @@ import {
   affine,
   concat,
   detach,
+  exp,
   gumbelSigmoid,
   hardBernoulli,
+  isRecording,
   linearGaussianLogpdf,
   linearMechanism,
+  logsumexp,
   matmul,
   mlpGaussianLogpdf,
   mlpMechanism,
   mul,
+  noGrad,
   normalLogpdf,
   randn,
   reshape,
@@ -30,12 +34,23 @@ import {
   sub,
   sum,
   tanh,
+  tidy,
   transpose,
   zeros,
 } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";
-import { type DeviceData, type InterventionTerms, contraction, estimator, gaussianPrior, hardInterventionTerms, shiftInterventionTerms } from "./likelihood.js";
+import {
+  type DeviceData,
+  type InterventionTerms,
+  contraction,
+  gaussianPrior,
+  hardInterventionTerms,
+  logMeanExp,
+  perGraphSums,
+  rowBlocks,
+  shiftInterventionTerms,
+} from "./likelihood.js";
 import { type GimParams, gimNets, groupParams, mechanismParams, param, psiWidth } from "./params.js";
 
 /** Philox streams: one block of 16 per step, one stream per purpose, so counters never collide. */
@@ -69,11 +84,14 @@ export function scalarsAt(config: GimConfig, step: number, al: LagrangianState):
 }
 
 export interface StepTerms {
+  /** −J/N, for logging; back-propagate `gradientParts`, not this. */
   loss: Tensor;
   /** ℓ̂ of the θ pass (hard graph, hard targets), for logging. */
   logLikelihood: Tensor;
   /** ĥ: mean spectral radius of M_h soft samples. */
   acyclicity: Tensor;
+  /** Scalars whose gradients add up to ∇loss, to back-propagate one after the other. */
+  gradientParts: (() => Tensor)[];
 }
 
 /** Edge logits α·U Vᵀ: [d, d]. */
@@ -159,8 +177,12 @@ export function interventionTerms(config: GimConfig, data: DeviceData, ell: Tens
   return config.intervention === "hard" ? hardInterventionTerms(data, targets, psi, config) : shiftInterventionTerms(data, ell, targets, psi);
 }
 
-/** ℓ̂ for graphs, targets and ψ, with mechanism parameters `mech` and log-variances `ell`. */
-export function likelihood(
+/**
+ * One row block's A_m [M] (the sum over its rows inside eq 10's LSE over m) for graphs, targets
+ * and ψ, with mechanism parameters `mech` and log-variances `ell`; also L^o and ρ (shift only),
+ * which the φ term reuses.
+ */
+export function likelihoodSums(
   config: GimConfig,
   data: DeviceData,
   graphs: Tensor,
@@ -169,15 +191,26 @@ export function likelihood(
   targets: Tensor,
   psi: Tensor,
   terms: InterventionTerms = interventionTerms(config, data, ell, targets, psi),
-): { value: Tensor; Lo: Tensor; rho: Tensor | null } {
+): { perGraph: Tensor; Lo: Tensor; rho: Tensor | null } {
   if (config.intervention === "hard") {
     const Lo = observationalLogpdf(config, data.X, graphs, mech, ell);
-    return { value: estimator(data, contraction(config, Lo, null, ell, terms), config), Lo, rho: null };
+    return { perGraph: perGraphSums(data, contraction(config, Lo, null, ell, terms), config), Lo, rho: null };
   }
   const mu = mechanismMean(config, data.X, graphs, mech);
   const Lo = normalLogpdf(data.X, mu, ell);
   const rho = sub(data.X, mu);
-  return { value: estimator(data, contraction(config, Lo, rho, ell, terms), config), Lo, rho };
+  return { perGraph: perGraphSums(data, contraction(config, Lo, rho, ell, terms), config), Lo, rho };
+}
+
+/**
+ * ℓ̂ for graphs, targets and ψ, summed over the row blocks. On the tape this keeps every block's
+ * intermediates until the tape goes; the training step bounds memory its own way (stepObjective).
+ */
+export function likelihood(config: GimConfig, data: DeviceData, graphs: Tensor, mech: Tensor[], ell: Tensor, targets: Tensor, psi: Tensor): { value: Tensor } {
+  // Without a tape (the holdout score) each block's intermediates can go as soon as it is summed.
+  const blockSums = (block: DeviceData) => likelihoodSums(config, block, graphs, mech, ell, targets, psi).perGraph;
+  const sums = rowBlocks(data).map((block) => (isRecording() ? blockSums(block) : tidy(() => blockSums(block))));
+  return { value: logMeanExp(sums.reduce((acc, t) => add(acc, t))) };
 }
 
 /** ĥ = mean_m ρ(G̃'_m) over M_h fresh soft samples (spec §6, §7). */
@@ -213,26 +246,63 @@ function gimPrior(params: GimParams, config: GimConfig, targetPriorScale: number
   return add(affine(sum(sigmoid(logits)), targetPriorScale), gaussianPrior(groupParams(params, "phi"), config.sigmaPhi));
 }
 
-/** The merged objective of one step; see the file comment. */
+interface Frozen {
+  mech: Tensor[];
+  ell: Tensor;
+  psi: Tensor;
+}
+
+/** A_m [M] of the three likelihood terms of J for one row block (see the file comment). */
+function blockTerms(config: GimConfig, data: DeviceData, draws: Draws, mech: Tensor[], ell: Tensor, frozen: Frozen): { z: Tensor; theta: Tensor; phi: Tensor } {
+  // Hard interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
+  const shared = config.intervention === "hard" ? interventionTerms(config, data, frozen.ell, draws.hardTargets, frozen.psi) : undefined;
+  const z = likelihoodSums(config, data, draws.softGraph, frozen.mech, frozen.ell, draws.hardTargets, frozen.psi, shared).perGraph;
+  const theta = likelihoodSums(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozen.psi, shared);
+  const phiTerms = interventionTerms(config, data, frozen.ell, draws.softTargets, draws.psi);
+  const phi = perGraphSums(data, contraction(config, detach(theta.Lo), theta.rho && detach(theta.rho), frozen.ell, phiTerms), config);
+  return { z, theta: theta.perGraph, phi };
+}
+
+/**
+ * The merged objective of one step; see the file comment.
+ *
+ * Chunking over N (data.chunks): J's likelihood terms are ℓ̂_k = LSE_m[A_k,m] − log M with
+ * A_k = Σ_blocks A_k(block), and ∂ℓ̂_k/∂A_k = w_k = softmax_m(A_k). So a first pass sums the
+ * A_k(block) without a tape, one block at a time; then each block's part Σ_k ⟨w_k, A_k(block)⟩
+ * (w_k detached) is built and back-propagated on its own, and the priors' part once: the
+ * gradients add up to ∇J exactly, and only one block's intermediates are alive at a time, for
+ * twice the forward work. Without chunks the one part is the loss itself.
+ */
 export function stepObjective(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, scalars: StepScalars): StepTerms {
   const { step, alpha } = scalars;
   const draws = drawStep(params, config, data, gamma, step, alpha);
   const mech = mechanismParams(params, config);
   const ell = param(params, "ell");
-  const frozenMech = mech.map(detach);
-  const frozenEll = detach(ell);
-  const frozenPsi = detach(draws.psi);
-  // Hard interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
-  const shared = config.intervention === "hard" ? interventionTerms(config, data, frozenEll, draws.hardTargets, frozenPsi) : undefined;
-  const zTerm = likelihood(config, data, draws.softGraph, frozenMech, frozenEll, draws.hardTargets, frozenPsi, shared).value;
-  const theta = likelihood(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozenPsi, shared);
-  const phiTerms = interventionTerms(config, data, frozenEll, draws.softTargets, draws.psi);
-  const phiTerm = estimator(data, contraction(config, detach(theta.Lo), theta.rho && detach(theta.rho), frozenEll, phiTerms), config);
+  const frozen: Frozen = { mech: mech.map(detach), ell: detach(ell), psi: detach(draws.psi) };
   const h = acyclicity(params, config, step, alpha);
   const lagrangian = add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic));
   const prior = modelPrior(params, config, alpha, data.d, data.offDiagonal);
-  const J = [zTerm, phiTerm, theta.value, prior, lagrangian, gimPrior(params, config, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t));
-  return { loss: affine(J, -1 / data.N), logLikelihood: theta.value, acyclicity: h };
+  const rest = [prior, lagrangian, gimPrior(params, config, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t));
+  const scale = -1 / data.N;
+  const blocks = rowBlocks(data);
+  const sums =
+    blocks.length === 1
+      ? blockTerms(config, data, draws, mech, ell, frozen)
+      : noGrad(() =>
+          blocks
+            .map((block) => tidy(() => blockTerms(config, block, draws, mech, ell, frozen)))
+            .reduce((acc, t) => ({ z: add(acc.z, t.z), theta: add(acc.theta, t.theta), phi: add(acc.phi, t.phi) })),
+        );
+  const [zTerm, thetaTerm, phiTerm] = [sums.z, sums.theta, sums.phi].map(logMeanExp);
+  const loss = affine([zTerm, phiTerm, thetaTerm, rest].reduce((acc, t) => add(acc, t)), scale);
+  if (blocks.length === 1) return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [() => loss] };
+  const weights = noGrad(() => [sums.z, sums.theta, sums.phi].map((a) => affine(exp(sub(a, logsumexp(a, 0))), scale)));
+  const dot = (w: Tensor, a: Tensor) => sum(mul(w, a));
+  const blockPart = (block: DeviceData) => () => {
+    const t = blockTerms(config, block, draws, mech, ell, frozen);
+    return add(add(dot(weights[0], t.z), dot(weights[1], t.theta)), dot(weights[2], t.phi));
+  };
+  return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [() => affine(rest, scale), ...blocks.map(blockPart)] };
 }
 
 /**

@@ -57,6 +57,18 @@ interface CheckpointFile {
 
 const HOLDOUT_SEED_SALT = 104729;
 
+/**
+ * Bytes one per-row tensor of the likelihood may take. The largest are M·d floats per row (L^o,
+ * its cotangent, the pair kernel's P̄ and Q̄ partials); 64 MiB keeps each well under WebGPU's
+ * 128 MiB minimum for maxStorageBufferBindingSize and bounds memory on either backend.
+ */
+const CHUNK_BYTES = 64 * 2 ** 20;
+
+/** Rows per likelihood block so that no per-row tensor exceeds CHUNK_BYTES. */
+export function autoChunkRows(config: GimConfig, d: number): number {
+  return Math.max(1, Math.floor(CHUNK_BYTES / (4 * config.mcSamples * d)));
+}
+
 export class Trainer {
   readonly params: GimParams;
   readonly lagrangian: Lagrangian;
@@ -77,8 +89,9 @@ export class Trainer {
     if (set.envs.length < 2) throw new Error("training needs the observational environment and at least one interventional environment");
     const { train, holdout } = splitHoldout(set, config.holdoutFraction, config.seed);
     const perEnv = config.marginalize === "per-env";
-    this.data = uploadData(train, backend, this.dtype, perEnv);
-    this.holdout = config.holdoutFraction > 0 ? uploadData(holdout, backend, this.dtype, perEnv) : null;
+    const chunkRows = config.chunkRows > 0 ? config.chunkRows : autoChunkRows(config, train.variables.length);
+    this.data = uploadData(train, backend, this.dtype, perEnv, chunkRows);
+    this.holdout = config.holdoutFraction > 0 ? uploadData(holdout, backend, this.dtype, perEnv, chunkRows) : null;
     this.gamma = featureMatrix(set, backend, this.dtype);
     const dims = { d: set.variables.length, p: set.featureNames.length, K: set.envs.length - 1 };
     this.params = initParams(config, dims, backend, this.dtype);
@@ -111,7 +124,7 @@ export class Trainer {
   buildStep(scalars: StepScalars): { loss: Tensor; acyclicity: Tensor } {
     const result = tidy(() => {
       const terms = stepObjective(this.params, this.config, this.data, this.gamma, scalars);
-      backward(terms.loss);
+      for (const part of terms.gradientParts) tidy(() => backward(part()));
       this.adam.step();
       this.clampLogVariances();
       return { loss: detach(terms.loss), acyclicity: detach(terms.acyclicity) };

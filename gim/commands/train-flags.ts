@@ -17,6 +17,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   backend: { type: "choice", choices: ["auto", "webgpu", "cpu"], default: "auto", help: "compute backend" },
   replay: { type: "boolean", default: true, help: "webgpu: record the step once and replay it" },
   "log-every": { type: "number", integer: true, min: 1, default: DEFAULTS.logEvery, help: "read loss back every N steps" },
+  "chunk-rows": { type: "number", integer: true, min: 0, default: DEFAULTS.chunkRows, help: "rows per likelihood block (chunking over N); 0: as many as a 64 MiB budget per tensor allows" },
 };
 
 export function configFrom(v: FlagValues): GimConfig {
@@ -35,5 +36,6 @@ export function configFrom(v: FlagValues): GimConfig {
     amortize: v.amortize as boolean,
     seed: v.seed as number,
     logEvery: v["log-every"] as number,
+    chunkRows: v["chunk-rows"] as number,
   };
 }

@@ -1,12 +1,13 @@
 /**
  * The objective against direct computations on tiny inputs (float64, cpu): the estimator ℓ̂ of
  * eq 10 for linear/MLP mechanisms, hard/shift interventions, per-sample and per-env; and the
- * merged one-backward step against finite differences of each of the three pass objectives.
+ * merged one-backward step against finite differences of each of the three pass objectives; the
+ * step chunked over N against the same step in one block.
  */
 import { test } from "uvu";
 import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
-import { backward, noGrad, tidy } from "../../engine/index.js";
+import { backward, detach, noGrad, tidy } from "../../engine/index.js";
 import { Tensor } from "../../engine/tensor.js";
 import { DEFAULTS, type GimConfig } from "../../gim/config.js";
 import { likelihood, passObjectives, scalarsAt, stepObjective } from "../../gim/objective.js";
@@ -166,5 +167,49 @@ for (const mechanism of ["linear", "mlp"] as const) {
     });
   }
 }
+
+for (const mechanism of ["linear", "mlp"] as const) {
+  for (const intervention of ["hard", "shift"] as const) {
+    test(`step chunked over N (blocks of 5 rows, splitting envs) = one block: loss and every gradient, f64: ${mechanism}, ${intervention}`, async () => {
+      const d = 3;
+      const config: GimConfig = { ...DEFAULTS, mechanism, intervention, mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 50 };
+      const set = makeSet(new HostRandom(21), d, [6, 4, 4]);
+      const gamma = featureMatrix(set, cpu, "f64");
+      const scalars = scalarsAt(config, 3, { alpha: 0.7, mu: 2 });
+      const run = async (chunkRows: number) => {
+        const data = uploadData(set, cpu, "f64", false, chunkRows);
+        const params: GimParams = initParams(config, { d, p: 2, K: 2 }, cpu, "f64");
+        const loss = tidy(() => {
+          const terms = stepObjective(params, config, data, gamma, scalars);
+          for (const part of terms.gradientParts) tidy(() => backward(part()));
+          return detach(terms.loss);
+        });
+        const grads: Record<string, Float64Array> = {};
+        for (const [name, t] of params.tensors) grads[name] = Float64Array.from(await t.grad!.toArray());
+        return { blocks: data.chunks.length, loss: await loss.item(), grads };
+      };
+      const whole = await run(Number.POSITIVE_INFINITY);
+      const chunked = await run(5);
+      if (whole.blocks !== 0 || chunked.blocks !== 3) throw new Error(`expected 0 and 3 chunks, got ${whole.blocks} and ${chunked.blocks}`);
+      const close = (a: number, b: number) => Math.abs(a - b) <= 1e-10 * Math.max(1, Math.abs(b));
+      if (!close(chunked.loss, whole.loss)) throw new Error(`loss: chunked ${chunked.loss}, one block ${whole.loss}`);
+      for (const [name, g] of Object.entries(whole.grads)) {
+        const worst = g.reduce((w, x, i) => Math.max(w, Math.abs(x - chunked.grads[name][i]) / Math.max(1, Math.abs(x))), 0);
+        if (!(worst <= 1e-10)) throw new Error(`${name}: chunked gradient differs by ${worst} (relative)`);
+      }
+    });
+  }
+}
+
+test("per-env marginalisation refuses to split rows into chunks, naming the option", () => {
+  const set = makeSet(new HostRandom(3), 2, [6, 4]);
+  let message = "";
+  try {
+    uploadData(set, cpu, "f64", true, 5);
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  if (!/per-env/.test(message) || !/--chunk-rows/.test(message)) throw new Error(`unexpected error: "${message}"`);
+});
 
 test.run();

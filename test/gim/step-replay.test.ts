@@ -1,7 +1,7 @@
 /**
  * Step replay (webgpu): ten replayed steps give the same parameters as ten steps built through
- * the generic autograd path from the same seed (float32 tolerance), and the capture finds every
- * per-step scalar it must patch.
+ * the generic autograd path from the same seed (float32 tolerance), also when the likelihood is
+ * chunked over N, and the capture finds every per-step scalar it must patch.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -35,9 +35,15 @@ async function trainTen(config: GimConfig, replay: boolean): Promise<Record<stri
   return readParams(trainer.params);
 }
 
-for (const [mechanism, intervention] of [["linear", "hard"], ["mlp", "shift"]] as const) {
-  run(`replayed step = generic path after 10 steps (${mechanism}, ${intervention})`, async () => {
-    const config: GimConfig = { ...DEFAULTS, mechanism, intervention, mcSamples: 6, acyclicitySamples: 4, gimHidden: 16, hidden: 3, alphaLinear: 0.05, steps: 100, holdoutFraction: 0 };
+const cases = [
+  { mechanism: "linear", intervention: "hard", chunkRows: 0 },
+  { mechanism: "mlp", intervention: "shift", chunkRows: 0 },
+  { mechanism: "linear", intervention: "hard", chunkRows: 37 },
+] as const;
+
+for (const { mechanism, intervention, chunkRows } of cases) {
+  run(`replayed step = generic path after 10 steps (${mechanism}, ${intervention}${chunkRows ? `, chunked over N in blocks of ${chunkRows} rows` : ""})`, async () => {
+    const config: GimConfig = { ...DEFAULTS, mechanism, intervention, mcSamples: 6, acyclicitySamples: 4, gimHidden: 16, hidden: 3, alphaLinear: 0.05, steps: 100, holdoutFraction: 0, chunkRows };
     const generic = await trainTen(config, false);
     const replayed = await trainTen(config, true);
     for (const name of Object.keys(generic)) {
