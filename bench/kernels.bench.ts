@@ -1,6 +1,9 @@
 /**
  * Kernel suite: forward + VJP (cotangent of ones) of each GIM kernel at GIM sizes (M = 32, N = 9,000; d = 20 and
  * 100), webgpu vs cpu in the same run, time to completed work. `npm run bench -- kernels`.
+ * hardBernoulli has no VJP (forward only). Sinkhorn: a batch of 4 pairs of 300-point clouds in
+ * dimension d (an eval-sized W_ε). The cpu backend skips the cases marked cpuMaxD beyond that d,
+ * where one call takes minutes; `--d 20` runs one d only.
  */
 import type { Backend } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
@@ -9,7 +12,21 @@ import { backward } from "../engine/tape.js";
 import { tidy } from "../engine/scope.js";
 import { Tensor } from "../engine/tensor.js";
 import { fill } from "../kernels/fill.js";
-import { gumbelSigmoid, linearMechanism, mlpMechanism, normalLogpdf, pairLogsumexp, spectralRadius } from "../kernels/ops.js";
+import {
+  gumbelSigmoid,
+  hardBernoulli,
+  hardInterventionB,
+  interventionMix,
+  linearGaussianLogpdf,
+  linearMechanism,
+  mlpGaussianLogpdf,
+  mlpMechanism,
+  normalLogpdf,
+  pairLogsumexp,
+  sinkhorn,
+  spectralRadius,
+  zilnLogpdf,
+} from "../kernels/ops.js";
 import { type Row, registerSuite, timeIt } from "./report.js";
 
 const M = 32;
@@ -22,14 +39,52 @@ function random(b: Backend, shape: number[], seed: number, positive = false): Te
   return new Tensor(b, b.upload(Float32Array.from({ length: n }, () => (positive ? rng.uniform() : rng.normal())), "f32"), shape, true);
 }
 
-type Case = { name: string; build: (b: Backend, d: number) => () => Tensor; cpuMaxD: number };
+/** Observed data: no gradient, as in training (X̄ kernels exist for completeness, not for speed). */
+function data(b: Backend, shape: number[], seed: number, positive = false): Tensor {
+  const t = random(b, shape, seed, positive);
+  t.requiresGrad = false;
+  return t;
+}
+
+type Case = { name: string; build: (b: Backend, d: number) => () => Tensor; cpuMaxD: number; forwardOnly?: boolean };
+
+function envRows(b: Backend): Tensor {
+  return new Tensor(b, b.upload(Float32Array.from({ length: N }, (_, n) => Math.min(E - 1, Math.floor(n / 112))), "f32"), [N]);
+}
+
+function envStarts(b: Backend): Tensor {
+  return new Tensor(b, b.upload(Float32Array.from({ length: E + 1 }, (_, e) => Math.min(N, e * 112)), "f32"), [E + 1]);
+}
 
 const CASES: Case[] = [
   { name: "gumbelSigmoid", cpuMaxD: 100, build: (b, d) => { const z = random(b, [d, d], 1); return () => gumbelSigmoid(z, { samples: M, seed: 1, stream: 0, zeroDiagonal: true }); } },
   { name: "spectralRadius", cpuMaxD: 100, build: (b, d) => { const A = random(b, [M, d, d], 2, true); return () => spectralRadius(A, { iterations: 10, seed: 3 }); } },
-  { name: "linearMechanism", cpuMaxD: 20, build: (b, d) => { const X = random(b, [N, d], 4); const G = random(b, [M, d, d], 5, true); const T = random(b, [d, d], 6); return () => linearMechanism(X, G, T); } },
-  { name: "mlpMechanism", cpuMaxD: 20, build: (b, d) => { const X = random(b, [N, d], 7); const G = random(b, [M, d, d], 8, true); const W1 = random(b, [d, d, 5], 9); const b1 = random(b, [d, 5], 10); const w2 = random(b, [d, 5], 11); const b2 = random(b, [d], 12); return () => mlpMechanism(X, G, W1, b1, w2, b2); } },
-  { name: "normalLogpdf", cpuMaxD: 20, build: (b, d) => { const X = random(b, [N, d], 13); const mu = random(b, [M, N, d], 14); const l = random(b, [d], 15); return () => normalLogpdf(X, mu, l); } },
+  { name: "linearMechanism", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 4); const G = random(b, [M, d, d], 5, true); const T = random(b, [d, d], 6); return () => linearMechanism(X, G, T); } },
+  { name: "mlpMechanism", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 7); const G = random(b, [M, d, d], 8, true); const W1 = random(b, [d, d, 5], 9); const b1 = random(b, [d, 5], 10); const w2 = random(b, [d, 5], 11); const b2 = random(b, [d], 12); return () => mlpMechanism(X, G, W1, b1, w2, b2); } },
+  { name: "normalLogpdf", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 13); const mu = random(b, [M, N, d], 14); const l = random(b, [d], 15); return () => normalLogpdf(X, mu, l); } },
+  { name: "hardBernoulli", cpuMaxD: 100, forwardOnly: true, build: (b, d) => { const z = random(b, [d, d], 20); return () => hardBernoulli(z, { samples: M, seed: 1, stream: 0, zeroDiagonal: true }); } },
+  { name: "linearGaussianLogpdf", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 21); const G = random(b, [M, d, d], 22, true); const T = random(b, [d, d], 23); const l = random(b, [d], 24); return () => linearGaussianLogpdf(X, G, T, l); } },
+  {
+    name: "mlpGaussianLogpdf",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 25);
+      const [G, W1, b1, w2, b2, l] = [random(b, [M, d, d], 26, true), random(b, [d, d, 5], 27), random(b, [d, 5], 28), random(b, [d, 5], 29), random(b, [d], 30), random(b, [d], 31)];
+      return () => mlpGaussianLogpdf(X, G, W1, b1, w2, b2, l);
+    },
+  },
+  { name: "zilnLogpdf", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 32, true); const mu = random(b, [M, N, d], 33); const l = random(b, [d], 34); const z = random(b, [d], 35); return () => zilnLogpdf(X, mu, l, z); } },
+  { name: "interventionMix", cpuMaxD: 20, build: (b, d) => { const lo = random(b, [M, N, d], 36); const li = random(b, [M, N, d], 37); const i = random(b, [M, 1, d], 38, true); return () => interventionMix(lo, li, i); } },
+  {
+    name: "hardInterventionB",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 39);
+      const [I, m, s] = [random(b, [E, M, d], 40, true), random(b, [E, M, d], 41), random(b, [E, M, d], 42)];
+      return () => hardInterventionB(X, envRows(b), envStarts(b), I, m, s);
+    },
+  },
+  { name: "sinkhorn", cpuMaxD: 20, build: (b, d) => { const xh = random(b, [4, 300, d], 43); const x = data(b, [4, 300, d], 44); return () => sinkhorn(xh, x, { epsilon: 0.1 * d }); } },
   {
     name: "pairLogsumexp",
     cpuMaxD: 20,
@@ -38,7 +93,7 @@ const CASES: Case[] = [
       const bb = random(b, [M, N], 17);
       const P = random(b, [M, N, d], 18);
       const Q = random(b, [E, M, d], 19);
-      const env = new Tensor(b, b.upload(Float32Array.from({ length: N }, (_, n) => Math.min(E - 1, Math.floor(n / 112))), "f32"), [N]);
+      const env = envRows(b);
       return () => pairLogsumexp(a, bb, P, Q, env);
     },
   },
@@ -47,7 +102,9 @@ const CASES: Case[] = [
 registerSuite("kernels", async (log) => {
   const rows: Row[] = [];
   const gpu = await webgpuBackend();
-  for (const d of [20, 100]) {
+  const only = process.argv.indexOf("--d");
+  const dims = only > 0 ? [Number(process.argv[only + 1])] : [20, 100];
+  for (const d of dims) {
     for (const c of CASES) {
       for (const b of [gpu, cpuBackend()]) {
         if (!b || (b.name === "cpu" && d > c.cpuMaxD)) continue;
@@ -55,12 +112,12 @@ registerSuite("kernels", async (log) => {
         const ms = await timeIt(`${c.name} ${b.name} d=${d}`, async () => {
           tidy(() => {
             const y = run();
-            backward(y, fill(b, "f32", y.shape, 1));
+            if (!c.forwardOnly) backward(y, fill(b, "f32", y.shape, 1));
           });
           await b.sync();
         }, { time: b.name === "cpu" ? 100 : 1000, iterations: 1 });
-        rows.push({ name: "kernel", kernel: c.name, backend: b.name, d, M, N, msForwardAndVjp: ms });
-        log(`kernel ${c.name.padEnd(16)} ${b.name.padEnd(6)} d=${String(d).padStart(3)}: ${ms.toFixed(2)} ms forward + VJP`);
+        rows.push({ name: "kernel", kernel: c.name, backend: b.name, d, M, N, [c.forwardOnly ? "msForward" : "msForwardAndVjp"]: ms });
+        log(`kernel ${c.name.padEnd(20)} ${b.name.padEnd(6)} d=${String(d).padStart(3)}: ${ms.toFixed(2)} ms forward${c.forwardOnly ? "" : " + VJP"}`);
       }
     }
   }
