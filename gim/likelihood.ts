@@ -6,13 +6,15 @@
  * with a_{m,n} = Σ_j L^o_{m,n,j} and, by intervention type,
  *   hard:  P = L^o, Q = −I, b_{r,n} = Σ_j I_{e(n),r,j} L^i_{r,n,j}
  *   shift: P = ρ e^{−ℓ} (ρ = x − μ), Q = I·δ, b_{r,n} = −½ Σ_j I δ² e^{−ℓ}
+ *   hard-ZILN: as hard, with L^o and L^i ZILN log-densities (§3 eq 15, §4 c = 3)
  * The observational env has I = 0, so its terms reduce to a_{m,n}. Samples are sorted by env.
  * The pair contraction and the inner LSE run fused (kernels/pair-logsumexp.ts): the M×R×N tensor
  * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
  */
-import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, pairLogsumexp, reshape, slice, square, sum, tanh, transpose } from "../engine/index.js";
+import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, normalLogpdf, pairLogsumexp, reshape, slice, square, sum, tanh, transpose, zilnLogpdf } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
-import type { GimConfig } from "./config.js";
+import { type GimConfig, noiseOf } from "./config.js";
+import { zetaOf } from "./params.js";
 
 /** Training data on the device. */
 export interface DeviceData {
@@ -69,9 +71,33 @@ export function shiftInterventionTerms(data: DeviceData, ell: Tensor, targets: T
   return { b: transpose(gather(bEnv, data.env, 0), [1, 0]), Q: shift };
 }
 
-/** The full contraction: a = Σ_j L^o and P = L^o (hard) or ρ e^{−ℓ} (shift). */
+/**
+ * L^o [M, N, d] = ℓ^obs_j(x_n; G^(m)) for the means μ [M, N, d]: log N(x; μ, e^ℓ), or with ZILN
+ * noise log ZILN(x; π = σ(ζ), μ, e^ℓ) (spec §3 eq 15), ζ the last entry of `mech`.
+ */
+export function observationalLogpdf(config: GimConfig, X: Tensor, mu: Tensor, ell: Tensor, mech: Tensor[]): Tensor {
+  return noiseOf(config) === "ziln" ? zilnLogpdf(X, mu, ell, zetaOf(config, mech)) : normalLogpdf(X, mu, ell);
+}
+
+/**
+ * Hard-ZILN (spec §4, c = 3): psi [E, R, 3d] = (ζ', m, λ), λ smoothly clamped like the hard
+ * log-std; L^i[r, n, j] = log ZILN(x[n, j]; π = σ(ζ'), μ = m, ℓ = 2λ) of env e(n), and, as for
+ * hard, b[r, n] = Σ_j I L^i and Q = −I. The per-env parameters are gathered to [N, R, d] and
+ * the existing ZILN op does the rest (not fused: O(N·R·d) memory).
+ */
+export function zilnInterventionTerms(data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig): InterventionTerms {
+  const { d, N } = data;
+  const perRow = (t: Tensor) => gather(t, data.env, 0); // [E, R, d] → [N, R, d]
+  const zeroLogit = slice(psi, 2, 0, d);
+  const mean = slice(psi, 2, d, 2 * d);
+  const logVar = affine(clampLogStd(slice(psi, 2, 2 * d, 3 * d), config.logStdClamp), 2);
+  const Li = zilnLogpdf(reshape(data.X, [N, 1, d]), perRow(mean), perRow(logVar), perRow(zeroLogit)); // [N, R, d]
+  return { b: transpose(sum(mul(perRow(targets), Li), 2), [1, 0]), Q: neg(targets) };
+}
+
+/** The full contraction: a = Σ_j L^o and P = L^o (hard, hard-ZILN) or ρ e^{−ℓ} (shift). */
 export function contraction(config: GimConfig, Lo: Tensor, rho: Tensor, ell: Tensor, terms: InterventionTerms): Contraction {
-  const P = config.intervention === "hard" ? Lo : mul(rho, exp(neg(ell)));
+  const P = config.intervention !== "shift" ? Lo : mul(rho, exp(neg(ell)));
   return { a: sum(Lo, 2), b: terms.b, P, Q: terms.Q };
 }
 

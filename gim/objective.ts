@@ -20,7 +20,6 @@ import {
   matmul,
   mlpMechanism,
   mul,
-  normalLogpdf,
   randn,
   reshape,
   sigmoid,
@@ -33,8 +32,8 @@ import {
 } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";
-import { type DeviceData, type InterventionTerms, contraction, estimator, gaussianPrior, hardInterventionTerms, shiftInterventionTerms } from "./likelihood.js";
-import { type GimParams, gimNets, groupParams, mechanismParams, param, psiWidth } from "./params.js";
+import { type DeviceData, type InterventionTerms, contraction, estimator, gaussianPrior, hardInterventionTerms, observationalLogpdf, shiftInterventionTerms, zilnInterventionTerms } from "./likelihood.js";
+import { type GimParams, gimNets, groupParams, meanParams, mechanismParams, noiseParams, param, psiWidth } from "./params.js";
 
 /** Philox streams: one block of 16 per step, one stream per purpose, so counters never collide. */
 export const STREAMS = { graph: 0, targets: 1, psi: 2, acyclicity: 3, power: 4 } as const;
@@ -149,6 +148,7 @@ export function drawStep(params: GimParams, config: GimConfig, data: DeviceData,
 
 /** b and Q of Λ for these targets and ψ (they do not depend on the graph or the mechanisms). */
 export function interventionTerms(config: GimConfig, data: DeviceData, ell: Tensor, targets: Tensor, psi: Tensor): InterventionTerms {
+  if (config.intervention === "ziln") return zilnInterventionTerms(data, targets, psi, config);
   return config.intervention === "hard" ? hardInterventionTerms(data, targets, psi, config) : shiftInterventionTerms(data, ell, targets, psi);
 }
 
@@ -164,7 +164,7 @@ export function likelihood(
   terms: InterventionTerms = interventionTerms(config, data, ell, targets, psi),
 ): { value: Tensor; Lo: Tensor; rho: Tensor } {
   const mu = mechanismMean(config, data.X, graphs, mech);
-  const Lo = normalLogpdf(data.X, mu, ell);
+  const Lo = observationalLogpdf(config, data.X, mu, ell, mech);
   const rho = config.intervention === "shift" ? sub(data.X, mu) : mu;
   return { value: estimator(data, contraction(config, Lo, rho, ell, terms), config), Lo, rho };
 }
@@ -190,8 +190,8 @@ function modelPrior(params: GimParams, config: GimConfig, alpha: number, d: numb
   const terms = [
     affine(probs, -config.lambdaGraph),
     gaussianPrior(groupParams(params, "z"), Math.sqrt(1 / k)),
-    gaussianPrior(mechanismParams(params, config), config.sigmaTheta),
-    gaussianPrior([param(params, "ell")], config.sigmaEll),
+    gaussianPrior(meanParams(params, config), config.sigmaTheta),
+    gaussianPrior(noiseParams(params, config), config.sigmaEll),
   ];
   return terms.reduce((acc, t) => add(acc, t));
 }
@@ -211,8 +211,8 @@ export function stepObjective(params: GimParams, config: GimConfig, data: Device
   const frozenMech = mech.map(detach);
   const frozenEll = detach(ell);
   const frozenPsi = detach(draws.psi);
-  // Hard interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
-  const shared = config.intervention === "hard" ? interventionTerms(config, data, frozenEll, draws.hardTargets, frozenPsi) : undefined;
+  // Hard(-ZILN) interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
+  const shared = config.intervention !== "shift" ? interventionTerms(config, data, frozenEll, draws.hardTargets, frozenPsi) : undefined;
   const zTerm = likelihood(config, data, draws.softGraph, frozenMech, frozenEll, draws.hardTargets, frozenPsi, shared).value;
   const theta = likelihood(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozenPsi, shared);
   const phiTerms = interventionTerms(config, data, frozenEll, draws.softTargets, draws.psi);
