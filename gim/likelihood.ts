@@ -6,12 +6,12 @@
  * with a_{m,n} = Σ_j L^o_{m,n,j} and, by intervention type,
  *   hard:  P = L^o, Q = −I, b_{r,n} = Σ_j I_{e(n),r,j} L^i_{r,n,j}
  *   shift: P = ρ e^{−ℓ} (ρ = x − μ), Q = I·δ, b_{r,n} = −½ Σ_j I δ² e^{−ℓ}
- *   hard-ZILN: as hard, with L^o and L^i ZILN log-densities (§3 eq 15, §4 c = 3)
+ *   hard-ZILN: as hard, with L^o and L^i ZILN log-densities (§3 eq 15, §4 c = 3; fused b)
  * The observational env has I = 0, so its terms reduce to a_{m,n}. Samples are sorted by env.
  * The pair contraction and the inner LSE run fused (kernels/pair-logsumexp.ts): the M×R×N tensor
  * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
  */
-import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, normalLogpdf, pairLogsumexp, reshape, slice, square, sum, tanh, transpose, zilnLogpdf } from "../engine/index.js";
+import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, normalLogpdf, pairLogsumexp, reshape, slice, square, sum, tanh, transpose, zilnInterventionB, zilnLogpdf } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
 import { type GimConfig, noiseOf } from "./config.js";
 import { zetaOf } from "./params.js";
@@ -82,17 +82,24 @@ export function observationalLogpdf(config: GimConfig, X: Tensor, mu: Tensor, el
 /**
  * Hard-ZILN (spec §4, c = 3): psi [E, R, 3d] = (ζ', m, λ), λ smoothly clamped like the hard
  * log-std; L^i[r, n, j] = log ZILN(x[n, j]; π = σ(ζ'), μ = m, ℓ = 2λ) of env e(n), and, as for
- * hard, b[r, n] = Σ_j I L^i and Q = −I. The per-env parameters are gathered to [N, R, d] and
- * the existing ZILN op does the rest (not fused: O(N·R·d) memory).
+ * hard, b[r, n] = Σ_j I L^i by the fused kernel (kernels/ziln-intervention.ts); Q = −I.
  */
 export function zilnInterventionTerms(data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig): InterventionTerms {
+  return { b: zilnInterventionB(data.X, data.env, data.envStartTensor, targets, psi, config.logStdClamp), Q: neg(targets) };
+}
+
+/**
+ * The same b as zilnInterventionTerms from existing ops (gather ψ to [N, R, d], zilnLogpdf,
+ * product, sum): the reference the fused kernel is tested against.
+ */
+export function zilnInterventionBComposed(data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig): Tensor {
   const { d, N } = data;
   const perRow = (t: Tensor) => gather(t, data.env, 0); // [E, R, d] → [N, R, d]
   const zeroLogit = slice(psi, 2, 0, d);
   const mean = slice(psi, 2, d, 2 * d);
   const logVar = affine(clampLogStd(slice(psi, 2, 2 * d, 3 * d), config.logStdClamp), 2);
   const Li = zilnLogpdf(reshape(data.X, [N, 1, d]), perRow(mean), perRow(logVar), perRow(zeroLogit)); // [N, R, d]
-  return { b: transpose(sum(mul(perRow(targets), Li), 2), [1, 0]), Q: neg(targets) };
+  return transpose(sum(mul(perRow(targets), Li), 2), [1, 0]);
 }
 
 /** The full contraction: a = Σ_j L^o and P = L^o (hard, hard-ZILN) or ρ e^{−ℓ} (shift). */

@@ -12,10 +12,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
-import { backward, noGrad, tidy } from "../../engine/index.js";
+import { backward, mul, noGrad, sum, tidy } from "../../engine/index.js";
 import { Tensor } from "../../engine/tensor.js";
 import { DEFAULTS, type GimConfig } from "../../gim/config.js";
-import { observationalLogpdf, zilnInterventionTerms } from "../../gim/likelihood.js";
+import { observationalLogpdf, zilnInterventionBComposed, zilnInterventionTerms } from "../../gim/likelihood.js";
 import type { ModelFile } from "../../gim/model-file.js";
 import { likelihood, passObjectives, scalarsAt, stepObjective } from "../../gim/objective.js";
 import { type GimParams, dimensionsOf, groupParams, initParams, mechanismParams, param, paramSpecs, readParams } from "../../gim/params.js";
@@ -146,6 +146,29 @@ for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-s
     close(total, lse(perGraph) - Math.log(M), "ℓ̂");
   });
 }
+
+test("fused hard-ZILN b = its composition from gather + zilnLogpdf, values and VJPs (f64)", async () => {
+  const rng = new HostRandom(4);
+  const d = 3;
+  const R = 4;
+  const E = 3;
+  const set = makeSet(rng, d, [5, 6, 4]);
+  const data = uploadData(set, cpu, "f64", false);
+  const config: GimConfig = { ...DEFAULTS, ...ZILN, logStdClamp: 1.5 };
+  const I = f64(draw(rng, E * R * d, (r) => r.uniform()), [E, R, d]);
+  const psi = f64(draw(rng, E * R * 3 * d, (r) => 2 * r.normal()), [E, R, 3 * d]);
+  const weights = f64(draw(rng, R * data.N, (r) => r.normal()), [R, data.N]);
+  const run = async (f: typeof zilnInterventionBComposed) => {
+    const [it, pt] = [I, psi].map((t) => new Tensor(cpu, t.storage, t.shape, true));
+    const b = f(data, it, pt, config);
+    const values = await b.toArray();
+    backward(sum(mul(b, weights)));
+    return [values, await it.grad!.toArray(), await pt.grad!.toArray()];
+  };
+  const fused = await run((data_, t, p, c) => zilnInterventionTerms(data_, t, p, c).b);
+  const composed = await run(zilnInterventionBComposed);
+  ["b", "Ī", "ψ̄"].forEach((what, k) => fused[k].forEach((v, i) => close(v, composed[k][i], `${what}[${i}]`, 1e-10)));
+});
 
 test("ζ starts at the logit of each variable's zero fraction, clipped to [0.01, 0.99]", async () => {
   const d = 3;
