@@ -26,7 +26,6 @@ import {
   mlpMechanism,
   mul,
   noGrad,
-  normalLogpdf,
   randn,
   reshape,
   sigmoid,
@@ -39,7 +38,7 @@ import {
   zeros,
 } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
-import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";
+import { type GimConfig, alphaAt, lambdaTargetsAt, noiseOf } from "./config.js";
 import {
   type DeviceData,
   type InterventionTerms,
@@ -47,11 +46,13 @@ import {
   gaussianPrior,
   hardInterventionTerms,
   logMeanExp,
+  noiseLogpdf,
   perGraphSums,
   rowBlocks,
   shiftInterventionTerms,
+  zilnInterventionTerms,
 } from "./likelihood.js";
-import { type GimParams, gimNets, groupParams, mechanismParams, param, psiWidth } from "./params.js";
+import { type GimParams, gimNets, groupParams, meanParams, mechanismParams, noiseParams, param, psiWidth } from "./params.js";
 
 /** Philox streams: one block of 16 per step, one stream per purpose, so counters never collide. */
 export const STREAMS = { graph: 0, targets: 1, psi: 2, acyclicity: 3, power: 4 } as const;
@@ -174,6 +175,7 @@ export function drawStep(params: GimParams, config: GimConfig, data: DeviceData,
 
 /** b and Q of Λ for these targets and ψ (they do not depend on the graph or the mechanisms). */
 export function interventionTerms(config: GimConfig, data: DeviceData, ell: Tensor, targets: Tensor, psi: Tensor): InterventionTerms {
+  if (config.intervention === "ziln") return zilnInterventionTerms(data, targets, psi, config);
   return config.intervention === "hard" ? hardInterventionTerms(data, targets, psi, config) : shiftInterventionTerms(data, ell, targets, psi);
 }
 
@@ -192,12 +194,13 @@ export function likelihoodSums(
   psi: Tensor,
   terms: InterventionTerms = interventionTerms(config, data, ell, targets, psi),
 ): { perGraph: Tensor; Lo: Tensor; rho: Tensor | null } {
-  if (config.intervention === "hard") {
+  if (config.intervention !== "shift" && noiseOf(config) === "gaussian") {
     const Lo = observationalLogpdf(config, data.X, graphs, mech, ell);
     return { perGraph: perGraphSums(data, contraction(config, Lo, null, ell, terms), config), Lo, rho: null };
   }
   const mu = mechanismMean(config, data.X, graphs, mech);
-  const Lo = normalLogpdf(data.X, mu, ell);
+  const Lo = noiseLogpdf(config, data.X, mu, ell, mech);
+  if (config.intervention !== "shift") return { perGraph: perGraphSums(data, contraction(config, Lo, null, ell, terms), config), Lo, rho: null };
   const rho = sub(data.X, mu);
   return { perGraph: perGraphSums(data, contraction(config, Lo, rho, ell, terms), config), Lo, rho };
 }
@@ -234,8 +237,8 @@ function modelPrior(params: GimParams, config: GimConfig, alpha: number, d: numb
   const terms = [
     affine(probs, -config.lambdaGraph),
     gaussianPrior(groupParams(params, "z"), Math.sqrt(1 / k)),
-    gaussianPrior(mechanismParams(params, config), config.sigmaTheta),
-    gaussianPrior([param(params, "ell")], config.sigmaEll),
+    gaussianPrior(meanParams(params, config), config.sigmaTheta),
+    gaussianPrior(noiseParams(params, config), config.sigmaEll),
   ];
   return terms.reduce((acc, t) => add(acc, t));
 }
@@ -254,8 +257,8 @@ interface Frozen {
 
 /** A_m [M] of the three likelihood terms of J for one row block (see the file comment). */
 function blockTerms(config: GimConfig, data: DeviceData, draws: Draws, mech: Tensor[], ell: Tensor, frozen: Frozen): { z: Tensor; theta: Tensor; phi: Tensor } {
-  // Hard interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
-  const shared = config.intervention === "hard" ? interventionTerms(config, data, frozen.ell, draws.hardTargets, frozen.psi) : undefined;
+  // Hard(-ZILN) interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
+  const shared = config.intervention !== "shift" ? interventionTerms(config, data, frozen.ell, draws.hardTargets, frozen.psi) : undefined;
   const z = likelihoodSums(config, data, draws.softGraph, frozen.mech, frozen.ell, draws.hardTargets, frozen.psi, shared).perGraph;
   const theta = likelihoodSums(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozen.psi, shared);
   const phiTerms = interventionTerms(config, data, frozen.ell, draws.softTargets, draws.psi);

@@ -16,7 +16,7 @@ import { isAcyclic, limitGraph } from "./map-estimate.js";
 import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "./objective.js";
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../engine/backend-webgpu.js";
-import { type GimParams, initParams, mechanismParams, param, readParams, writeParams } from "./params.js";
+import { type GimParams, dimensionsOf, initParams, mechanismParams, param, readParams, writeParams } from "./params.js";
 import { type TrainingSet, featureMatrix, splitHoldout, uploadData } from "./training-set.js";
 
 export interface Progress {
@@ -93,7 +93,7 @@ export class Trainer {
     this.data = uploadData(train, backend, this.dtype, perEnv, chunkRows);
     this.holdout = config.holdoutFraction > 0 ? uploadData(holdout, backend, this.dtype, perEnv, chunkRows) : null;
     this.gamma = featureMatrix(set, backend, this.dtype);
-    const dims = { d: set.variables.length, p: set.featureNames.length, K: set.envs.length - 1 };
+    const dims = dimensionsOf(config, set); // ZILN: checks x ≥ 0, zero fractions for ζ
     this.params = initParams(config, dims, backend, this.dtype);
     this.adam = new Adam([...this.params.tensors.values()], { lr: config.lr });
     this.lagrangian = new Lagrangian({ eta: config.alEta, muMax: config.alMuMax, tolerance: config.convergenceTol });
