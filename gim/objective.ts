@@ -37,6 +37,7 @@ import {
   transpose,
   zeros,
 } from "../engine/index.js";
+import { inPhase } from "../engine/phase.js";
 import type { Tensor } from "../engine/tensor.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt, noiseOf } from "./config.js";
 import {
@@ -275,37 +276,43 @@ function blockTerms(config: GimConfig, data: DeviceData, draws: Draws, mech: Ten
  * (w_k detached) is built and back-propagated on its own, and the priors' part once: the
  * gradients add up to ∇J exactly, and only one block's intermediates are alive at a time, for
  * twice the forward work. Without chunks the one part is the loss itself.
+ *
+ * Work is labelled by phase (engine/phase.ts) for the profiled step: likelihood (the draws, the
+ * three terms and the loss), acyclicity (ĥ and its Lagrangian terms), priors.
  */
 export function stepObjective(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, scalars: StepScalars): StepTerms {
   const { step, alpha } = scalars;
-  const draws = drawStep(params, config, data, gamma, step, alpha);
+  const draws = inPhase("likelihood", () => drawStep(params, config, data, gamma, step, alpha));
   const mech = mechanismParams(params, config);
   const ell = param(params, "ell");
   const frozen: Frozen = { mech: mech.map(detach), ell: detach(ell), psi: detach(draws.psi) };
-  const h = acyclicity(params, config, step, alpha);
-  const lagrangian = add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic));
-  const prior = modelPrior(params, config, alpha, data.d, data.offDiagonal);
-  const rest = [prior, lagrangian, gimPrior(params, config, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t));
+  const h = inPhase("acyclicity", () => acyclicity(params, config, step, alpha));
+  const lagrangian = inPhase("acyclicity", () => add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic)));
+  const prior = inPhase("priors", () => modelPrior(params, config, alpha, data.d, data.offDiagonal));
+  const rest = inPhase("priors", () => [prior, lagrangian, gimPrior(params, config, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t)));
   const scale = -1 / data.N;
   const blocks = rowBlocks(data);
-  const sums =
+  const sums = inPhase("likelihood", () =>
     blocks.length === 1
       ? blockTerms(config, data, draws, mech, ell, frozen)
       : noGrad(() =>
           blocks
             .map((block) => tidy(() => blockTerms(config, block, draws, mech, ell, frozen)))
             .reduce((acc, t) => ({ z: add(acc.z, t.z), theta: add(acc.theta, t.theta), phi: add(acc.phi, t.phi) })),
-        );
-  const [zTerm, thetaTerm, phiTerm] = [sums.z, sums.theta, sums.phi].map(logMeanExp);
-  const loss = affine([zTerm, phiTerm, thetaTerm, rest].reduce((acc, t) => add(acc, t)), scale);
+        ),
+  );
+  const [zTerm, thetaTerm, phiTerm] = inPhase("likelihood", () => [sums.z, sums.theta, sums.phi].map(logMeanExp));
+  const loss = inPhase("likelihood", () => affine([zTerm, phiTerm, thetaTerm, rest].reduce((acc, t) => add(acc, t)), scale));
   if (blocks.length === 1) return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [() => loss] };
-  const weights = noGrad(() => [sums.z, sums.theta, sums.phi].map((a) => affine(exp(sub(a, logsumexp(a, 0))), scale)));
+  const weights = inPhase("likelihood", () => noGrad(() => [sums.z, sums.theta, sums.phi].map((a) => affine(exp(sub(a, logsumexp(a, 0))), scale))));
   const dot = (w: Tensor, a: Tensor) => sum(mul(w, a));
-  const blockPart = (block: DeviceData) => () => {
-    const t = blockTerms(config, block, draws, mech, ell, frozen);
-    return add(add(dot(weights[0], t.z), dot(weights[1], t.theta)), dot(weights[2], t.phi));
-  };
-  return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [() => affine(rest, scale), ...blocks.map(blockPart)] };
+  const blockPart = (block: DeviceData) => () =>
+    inPhase("likelihood", () => {
+      const t = blockTerms(config, block, draws, mech, ell, frozen);
+      return add(add(dot(weights[0], t.z), dot(weights[1], t.theta)), dot(weights[2], t.phi));
+    });
+  const restPart = () => inPhase("priors", () => affine(rest, scale));
+  return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [restPart, ...blocks.map(blockPart)] };
 }
 
 /**

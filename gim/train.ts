@@ -6,6 +6,7 @@
  */
 import type { Backend, DType } from "../engine/backend.js";
 import { Adam } from "../engine/optim.js";
+import { type PhaseProfile, inPhase } from "../engine/phase.js";
 import { backward, clamp, detach, keep, matmul, noGrad, tidy } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
 import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "./checkpoint.js";
@@ -125,8 +126,10 @@ export class Trainer {
     const result = tidy(() => {
       const terms = stepObjective(this.params, this.config, this.data, this.gamma, scalars);
       for (const part of terms.gradientParts) tidy(() => backward(part()));
-      this.adam.step();
-      this.clampLogVariances();
+      inPhase("optimizer", () => {
+        this.adam.step();
+        this.clampLogVariances();
+      });
       return { loss: detach(terms.loss), acyclicity: detach(terms.acyclicity) };
     });
     return { loss: keep(result.loss), acyclicity: keep(result.acyclicity) };
@@ -137,6 +140,17 @@ export class Trainer {
     if (this.replayed || !(this.backend instanceof WebGpuBackend)) return this.replayed !== null;
     this.replayed = ReplayedStep.record(this, this.backend);
     return true;
+  }
+
+  /**
+   * Runs one replayed step timed by phase (ReplayedStep.profile) and returns the GPU ms per phase;
+   * null unless the step is replayed on an adapter with timestamp queries.
+   */
+  async profileStep(options: { perKernel?: boolean } = {}): Promise<PhaseProfile | null> {
+    if (!this.replayed || !(this.backend instanceof WebGpuBackend) || !this.backend.hasTimestamps) return null;
+    const profile = await this.replayed.profile(this.step, options);
+    this.step++;
+    return profile;
   }
 
   private clampLogVariances(): void {
