@@ -12,7 +12,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
-import { backward, mul, noGrad, sum, tidy } from "../../engine/index.js";
+import { backward, detach, mul, noGrad, sum, tidy } from "../../engine/index.js";
 import { Tensor } from "../../engine/tensor.js";
 import { DEFAULTS, type GimConfig } from "../../gim/config.js";
 import { noiseLogpdf, zilnInterventionBComposed, zilnInterventionTerms } from "../../gim/likelihood.js";
@@ -230,6 +230,32 @@ for (const mechanism of ["linear", "mlp"] as const) {
     }
   });
 }
+
+test("ZILN step chunked over N (blocks of 5 rows, splitting envs) = one block: loss and every gradient, f64", async () => {
+  const d = 3;
+  const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism: "mlp", mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 50 };
+  const set = makeSet(new HostRandom(21), d, [6, 4, 4]);
+  const gamma = featureMatrix(set, cpu, "f64");
+  const scalars = scalarsAt(config, 3, { alpha: 0.7, mu: 2 });
+  const run = async (chunkRows: number) => {
+    const data = uploadData(set, cpu, "f64", false, chunkRows);
+    const params: GimParams = initParams(config, dimensionsOf(config, set), cpu, "f64");
+    const loss = tidy(() => {
+      const terms = stepObjective(params, config, data, gamma, scalars);
+      for (const part of terms.gradientParts) tidy(() => backward(part()));
+      return detach(terms.loss);
+    });
+    const grads: Record<string, Float64Array> = {};
+    for (const [name, t] of params.tensors) grads[name] = Float64Array.from(await t.grad!.toArray());
+    return { blocks: data.chunks.length, loss: await loss.item(), grads };
+  };
+  const whole = await run(Number.POSITIVE_INFINITY);
+  const chunked = await run(5);
+  assert.equal([whole.blocks, chunked.blocks], [0, 3]);
+  close(chunked.loss, whole.loss, "chunked loss", 1e-10);
+  for (const [name, g] of Object.entries(whole.grads)) g.forEach((x, i) => close(chunked.grads[name][i], x, `${name}[${i}] chunked gradient`, 1e-10));
+});
+
 
 /** d = 2, x0 → x1 (Θ01 = 0.5), BaCaDI*-style free parameters for one training env. */
 function tinyModel(): ModelFile {
