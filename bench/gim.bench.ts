@@ -3,6 +3,12 @@
  * spec §9 (80 perturbation envs × 100 samples + 1,000 observational, M = 32), on webgpu (step
  * replay) and cpu in the same run. `--quick` runs only d = 10 linear hard.
  *
+ * On webgpu, two more steps are then run profiled (Trainer.profileStep): GPU time per phase
+ * (likelihood, acyclicity, priors, optimizer; engine/phase.ts) from timestamp queries, in ms per
+ * step; `phases` is null, with a note, when the adapter has no timestamp queries. A profiled step
+ * puts each phase's run of dispatches in its own compute pass, so the split is of a slightly
+ * slower step than the one measured in steps/s.
+ *
  * `--memory` runs only the bounded-memory line instead: d = 100 mlp hard, M = 32, N = 100,000
  * (80 envs × 1,240 + 800 observational) on webgpu, where one step's [M, N, d] tensors (1.3 GB)
  * would exceed the 128 MiB binding limit: the likelihood runs chunked over N (gim/objective.ts).
@@ -13,11 +19,15 @@ import type { Backend } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
 import { HostRandom } from "../engine/host-random.js";
 import { DEFAULTS, type GimConfig } from "../gim/config.js";
+import { WebGpuBackend } from "../engine/backend-webgpu.js";
 import { Trainer, autoChunkRows } from "../gim/train.js";
 import type { TrainingSet } from "../gim/training-set.js";
 import { type Row, registerSuite } from "./report.js";
 
 const M = 32;
+const PHASES = ["likelihood", "acyclicity", "priors", "optimizer"] as const;
+const PROFILED_STEPS = 2;
+type Phases = Record<(typeof PHASES)[number], number>;
 const CONFIGS: { d: number; mechanism: GimConfig["mechanism"] }[] = [
   { d: 10, mechanism: "linear" },
   { d: 20, mechanism: "linear" },
@@ -35,7 +45,7 @@ function dataset(d: number, perEnv: number, nObs: number): TrainingSet {
   return { variables: Array.from({ length: d }, (_, j) => `x${j}`), featureNames: Array.from({ length: p }, (_, j) => `f${j}`), envs };
 }
 
-async function stepsPerSecond(backend: Backend, d: number, mechanism: GimConfig["mechanism"], budgetMs: number): Promise<number> {
+async function measure(backend: Backend, d: number, mechanism: GimConfig["mechanism"], budgetMs: number): Promise<{ sps: number; phases: Phases | null }> {
   // M = 32 graph (and intervention) samples and M_h = 32, as the throughput issue and the PyTorch
   // reference use; the library's defaults are 16 and 16.
   const config: GimConfig = { ...DEFAULTS, mechanism, intervention: "hard", holdoutFraction: 0, steps: 100000, mcSamples: M, acyclicitySamples: M };
@@ -51,7 +61,19 @@ async function stepsPerSecond(backend: Backend, d: number, mechanism: GimConfig[
     if (steps % 2 === 0 || performance.now() - started >= budgetMs) await loss.item();
   }
   await backend.sync();
-  return (steps * 1000) / (performance.now() - started);
+  const sps = (steps * 1000) / (performance.now() - started);
+  return { sps, phases: await profilePhases(trainer) };
+}
+
+/** Mean GPU ms per phase over PROFILED_STEPS profiled steps; null without timestamp queries. */
+async function profilePhases(trainer: Trainer): Promise<Phases | null> {
+  const phases: Phases = { likelihood: 0, acyclicity: 0, priors: 0, optimizer: 0 };
+  for (let s = 0; s < PROFILED_STEPS; s++) {
+    const profile = await trainer.profileStep();
+    if (!profile) return null;
+    for (const phase of PHASES) phases[phase] += (profile.phases[phase] ?? 0) / PROFILED_STEPS;
+  }
+  return phases;
 }
 
 async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row> {
@@ -66,7 +88,7 @@ async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row
   const seconds = (performance.now() - started) / 1000;
   const chunks = Math.ceil(N / chunkRows);
   log(`gim-step webgpu d=100 mlp hard M=32 N=100000: ${(1 / seconds).toFixed(5)} steps/s (${seconds.toFixed(0)} s for one step; ${chunks} chunks of ≤ ${chunkRows} rows)`);
-  return { name: "gim-step", backend: gpu.name, d, mechanism: "mlp", intervention: "hard", M, N, stepsPerSecond: 1 / seconds, chunks, chunkRows };
+  return { name: "gim-step", backend: gpu.name, adapter: gpu.description, d, mechanism: "mlp", intervention: "hard", M, N, stepsPerSecond: 1 / seconds, chunks, chunkRows };
 }
 
 registerSuite("gim", async (log) => {
@@ -81,9 +103,19 @@ registerSuite("gim", async (log) => {
     for (const backend of [gpu, cpuBackend()]) {
       if (!backend) continue;
       if (backend.name === "cpu" && d > 20) continue;
-      const sps = await stepsPerSecond(backend, d, mechanism, backend.name === "cpu" ? 10000 : 20000);
-      rows.push({ name: "gim-step", backend: backend.name, d, mechanism, intervention: "hard", M, N: 9000, stepsPerSecond: sps });
-      log(`gim-step ${backend.name.padEnd(6)} d=${String(d).padStart(3)} ${mechanism.padEnd(6)} hard M=32 N=9000: ${sps.toFixed(3)} steps/s`);
+      const { sps, phases } = await measure(backend, d, mechanism, backend.name === "cpu" ? 10000 : 20000);
+      const row: Row = { name: "gim-step", backend: backend.name, adapter: backend.description, d, mechanism, intervention: "hard", M, N: 9000, stepsPerSecond: sps };
+      let split = "";
+      if (backend instanceof WebGpuBackend) {
+        row.phases = phases;
+        if (phases) split = `; GPU ms/step ${PHASES.map((p) => `${p} ${phases[p].toFixed(2)}`).join(", ")}`;
+        else {
+          row.phasesNote = "adapter lacks timestamp-query";
+          split = "; no phase split (adapter lacks timestamp-query)";
+        }
+      }
+      rows.push(row);
+      log(`gim-step ${backend.name.padEnd(6)} d=${String(d).padStart(3)} ${mechanism.padEnd(6)} hard M=32 N=9000: ${sps.toFixed(3)} steps/s${split}`);
     }
   }
   return rows;

@@ -12,11 +12,14 @@
 import { type Backend, BackendError, type DType, type Storage } from "./backend.js";
 import type { Kernel, ParamValues } from "./kernel.js";
 import { gpuWait } from "./gpu-wait.js";
+import { type PhaseProfile, type ProfiledPass, currentPhase, summarizePasses } from "./phase.js";
 import { type AcquiredDevice, acquireDevice, requestAdapter } from "./webgpu-device.js";
 
 const SLOT_BYTES = 256;
 const RING_SLOTS = 8192;
 const MAX_GROUPS_PER_DIM = 65535;
+/** Timestamped passes per query set (two queries each; WebGPU allows 4096 queries a set). */
+const PASSES_PER_SET = 2048;
 
 class GpuStorage implements Storage {
   readonly dtype: DType = "f32";
@@ -36,6 +39,8 @@ export interface RecordedDispatch {
   /** The 64 uniform words the dispatch was recorded with (patched before each replay). */
   params: Uint32Array;
   groups: [number, number, number];
+  /** The phase (engine/phase.ts) current when the dispatch was recorded. */
+  phase: string;
 }
 
 export interface RecordedCopy {
@@ -187,7 +192,7 @@ export class WebGpuBackend implements Backend {
     if (this.capture) {
       const words = new Uint32Array(SLOT_BYTES / 4);
       this.packParams(kernel, params, new DataView(words.buffer));
-      this.capture.push({ dispatch: { kernel, pipeline: compiled.pipeline, bindGroup, params: words, groups: [gx, gy, gz] } });
+      this.capture.push({ dispatch: { kernel, pipeline: compiled.pipeline, bindGroup, params: words, groups: [gx, gy, gz], phase: currentPhase() } });
       for (const s of storages) this.captureBuffers!.add(s.buffer);
       return;
     }
@@ -355,19 +360,88 @@ export class WebGpuBackend implements Backend {
         this.encodeCopy(command.copy);
         return;
       }
-      const d = command.dispatch;
-      if (this.ringUsed === RING_SLOTS) this.submit();
-      const offset = this.ringUsed * SLOT_BYTES;
-      const words = new Uint32Array(this.ringHost, offset, SLOT_BYTES / 4);
-      words.set(d.params);
-      patch?.(index, words);
-      this.ringUsed++;
-      const pass = this.openPass();
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.bindGroup, [offset]);
-      pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
-      this.dispatchCount++;
+      const offset = this.replaySlot(command.dispatch, index, patch);
+      this.encodeReplayed(this.openPass(), command.dispatch, offset);
     });
+  }
+
+  /**
+   * Replays a recording as `replay` does, timed by timestamp queries: each run of consecutive
+   * dispatches of one phase (with `perKernel`, each dispatch) gets its own compute pass whose
+   * begin and end are written to a query set. Waits for the GPU and returns the milliseconds per
+   * phase (and per kernel). More passes and a readback: for profiling, not for training.
+   */
+  async profileReplay(
+    recording: Recording,
+    patch?: (index: number, words: Uint32Array) => void,
+    options: { perKernel?: boolean } = {},
+  ): Promise<PhaseProfile> {
+    this.assertUsable();
+    if (!this.hasTimestamps) throw new BackendError(`webgpu backend: ${this.description} lacks the timestamp-query feature; cannot profile`);
+    this.submit();
+    const passes: ProfiledPass[] = [];
+    const sets: GPUQuerySet[] = [];
+    let openPhase = "";
+    recording.commands.forEach((command, index) => {
+      if ("copy" in command) {
+        this.encodeCopy(command.copy);
+        return;
+      }
+      const d = command.dispatch;
+      const offset = this.replaySlot(d, index, patch);
+      if (!this.pass || options.perKernel || d.phase !== openPhase) {
+        this.closePass();
+        const i = passes.length % PASSES_PER_SET;
+        if (i === 0) sets.push(this.device.createQuerySet({ label: "profile", type: "timestamp", count: 2 * PASSES_PER_SET }));
+        const timestampWrites = { querySet: sets[sets.length - 1], beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+        this.pass = this.openEncoder().beginComputePass({ label: d.phase, timestampWrites });
+        passes.push(options.perKernel ? { phase: d.phase, kernel: d.kernel.name } : { phase: d.phase });
+        openPhase = d.phase;
+      }
+      this.encodeReplayed(this.pass, d, offset);
+    });
+    if (passes.length === 0) return summarizePasses(new BigUint64Array(0), passes);
+    const bytes = passes.length * 16;
+    const resolved = this.device.createBuffer({ label: "profile", size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const staging = this.device.createBuffer({ label: "profile", size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.openEncoder();
+    this.closePass();
+    sets.forEach((set, k) => {
+      const count = Math.min(passes.length - k * PASSES_PER_SET, PASSES_PER_SET);
+      encoder.resolveQuerySet(set, 0, 2 * count, resolved, k * PASSES_PER_SET * 16);
+    });
+    encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+    this.submit();
+    try {
+      await gpuWait(Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost]));
+      await this.raiseErrors();
+      return summarizePasses(new BigUint64Array(staging.getMappedRange().slice(0)), passes);
+    } catch (error) {
+      await this.raiseErrors();
+      throw error;
+    } finally {
+      staging.destroy();
+      resolved.destroy();
+      for (const set of sets) set.destroy();
+    }
+  }
+
+  /** Copies a recorded dispatch's uniform words into the next ring slot, patched; returns its offset. */
+  private replaySlot(d: RecordedDispatch, index: number, patch?: (index: number, words: Uint32Array) => void): number {
+    if (this.ringUsed === RING_SLOTS) this.submit();
+    const offset = this.ringUsed * SLOT_BYTES;
+    const words = new Uint32Array(this.ringHost, offset, SLOT_BYTES / 4);
+    words.set(d.params);
+    patch?.(index, words);
+    this.ringUsed++;
+    return offset;
+  }
+
+  private encodeReplayed(pass: GPUComputePassEncoder, d: RecordedDispatch, offset: number): void {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup, [offset]);
+    pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
+    this.dispatchCount++;
   }
 
   /** Returns a recording's buffers to the pool. */

@@ -7,6 +7,7 @@
 import type { Backend, DType } from "./backend.js";
 import type { Kernel, ParamValues } from "./kernel.js";
 import { type Shape, sizeOf } from "./shape.js";
+import { currentPhase } from "./phase.js";
 import { isRecording, recordNode } from "./tape.js";
 import { Tensor, assertSameBackend } from "./tensor.js";
 
@@ -76,6 +77,7 @@ export function apply<A extends Attrs>(op: OpDef<A>, inputs: readonly Tensor[], 
     const needsGrad = inputs.map((t, i) => t.requiresGrad && !nondiff.has(i));
     recordNode(out, {
       opName: op.name,
+      phase: currentPhase(),
       inputs,
       saved,
       backward: (dy) => vjp({ inputs, out, saved, attrs, needsGrad }, dy),

@@ -3,6 +3,7 @@
  * nodes reachable from the loss topologically and walks them in reverse, accumulating (+=)
  * each input's cotangent so that fan-out and reuse of a tensor are handled.
  */
+import { currentPhase, inPhase } from "./phase.js";
 import { keep } from "./scope.js";
 import { fmt } from "./shape.js";
 import { type TapeNode, Tensor } from "./tensor.js";
@@ -70,26 +71,33 @@ export function backward(loss: Tensor, seed?: Tensor): void {
   const add = accumulate;
   noGrad(() => {
     const grads = new Map<Tensor, Tensor>();
-    grads.set(loss, seed ?? fill!(loss, 1));
+    // Each node's VJP and the += of its cotangents run in the node's phase (engine/phase.ts); a
+    // leaf's += runs in the phase of the node that last added to its cotangent.
+    const madeIn = new Map<Tensor, string>();
+    grads.set(loss, seed ?? inPhase(loss.node?.phase ?? currentPhase(), () => fill!(loss, 1)));
     const order = topoOrder(loss);
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
       const dy = grads.get(t);
       if (!dy) continue;
-      if (!t.node) {
+      const node = t.node;
+      if (!node) {
         // A leaf's gradient is its own view (storage is refcounted), so leaves that received the
         // same cotangent tensor can be accumulated and disposed independently.
         const previous = t.grad;
-        t.grad = keep(previous ? add(previous, dy) : new Tensor(dy.backend, dy.storage, dy.shape));
+        t.grad = keep(previous ? inPhase(madeIn.get(t) ?? currentPhase(), () => add(previous, dy)) : new Tensor(dy.backend, dy.storage, dy.shape));
         previous?.dispose();
         continue;
       }
-      const inputGrads = t.node.backward(dy);
-      t.node.inputs.forEach((input, i) => {
-        const g = inputGrads[i];
-        if (!g || !input.requiresGrad) return;
-        const prev = grads.get(input);
-        grads.set(input, prev ? add(prev, g) : g);
+      inPhase(node.phase, () => {
+        const inputGrads = node.backward(dy);
+        node.inputs.forEach((input, i) => {
+          const g = inputGrads[i];
+          if (!g || !input.requiresGrad) return;
+          const prev = grads.get(input);
+          grads.set(input, prev ? add(prev, g) : g);
+          madeIn.set(input, node.phase);
+        });
       });
     }
   });

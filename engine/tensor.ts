@@ -12,6 +12,8 @@ const storageUsers = new WeakMap<Storage, number>();
 
 export interface TapeNode {
   readonly opName: string;
+  /** The phase (engine/phase.ts) the forward ran in; the VJP runs in it too. */
+  readonly phase: string;
   readonly inputs: readonly Tensor[];
   /** Residuals kept for the VJP. */
   readonly saved: readonly Tensor[];

@@ -30,7 +30,9 @@ async function gpuEntry(): Promise<GPU | null> {
     if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = "/tmp";
     const webgpu = loadBindings();
     Object.assign(globalThis, webgpu.globals);
-    gpuSingleton = webgpu.create([]);
+    // Dawn rounds timestamp queries to 2^16 ns by default (a browser timing-attack guard); the
+    // profiled step (WebGpuBackend.profileReplay) times passes of a few µs, so keep full precision.
+    gpuSingleton = webgpu.create(["disable-dawn-features=timestamp_quantization"]);
   } catch (error) {
     gpuSingleton = null;
     process.stderr.write(`webgpu: could not load Dawn bindings: ${(error as Error).message}\n`);

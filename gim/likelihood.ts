@@ -8,13 +8,16 @@
  *          (the spec's a = Σ_j L^o with Q = −I, folded: Σ_j L^o_j (1 − I_j) needs no a, so the
  *          [M,N] row sum, its VJP's broadcast and the cotangent add are never run)
  *   shift: a_{m,n} = Σ_j L^o_{m,n,j}, P = ρ e^{−ℓ} (ρ = x − μ), Q = I·δ, b_{r,n} = −½ Σ_j I δ² e^{−ℓ}
+ *   hard-ZILN: as hard (a = 0, Q = 1 − I), with L^o and L^i ZILN log-densities (§3 eq 15, §4 c = 3;
+ *          fused b)
  * The observational env has I = 0, so its terms reduce to a_{m,n}. Samples are sorted by env.
  * The pair contraction and the inner LSE run fused (kernels/pair-logsumexp.ts): the M×R×N tensor
  * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
  */
-import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, pairLogsumexp, reshape, slice, square, sum, tanh, transpose, zeros } from "../engine/index.js";
+import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, normalLogpdf, pairLogsumexp, reshape, slice, square, sum, tanh, transpose, zeros, zilnInterventionB, zilnLogpdf } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
-import type { GimConfig } from "./config.js";
+import { type GimConfig, noiseOf } from "./config.js";
+import { zetaOf } from "./params.js";
 
 /**
  * Training data on the device. When the likelihood's per-row tensors would not fit the memory
@@ -83,9 +86,40 @@ export function shiftInterventionTerms(data: DeviceData, ell: Tensor, targets: T
   return { b: transpose(gather(bEnv, data.env, 0), [1, 0]), Q: shift };
 }
 
-/** The full contraction: a = 0, P = L^o (hard) or a = Σ_j L^o, P = ρ e^{−ℓ} (shift; ρ = x − μ). */
+/**
+ * L^o [M, N, d] = ℓ^obs_j(x_n; G^(m)) for the means μ [M, N, d]: log N(x; μ, e^ℓ), or with ZILN
+ * noise log ZILN(x; π = σ(ζ), μ, e^ℓ) (spec §3 eq 15), ζ the last entry of `mech`.
+ */
+export function noiseLogpdf(config: GimConfig, X: Tensor, mu: Tensor, ell: Tensor, mech: Tensor[]): Tensor {
+  return noiseOf(config) === "ziln" ? zilnLogpdf(X, mu, ell, zetaOf(config, mech)) : normalLogpdf(X, mu, ell);
+}
+
+/**
+ * Hard-ZILN (spec §4, c = 3): psi [E, R, 3d] = (ζ', m, λ), λ smoothly clamped like the hard
+ * log-std; L^i[r, n, j] = log ZILN(x[n, j]; π = σ(ζ'), μ = m, ℓ = 2λ) of env e(n), and, as for
+ * hard, b[r, n] = Σ_j I L^i by the fused kernel (kernels/ziln-intervention.ts); Q = 1 − I.
+ */
+export function zilnInterventionTerms(data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig): InterventionTerms {
+  return { b: zilnInterventionB(data.X, data.env, data.envStartTensor, targets, psi, config.logStdClamp), Q: affine(targets, -1, 1) };
+}
+
+/**
+ * The same b as zilnInterventionTerms from existing ops (gather ψ to [N, R, d], zilnLogpdf,
+ * product, sum): the reference the fused kernel is tested against.
+ */
+export function zilnInterventionBComposed(data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig): Tensor {
+  const { d, N } = data;
+  const perRow = (t: Tensor) => gather(t, data.env, 0); // [E, R, d] → [N, R, d]
+  const zeroLogit = slice(psi, 2, 0, d);
+  const mean = slice(psi, 2, d, 2 * d);
+  const logVar = affine(clampLogStd(slice(psi, 2, 2 * d, 3 * d), config.logStdClamp), 2);
+  const Li = zilnLogpdf(reshape(data.X, [N, 1, d]), perRow(mean), perRow(logVar), perRow(zeroLogit)); // [N, R, d]
+  return transpose(sum(mul(perRow(targets), Li), 2), [1, 0]);
+}
+
+/** The full contraction: a = 0, P = L^o (hard, hard-ZILN) or a = Σ_j L^o, P = ρ e^{−ℓ} (shift; ρ = x − μ). */
 export function contraction(config: GimConfig, Lo: Tensor, rho: Tensor | null, ell: Tensor, terms: InterventionTerms): Contraction {
-  if (config.intervention === "hard") return { a: null, b: terms.b, P: Lo, Q: terms.Q };
+  if (config.intervention !== "shift") return { a: null, b: terms.b, P: Lo, Q: terms.Q };
   return { a: sum(Lo, 2), b: terms.b, P: mul(rho!, exp(neg(ell))), Q: terms.Q };
 }
 

@@ -26,7 +26,6 @@ import {
   mlpMechanism,
   mul,
   noGrad,
-  normalLogpdf,
   randn,
   reshape,
   sigmoid,
@@ -38,8 +37,9 @@ import {
   transpose,
   zeros,
 } from "../engine/index.js";
+import { inPhase } from "../engine/phase.js";
 import type { Tensor } from "../engine/tensor.js";
-import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";
+import { type GimConfig, alphaAt, lambdaTargetsAt, noiseOf } from "./config.js";
 import {
   type DeviceData,
   type InterventionTerms,
@@ -47,11 +47,13 @@ import {
   gaussianPrior,
   hardInterventionTerms,
   logMeanExp,
+  noiseLogpdf,
   perGraphSums,
   rowBlocks,
   shiftInterventionTerms,
+  zilnInterventionTerms,
 } from "./likelihood.js";
-import { type GimParams, gimNets, groupParams, mechanismParams, param, psiWidth } from "./params.js";
+import { type GimParams, gimNets, groupParams, meanParams, mechanismParams, noiseParams, param, psiWidth } from "./params.js";
 
 /** Philox streams: one block of 16 per step, one stream per purpose, so counters never collide. */
 export const STREAMS = { graph: 0, targets: 1, psi: 2, acyclicity: 3, power: 4 } as const;
@@ -174,6 +176,7 @@ export function drawStep(params: GimParams, config: GimConfig, data: DeviceData,
 
 /** b and Q of Λ for these targets and ψ (they do not depend on the graph or the mechanisms). */
 export function interventionTerms(config: GimConfig, data: DeviceData, ell: Tensor, targets: Tensor, psi: Tensor): InterventionTerms {
+  if (config.intervention === "ziln") return zilnInterventionTerms(data, targets, psi, config);
   return config.intervention === "hard" ? hardInterventionTerms(data, targets, psi, config) : shiftInterventionTerms(data, ell, targets, psi);
 }
 
@@ -192,12 +195,13 @@ export function likelihoodSums(
   psi: Tensor,
   terms: InterventionTerms = interventionTerms(config, data, ell, targets, psi),
 ): { perGraph: Tensor; Lo: Tensor; rho: Tensor | null } {
-  if (config.intervention === "hard") {
+  if (config.intervention !== "shift" && noiseOf(config) === "gaussian") {
     const Lo = observationalLogpdf(config, data.X, graphs, mech, ell);
     return { perGraph: perGraphSums(data, contraction(config, Lo, null, ell, terms), config), Lo, rho: null };
   }
   const mu = mechanismMean(config, data.X, graphs, mech);
-  const Lo = normalLogpdf(data.X, mu, ell);
+  const Lo = noiseLogpdf(config, data.X, mu, ell, mech);
+  if (config.intervention !== "shift") return { perGraph: perGraphSums(data, contraction(config, Lo, null, ell, terms), config), Lo, rho: null };
   const rho = sub(data.X, mu);
   return { perGraph: perGraphSums(data, contraction(config, Lo, rho, ell, terms), config), Lo, rho };
 }
@@ -234,8 +238,8 @@ function modelPrior(params: GimParams, config: GimConfig, alpha: number, d: numb
   const terms = [
     affine(probs, -config.lambdaGraph),
     gaussianPrior(groupParams(params, "z"), Math.sqrt(1 / k)),
-    gaussianPrior(mechanismParams(params, config), config.sigmaTheta),
-    gaussianPrior([param(params, "ell")], config.sigmaEll),
+    gaussianPrior(meanParams(params, config), config.sigmaTheta),
+    gaussianPrior(noiseParams(params, config), config.sigmaEll),
   ];
   return terms.reduce((acc, t) => add(acc, t));
 }
@@ -254,8 +258,8 @@ interface Frozen {
 
 /** A_m [M] of the three likelihood terms of J for one row block (see the file comment). */
 function blockTerms(config: GimConfig, data: DeviceData, draws: Draws, mech: Tensor[], ell: Tensor, frozen: Frozen): { z: Tensor; theta: Tensor; phi: Tensor } {
-  // Hard interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
-  const shared = config.intervention === "hard" ? interventionTerms(config, data, frozen.ell, draws.hardTargets, frozen.psi) : undefined;
+  // Hard(-ZILN) interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
+  const shared = config.intervention !== "shift" ? interventionTerms(config, data, frozen.ell, draws.hardTargets, frozen.psi) : undefined;
   const z = likelihoodSums(config, data, draws.softGraph, frozen.mech, frozen.ell, draws.hardTargets, frozen.psi, shared).perGraph;
   const theta = likelihoodSums(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozen.psi, shared);
   const phiTerms = interventionTerms(config, data, frozen.ell, draws.softTargets, draws.psi);
@@ -272,37 +276,43 @@ function blockTerms(config: GimConfig, data: DeviceData, draws: Draws, mech: Ten
  * (w_k detached) is built and back-propagated on its own, and the priors' part once: the
  * gradients add up to ∇J exactly, and only one block's intermediates are alive at a time, for
  * twice the forward work. Without chunks the one part is the loss itself.
+ *
+ * Work is labelled by phase (engine/phase.ts) for the profiled step: likelihood (the draws, the
+ * three terms and the loss), acyclicity (ĥ and its Lagrangian terms), priors.
  */
 export function stepObjective(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, scalars: StepScalars): StepTerms {
   const { step, alpha } = scalars;
-  const draws = drawStep(params, config, data, gamma, step, alpha);
+  const draws = inPhase("likelihood", () => drawStep(params, config, data, gamma, step, alpha));
   const mech = mechanismParams(params, config);
   const ell = param(params, "ell");
   const frozen: Frozen = { mech: mech.map(detach), ell: detach(ell), psi: detach(draws.psi) };
-  const h = acyclicity(params, config, step, alpha);
-  const lagrangian = add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic));
-  const prior = modelPrior(params, config, alpha, data.d, data.offDiagonal);
-  const rest = [prior, lagrangian, gimPrior(params, config, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t));
+  const h = inPhase("acyclicity", () => acyclicity(params, config, step, alpha));
+  const lagrangian = inPhase("acyclicity", () => add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic)));
+  const prior = inPhase("priors", () => modelPrior(params, config, alpha, data.d, data.offDiagonal));
+  const rest = inPhase("priors", () => [prior, lagrangian, gimPrior(params, config, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t)));
   const scale = -1 / data.N;
   const blocks = rowBlocks(data);
-  const sums =
+  const sums = inPhase("likelihood", () =>
     blocks.length === 1
       ? blockTerms(config, data, draws, mech, ell, frozen)
       : noGrad(() =>
           blocks
             .map((block) => tidy(() => blockTerms(config, block, draws, mech, ell, frozen)))
             .reduce((acc, t) => ({ z: add(acc.z, t.z), theta: add(acc.theta, t.theta), phi: add(acc.phi, t.phi) })),
-        );
-  const [zTerm, thetaTerm, phiTerm] = [sums.z, sums.theta, sums.phi].map(logMeanExp);
-  const loss = affine([zTerm, phiTerm, thetaTerm, rest].reduce((acc, t) => add(acc, t)), scale);
+        ),
+  );
+  const [zTerm, thetaTerm, phiTerm] = inPhase("likelihood", () => [sums.z, sums.theta, sums.phi].map(logMeanExp));
+  const loss = inPhase("likelihood", () => affine([zTerm, phiTerm, thetaTerm, rest].reduce((acc, t) => add(acc, t)), scale));
   if (blocks.length === 1) return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [() => loss] };
-  const weights = noGrad(() => [sums.z, sums.theta, sums.phi].map((a) => affine(exp(sub(a, logsumexp(a, 0))), scale)));
+  const weights = inPhase("likelihood", () => noGrad(() => [sums.z, sums.theta, sums.phi].map((a) => affine(exp(sub(a, logsumexp(a, 0))), scale))));
   const dot = (w: Tensor, a: Tensor) => sum(mul(w, a));
-  const blockPart = (block: DeviceData) => () => {
-    const t = blockTerms(config, block, draws, mech, ell, frozen);
-    return add(add(dot(weights[0], t.z), dot(weights[1], t.theta)), dot(weights[2], t.phi));
-  };
-  return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [() => affine(rest, scale), ...blocks.map(blockPart)] };
+  const blockPart = (block: DeviceData) => () =>
+    inPhase("likelihood", () => {
+      const t = blockTerms(config, block, draws, mech, ell, frozen);
+      return add(add(dot(weights[0], t.z), dot(weights[1], t.theta)), dot(weights[2], t.phi));
+    });
+  const restPart = () => inPhase("priors", () => affine(rest, scale));
+  return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [restPart, ...blocks.map(blockPart)] };
 }
 
 /**

@@ -3,8 +3,12 @@
  *   Z = (U, V): [d, k] each, N(0, 1)                          — graph embedding
  *   θ: linear Θ [d, d] ~ N(0, 0.3²), or MLP W1 [d, d, H] indexed [j, i, h], b1 [d, H],
  *      w2 [d, H], b2 [d] (Glorot normal, zero biases); ℓ [d] = 0 (log-variances)
+ *   ZILN noise (§3 eq 15): ζ [d], π_j = σ(ζ_j), at the logit of the training data's zero
+ *      fraction clipped to [0.01, 0.99] [default]; it is a θ parameter (θ pass, Gaussian prior
+ *      N(0, σ_ℓ²) like ℓ).
  *   φ: f_φ: p → 100 → 100 → d (target logits) and h_φ (intervention parameters: hard (m, λ)
- *      as two nets, shift δ as one), tanh, Glorot normal, zero biases.
+ *      as two nets, shift δ as one, hard-ZILN (ζ', m, λ) as three), tanh, Glorot normal,
+ *      zero biases.
  *   BaCaDI* (amortize = false): free per-environment target logits [K, d] and parameters
  *      [K, c·d] replace φ.
  * Values are drawn on the host from the seed, so every backend starts from the same numbers.
@@ -14,7 +18,8 @@ import { HostRandom } from "../engine/host-random.js";
 import type { FloatArray } from "../engine/kernel.js";
 import { sizeOf } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
-import type { GimConfig } from "./config.js";
+import { type GimConfig, incompatibility, noiseOf } from "./config.js";
+import type { TrainingSet } from "./training-set.js";
 
 export interface Dimensions {
   d: number;
@@ -22,6 +27,39 @@ export interface Dimensions {
   p: number;
   /** Interventional environments K. */
   K: number;
+  /** Fraction of exact zeros per variable in the training data [d] (ZILN init of ζ). */
+  zeroFraction?: number[];
+}
+
+/**
+ * The dimensions of a training set. With ZILN noise it also checks the data (x ≥ 0: the
+ * log-normal part takes log x) and measures each variable's zero fraction for the ζ init.
+ */
+export function dimensionsOf(config: GimConfig, set: TrainingSet): Dimensions {
+  const d = set.variables.length;
+  const dims: Dimensions = { d, p: set.featureNames.length, K: set.envs.length - 1 };
+  if (noiseOf(config) !== "ziln") return dims;
+  const zeros = new Array<number>(d).fill(0);
+  let rows = 0;
+  for (const env of set.envs) {
+    for (let k = 0; k < env.n * d; k++) {
+      const x = env.samples[k];
+      if (x < 0) throw new Error(`--noise ziln needs non-negative data, but env '${env.id}' has ${set.variables[k % d]} = ${x} (row ${Math.floor(k / d) + 1})`);
+      if (x === 0) zeros[k % d]++;
+    }
+    rows += env.n;
+  }
+  return { ...dims, zeroFraction: zeros.map((z) => z / Math.max(rows, 1)) };
+}
+
+/** ζ_j = logit(clip(zero fraction, 0.01, 0.99)) (spec §3 [default]). */
+function zeroLogitInit(fractions: number[] | undefined) {
+  if (!fractions) throw new Error("ZILN noise: initialising ζ needs the zero fraction of the training data (Dimensions.zeroFraction)");
+  return () =>
+    fractions.map((f) => {
+      const p = Math.min(0.99, Math.max(0.01, f));
+      return Math.log(p / (1 - p));
+    });
 }
 
 export type ParamGroup = "z" | "theta" | "phi";
@@ -42,13 +80,14 @@ const normal = (std: number) => (rng: HostRandom, n: number) => Array.from({ len
 const zerosInit = (_rng: HostRandom, n: number) => new Array<number>(n).fill(0);
 const glorot = (fanIn: number, fanOut: number) => normal(Math.sqrt(2 / (fanIn + fanOut)));
 
-/** Width c·d of ψ: hard (m, λ) → 2d, shift δ → d. */
+/** Width c·d of ψ: hard (m, λ) → 2d, shift δ → d, hard-ZILN (ζ', m, λ) → 3d. */
 export function psiWidth(config: GimConfig, d: number): number {
-  return config.intervention === "hard" ? 2 * d : d;
+  return config.intervention === "hard" ? 2 * d : config.intervention === "ziln" ? 3 * d : d;
 }
 
-/** Names of the GIM networks: f (targets) and the heads of h. */
+/** Names of the GIM networks: f (targets) and the heads of h, in the order of ψ's blocks. */
 export function gimNets(config: GimConfig): string[] {
+  if (config.intervention === "ziln") return ["f", "hZeroLogit", "hMean", "hLogStd"];
   return config.intervention === "hard" ? ["f", "hMean", "hLogStd"] : ["f", "hShift"];
 }
 
@@ -63,6 +102,8 @@ function netSpecs(name: string, p: number, hidden: number, out: number): ParamSp
 }
 
 export function paramSpecs(config: GimConfig, dims: Dimensions): ParamSpec[] {
+  const problem = incompatibility(config);
+  if (problem) throw new Error(problem);
   const { d, p, K } = dims;
   const k = config.rank ?? d;
   const H = config.hidden;
@@ -81,6 +122,7 @@ export function paramSpecs(config: GimConfig, dims: Dimensions): ParamSpec[] {
     );
   }
   specs.push({ name: "ell", shape: [d], group: "theta", init: zerosInit });
+  if (noiseOf(config) === "ziln") specs.push({ name: "zeta", shape: [d], group: "theta", init: zeroLogitInit(dims.zeroFraction) });
   if (config.amortize) {
     for (const net of gimNets(config)) specs.push(...netSpecs(net, p, config.gimHidden, d));
   } else {
@@ -113,8 +155,29 @@ export function groupParams(params: GimParams, group: ParamGroup): Tensor[] {
   return params.specs.filter((s) => s.group === group).map((s) => param(params, s.name));
 }
 
-export function mechanismParams(params: GimParams, config: GimConfig): Tensor[] {
+/** The mean's weights: Θ (linear) or W1, b1, w2, b2 (MLP). */
+export function meanParams(params: GimParams, config: GimConfig): Tensor[] {
   return config.mechanism === "linear" ? [param(params, "Theta")] : ["W1", "b1", "w2", "b2"].map((n) => param(params, n));
+}
+
+/**
+ * θ_mech as the objective passes it around: the mean's weights, then ζ for ZILN noise (so ζ is
+ * live in the θ pass and frozen in the Z pass exactly like the mean). zetaOf() picks ζ out.
+ */
+export function mechanismParams(params: GimParams, config: GimConfig): Tensor[] {
+  const mean = meanParams(params, config);
+  return noiseOf(config) === "ziln" ? [...mean, param(params, "zeta")] : mean;
+}
+
+/** ζ [d] from a mechanismParams() list (ZILN noise only). */
+export function zetaOf(config: GimConfig, mech: Tensor[]): Tensor {
+  if (noiseOf(config) !== "ziln") throw new Error("ζ exists only with --noise ziln");
+  return mech[mech.length - 1];
+}
+
+/** The noise parameters under the N(0, σ_ℓ²) prior: ℓ, and ζ with ZILN noise. */
+export function noiseParams(params: GimParams, config: GimConfig): Tensor[] {
+  return noiseOf(config) === "ziln" ? [param(params, "ell"), param(params, "zeta")] : [param(params, "ell")];
 }
 
 /** Host copies of every parameter, by name (for checkpoints and model files). */

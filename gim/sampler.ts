@@ -2,11 +2,16 @@
  * Prediction for any features vector γ* (spec §8), on the host in float64: per output sample,
  * I ~ Bern(σ(f_φ(γ*))) and ψ ~ N(h_φ(γ*), σ_ψ²); then the variables in topological order of
  * G_MAP: x_j = μ_j(G_MAP[:, j] ⊙ x) + e^{ℓ_j/2} ε (not targeted), m_j + e^{λ_j} ε (hard),
- * μ_j + δ_j + e^{ℓ_j/2} ε (shift). γ = 0 is the observational environment: I = 0.
+ * μ_j + δ_j + e^{ℓ_j/2} ε (shift). With ZILN noise (§3, §8): x_j = 0 with probability
+ * π_j = σ(ζ_j), else exp(μ_j + e^{ℓ_j/2} ε); targeted (hard-ZILN, ψ = (ζ', m, λ)): 0 with
+ * probability σ(ζ'_j), else exp(m_j + e^{λ_j} ε), λ clamped as in training.
+ * γ = 0 is the observational environment: I = 0.
  */
 import { HostRandom } from "../engine/host-random.js";
+import { noiseOf } from "./config.js";
 import type { ModelFile } from "./model-file.js";
 import { topologicalOrder } from "./map-estimate.js";
+import { gimNets, psiWidth } from "./params.js";
 
 type Weights = ModelFile["weights"];
 
@@ -68,15 +73,15 @@ export class HostModel {
     return this.targetLogits(features).map((a) => 1 / (1 + Math.exp(-a)));
   }
 
-  /** h_φ(γ): hard (m, λ) [2d] or shift δ [d]. */
+  /** h_φ(γ): hard (m, λ) [2d], shift δ [d] or hard-ZILN (ζ', m, λ) [3d]. */
   psiMean(features: number[]): number[] {
     const { config, weights } = this.model;
     if (!config.amortize) {
-      const width = config.intervention === "hard" ? 2 * this.d : this.d;
+      const width = psiWidth(config, this.d);
       const k = this.trainIndex(features);
       return w(weights, "psiFree").slice(k * width, (k + 1) * width);
     }
-    return config.intervention === "hard" ? [...net(weights, "hMean", features), ...net(weights, "hLogStd", features)] : net(weights, "hShift", features);
+    return gimNets(config).slice(1).flatMap((name) => net(weights, name, features));
   }
 
   /** μ_j(G_MAP[:, j] ⊙ x). */
@@ -111,6 +116,8 @@ export class HostModel {
     const probs = this.targetProbabilities(features);
     const psiMean = observational ? [] : this.psiMean(features);
     const clampC = config.logStdClamp;
+    const clampLogStd = (v: number) => (clampC > 0 ? clampC * Math.tanh(v / clampC) : v);
+    if (noiseOf(config) === "ziln") return this.sampleZiln(n, rng, probs, psiMean, clampLogStd);
     const out = new Float64Array(n * d);
     for (let s = 0; s < n; s++) {
       const targeted = probs.map((p) => rng.uniform() < p);
@@ -122,9 +129,30 @@ export class HostModel {
         const obsStd = Math.exp(0.5 * ell[j]);
         if (!targeted[j]) x[j] = mu + obsStd * eps;
         else if (config.intervention === "hard") {
-          const logStd = clampC > 0 ? clampC * Math.tanh(psi[d + j] / clampC) : psi[d + j];
+          const logStd = clampLogStd(psi[d + j]);
           x[j] = psi[j] + Math.exp(logStd) * eps;
         } else x[j] = mu + psi[j] + obsStd * eps;
+      }
+    }
+    return out;
+  }
+
+  /** ZILN noise, hard-ZILN interventions; ψ = (ζ', m, λ) [3d]. */
+  private sampleZiln(n: number, rng: HostRandom, probs: number[], psiMean: number[], clampLogStd: (v: number) => number): Float64Array {
+    const { config, weights } = this.model;
+    const d = this.d;
+    const ell = w(weights, "ell");
+    const zeroProb = w(weights, "zeta").map((z) => 1 / (1 + Math.exp(-z)));
+    const out = new Float64Array(n * d);
+    for (let s = 0; s < n; s++) {
+      const targeted = probs.map((p) => rng.uniform() < p);
+      const psi = psiMean.map((m) => m + config.sigmaPsi * rng.normal());
+      const x = out.subarray(s * d, (s + 1) * d);
+      for (const j of this.order) {
+        const u = rng.uniform();
+        const eps = rng.normal();
+        if (!targeted[j]) x[j] = u < zeroProb[j] ? 0 : Math.exp(this.mechanism(j, x) + Math.exp(0.5 * ell[j]) * eps);
+        else x[j] = u < 1 / (1 + Math.exp(-psi[j])) ? 0 : Math.exp(psi[d + j] + Math.exp(clampLogStd(psi[2 * d + j])) * eps);
       }
     }
     return out;

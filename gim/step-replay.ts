@@ -13,6 +13,7 @@
  * stale values; test/gim/step-replay.test.ts checks replay against the generic path.
  */
 import type { RecordedDispatch, Recording, WebGpuBackend } from "../engine/backend-webgpu.js";
+import type { PhaseProfile } from "../engine/phase.js";
 import { adamKernel } from "../kernels/adam.js";
 import type { Tensor } from "../engine/tensor.js";
 import { STREAMS, type StepScalars, scalarsAt } from "./objective.js";
@@ -83,6 +84,20 @@ export class ReplayedStep {
 
   /** Queues step t. */
   queue(step: number): void {
+    this.backend.replay(this.recording, this.patchFor(step));
+  }
+
+  /**
+   * Runs step t timed by phase (engine/phase.ts) with timestamp queries, waits for it and returns
+   * the GPU milliseconds per phase: likelihood, acyclicity, priors, optimizer. A real step: the
+   * parameters and Adam's state advance as with `queue`.
+   */
+  profile(step: number, options: { perKernel?: boolean } = {}): Promise<PhaseProfile> {
+    return this.backend.profileReplay(this.recording, this.patchFor(step), options);
+  }
+
+  /** Advances Adam's step count and returns the uniform patch of step t. */
+  private patchFor(step: number): (index: number, words: Uint32Array) => void {
     const scalars = scalarsAt(this.trainer.config, step, this.trainer.lagrangian);
     const adam = this.trainer.adam;
     adam.stepCount++;
@@ -95,7 +110,7 @@ export class ReplayedStep {
     };
     const floatWords = Object.fromEntries(FLOAT_KEYS.map((k) => [k, asWord(scalars[k])])) as Record<ScalarKey, number>;
     const adamWords = { c1: asWord(corrections.c1), c2: asWord(corrections.c2) };
-    this.backend.replay(this.recording, (index, words) => {
+    return (index, words) => {
       const patches = this.byIndex.get(index);
       if (!patches) return;
       for (const p of patches) {
@@ -103,7 +118,7 @@ export class ReplayedStep {
         else if (p.kind === "stream") words[p.word] = (step * 16 + p.purpose) >>> 0;
         else words[p.word] = adamWords[p.which];
       }
-    });
+    };
   }
 
   dispose(): void {

@@ -3,6 +3,14 @@
  * mechanisms, perturbations hitting 1–2 variables with Hill dose-responses, hard or shift
  * interventions, three splits (train, partially OOD = new dosages, fully OOD = new target
  * sets), z-scored with observational statistics, and PCA features of [I_e; ψ_e].
+ *
+ * Count-like data (`noise: "ziln"`, with `intervention: "ziln"` and an MLP mean) [default]:
+ *   x_j = 0 w.p. π_j ~ U[0.1, 0.4], else exp(μ_j(pa) + σ_obs ε), μ_j the tanh MLP with its
+ *   output weights halved (|μ| stays ≲ 3; roots μ = 0, so a median of 1);
+ *   targeted (hard-ZILN, Hill value h = h_j(s)): x_j = 0 w.p. σ(−2 + 0.6h), else
+ *   exp(1.5 − h + σ_int ε): a knock-down, more zeros and a lower level as the dose grows.
+ * A linear mean of raw counts is excluded: exp(w·x) of an exp(·) parent explodes down the graph.
+ * ZILN data are not z-scored (zeros must stay exact zeros and values non-negative).
  */
 import type { Dataset, Environment, Split, Truth } from "./dataset.js";
 import { erdosRenyi, parents, scaleFree } from "./graph-utils.js";
@@ -15,7 +23,9 @@ export interface BenchmarkOptions {
   graph: "er" | "sf";
   edgesPerNode: number;
   mechanism: "linear" | "mlp";
-  intervention: "hard" | "shift";
+  intervention: "hard" | "shift" | "ziln";
+  /** Observational noise; absent means "gaussian". */
+  noise?: "gaussian" | "ziln";
   perturbations: number;
   nPerEnv: number;
   nObs: number;
@@ -55,7 +65,12 @@ interface Perturbation {
 
 type Mechanism = (x: Float64Array) => number;
 
-function mechanisms(g: number[][], options: BenchmarkOptions, rng: Random): Mechanism[] {
+/** Zero-inflated log-normal SCM parameters (count-like data). */
+interface Ziln {
+  zeroProb: number[];
+}
+
+function mechanisms(g: number[][], options: BenchmarkOptions, rng: Random, outScale = 1): Mechanism[] {
   return g.map((_, j) => {
     const pa = parents(g, j);
     if (pa.length === 0) return () => 0;
@@ -74,7 +89,7 @@ function mechanisms(g: number[][], options: BenchmarkOptions, rng: Random): Mech
         pa.forEach((i, k) => (pre += W1[k][h] * x[i]));
         out += w2[h] * Math.tanh(pre);
       }
-      return out;
+      return outScale * out;
     };
   });
 }
@@ -107,7 +122,8 @@ function drawHill(rng: Random): Hill {
   return { a: rng.between(1, 5), K: rng.between(0.5, 2), n: 1 + rng.below(4) };
 }
 
-function simulate(n: number, d: number, order: number[], f: Mechanism[], psi: Map<number, number>, hard: boolean, rng: Random): Float64Array {
+function simulate(n: number, d: number, order: number[], f: Mechanism[], psi: Map<number, number>, hard: boolean, rng: Random, ziln: Ziln | null = null): Float64Array {
+  if (ziln) return simulateZiln(n, d, order, f, psi, ziln, rng);
   const out = new Float64Array(n * d);
   for (let s = 0; s < n; s++) {
     const x = out.subarray(s * d, (s + 1) * d);
@@ -120,12 +136,37 @@ function simulate(n: number, d: number, order: number[], f: Mechanism[], psi: Ma
   return out;
 }
 
+function simulateZiln(n: number, d: number, order: number[], f: Mechanism[], hillValue: Map<number, number>, ziln: Ziln, rng: Random): Float64Array {
+  const out = new Float64Array(n * d);
+  for (let s = 0; s < n; s++) {
+    const x = out.subarray(s * d, (s + 1) * d);
+    for (const j of order) {
+      const h = hillValue.get(j);
+      const zero = rng.uniform() < (h === undefined ? ziln.zeroProb[j] : 1 / (1 + Math.exp(2 - 0.6 * h)));
+      const eps = rng.normal();
+      x[j] = zero ? 0 : h === undefined ? Math.exp(f[j](x) + SIGMA_OBS * eps) : Math.exp(1.5 - h + SIGMA_INT * eps);
+    }
+  }
+  return out;
+}
+
+/** Refuses option combinations the generator cannot honour, naming the flags. */
+export function checkBenchmarkOptions(options: BenchmarkOptions): void {
+  const ziln = options.noise === "ziln";
+  if (ziln && options.intervention !== "ziln") throw new Error(`--noise ziln needs --intervention ziln (got --intervention ${options.intervention})`);
+  if (!ziln && options.intervention === "ziln") throw new Error("--intervention ziln needs --noise ziln");
+  if (ziln && options.mechanism !== "mlp") throw new Error("--noise ziln needs --mechanism mlp: a linear mean of raw counts, exp(w·x) of exp(·) parents, explodes down the graph");
+}
+
 export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir"> & { truth: Truth } {
+  checkBenchmarkOptions(options);
   const { d } = options;
   const rng = new Random(options.seed * 1000003 + 12345);
   const g = options.graph === "er" ? erdosRenyi(d, options.edgesPerNode, rng) : scaleFree(d, options.edgesPerNode, rng);
   const order = topologicalOrder(g)!;
-  const f = mechanisms(g, options, rng);
+  const zilnNoise = options.noise === "ziln";
+  const f = mechanisms(g, options, rng, zilnNoise ? 0.5 : 1);
+  const ziln: Ziln | null = zilnNoise ? { zeroProb: Array.from({ length: d }, () => rng.between(0.1, 0.4)) } : null;
   const taken = new Set<string>();
   const perturb = (sets: number[][]): Perturbation[] => sets.map((targets) => ({ targets, hills: targets.map(() => drawHill(rng)) }));
   const train = perturb(drawTargetSets(d, options.perturbations, rng, taken));
@@ -140,14 +181,14 @@ export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir
     samples: Float64Array;
     n: number;
   }
-  const raws: Raw[] = [{ id: "obs", split: "observational", targets: new Array(d).fill(0), psi: new Array(d).fill(0), samples: simulate(options.nObs, d, order, f, new Map(), hard, rng), n: options.nObs }];
+  const raws: Raw[] = [{ id: "obs", split: "observational", targets: new Array(d).fill(0), psi: new Array(d).fill(0), samples: simulate(options.nObs, d, order, f, new Map(), hard, rng, ziln), n: options.nObs }];
   const addEnvs = (prefix: string, perts: Perturbation[], doses: number[], split: Split) =>
     perts.forEach((p, k) =>
       doses.forEach((s) => {
         const psiMap = new Map(p.targets.map((j, t) => [j, hill(p.hills[t], s)]));
         const targets = Array.from({ length: d }, (_, j) => (psiMap.has(j) ? 1 : 0));
         const psi = Array.from({ length: d }, (_, j) => psiMap.get(j) ?? 0);
-        raws.push({ id: `${prefix}${k}_s${s}`, split, targets, psi, samples: simulate(options.nPerEnv, d, order, f, psiMap, hard, rng), n: options.nPerEnv });
+        raws.push({ id: `${prefix}${k}_s${s}`, split, targets, psi, samples: simulate(options.nPerEnv, d, order, f, psiMap, hard, rng, ziln), n: options.nPerEnv });
       }),
     );
   addEnvs("p", train, TRAIN_DOSES, "train");
@@ -166,7 +207,7 @@ export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir
     for (let r = 0; r < options.nObs; r++) s += (obs[r * d + j] - m) ** 2;
     return Math.sqrt(s / options.nObs) || 1;
   });
-  for (const raw of raws) for (let k = 0; k < raw.samples.length; k++) raw.samples[k] = (raw.samples[k] - mean[k % d]) / std[k % d];
+  if (!ziln) for (const raw of raws) for (let k = 0; k < raw.samples.length; k++) raw.samples[k] = (raw.samples[k] - mean[k % d]) / std[k % d];
 
   // Features: PCA of the standardised [I_e; ψ_e], fitted on the training envs (spec §9).
   const rows = (r: Raw) => [...r.targets, ...r.psi];

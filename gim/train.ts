@@ -6,6 +6,7 @@
  */
 import type { Backend, DType } from "../engine/backend.js";
 import { Adam } from "../engine/optim.js";
+import { type PhaseProfile, inPhase } from "../engine/phase.js";
 import { backward, clamp, detach, keep, matmul, noGrad, tidy } from "../engine/index.js";
 import type { Tensor } from "../engine/tensor.js";
 import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "./checkpoint.js";
@@ -16,7 +17,7 @@ import { isAcyclic, limitGraph } from "./map-estimate.js";
 import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "./objective.js";
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../engine/backend-webgpu.js";
-import { type GimParams, initParams, mechanismParams, param, readParams, writeParams } from "./params.js";
+import { type GimParams, dimensionsOf, initParams, mechanismParams, param, readParams, writeParams } from "./params.js";
 import { type TrainingSet, featureMatrix, splitHoldout, uploadData } from "./training-set.js";
 
 export interface Progress {
@@ -93,7 +94,7 @@ export class Trainer {
     this.data = uploadData(train, backend, this.dtype, perEnv, chunkRows);
     this.holdout = config.holdoutFraction > 0 ? uploadData(holdout, backend, this.dtype, perEnv, chunkRows) : null;
     this.gamma = featureMatrix(set, backend, this.dtype);
-    const dims = { d: set.variables.length, p: set.featureNames.length, K: set.envs.length - 1 };
+    const dims = dimensionsOf(config, set); // ZILN: checks x ≥ 0, zero fractions for ζ
     this.params = initParams(config, dims, backend, this.dtype);
     this.adam = new Adam([...this.params.tensors.values()], { lr: config.lr });
     this.lagrangian = new Lagrangian({ eta: config.alEta, muMax: config.alMuMax, tolerance: config.convergenceTol });
@@ -125,8 +126,10 @@ export class Trainer {
     const result = tidy(() => {
       const terms = stepObjective(this.params, this.config, this.data, this.gamma, scalars);
       for (const part of terms.gradientParts) tidy(() => backward(part()));
-      this.adam.step();
-      this.clampLogVariances();
+      inPhase("optimizer", () => {
+        this.adam.step();
+        this.clampLogVariances();
+      });
       return { loss: detach(terms.loss), acyclicity: detach(terms.acyclicity) };
     });
     return { loss: keep(result.loss), acyclicity: keep(result.acyclicity) };
@@ -137,6 +140,17 @@ export class Trainer {
     if (this.replayed || !(this.backend instanceof WebGpuBackend)) return this.replayed !== null;
     this.replayed = ReplayedStep.record(this, this.backend);
     return true;
+  }
+
+  /**
+   * Runs one replayed step timed by phase (ReplayedStep.profile) and returns the GPU ms per phase;
+   * null unless the step is replayed on an adapter with timestamp queries.
+   */
+  async profileStep(options: { perKernel?: boolean } = {}): Promise<PhaseProfile | null> {
+    if (!this.replayed || !(this.backend instanceof WebGpuBackend) || !this.backend.hasTimestamps) return null;
+    const profile = await this.replayed.profile(this.step, options);
+    this.step++;
+    return profile;
   }
 
   private clampLogVariances(): void {

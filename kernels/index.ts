@@ -23,6 +23,7 @@ import { matmulOps } from "./matmul.js";
 import { gumbelOps } from "./gumbel-sigmoid.js";
 import { interventionLogpdfOps } from "./intervention-logpdf.js";
 import { zilnLogpdfOps } from "./ziln-logpdf.js";
+import { zilnInterventionOps } from "./ziln-intervention.js";
 
 // Attribute types differ per op; the sweeps only pass each op its own check attrs.
 type AnyOp = OpDef<any>;
@@ -45,6 +46,7 @@ export const registry = {
   ...gumbelOps,
   ...interventionLogpdfOps,
   ...zilnLogpdfOps,
+  ...zilnInterventionOps,
 } satisfies Record<string, AnyOp>;
 
 export type OpName = keyof typeof registry;

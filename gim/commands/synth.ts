@@ -1,5 +1,6 @@
 import { writeDataset } from "../dataset.js";
-import { BENCHMARK_DEFAULTS, generateBenchmark } from "../synthetic.js";
+import { UsageError } from "../args.js";
+import { BENCHMARK_DEFAULTS, type BenchmarkOptions, checkBenchmarkOptions, generateBenchmark } from "../synthetic.js";
 import { registerCommand } from "./registry.js";
 
 const D = BENCHMARK_DEFAULTS;
@@ -11,7 +12,8 @@ registerCommand("synth", {
     graph: { type: "choice", choices: ["er", "sf"], default: D.graph, help: "graph model" },
     "edges-per-node": { type: "number", min: 0, default: D.edgesPerNode, help: "expected edges per node" },
     mechanism: { type: "choice", choices: ["linear", "mlp"], default: D.mechanism, help: "causal mechanisms" },
-    intervention: { type: "choice", choices: ["hard", "shift"], default: D.intervention, help: "intervention type" },
+    intervention: { type: "choice", choices: ["hard", "shift", "ziln"], default: D.intervention, help: "intervention type (ziln: hard zero-inflated log-normal, needs --noise ziln)" },
+    noise: { type: "choice", choices: ["gaussian", "ziln"], default: "gaussian", help: "gaussian, or ziln: count-like zero-inflated log-normal data (needs --mechanism mlp --intervention ziln)" },
     perturbations: { type: "number", integer: true, min: 1, default: D.perturbations, help: "perturbations (each at 4 dosages)" },
     "n-per-env": { type: "number", integer: true, min: 1, default: D.nPerEnv, help: "samples per interventional env" },
     "n-obs": { type: "number", integer: true, min: 2, default: D.nObs, help: "observational samples" },
@@ -19,18 +21,25 @@ registerCommand("synth", {
     seed: { type: "number", integer: true, min: 0, default: D.seed, help: "random seed" },
   },
   async run(v) {
-    const data = generateBenchmark({
+    const options: BenchmarkOptions = {
       d: v.d as number,
       graph: v.graph as "er",
       edgesPerNode: v["edges-per-node"] as number,
       mechanism: v.mechanism as "linear",
       intervention: v.intervention as "hard",
+      noise: v.noise as "gaussian",
       perturbations: v.perturbations as number,
       nPerEnv: v["n-per-env"] as number,
       nObs: v["n-obs"] as number,
       q: v.q as number,
       seed: v.seed as number,
-    });
+    };
+    try {
+      checkBenchmarkOptions(options);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const data = generateBenchmark(options);
     writeDataset(v.out as string, data);
     console.log(`wrote ${data.envs.length} environments, ${data.variables.length} variables to ${v.out}`);
     return 0;

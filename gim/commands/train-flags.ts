@@ -1,10 +1,16 @@
 /** Flags shared by `gim train` and `gim demo`, and their mapping onto GimConfig. */
-import type { FlagSpec, FlagValues } from "../args.js";
-import { DEFAULTS, type GimConfig } from "../config.js";
+import { UsageError, type FlagSpec, type FlagValues } from "../args.js";
+import { DEFAULTS, type GimConfig, incompatibility } from "../config.js";
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   mechanism: { type: "choice", choices: ["linear", "mlp"], default: DEFAULTS.mechanism, help: "causal mechanisms" },
-  intervention: { type: "choice", choices: ["hard", "shift"], default: DEFAULTS.intervention, help: "intervention type" },
+  intervention: { type: "choice", choices: ["hard", "shift", "ziln"], default: DEFAULTS.intervention, help: "intervention type (ziln: hard zero-inflated log-normal, ψ = (ζ', m, λ); needs --noise ziln)" },
+  noise: {
+    type: "choice",
+    choices: ["gaussian", "ziln"],
+    default: "gaussian",
+    help: "observational noise; ziln: zero-inflated log-normal around the linear/MLP mean, for count data x ≥ 0 (needs --intervention ziln) [recon: noise is a choice beside --mechanism]",
+  },
   steps: { type: "number", integer: true, min: 1, default: DEFAULTS.steps, help: "training steps" },
   "mc-samples": { type: "number", integer: true, min: 1, default: DEFAULTS.mcSamples, help: "Monte Carlo samples M (graphs and targets)" },
   lr: { type: "number", min: 0, default: DEFAULTS.lr, help: "Adam learning rate" },
@@ -21,10 +27,11 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
 };
 
 export function configFrom(v: FlagValues): GimConfig {
-  return {
+  const config: GimConfig = {
     ...DEFAULTS,
     mechanism: v.mechanism as GimConfig["mechanism"],
     intervention: v.intervention as GimConfig["intervention"],
+    noise: v.noise as GimConfig["noise"],
     steps: v.steps as number,
     mcSamples: v["mc-samples"] as number,
     acyclicitySamples: v["mc-samples"] as number,
@@ -38,4 +45,7 @@ export function configFrom(v: FlagValues): GimConfig {
     logEvery: v["log-every"] as number,
     chunkRows: v["chunk-rows"] as number,
   };
+  const problem = incompatibility(config);
+  if (problem) throw new UsageError(problem);
+  return config;
 }

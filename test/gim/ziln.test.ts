@@ -1,0 +1,397 @@
+/**
+ * ZILN noise and hard-ZILN interventions (spec §3 eq 15, §4 c = 3, §8), float64 on cpu: L^o, the
+ * intervention term b and ℓ̂ against direct computations; the ζ init; the merged step's three
+ * gradients against finite differences of each pass objective; the host sampler's zero fractions
+ * (tolerance from the standard error); checkpoint round trip; refused combinations. On webgpu:
+ * the replayed ZILN step equals the generic path.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cpuBackend } from "../../engine/context.js";
+import { HostRandom } from "../../engine/host-random.js";
+import { backward, detach, mul, noGrad, sum, tidy } from "../../engine/index.js";
+import { Tensor } from "../../engine/tensor.js";
+import { DEFAULTS, type GimConfig } from "../../gim/config.js";
+import { noiseLogpdf, zilnInterventionBComposed, zilnInterventionTerms } from "../../gim/likelihood.js";
+import type { ModelFile } from "../../gim/model-file.js";
+import { likelihood, passObjectives, scalarsAt, stepObjective } from "../../gim/objective.js";
+import { type GimParams, dimensionsOf, groupParams, initParams, mechanismParams, param, paramSpecs, readParams } from "../../gim/params.js";
+import { HostModel } from "../../gim/sampler.js";
+import { Trainer } from "../../gim/train.js";
+import { type TrainingSet, featureMatrix, uploadData } from "../../gim/training-set.js";
+import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+
+const cpu = cpuBackend();
+const LOG2PI = Math.log(2 * Math.PI);
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+/** log ZILN(x; π = σ(ζ), μ, e^ℓ), written out from eq 15. */
+const logZiln = (x: number, mu: number, logVar: number, zeta: number) =>
+  x === 0 ? Math.log(sigmoid(zeta)) : Math.log(1 - sigmoid(zeta)) - Math.log(x) - 0.5 * (LOG2PI + logVar + (Math.log(x) - mu) ** 2 * Math.exp(-logVar));
+const lse = (v: number[]) => {
+  const c = Math.max(...v);
+  return c + Math.log(v.reduce((s, x) => s + Math.exp(x - c), 0));
+};
+const ZILN: Partial<GimConfig> = { noise: "ziln", intervention: "ziln" };
+
+/** Count-like samples: 0 with probability 0.3, else log-normal. */
+function makeSet(rng: HostRandom, d: number, sizes: number[], p = 2): TrainingSet {
+  return {
+    variables: Array.from({ length: d }, (_, j) => `x${j}`),
+    featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
+    envs: sizes.map((n, e) => ({
+      id: `e${e}`,
+      features: e === 0 ? new Array(p).fill(0) : Array.from({ length: p }, () => rng.normal()),
+      samples: Float64Array.from({ length: n * d }, () => (rng.uniform() < 0.3 ? 0 : Math.exp(0.5 * rng.normal()))),
+      n,
+    })),
+  };
+}
+
+const f64 = (values: ArrayLike<number>, shape: number[]) => new Tensor(cpu, cpu.upload(values, "f64"), shape);
+const draw = (rng: HostRandom, n: number, f: (r: HostRandom) => number) => Array.from({ length: n }, () => f(rng));
+const close = (got: number, want: number, what: string, rel = 1e-9) => {
+  if (!(Math.abs(got - want) <= rel * Math.max(1, Math.abs(want)))) throw new Error(`${what}: ${got}, direct computation ${want}`);
+};
+
+function naiveMean(config: GimConfig, x: number[], G: number[], m: number, j: number, d: number, w: Record<string, number[]>): number {
+  if (config.mechanism === "linear") {
+    let mu = 0;
+    for (let i = 0; i < d; i++) mu += x[i] * G[(m * d + i) * d + j] * w.Theta[i * d + j];
+    return mu;
+  }
+  const H = config.hidden;
+  let mu = w.b2[j];
+  for (let h = 0; h < H; h++) {
+    let pre = w.b1[j * H + h];
+    for (let i = 0; i < d; i++) pre += x[i] * G[(m * d + i) * d + j] * w.W1[(j * d + i) * H + h];
+    mu += w.w2[j * H + h] * Math.tanh(pre);
+  }
+  return mu;
+}
+
+for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-sample"], ["linear", "per-env"]] as const) {
+  test(`L^o, hard-ZILN b and ℓ̂ (eq 10) match a direct computation: ${mechanism}, ${marginalize}`, async () => {
+    const rng = new HostRandom(21);
+    const d = 3;
+    const M = 3;
+    const E = 3;
+    const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism, marginalize, mcSamples: M, hidden: 2 };
+    const set = makeSet(rng, d, [5, 4, 3]);
+    const data = uploadData(set, cpu, "f64", marginalize === "per-env");
+    const params = initParams(config, dimensionsOf(config, set), cpu, "f64");
+    const width = 3 * d;
+    const G = draw(rng, M * d * d, (r) => r.uniform());
+    const I = draw(rng, E * M * d, (r) => r.uniform());
+    const psi = draw(rng, E * M * width, (r) => r.normal());
+    for (let k = 0; k < M * d; k++) I[k] = 0; // env 0 is observational
+    const ell = [0.3, -0.2, 0.1];
+    const zeta = [-0.4, 0.2, 1.1];
+    const weights: Record<string, number[]> = {};
+    for (const s of params.specs) weights[s.name] = Array.from(await param(params, s.name).toArray());
+    const mech = [...mechanismParams(params, config).slice(0, -1), f64(zeta, [d])];
+    const rows = set.envs.flatMap((env, e) => Array.from({ length: env.n }, (_, n) => ({ e, x: Array.from(env.samples.subarray(n * d, (n + 1) * d)) })));
+    const N = rows.length;
+    const c5 = config.logStdClamp;
+    const Li = (e: number, r: number, x: number[], j: number) => {
+      const q = (e * M + r) * width;
+      return logZiln(x[j], psi[q + d + j], 2 * c5 * Math.tanh(psi[q + 2 * d + j] / c5), psi[q + j]);
+    };
+
+    const muT = f64(draw(rng, M * N * d, (r) => r.normal()), [M, N, d]);
+    const [LoT, bT, valueT] = noGrad(() => [
+      noiseLogpdf(config, data.X, muT, f64(ell, [d]), mech),
+      zilnInterventionTerms(data, f64(I, [E, M, d]), f64(psi, [E, M, width]), config).b,
+      likelihood(config, data, f64(G, [M, d, d]), mech, f64(ell, [d]), f64(I, [E, M, d]), f64(psi, [E, M, width])).value,
+    ]);
+    const Lo = { mu: await muT.toArray(), got: await LoT.toArray() };
+    const b = await bT.toArray();
+    const total = await valueT.item();
+    // L^o [M, N, d] for arbitrary means.
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) for (let j = 0; j < d; j++) {
+      const k = (m * N + n) * d + j;
+      close(Lo.got[k], logZiln(rows[n].x[j], Lo.mu[k], ell[j], zeta[j]), `L^o[${m},${n},${j}]`);
+    }
+    // b[r, n] = Σ_j I L^i.
+    for (let r = 0; r < M; r++) for (let n = 0; n < N; n++) {
+      const { e, x } = rows[n];
+      let want = 0;
+      for (let j = 0; j < d; j++) want += I[(e * M + r) * d + j] * Li(e, r, x, j);
+      close(b[r * N + n], want, `b[${r},${n}]`);
+    }
+    // ℓ̂ = LSE_m[A_m] − log M with the per-sample (or per-env) inner LSE over r.
+    const perGraph: number[] = [];
+    for (let m = 0; m < M; m++) {
+      let A = 0;
+      for (let e = 0; e < E; e++) {
+        const terms = rows
+          .filter((row) => row.e === e)
+          .map(({ x }) =>
+            Array.from({ length: M }, (_, r) => {
+              let t = 0;
+              for (let j = 0; j < d; j++) {
+                const Iv = I[(e * M + r) * d + j];
+                t += (1 - Iv) * logZiln(x[j], naiveMean(config, x, G, m, j, d, weights), ell[j], zeta[j]) + Iv * Li(e, r, x, j);
+              }
+              return t;
+            }),
+          );
+        if (marginalize === "per-sample") for (const t of terms) A += lse(t) - Math.log(M);
+        else A += lse(Array.from({ length: M }, (_, r) => terms.reduce((s, t) => s + t[r], 0))) - Math.log(M);
+      }
+      perGraph.push(A);
+    }
+    close(total, lse(perGraph) - Math.log(M), "ℓ̂");
+  });
+}
+
+test("fused hard-ZILN b = its composition from gather + zilnLogpdf, values and VJPs (f64)", async () => {
+  const rng = new HostRandom(4);
+  const d = 3;
+  const R = 4;
+  const E = 3;
+  const set = makeSet(rng, d, [5, 6, 4]);
+  const data = uploadData(set, cpu, "f64", false);
+  const config: GimConfig = { ...DEFAULTS, ...ZILN, logStdClamp: 1.5 };
+  const I = f64(draw(rng, E * R * d, (r) => r.uniform()), [E, R, d]);
+  const psi = f64(draw(rng, E * R * 3 * d, (r) => 2 * r.normal()), [E, R, 3 * d]);
+  const weights = f64(draw(rng, R * data.N, (r) => r.normal()), [R, data.N]);
+  const run = async (f: typeof zilnInterventionBComposed) => {
+    const [it, pt] = [I, psi].map((t) => new Tensor(cpu, t.storage, t.shape, true));
+    const b = f(data, it, pt, config);
+    const values = await b.toArray();
+    backward(sum(mul(b, weights)));
+    return [values, await it.grad!.toArray(), await pt.grad!.toArray()];
+  };
+  const fused = await run((data_, t, p, c) => zilnInterventionTerms(data_, t, p, c).b);
+  const composed = await run(zilnInterventionBComposed);
+  ["b", "Ī", "ψ̄"].forEach((what, k) => fused[k].forEach((v, i) => close(v, composed[k][i], `${what}[${i}]`, 1e-10)));
+});
+
+test("ζ starts at the logit of each variable's zero fraction, clipped to [0.01, 0.99]", async () => {
+  const d = 3;
+  const n = 200;
+  const samples = new Float64Array(n * d);
+  for (let r = 0; r < n; r++) {
+    samples[r * d] = r % 4 === 0 ? 0 : 1.5; // 25 % zeros
+    samples[r * d + 1] = 2; // none → 0.01
+    samples[r * d + 2] = 0; // all → 0.99
+  }
+  const set: TrainingSet = { variables: ["a", "b", "c"], featureNames: ["f"], envs: [{ id: "obs", features: [0], samples, n }] };
+  const config: GimConfig = { ...DEFAULTS, ...ZILN };
+  const dims = { ...dimensionsOf(config, set), K: 1 };
+  assert.equal(dims.zeroFraction, [0.25, 0, 1]);
+  const zeta = Array.from(await param(initParams(config, dims, cpu, "f64"), "zeta").toArray());
+  const logit = (p: number) => Math.log(p / (1 - p));
+  [logit(0.25), logit(0.01), logit(0.99)].forEach((want, j) => close(zeta[j], want, `ζ_${j}`, 1e-12));
+});
+
+/** Random direction over a parameter group, ⟨v, g⟩ and the central difference of f along v. */
+async function directional(group: Tensor[], grads: Float64Array[], f: () => Promise<number>, rng: HostRandom, h = 1e-6) {
+  const base = await Promise.all(group.map((t) => t.toArray()));
+  const v = group.map((t) => Float64Array.from({ length: t.size }, () => rng.normal()));
+  const set = (sign: number) => group.forEach((t, k) => t.backend.copy(t.backend.upload(base[k].map((x, i) => x + sign * h * v[k][i]), "f64"), 0, t.storage, 0, t.size));
+  set(1);
+  const plus = await f();
+  set(-1);
+  const minus = await f();
+  set(0);
+  const analytic = v.reduce((s, vk, k) => s + vk.reduce((a, x, i) => a + x * grads[k][i], 0), 0);
+  return { analytic, numeric: (plus - minus) / (2 * h) };
+}
+
+for (const mechanism of ["linear", "mlp"] as const) {
+  test(`merged step gradient = ∇ of each pass objective (Z, φ, θ ∋ ζ) in f64, d = 3: ${mechanism}, ZILN`, async () => {
+    const rng = new HostRandom(5);
+    const d = 3;
+    const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism, mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 200 };
+    const set = makeSet(rng, d, [6, 4, 4]);
+    const data = uploadData(set, cpu, "f64", false);
+    const gamma = featureMatrix(set, cpu, "f64");
+    const params: GimParams = initParams(config, dimensionsOf(config, set), cpu, "f64");
+    const scalars = scalarsAt(config, 3, { alpha: 0.7, mu: 2 });
+    tidy(() => backward(stepObjective(params, config, data, gamma, scalars).loss));
+    const zetaGrad = Array.from(await param(params, "zeta").grad!.toArray());
+    assert.ok(zetaGrad.some((g) => Math.abs(g) > 1e-6), `ζ gets a gradient: ${zetaGrad}`);
+    const groups = { z: groupParams(params, "z"), phi: groupParams(params, "phi"), theta: groupParams(params, "theta") };
+    for (const [name, group] of Object.entries(groups) as [keyof typeof groups, Tensor[]][]) {
+      const grads = await Promise.all(group.map(async (t) => Float64Array.from(await t.grad!.toArray())));
+      const f = async () => {
+        const value = noGrad(() => tidy(() => passObjectives(params, config, data, gamma, scalars)[name]));
+        const out = await value.item();
+        value.dispose();
+        return out;
+      };
+      const { analytic, numeric } = await directional(group, grads, f, rng);
+      const err = Math.abs(analytic - numeric) / Math.max(1e-6, Math.abs(numeric));
+      if (!(err < 1e-5)) throw new Error(`${name} pass: merged-step gradient ${analytic}, finite difference ${numeric} (rel. error ${err})`);
+    }
+  });
+}
+
+test("ZILN step chunked over N (blocks of 5 rows, splitting envs) = one block: loss and every gradient, f64", async () => {
+  const d = 3;
+  const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism: "mlp", mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 50 };
+  const set = makeSet(new HostRandom(21), d, [6, 4, 4]);
+  const gamma = featureMatrix(set, cpu, "f64");
+  const scalars = scalarsAt(config, 3, { alpha: 0.7, mu: 2 });
+  const run = async (chunkRows: number) => {
+    const data = uploadData(set, cpu, "f64", false, chunkRows);
+    const params: GimParams = initParams(config, dimensionsOf(config, set), cpu, "f64");
+    const loss = tidy(() => {
+      const terms = stepObjective(params, config, data, gamma, scalars);
+      for (const part of terms.gradientParts) tidy(() => backward(part()));
+      return detach(terms.loss);
+    });
+    const grads: Record<string, Float64Array> = {};
+    for (const [name, t] of params.tensors) grads[name] = Float64Array.from(await t.grad!.toArray());
+    return { blocks: data.chunks.length, loss: await loss.item(), grads };
+  };
+  const whole = await run(Number.POSITIVE_INFINITY);
+  const chunked = await run(5);
+  assert.equal([whole.blocks, chunked.blocks], [0, 3]);
+  close(chunked.loss, whole.loss, "chunked loss", 1e-10);
+  for (const [name, g] of Object.entries(whole.grads)) g.forEach((x, i) => close(chunked.grads[name][i], x, `${name}[${i}] chunked gradient`, 1e-10));
+});
+
+
+/** d = 2, x0 → x1 (Θ01 = 0.5), BaCaDI*-style free parameters for one training env. */
+function tinyModel(): ModelFile {
+  const logit = (p: number) => Math.log(p / (1 - p));
+  const weights: ModelFile["weights"] = {
+    Theta: { shape: [2, 2], values: [0, 0.5, 0, 0] },
+    ell: { shape: [2], values: [Math.log(0.09), Math.log(0.25)] },
+    zeta: { shape: [2], values: [logit(0.3), logit(0.6)] },
+    targetLogits: { shape: [1, 2], values: [40, -40] },
+    // ψ = (ζ', m, λ): x0 targeted, zero w.p. 0.8, else exp(1 + 0.2 ε).
+    psiFree: { shape: [1, 6], values: [logit(0.8), 0, 1, 0, Math.log(0.2), 0] },
+  };
+  return {
+    format: "gim-webgpu-model/1",
+    variables: ["x0", "x1"],
+    featureNames: ["f"],
+    graph: [
+      [0, 1],
+      [0, 0],
+    ],
+    edgeProbabilities: [],
+    cycleEdgesDropped: 0,
+    trainEnvs: ["p"],
+    trainFeatures: [[1]],
+    config: { ...DEFAULTS, ...ZILN, amortize: false, sigmaPsi: 0 },
+    seed: 0,
+    backend: "cpu",
+    adapter: "",
+    steps: 0,
+    throughput: { stepsPerSecond: 0, wallSeconds: 0 },
+    augmentedLagrangian: { alpha: 0, mu: 1, checks: [] },
+    weights,
+  };
+}
+
+test("sampler: zero fractions π = σ(ζ) and σ(ζ'), log-levels μ and m, within 4 standard errors", () => {
+  const host = new HostModel(tinyModel());
+  const n = 20000;
+  const stats = (x: Float64Array, j: number) => {
+    let zeros = 0;
+    let logSum = 0;
+    for (let s = 0; s < n; s++) {
+      const v = x[s * 2 + j];
+      assert.ok(v >= 0, "samples are non-negative");
+      if (v === 0) zeros++;
+      else logSum += Math.log(v);
+    }
+    return { zeroFraction: zeros / n, meanLog: logSum / (n - zeros), positives: n - zeros };
+  };
+  const within = (got: number, want: number, se: number, what: string) => assert.ok(Math.abs(got - want) <= 4 * se, `${what}: ${got}, expected ${want} ± 4·${se.toFixed(4)}`);
+  const bernSe = (p: number) => Math.sqrt((p * (1 - p)) / n);
+  const obs = host.sample([0], n, new HostRandom(3));
+  const x0 = stats(obs, 0);
+  const x1 = stats(obs, 1);
+  within(x0.zeroFraction, 0.3, bernSe(0.3), "observational zero fraction of x0");
+  within(x1.zeroFraction, 0.6, bernSe(0.6), "observational zero fraction of x1");
+  within(x0.meanLog, 0, 0.3 / Math.sqrt(x0.positives), "E[log x0 | x0 > 0]");
+  // log x1 = 0.5·x0 + 0.5 ε, independent of x1's zero draw; E[x0] = 0.7·e^{0.09/2}.
+  const meanX0 = 0.7 * Math.exp(0.045);
+  const sdLog1 = Math.sqrt(0.25 * (0.7 * Math.exp(0.18) - meanX0 ** 2) + 0.25);
+  within(x1.meanLog, 0.5 * meanX0, sdLog1 / Math.sqrt(x1.positives), "E[log x1 | x1 > 0]");
+  const hit = host.sample([1], n, new HostRandom(4));
+  const t0 = stats(hit, 0);
+  within(t0.zeroFraction, 0.8, bernSe(0.8), "hard-ZILN zero fraction of the target");
+  within(t0.meanLog, 1, 0.2 / Math.sqrt(t0.positives), "hard-ZILN log-level m of the target");
+  within(stats(hit, 1).zeroFraction, 0.6, bernSe(0.6), "the untargeted child keeps π = σ(ζ)");
+});
+
+test("refused: --noise ziln with a Gaussian intervention type, --intervention ziln without ZILN noise, negative data", () => {
+  const dims = { d: 2, p: 1, K: 1, zeroFraction: [0.5, 0.5] };
+  assert.throws(() => paramSpecs({ ...DEFAULTS, noise: "ziln", intervention: "hard" }, dims), /--noise ziln needs --intervention ziln/);
+  assert.throws(() => paramSpecs({ ...DEFAULTS, noise: "ziln", intervention: "shift" }, dims), /--noise ziln needs --intervention ziln/);
+  assert.throws(() => paramSpecs({ ...DEFAULTS, intervention: "ziln" }, dims), /--intervention ziln needs --noise ziln/);
+  const set = makeSet(new HostRandom(1), 2, [4, 3], 1);
+  set.envs[1].samples[3] = -0.5;
+  assert.throws(() => dimensionsOf({ ...DEFAULTS, ...ZILN }, set), /--noise ziln needs non-negative data, but env 'e1' has x1 = -0.5 \(row 2\)/);
+  assert.not.throws(() => dimensionsOf(DEFAULTS, set));
+});
+
+function trainingSet(): TrainingSet {
+  const rng = new HostRandom(8);
+  const count = (shift: number) => (rng.uniform() < 0.25 ? 0 : Math.exp(0.4 * rng.normal() + shift));
+  const envs = [{ id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * 4 }, () => count(0)), n: 60 }];
+  for (let k = 0; k < 4; k++) envs.push({ id: `e${k}`, features: [k + 1, (k % 2) - 0.5, 0.3], samples: Float64Array.from({ length: 25 * 4 }, () => count(0.3 * k)), n: 25 });
+  return { variables: ["a", "b", "c", "d"], featureNames: ["f1", "f2", "f3"], envs };
+}
+
+test("checkpoint round trip: ζ and the three ψ heads are saved; resuming continues bitwise (cpu)", async () => {
+  const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism: "mlp", mcSamples: 4, acyclicitySamples: 3, gimHidden: 8, hidden: 3, steps: 100, holdoutFraction: 0 };
+  const path = join(mkdtempSync(join(tmpdir(), "gim-ziln-")), "ckpt.json");
+  const run = async (trainer: Trainer, steps: number) => {
+    for (let s = 0; s < steps; s++) {
+      const { loss, acyclicity } = trainer.queueStep();
+      loss.dispose();
+      acyclicity.dispose();
+    }
+  };
+  const a = new Trainer(config, trainingSet(), cpu, "f64");
+  assert.ok(a.params.specs.some((s) => s.name === "hZeroLogit.W0"), "ψ has a zero-logit head");
+  await run(a, 3);
+  await a.saveCheckpoint(path);
+  await run(a, 2);
+  const b = new Trainer(config, trainingSet(), cpu, "f64");
+  await b.loadCheckpoint(path);
+  await run(b, 2);
+  const [pa, pb] = [await readParams(a.params), await readParams(b.params)];
+  assert.ok(pa.zeta.some((z, j) => z !== pb.zeta[j]) === false, "ζ after resume");
+  for (const name of Object.keys(pa)) assert.equal(pb[name], pa[name], name);
+});
+
+const gpu = await gpuOrSkip("ZILN step replay");
+gpuTest(gpu)("webgpu: replayed ZILN step = generic path after 10 steps (linear mean, hard-ZILN)", async () => {
+  const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism: "linear", mcSamples: 6, acyclicitySamples: 4, gimHidden: 16, hidden: 3, alphaLinear: 0.05, steps: 100, holdoutFraction: 0 };
+  const trainTen = async (replay: boolean) => {
+    const trainer = new Trainer(config, trainingSet(), gpu!);
+    if (replay) assert.ok(trainer.enableReplay(), "replay should be available on webgpu");
+    for (let s = 0; s < 10; s++) {
+      const { loss, acyclicity } = trainer.queueStep();
+      if (!replay) {
+        loss.dispose();
+        acyclicity.dispose();
+      }
+    }
+    return readParams(trainer.params);
+  };
+  const generic = await trainTen(false);
+  const replayed = await trainTen(true);
+  for (const name of Object.keys(generic)) {
+    const a = generic[name];
+    const b = replayed[name];
+    const scale = Math.max(1, ...a.map(Math.abs));
+    const worst = Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+    assert.ok(worst <= 1e-4 * scale, `${name}: replay differs from the generic path by ${worst}`);
+  }
+  assert.ok(generic.zeta.length === 4 && generic.zeta.every(Number.isFinite));
+});
+
+exitWhenDone();
+test.run();
