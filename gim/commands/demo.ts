@@ -13,6 +13,12 @@ import { generateBenchmark } from "../synthetic.js";
 import { registerCommand } from "./registry.js";
 import { TRAIN_FLAGS, configFrom } from "./train-flags.js";
 
+/**
+ * The demo trains for half the default budget so `npm start` finishes in a few minutes on two CPU
+ * cores (lavapipe); α_lin is doubled so α reaches the same final value (docs/tuning.md).
+ */
+export const DEMO_TRAINING = { steps: 1000, alphaLinear: 1e-2 } as const;
+
 export const DEMO_BENCHMARK = { d: 10, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 10, nPerEnv: 50, nObs: 300, q: 10, seed: 0 } as const;
 
 registerCommand("demo", {
@@ -20,6 +26,8 @@ registerCommand("demo", {
   flags: {
     out: { type: "string", default: "out", help: "output folder" },
     ...TRAIN_FLAGS,
+    steps: { ...TRAIN_FLAGS.steps, default: DEMO_TRAINING.steps },
+    "alpha-linear": { ...TRAIN_FLAGS["alpha-linear"], default: DEMO_TRAINING.alphaLinear },
   },
   async run(v) {
     const out = v.out as string;
