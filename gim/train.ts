@@ -12,7 +12,7 @@ import type { Tensor } from "../engine/tensor.js";
 import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "./checkpoint.js";
 import { type GimConfig, alphaAt } from "./config.js";
 import { Lagrangian } from "./lagrangian.js";
-import type { DeviceData } from "./likelihood.js";
+import { type DeviceData, rowBlocks } from "./likelihood.js";
 import { isAcyclic, limitGraph } from "./map-estimate.js";
 import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "./objective.js";
 import { ReplayedStep } from "./step-replay.js";
@@ -102,6 +102,16 @@ export class Trainer {
 
   get trainingRows(): number {
     return this.data.N;
+  }
+
+  /** Row blocks the likelihood runs over (1 when not chunked over N). */
+  get likelihoodBlocks(): number {
+    return rowBlocks(this.data).length;
+  }
+
+  /** Dispatches of the replayed step; 0 before enableReplay. */
+  get replayDispatches(): number {
+    return this.replayed?.dispatches ?? 0;
   }
 
   /** Queues one step; returns the loss and ĥ tensors (kept) for optional readback. */
