@@ -12,8 +12,10 @@
  * `--memory` runs only the bounded-memory line instead: d = 100 mlp hard, M = 32, N = 100,000
  * (80 envs × 1,240 + 800 observational) on webgpu, where one step's [M, N, d] tensors (1.3 GB)
  * would exceed the 128 MiB binding limit: the likelihood runs chunked over N (gim/objective.ts).
- * It times one replayed step (shaders compile when the step is captured, before the clock
- * starts): on lavapipe that step takes many minutes.
+ * It times one replayed step (`--memory-steps=k` for k; shaders compile when the step is
+ * captured, before the clock starts): on lavapipe that step takes many minutes. The line also
+ * gives the chunk count, the largest storage buffer made (against maxStorageBufferBindingSize)
+ * and the total of all buffers made, from the backend's bufferStats.
  */
 import type { Backend } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
@@ -77,18 +79,45 @@ async function profilePhases(trainer: Trainer): Promise<Phases | null> {
 }
 
 async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row> {
+  if (!(gpu instanceof WebGpuBackend)) throw new Error("--memory needs the webgpu backend");
   const [d, N] = [100, 100000];
+  const stepsArg = process.argv.find((a) => a.startsWith("--memory-steps="));
+  const steps = stepsArg ? Number(stepsArg.slice("--memory-steps=".length)) : 1;
   const config: GimConfig = { ...DEFAULTS, mechanism: "mlp", intervention: "hard", holdoutFraction: 0, steps: 100000, mcSamples: M, acyclicitySamples: M };
   const trainer = new Trainer(config, dataset(d, 1240, 800), gpu);
   if (trainer.trainingRows !== N) throw new Error(`memory line: expected ${N} rows, got ${trainer.trainingRows}`);
   const chunkRows = autoChunkRows(config, d);
+  const chunks = trainer.likelihoodBlocks;
   trainer.enableReplay();
   const started = performance.now();
-  await trainer.queueStep().loss.item();
-  const seconds = (performance.now() - started) / 1000;
-  const chunks = Math.ceil(N / chunkRows);
-  log(`gim-step webgpu d=100 mlp hard M=32 N=100000: ${(1 / seconds).toFixed(5)} steps/s (${seconds.toFixed(0)} s for one step; ${chunks} chunks of ≤ ${chunkRows} rows)`);
-  return { name: "gim-step", backend: gpu.name, adapter: gpu.description, d, mechanism: "mlp", intervention: "hard", M, N, stepsPerSecond: 1 / seconds, chunks, chunkRows };
+  let loss = Number.NaN;
+  for (let s = 0; s < steps; s++) loss = await trainer.queueStep().loss.item();
+  const seconds = (performance.now() - started) / 1000 / steps;
+  if (!Number.isFinite(loss)) throw new Error(`memory line: non-finite loss ${loss}`);
+  const { largestBytes, totalBytes } = gpu.bufferStats;
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  log(
+    `gim-step webgpu d=100 mlp hard M=32 N=100000: ${(1 / seconds).toFixed(5)} steps/s (${seconds.toFixed(0)} s per step over ${steps} replayed step(s), ` +
+      `${trainer.replayDispatches} dispatches; ${chunks} chunks of ≤ ${chunkRows} rows; largest buffer ${mib(largestBytes)} MiB ` +
+      `of the ${mib(gpu.maxBinding)} MiB binding limit, ${mib(totalBytes)} MiB of buffers in all; loss ${loss.toFixed(3)})`,
+  );
+  return {
+    name: "gim-step",
+    backend: gpu.name,
+    adapter: gpu.description,
+    d,
+    mechanism: "mlp",
+    intervention: "hard",
+    M,
+    N,
+    steps,
+    stepsPerSecond: 1 / seconds,
+    chunks,
+    chunkRows,
+    largestBufferBytes: largestBytes,
+    totalBufferBytes: totalBytes,
+    maxBindingBytes: gpu.maxBinding,
+  };
 }
 
 registerSuite("gim", async (log) => {

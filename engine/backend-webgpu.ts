@@ -75,7 +75,7 @@ export class WebGpuBackend implements Backend {
   readonly description: string;
   readonly device: GPUDevice;
   readonly hasTimestamps: boolean;
-  private readonly maxBinding: number;
+  readonly maxBinding: number;
   private readonly pool = new Map<number, GPUBuffer[]>();
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
@@ -97,6 +97,8 @@ export class WebGpuBackend implements Backend {
   private captureBuffers: Set<GPUBuffer> | null = null;
   private readonly lost: Promise<never>;
   dispatchCount = 0;
+  /** Storage buffers made so far: the largest one and their total (the pool never frees). */
+  readonly bufferStats = { largestBytes: 0, totalBytes: 0 };
 
   private constructor(acquired: AcquiredDevice) {
     this.device = acquired.device;
@@ -140,12 +142,12 @@ export class WebGpuBackend implements Backend {
     }
     const size = bucketBytes(bytes);
     const free = this.pool.get(size);
-    const buffer =
-      free?.pop() ??
-      this.device.createBuffer({
-        size,
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      });
+    let buffer = free?.pop();
+    if (!buffer) {
+      buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      this.bufferStats.largestBytes = Math.max(this.bufferStats.largestBytes, size);
+      this.bufferStats.totalBytes += size;
+    }
     let id = this.bufferIds.get(buffer);
     if (id === undefined) {
       id = this.nextBufferId++;

@@ -12,7 +12,8 @@ import type { Tensor } from "../engine/tensor.js";
 import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "./checkpoint.js";
 import { type GimConfig, alphaAt } from "./config.js";
 import { Lagrangian } from "./lagrangian.js";
-import type { DeviceData } from "./likelihood.js";
+import { type DeviceData, rowBlocks } from "./likelihood.js";
+import { mlpPartialElements } from "../kernels/mlp-mechanism.js";
 import { isAcyclic, limitGraph } from "./map-estimate.js";
 import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "./objective.js";
 import { ReplayedStep } from "./step-replay.js";
@@ -63,11 +64,24 @@ const HOLDOUT_SEED_SALT = 104729;
  * its cotangent, the pair kernel's P̄ and Q̄ partials); 64 MiB keeps each well under WebGPU's
  * 128 MiB minimum for maxStorageBufferBindingSize and bounds memory on either backend.
  */
-const CHUNK_BYTES = 64 * 2 ** 20;
+export const CHUNK_BYTES = 64 * 2 ** 20;
+/** WebGPU's guaranteed maxStorageBufferBindingSize (lavapipe's value too). */
+export const BINDING_BYTES = 128 * 2 ** 20;
 
-/** Rows per likelihood block so that no per-row tensor exceeds CHUNK_BYTES. */
+/**
+ * Rows per likelihood block so that no per-row tensor exceeds CHUNK_BYTES and, for MLP
+ * mechanisms, the VJP's weight-gradient partials S [C, M, d+3, dH] (kernels/mlp-mechanism.ts:
+ * C ≥ 4 row chunks below 4,096 rows, one per 1,024 above) fit one binding. S outgrows the M·d
+ * per row of L^o once d·H > 1,024; it is held to the binding limit rather than CHUNK_BYTES
+ * because it stops shrinking with the rows below 4,096 (a tighter bound would collapse the blocks).
+ */
 export function autoChunkRows(config: GimConfig, d: number): number {
-  return Math.max(1, Math.floor(CHUNK_BYTES / (4 * config.mcSamples * d)));
+  const M = config.mcSamples;
+  let rows = Math.max(1, Math.floor(CHUNK_BYTES / (4 * M * d)));
+  if (config.mechanism === "mlp") {
+    while (rows > 1 && 4 * mlpPartialElements(rows, M, d, config.hidden) > BINDING_BYTES) rows = Math.floor(rows * 0.9);
+  }
+  return rows;
 }
 
 export class Trainer {
@@ -102,6 +116,16 @@ export class Trainer {
 
   get trainingRows(): number {
     return this.data.N;
+  }
+
+  /** Row blocks the likelihood runs over (1 when not chunked over N). */
+  get likelihoodBlocks(): number {
+    return rowBlocks(this.data).length;
+  }
+
+  /** Dispatches of the replayed step; 0 before enableReplay. */
+  get replayDispatches(): number {
+    return this.replayed?.dispatches ?? 0;
   }
 
   /** Queues one step; returns the loss and ĥ tensors (kept) for optional readback. */

@@ -238,6 +238,11 @@ function dimsOf(x: Tensor, g: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Te
   return { N, d, M, H, rpl, C: Math.ceil(N / (LANES * rpl)) };
 }
 
+/** Elements of the VJP's weight-gradient partials S [C, M, d+3, dH] for N rows (memory budgets). */
+export function mlpPartialElements(N: number, M: number, d: number, H: number): number {
+  return Math.ceil(N / (LANES * rowsPerLane(N, M))) * M * (d + 3) * d * H;
+}
+
 type NoAttrs = Record<string, never>;
 type Six = [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
 

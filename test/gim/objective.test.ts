@@ -170,7 +170,7 @@ for (const mechanism of ["linear", "mlp"] as const) {
 
 for (const mechanism of ["linear", "mlp"] as const) {
   for (const intervention of ["hard", "shift"] as const) {
-    test(`step chunked over N (blocks of 5 rows, splitting envs) = one block: loss and every gradient, f64: ${mechanism}, ${intervention}`, async () => {
+    test(`step chunked over N (blocks of 4 rows, splitting the observational and both interventional envs) = one block: loss and every gradient, f64: ${mechanism}, ${intervention}`, async () => {
       const d = 3;
       const config: GimConfig = { ...DEFAULTS, mechanism, intervention, mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 50 };
       const set = makeSet(new HostRandom(21), d, [6, 4, 4]);
@@ -189,8 +189,8 @@ for (const mechanism of ["linear", "mlp"] as const) {
         return { blocks: data.chunks.length, loss: await loss.item(), grads };
       };
       const whole = await run(Number.POSITIVE_INFINITY);
-      const chunked = await run(5);
-      if (whole.blocks !== 0 || chunked.blocks !== 3) throw new Error(`expected 0 and 3 chunks, got ${whole.blocks} and ${chunked.blocks}`);
+      const chunked = await run(4); // envs at rows 0–5, 6–9, 10–13; blocks 0–3, 4–7, 8–11, 12–13
+      if (whole.blocks !== 0 || chunked.blocks !== 4) throw new Error(`expected 0 and 4 chunks, got ${whole.blocks} and ${chunked.blocks}`);
       const close = (a: number, b: number) => Math.abs(a - b) <= 1e-10 * Math.max(1, Math.abs(b));
       if (!close(chunked.loss, whole.loss)) throw new Error(`loss: chunked ${chunked.loss}, one block ${whole.loss}`);
       for (const [name, g] of Object.entries(whole.grads)) {
