@@ -10,6 +10,7 @@ import { loadDataset, writeDataset } from "../dataset.js";
 import { evaluate, formatReport } from "../evaluate.js";
 import { fit, saveModel } from "../fit.js";
 import { generateBenchmark } from "../synthetic.js";
+import type { FlagSpec } from "../args.js";
 import { registerCommand } from "./registry.js";
 import { TRAIN_FLAGS, configFrom } from "./train-flags.js";
 
@@ -19,6 +20,12 @@ import { TRAIN_FLAGS, configFrom } from "./train-flags.js";
  */
 export const DEMO_TRAINING = { steps: 1000, alphaLinear: 1e-2 } as const;
 
+/** A numeric flag of `gim train` with the demo's own default. */
+function withDefault(spec: FlagSpec, value: number): FlagSpec {
+  if (spec.type !== "number") throw new Error(`demo: expected a numeric flag, got ${spec.type}`);
+  return { ...spec, default: value };
+}
+
 export const DEMO_BENCHMARK = { d: 10, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 10, nPerEnv: 50, nObs: 300, q: 10, seed: 0 } as const;
 
 registerCommand("demo", {
@@ -26,8 +33,8 @@ registerCommand("demo", {
   flags: {
     out: { type: "string", default: "out", help: "output folder" },
     ...TRAIN_FLAGS,
-    steps: { ...TRAIN_FLAGS.steps, default: DEMO_TRAINING.steps },
-    "alpha-linear": { ...TRAIN_FLAGS["alpha-linear"], default: DEMO_TRAINING.alphaLinear },
+    steps: withDefault(TRAIN_FLAGS.steps, DEMO_TRAINING.steps),
+    "alpha-linear": withDefault(TRAIN_FLAGS["alpha-linear"], DEMO_TRAINING.alphaLinear),
   },
   async run(v) {
     const out = v.out as string;

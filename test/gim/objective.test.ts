@@ -7,12 +7,13 @@
 import { test } from "uvu";
 import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
-import { backward, detach, noGrad, tidy } from "../../engine/index.js";
+import { backward, noGrad, tidy } from "../../engine/index.js";
 import { Tensor } from "../../engine/tensor.js";
 import { DEFAULTS, type GimConfig } from "../../gim/config.js";
 import { likelihood, passObjectives, scalarsAt, stepObjective } from "../../gim/objective.js";
 import { type GimParams, groupParams, initParams, mechanismParams, param } from "../../gim/params.js";
 import { type TrainingSet, featureMatrix, uploadData } from "../../gim/training-set.js";
+import { stepGradients } from "./step-gradients.js";
 
 const cpu = cpuBackend();
 const LOG2PI = Math.log(2 * Math.PI);
@@ -174,22 +175,8 @@ for (const mechanism of ["linear", "mlp"] as const) {
       const d = 3;
       const config: GimConfig = { ...DEFAULTS, mechanism, intervention, mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 50 };
       const set = makeSet(new HostRandom(21), d, [6, 4, 4]);
-      const gamma = featureMatrix(set, cpu, "f64");
-      const scalars = scalarsAt(config, 3, { alpha: 0.7, mu: 2 });
-      const run = async (chunkRows: number) => {
-        const data = uploadData(set, cpu, "f64", false, chunkRows);
-        const params: GimParams = initParams(config, { d, p: 2, K: 2 }, cpu, "f64");
-        const loss = tidy(() => {
-          const terms = stepObjective(params, config, data, gamma, scalars);
-          for (const part of terms.gradientParts) tidy(() => backward(part()));
-          return detach(terms.loss);
-        });
-        const grads: Record<string, Float64Array> = {};
-        for (const [name, t] of params.tensors) grads[name] = Float64Array.from(await t.grad!.toArray());
-        return { blocks: data.chunks.length, loss: await loss.item(), grads };
-      };
-      const whole = await run(Number.POSITIVE_INFINITY);
-      const chunked = await run(4); // envs at rows 0–5, 6–9, 10–13; blocks 0–3, 4–7, 8–11, 12–13
+      const whole = await stepGradients(config, set, Number.POSITIVE_INFINITY);
+      const chunked = await stepGradients(config, set, 4); // envs at rows 0–5, 6–9, 10–13; blocks 0–3, 4–7, 8–11, 12–13
       if (whole.blocks !== 0 || chunked.blocks !== 4) throw new Error(`expected 0 and 4 chunks, got ${whole.blocks} and ${chunked.blocks}`);
       const close = (a: number, b: number) => Math.abs(a - b) <= 1e-10 * Math.max(1, Math.abs(b));
       if (!close(chunked.loss, whole.loss)) throw new Error(`loss: chunked ${chunked.loss}, one block ${whole.loss}`);
