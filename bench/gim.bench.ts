@@ -15,7 +15,8 @@
  * It times one replayed step (`--memory-steps=k` for k; shaders compile when the step is
  * captured, before the clock starts): on lavapipe that step takes many minutes. The line also
  * gives the chunk count, the largest storage buffer made (against maxStorageBufferBindingSize)
- * and the total of all buffers made, from the backend's bufferStats.
+ * and the total of all buffers made, from the backend's bufferStats; they are final once the step
+ * is captured and are logged then (`--memory-capture-only` stops there).
  */
 import type { Backend } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
@@ -89,18 +90,23 @@ async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row
   const chunkRows = autoChunkRows(config, d);
   const chunks = trainer.likelihoodBlocks;
   trainer.enableReplay();
+  // Capture allocates every buffer the replayed step uses: the memory figures are final here, and
+  // are logged before the (long) timed step so that an interrupted run still reports them.
+  const { largestBytes, totalBytes } = gpu.bufferStats;
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  const memory =
+    `${chunks} chunks of ≤ ${chunkRows} rows, ${trainer.replayDispatches} dispatches; largest buffer ${mib(largestBytes)} MiB ` +
+    `of the ${mib(gpu.maxBinding)} MiB binding limit, ${mib(totalBytes)} MiB of buffers in all`;
+  log(`gim-step webgpu d=100 mlp hard M=32 N=100000: captured (${memory}); timing ${steps} replayed step(s)…`);
+  if (process.argv.includes("--memory-capture-only")) {
+    return { name: "gim-step-memory", backend: gpu.name, adapter: gpu.description, d, M, N, chunks, chunkRows, largestBufferBytes: largestBytes, totalBufferBytes: totalBytes, maxBindingBytes: gpu.maxBinding };
+  }
   const started = performance.now();
   let loss = Number.NaN;
   for (let s = 0; s < steps; s++) loss = await trainer.queueStep().loss.item();
   const seconds = (performance.now() - started) / 1000 / steps;
   if (!Number.isFinite(loss)) throw new Error(`memory line: non-finite loss ${loss}`);
-  const { largestBytes, totalBytes } = gpu.bufferStats;
-  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-  log(
-    `gim-step webgpu d=100 mlp hard M=32 N=100000: ${(1 / seconds).toFixed(5)} steps/s (${seconds.toFixed(0)} s per step over ${steps} replayed step(s), ` +
-      `${trainer.replayDispatches} dispatches; ${chunks} chunks of ≤ ${chunkRows} rows; largest buffer ${mib(largestBytes)} MiB ` +
-      `of the ${mib(gpu.maxBinding)} MiB binding limit, ${mib(totalBytes)} MiB of buffers in all; loss ${loss.toFixed(3)})`,
-  );
+  log(`gim-step webgpu d=100 mlp hard M=32 N=100000: ${(1 / seconds).toFixed(5)} steps/s (${seconds.toFixed(0)} s per step over ${steps} replayed step(s); ${memory}; loss ${loss.toFixed(3)})`);
   return {
     name: "gim-step",
     backend: gpu.name,

@@ -97,7 +97,7 @@ export class WebGpuBackend implements Backend {
   private captureBuffers: Set<GPUBuffer> | null = null;
   private readonly lost: Promise<never>;
   dispatchCount = 0;
-  /** Storage buffers made so far: the largest one and their total (the pool never frees). */
+  /** Storage buffers made so far (pool bucket sizes): the largest one and their total (the pool never frees). */
   readonly bufferStats = { largestBytes: 0, totalBytes: 0 };
 
   private constructor(acquired: AcquiredDevice) {

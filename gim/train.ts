@@ -71,9 +71,10 @@ export const BINDING_BYTES = 128 * 2 ** 20;
 /**
  * Rows per likelihood block so that no per-row tensor exceeds CHUNK_BYTES and, for MLP
  * mechanisms, the VJP's weight-gradient partials S [C, M, d+3, dH] (kernels/mlp-mechanism.ts:
- * C ≥ 4 row chunks below 4,096 rows, one per 1,024 above) fit one binding. S outgrows the M·d
- * per row of L^o once d·H > 1,024; it is held to the binding limit rather than CHUNK_BYTES
- * because it stops shrinking with the rows below 4,096 (a tighter bound would collapse the blocks).
+ * C row chunks, one per 1,024 rows in large blocks but about ⌈128/M⌉ however small the block)
+ * fit one binding. S outgrows the M·d per row of L^o once d·H > 1,024; it is held to the binding
+ * limit rather than CHUNK_BYTES because it stops shrinking with the rows (at M = 32, below
+ * 4,096), so a tighter bound would collapse the blocks.
  */
 export function autoChunkRows(config: GimConfig, d: number): number {
   const M = config.mcSamples;
