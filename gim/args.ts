@@ -5,7 +5,7 @@
 export class UsageError extends Error {}
 
 export type FlagSpec =
-  | { type: "number"; default?: number; help: string; integer?: boolean; min?: number }
+  | { type: "number"; default?: number; help: string; integer?: boolean; min?: number; max?: number }
   | { type: "string"; default?: string; help: string; required?: boolean }
   | { type: "choice"; choices: readonly string[]; default?: string; help: string }
   | { type: "boolean"; default?: boolean; help: string };
@@ -48,6 +48,7 @@ export function parseFlags(argv: string[], flags: Record<string, FlagSpec>): Fla
       if (!Number.isFinite(v) || raw.trim() === "") throw new UsageError(`--${name}: '${raw}' is not a number`);
       if (spec.integer && !Number.isInteger(v)) throw new UsageError(`--${name}: '${raw}' is not an integer`);
       if (spec.min !== undefined && v < spec.min) throw new UsageError(`--${name}: ${v} is below the minimum ${spec.min}`);
+      if (spec.max !== undefined && v > spec.max) throw new UsageError(`--${name}: ${v} is above the maximum ${spec.max}`);
       values[name] = v;
     } else if (spec.type === "choice") {
       if (!spec.choices.includes(raw)) throw new UsageError(`--${name}: '${raw}' is not one of ${spec.choices.join(", ")}`);

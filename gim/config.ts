@@ -46,6 +46,11 @@ export interface GimConfig {
   powerIterations: number;
   holdoutFraction: number;
   convergenceTol: number;
+  /**
+   * From this fraction of the step budget on, every AL check counts as converged (the update
+   * then waits only for G_∞ to be cyclic). 1 = never: the spec's rule alone.
+   */
+  alForceFrom: number;
   logVarClamp: number;
   logStdClamp: number;
   hidden: number;
@@ -86,6 +91,7 @@ export const DEFAULTS: GimConfig = {
   powerIterations: 10,
   holdoutFraction: 0.1,
   convergenceTol: 1e-3,
+  alForceFrom: 1,
   logVarClamp: 10,
   logStdClamp: 5,
   hidden: 5,

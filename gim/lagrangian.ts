@@ -30,10 +30,11 @@ export class Lagrangian {
 
   constructor(private readonly settings: LagrangianSettings) {}
 
-  check(step: number, holdoutLogLikelihood: number, h: number, cyclic: boolean): LagrangianCheck {
+  /** `forced`: count this check as converged whatever the gain (config.alForceFrom). */
+  check(step: number, holdoutLogLikelihood: number, h: number, cyclic: boolean, forced = false): LagrangianCheck {
     const prev = this.previousScore;
     const relativeGain = prev === null ? null : (holdoutLogLikelihood - prev) / Math.max(Math.abs(prev), 1e-12);
-    const converged = relativeGain !== null && relativeGain < this.settings.tolerance;
+    const converged = forced || (relativeGain !== null && relativeGain < this.settings.tolerance);
     if (converged && cyclic) {
       this.alpha += this.mu * h;
       if (this.hAtLastUpdate === null || h >= 0.25 * this.hAtLastUpdate) {

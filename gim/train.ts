@@ -236,7 +236,8 @@ export class Trainer {
   private async lagrangianCheck(): Promise<void> {
     const score = await this.holdoutScore();
     const cyclic = !isAcyclic(limitGraph(await this.scores()));
-    this.lagrangian.check(this.step, score, this.lastAcyclicity, cyclic);
+    const forced = this.step >= this.config.alForceFrom * this.config.steps;
+    this.lagrangian.check(this.step, score, this.lastAcyclicity, cyclic, forced);
   }
 
   /** s_t: mean log-likelihood per holdout sample, hard samples, a fixed seed (§6). */
