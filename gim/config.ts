@@ -33,7 +33,12 @@ export interface GimConfig {
   sigmaPsi: number;
   lambdaGraph: number;
   lambdaTargets: number;
-  /** λ_I decays by cosine to lambdaTargetsEnd·λ_I (§6). */
+  /**
+   * λ_I(t) moves by cosine from λ_I to lambdaTargetsEnd·λ_I (§6). The spec's [default] decays to
+   * 0.1·λ_I with λ_I = 5; the default here is a constant λ_I = 50 (lambdaTargetsEnd = 1), because
+   * an edge reversed against the truth costs one extra target per env that hits its parent, and
+   * only λ_I charges for that: docs/tuning.md, session 3.
+   */
   lambdaTargetsEnd: number;
   sigmaTheta: number;
   sigmaEll: number;
@@ -79,8 +84,8 @@ export const DEFAULTS: GimConfig = {
   tau: 1,
   sigmaPsi: 0.1,
   lambdaGraph: 5,
-  lambdaTargets: 5,
-  lambdaTargetsEnd: 0.1,
+  lambdaTargets: 50,
+  lambdaTargetsEnd: 1,
   sigmaTheta: 1,
   sigmaEll: 1,
   sigmaPhi: 1,
@@ -108,7 +113,7 @@ export function alphaAt(config: GimConfig, step: number): number {
   return config.alphaConstant ?? config.alphaLinear * step;
 }
 
-/** λ_I(t) of §6: cosine from λ_I down to lambdaTargetsEnd·λ_I over the step budget. */
+/** λ_I(t) of §6: cosine from λ_I to lambdaTargetsEnd·λ_I over the step budget (constant when it is 1). */
 export function lambdaTargetsAt(config: GimConfig, step: number): number {
   const start = config.lambdaTargets;
   const end = config.lambdaTargetsEnd * start;
