@@ -39,28 +39,28 @@ const observational = data.envs.find((e) => e.observational);
 for (const split of ["train", "partial-ood", "full-ood"]) {
   const envs = data.envs.filter((e) => !e.observational && truth.split[e.id] === split);
   if (envs.length === 0) continue;
+  const truths = envs.map((env) => truth.targets[env.id]);
+  const estimates = envs.map((env) => host.targetProbabilities(env.features).map((p) => (p > 0.5 ? 1 : 0)));
   let hit = 0;
   let extra = 0;
   let missed = 0;
-  let gim = 0;
-  let obs = 0;
-  envs.forEach((env, k) => {
-    const estimate = host.targetProbabilities(env.features).map((p) => (p > 0.5 ? 1 : 0));
-    const real = truth.targets[env.id];
+  truths.forEach((real, k) => {
     for (let j = 0; j < d; j++) {
-      if (estimate[j] && real[j]) hit++;
-      else if (estimate[j]) extra++;
+      if (estimates[k][j] && real[j]) hit++;
+      else if (estimates[k][j]) extra++;
       else if (real[j]) missed++;
     }
-    gim += metrics.meanDistance(host.sample(env.features, 1000, new HostRandom(7919 + k)), env.samples, d);
-    obs += metrics.meanDistance(observational.samples, env.samples, d);
   });
+  // The same sampling seeds as `gim eval --seed 0`, so the mean distances agree with it.
+  const gim = envs.map((env, k) => metrics.meanDistance(host.sample(env.features, 1000, new HostRandom(k)), env.samples, d));
+  const obs = envs.map((env) => metrics.meanDistance(observational.samples, env.samples, d));
+  const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
   report[split] = {
-    targetF1: round((2 * hit) / Math.max(2 * hit + extra + missed, 1)),
+    targetF1: round(metrics.targetF1(truths, estimates)),
     precision: round(hit / Math.max(hit + extra, 1), 2),
     recall: round(hit / Math.max(hit + missed, 1), 2),
-    meanDistance: round(gim / envs.length, 2),
-    observational: round(obs / envs.length, 2),
+    meanDistance: round(mean(gim), 2),
+    observational: round(mean(obs), 2),
   };
 }
 console.log(JSON.stringify(report));
