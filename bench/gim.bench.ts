@@ -21,10 +21,10 @@
 import type { Backend } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
 import { HostRandom } from "../engine/host-random.js";
-import { DEFAULTS, type GimConfig } from "../gim/config.js";
+import { DEFAULTS, type GimConfig } from "../gim/model/config.js";
 import { WebGpuBackend } from "../engine/backend-webgpu.js";
-import { Trainer, autoChunkRows } from "../gim/train.js";
-import type { TrainingSet } from "../gim/training-set.js";
+import { Trainer, autoChunkRows } from "../gim/train/trainer.js";
+import type { TrainingSet } from "../gim/data/training-set.js";
 import { type Row, registerSuite } from "./report.js";
 
 const M = 32;

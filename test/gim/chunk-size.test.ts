@@ -8,9 +8,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
-import { DEFAULTS, type GimConfig } from "../../gim/config.js";
-import { BINDING_BYTES, CHUNK_BYTES, Trainer, autoChunkRows } from "../../gim/train.js";
-import type { TrainingSet } from "../../gim/training-set.js";
+import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
+import { BINDING_BYTES, CHUNK_BYTES, Trainer, autoChunkRows } from "../../gim/train/trainer.js";
+import type { TrainingSet } from "../../gim/data/training-set.js";
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
 
 const M = 32;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { loadDataset } from "../../gim/dataset.js";
+import { loadDataset } from "../../gim/data/dataset.js";
 
 const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
 const dir = mkdtempSync(join(tmpdir(), "gim-synth-"));

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { loadDataset, readFeatures, subsetEnvs, trainingSubset, writeFeaturesCsv, writeSamplesCsv } from "../../gim/dataset.js";
+import { loadDataset, readFeatures, subsetEnvs, trainingSubset, writeFeaturesCsv, writeSamplesCsv } from "../../gim/data/dataset.js";
 
 const GOOD_SAMPLES = "env,a,b\nobs,0.1,0.2\nobs,0.3,0.4\ne1,1,2\ne1,1.5,2.5\n";
 const GOOD_FEATURES = "env,f1,f2\nobs,0,0\ne1,1,0.5\n";

@@ -5,10 +5,10 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type FlagValues, parseFlags } from "../../gim/args.js";
-import { DEFAULTS, lambdaTargetsAt } from "../../gim/config.js";
-import { TRAIN_FLAGS, configFrom } from "../../gim/commands/train-flags.js";
-import { Lagrangian } from "../../gim/lagrangian.js";
+import { type FlagValues, parseFlags } from "../../gim/cli/args.js";
+import { DEFAULTS, lambdaTargetsAt } from "../../gim/model/config.js";
+import { TRAIN_FLAGS, configFrom } from "../../gim/cli/commands/train-flags.js";
+import { Lagrangian } from "../../gim/train/lagrangian.js";
 
 const settings = { eta: 10, muMax: 1e10, tolerance: 1e-3 };
 

@@ -4,9 +4,9 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { erdosRenyi } from "../../gim/graph-utils.js";
-import { edgeF1, entropicWasserstein, kdeNll, meanDistance, pearson, pearsonOfShifts, sid, targetF1 } from "../../gim/metrics.js";
-import { Random } from "../../gim/random.js";
+import { erdosRenyi } from "../../gim/data/random-graphs.js";
+import { edgeF1, entropicWasserstein, kdeNll, meanDistance, pearson, pearsonOfShifts, sid, targetF1 } from "../../gim/eval/metrics.js";
+import { Random } from "../../gim/data/random.js";
 
 /** Solves A x = b (Gaussian elimination with partial pivoting; A small and well conditioned). */
 function solve(A: number[][], b: number[]): number[] {

@@ -9,10 +9,10 @@ import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { backward, noGrad, tidy } from "../../engine/index.js";
 import { Tensor } from "../../engine/tensor.js";
-import { DEFAULTS, type GimConfig } from "../../gim/config.js";
-import { likelihood, passObjectives, scalarsAt, stepObjective } from "../../gim/objective.js";
-import { type GimParams, groupParams, initParams, mechanismParams, param } from "../../gim/params.js";
-import { type TrainingSet, featureMatrix, uploadData } from "../../gim/training-set.js";
+import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
+import { likelihood, passObjectives, scalarsAt, stepObjective } from "../../gim/model/objective.js";
+import { type GimParams, groupParams, initParams, mechanismParams, param } from "../../gim/model/params.js";
+import { type TrainingSet, featureMatrix, uploadData } from "../../gim/data/training-set.js";
 import { stepGradients } from "./step-gradients.js";
 
 const cpu = cpuBackend();

@@ -10,10 +10,10 @@ import type { WebGpuBackend } from "../../engine/backend-webgpu.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { backward, exp, mul, randn, sum } from "../../engine/index.js";
 import { inPhase } from "../../engine/phase.js";
-import { DEFAULTS, type GimConfig } from "../../gim/config.js";
-import { scalarsAt } from "../../gim/objective.js";
-import { Trainer } from "../../gim/train.js";
-import type { TrainingSet } from "../../gim/training-set.js";
+import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
+import { scalarsAt } from "../../gim/model/objective.js";
+import { Trainer } from "../../gim/train/trainer.js";
+import type { TrainingSet } from "../../gim/data/training-set.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
 
 const gpu = (await gpuOrSkip("phases")) as WebGpuBackend | null;

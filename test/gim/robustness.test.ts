@@ -10,12 +10,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HostRandom } from "../../engine/host-random.js";
 import { cpuBackend, createBackend } from "../../engine/context.js";
-import { DEFAULTS, type GimConfig } from "../../gim/config.js";
-import { trainingSubset } from "../../gim/dataset.js";
-import { modelFromTrainer } from "../../gim/model-file.js";
-import { HostModel } from "../../gim/sampler.js";
-import { generateBenchmark } from "../../gim/synthetic.js";
-import { Trainer } from "../../gim/train.js";
+import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
+import { trainingSubset } from "../../gim/data/dataset.js";
+import { modelFromTrainer } from "../../gim/model/model-file.js";
+import { HostModel } from "../../gim/model/sampler.js";
+import { generateBenchmark } from "../../gim/data/synthetic.js";
+import { Trainer } from "../../gim/train/trainer.js";
 
 const data = trainingSubset({ ...generateBenchmark({ d: 3, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 2, nPerEnv: 20, nObs: 60, q: 3, seed: 2 }), dir: "synthetic" });
 const small: GimConfig = { ...DEFAULTS, mcSamples: 4, acyclicitySamples: 4, gimHidden: 8, logEvery: 5 };

@@ -1,10 +1,10 @@
 /** One training step's loss and every parameter gradient on cpu in float64, for chunking checks. */
 import { cpuBackend } from "../../engine/context.js";
 import { backward, detach, tidy } from "../../engine/index.js";
-import type { GimConfig } from "../../gim/config.js";
-import { scalarsAt, stepObjective } from "../../gim/objective.js";
-import { dimensionsOf, initParams } from "../../gim/params.js";
-import { type TrainingSet, featureMatrix, uploadData } from "../../gim/training-set.js";
+import type { GimConfig } from "../../gim/model/config.js";
+import { scalarsAt, stepObjective } from "../../gim/model/objective.js";
+import { dimensionsOf, initParams } from "../../gim/model/params.js";
+import { type TrainingSet, featureMatrix, uploadData } from "../../gim/data/training-set.js";
 
 export interface StepGradients {
   /** Row blocks the data was split into (0: one block). */

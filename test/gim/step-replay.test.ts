@@ -7,10 +7,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HostRandom } from "../../engine/host-random.js";
-import { DEFAULTS, type GimConfig } from "../../gim/config.js";
-import { readParams } from "../../gim/params.js";
-import { Trainer } from "../../gim/train.js";
-import type { TrainingSet } from "../../gim/training-set.js";
+import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
+import { readParams } from "../../gim/model/params.js";
+import { Trainer } from "../../gim/train/trainer.js";
+import type { TrainingSet } from "../../gim/data/training-set.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
 
 const gpu = await gpuOrSkip("step replay");

@@ -5,14 +5,14 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { fitMeanShiftBaseline } from "../../gim/baselines.js";
-import type { Environment } from "../../gim/dataset.js";
-import { erdosRenyi, scaleFree } from "../../gim/graph-utils.js";
-import { isAcyclic } from "../../gim/map-estimate.js";
-import { columnMeans } from "../../gim/metrics.js";
-import { applyPca, fitPca } from "../../gim/pca.js";
-import { Random } from "../../gim/random.js";
-import { type BenchmarkOptions, generateBenchmark } from "../../gim/synthetic.js";
+import { fitMeanShiftBaseline } from "../../gim/eval/baselines.js";
+import type { Environment } from "../../gim/data/dataset.js";
+import { erdosRenyi, scaleFree } from "../../gim/data/random-graphs.js";
+import { isAcyclic } from "../../gim/graph/dag.js";
+import { columnMeans } from "../../gim/eval/metrics.js";
+import { applyPca, fitPca } from "../../gim/data/pca.js";
+import { Random } from "../../gim/data/random.js";
+import { type BenchmarkOptions, generateBenchmark } from "../../gim/data/synthetic.js";
 
 const SMALL: BenchmarkOptions = { d: 6, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 3, nPerEnv: 200, nObs: 2000, q: 4, seed: 5 };
 

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { loadDataset } from "../../gim/dataset.js";
-import { generateBenchmark } from "../../gim/synthetic.js";
+import { loadDataset } from "../../gim/data/dataset.js";
+import { generateBenchmark } from "../../gim/data/synthetic.js";
 
 const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
 const dir = mkdtempSync(join(tmpdir(), "gim-ziln-cli-"));

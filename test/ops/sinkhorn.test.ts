@@ -13,7 +13,7 @@ import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { backward } from "../../engine/tape.js";
 import { Tensor } from "../../engine/tensor.js";
-import { entropicWasserstein } from "../../gim/metrics.js";
+import { entropicWasserstein } from "../../gim/eval/metrics.js";
 import { sinkhorn, sinkhornPlan } from "../../kernels/ops.js";
 import { exitWhenDone, gpuOrSkip } from "../helpers.js";
 

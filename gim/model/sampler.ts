@@ -7,10 +7,10 @@
  * probability σ(ζ'_j), else exp(m_j + e^{λ_j} ε), λ clamped as in training.
  * γ = 0 is the observational environment: I = 0.
  */
-import { HostRandom } from "../engine/host-random.js";
+import { HostRandom } from "../../engine/host-random.js";
 import { noiseOf } from "./config.js";
 import type { ModelFile } from "./model-file.js";
-import { topologicalOrder } from "./map-estimate.js";
+import { topologicalOrder } from "../graph/dag.js";
 import { gimNets, psiWidth } from "./params.js";
 
 type Weights = ModelFile["weights"];

@@ -1,6 +1,6 @@
-import { loadDataset } from "../dataset.js";
-import { evaluate, formatReport } from "../evaluate.js";
-import { loadModel } from "../model-file.js";
+import { loadDataset } from "../../data/dataset.js";
+import { evaluate, formatReport } from "../../eval/evaluate.js";
+import { loadModel } from "../../model/model-file.js";
 import { registerCommand } from "./registry.js";
 
 registerCommand("eval", {

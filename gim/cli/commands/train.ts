@@ -1,6 +1,6 @@
-import { createBackend } from "../../engine/context.js";
-import { loadDataset } from "../dataset.js";
-import { fit, saveModel } from "../fit.js";
+import { createBackend } from "../../../engine/context.js";
+import { loadDataset } from "../../data/dataset.js";
+import { fit, saveModel } from "../../train/fit.js";
 import { registerCommand } from "./registry.js";
 import { TRAIN_FLAGS, configFrom } from "./train-flags.js";
 

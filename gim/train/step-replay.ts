@@ -12,12 +12,12 @@
  * fails loudly if a sentinel is not found, so a change in the objective cannot silently replay
  * stale values; test/gim/step-replay.test.ts checks replay against the generic path.
  */
-import type { RecordedDispatch, Recording, WebGpuBackend } from "../engine/backend-webgpu.js";
-import type { PhaseProfile } from "../engine/phase.js";
-import { adamKernel } from "../kernels/adam.js";
-import type { Tensor } from "../engine/tensor.js";
-import { STREAMS, type StepScalars, scalarsAt } from "./objective.js";
-import type { Trainer } from "./train.js";
+import type { RecordedDispatch, Recording, WebGpuBackend } from "../../engine/backend-webgpu.js";
+import type { PhaseProfile } from "../../engine/phase.js";
+import { adamKernel } from "../../kernels/adam.js";
+import type { Tensor } from "../../engine/tensor.js";
+import { STREAMS, type StepScalars, scalarsAt } from "../model/objective.js";
+import type { Trainer } from "./trainer.js";
 
 const SENTINEL: StepScalars = { step: 0xabcde, alpha: 1234.5, targetPriorScale: -2345.25, alLinear: -3456.125, alQuadratic: -4567.375 };
 type ScalarKey = Exclude<keyof StepScalars, "step">;

@@ -4,12 +4,12 @@
  * predicted samples (spec §10); W_ε compares the true samples with as many predicted ones (the
  * Sinkhorn cost grows with n·m); mean distance and Pearson use all 1,000.
  */
-import { HostRandom } from "../engine/host-random.js";
+import { HostRandom } from "../../engine/host-random.js";
 import { fitMeanShiftBaseline, shiftedObservational } from "./baselines.js";
-import type { Dataset, Environment, Split } from "./dataset.js";
+import type { Dataset, Environment, Split } from "../data/dataset.js";
 import { edgeF1, entropicWasserstein, kdeNll, meanDistance, pearsonOfShifts, sid, targetF1 } from "./metrics.js";
-import type { ModelFile } from "./model-file.js";
-import { HostModel } from "./sampler.js";
+import type { ModelFile } from "../model/model-file.js";
+import { HostModel } from "../model/sampler.js";
 
 export interface SplitScores {
   method: string;

@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
-import { HostRandom } from "../../engine/host-random.js";
-import { formatNumber } from "../csv.js";
-import { readFeatures, writeSamplesCsv } from "../dataset.js";
-import { loadModel } from "../model-file.js";
-import { HostModel } from "../sampler.js";
+import { HostRandom } from "../../../engine/host-random.js";
+import { formatNumber } from "../../data/csv.js";
+import { readFeatures, writeSamplesCsv } from "../../data/dataset.js";
+import { loadModel } from "../../model/model-file.js";
+import { HostModel } from "../../model/sampler.js";
 import { registerCommand } from "./registry.js";
 
 registerCommand("predict", {

@@ -13,8 +13,8 @@
  * ZILN data are not z-scored (zeros must stay exact zeros and values non-negative).
  */
 import type { Dataset, Environment, Split, Truth } from "./dataset.js";
-import { erdosRenyi, parents, scaleFree } from "./graph-utils.js";
-import { topologicalOrder } from "./map-estimate.js";
+import { parents, topologicalOrder } from "../graph/dag.js";
+import { erdosRenyi, scaleFree } from "./random-graphs.js";
 import { applyPca, fitPca } from "./pca.js";
 import { Random } from "./random.js";
 

@@ -5,11 +5,11 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createBackend } from "../../engine/context.js";
-import { loadDataset, writeDataset } from "../dataset.js";
-import { evaluate, formatReport } from "../evaluate.js";
-import { fit, saveModel } from "../fit.js";
-import { generateBenchmark } from "../synthetic.js";
+import { createBackend } from "../../../engine/context.js";
+import { loadDataset, writeDataset } from "../../data/dataset.js";
+import { evaluate, formatReport } from "../../eval/evaluate.js";
+import { fit, saveModel } from "../../train/fit.js";
+import { generateBenchmark } from "../../data/synthetic.js";
 import type { FlagSpec } from "../args.js";
 import { registerCommand } from "./registry.js";
 import { TRAIN_FLAGS, configFrom } from "./train-flags.js";

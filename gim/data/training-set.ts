@@ -2,10 +2,10 @@
  * What the trainer consumes: environments with features and samples, the observational one
  * first, and the 10% holdout split of §6 (per env, seeded), uploaded as sorted device tensors.
  */
-import type { Backend, DType } from "../engine/backend.js";
-import { HostRandom } from "../engine/host-random.js";
-import { Tensor } from "../engine/tensor.js";
-import type { DeviceData } from "./likelihood.js";
+import type { Backend, DType } from "../../engine/backend.js";
+import { HostRandom } from "../../engine/host-random.js";
+import { Tensor } from "../../engine/tensor.js";
+import type { DeviceData } from "../model/likelihood.js";
 
 export interface EnvironmentData {
   id: string;

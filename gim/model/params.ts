@@ -13,13 +13,13 @@
  *      [K, c·d] replace φ.
  * Values are drawn on the host from the seed, so every backend starts from the same numbers.
  */
-import type { Backend, DType } from "../engine/backend.js";
-import { HostRandom } from "../engine/host-random.js";
-import type { FloatArray } from "../engine/kernel.js";
-import { sizeOf } from "../engine/shape.js";
-import { Tensor } from "../engine/tensor.js";
+import type { Backend, DType } from "../../engine/backend.js";
+import { HostRandom } from "../../engine/host-random.js";
+import type { FloatArray } from "../../engine/kernel.js";
+import { sizeOf } from "../../engine/shape.js";
+import { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, incompatibility, noiseOf } from "./config.js";
-import type { TrainingSet } from "./training-set.js";
+import type { TrainingSet } from "../data/training-set.js";
 
 export interface Dimensions {
   d: number;

@@ -1,8 +1,7 @@
 /**
  * Evaluation metrics of spec §10, on the host in float64. Samples are row-major [n, d].
  */
-import type { Matrix } from "./map-estimate.js";
-import { ancestors, dSeparated, descendants, parents } from "./graph-utils.js";
+import { type Matrix, ancestors, dSeparated, descendants, parents } from "../graph/dag.js";
 
 /** F1 = 2TP/(2TP + FP + FN); 0 when the denominator is 0. */
 function f1(tp: number, fp: number, fn: number): number {

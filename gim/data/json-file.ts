@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { DType } from "../engine/backend.js";
+import type { DType } from "../../engine/backend.js";
 
 export interface EncodedArray {
   dtype: DType;

@@ -1,6 +1,6 @@
 /** Flags shared by `gim train` and `gim demo`, and their mapping onto GimConfig. */
 import { UsageError, type FlagSpec, type FlagValues } from "../args.js";
-import { DEFAULTS, type GimConfig, incompatibility } from "../config.js";
+import { DEFAULTS, type GimConfig, incompatibility } from "../../model/config.js";
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   mechanism: { type: "choice", choices: ["linear", "mlp"], default: DEFAULTS.mechanism, help: "causal mechanisms" },

@@ -1,6 +1,6 @@
-import { writeDataset } from "../dataset.js";
+import { writeDataset } from "../../data/dataset.js";
 import { UsageError } from "../args.js";
-import { BENCHMARK_DEFAULTS, type BenchmarkOptions, checkBenchmarkOptions, generateBenchmark } from "../synthetic.js";
+import { BENCHMARK_DEFAULTS, type BenchmarkOptions, checkBenchmarkOptions, generateBenchmark } from "../../data/synthetic.js";
 import { registerCommand } from "./registry.js";
 
 const D = BENCHMARK_DEFAULTS;

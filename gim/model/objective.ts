@@ -36,9 +36,9 @@ import {
   tidy,
   transpose,
   zeros,
-} from "../engine/index.js";
-import { inPhase } from "../engine/phase.js";
-import type { Tensor } from "../engine/tensor.js";
+} from "../../engine/index.js";
+import { inPhase } from "../../engine/phase.js";
+import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt, noiseOf } from "./config.js";
 import {
   type DeviceData,

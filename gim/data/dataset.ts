@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CsvTable, DataError, checkHeader, formatNumber, numberAt, readCsv } from "./csv.js";
-import { isAcyclic } from "./map-estimate.js";
+import { isAcyclic } from "../graph/dag.js";
 import type { EnvironmentData, TrainingSet } from "./training-set.js";
 
 export type Split = "observational" | "train" | "partial-ood" | "full-ood";

@@ -5,9 +5,9 @@
  *                  p → 64 → 64 → d, tanh) fitted by full-batch Adam in float64 on the training
  *                  envs' observed shifts; prediction = observational samples + predicted shift.
  */
-import type { Environment } from "./dataset.js";
+import type { Environment } from "../data/dataset.js";
 import { columnMeans } from "./metrics.js";
-import { Random } from "./random.js";
+import { Random } from "../data/random.js";
 
 export interface MeanShiftModel {
   shift(features: number[]): number[];

@@ -3,11 +3,11 @@
  * (graph[i][j] = 1 iff i → j), edge probabilities σ(α S) at the final α, the configuration,
  * seed, backend, steps, throughput, the augmented-Lagrangian log and every weight by name.
  */
-import { readJson } from "./checkpoint.js";
+import { readJson } from "../data/json-file.js";
 import type { GimConfig } from "./config.js";
 import { mapGraph } from "./map-estimate.js";
 import { readParams } from "./params.js";
-import type { Trainer } from "./train.js";
+import type { Trainer } from "../train/trainer.js";
 
 export interface ModelFile {
   format: "gim-webgpu-model/1";

@@ -1,4 +1,4 @@
-import { webgpuBackend } from "../../engine/context.js";
+import { webgpuBackend } from "../../../engine/context.js";
 import { registerCommand } from "./registry.js";
 
 registerCommand("backends", {

@@ -1,5 +1,5 @@
 /** A one-line progress bar on stderr: steps, steps/s, loss, acyclicity ĥ, ETA. */
-import type { Progress } from "./train.js";
+import type { Progress } from "./trainer.js";
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";

@@ -3,7 +3,7 @@
  * `HostRandom` (mulberry32 + Box–Muller) plus the few draws those need. Everything is a pure
  * function of the seed and the call order, so the same seed gives the same files on any machine.
  */
-import { HostRandom } from "../engine/host-random.js";
+import { HostRandom } from "../../engine/host-random.js";
 
 export class Random extends HostRandom {
   /** U[lo, hi). */

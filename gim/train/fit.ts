@@ -4,13 +4,13 @@
  * progress bar, and a clear stop on a non-finite loss with the last good checkpoint kept.
  */
 import { existsSync } from "node:fs";
-import type { Backend } from "../engine/backend.js";
-import type { GimConfig } from "./config.js";
-import { type Dataset, trainingSubset } from "./dataset.js";
-import { type ModelFile, modelFromTrainer } from "./model-file.js";
+import type { Backend } from "../../engine/backend.js";
+import type { GimConfig } from "../model/config.js";
+import { type Dataset, trainingSubset } from "../data/dataset.js";
+import { type ModelFile, modelFromTrainer } from "../model/model-file.js";
 import { progressPrinter } from "./progress.js";
-import { Trainer } from "./train.js";
-import { writeJsonAtomic } from "./checkpoint.js";
+import { Trainer } from "./trainer.js";
+import { writeJsonAtomic } from "../data/json-file.js";
 
 export interface FitOptions {
   checkpointPath?: string;

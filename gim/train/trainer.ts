@@ -4,22 +4,23 @@
  * checkpoints. Work is queued step after step; values are read back only every `logEvery`
  * steps (loss and ĥ: progress, NaN check, checkpoint), so the GPU is never stalled per step.
  */
-import type { Backend, DType } from "../engine/backend.js";
-import { Adam } from "../engine/optim.js";
-import { type PhaseProfile, inPhase } from "../engine/phase.js";
-import { backward, clamp, detach, keep, matmul, noGrad, tidy } from "../engine/index.js";
-import type { Tensor } from "../engine/tensor.js";
-import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "./checkpoint.js";
-import { type GimConfig, alphaAt } from "./config.js";
+import type { Backend, DType } from "../../engine/backend.js";
+import { Adam } from "../../engine/optim.js";
+import { type PhaseProfile, inPhase } from "../../engine/phase.js";
+import { backward, clamp, detach, keep, matmul, noGrad, tidy } from "../../engine/index.js";
+import type { Tensor } from "../../engine/tensor.js";
+import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "../data/json-file.js";
+import { type GimConfig, alphaAt } from "../model/config.js";
 import { Lagrangian } from "./lagrangian.js";
-import { type DeviceData, rowBlocks } from "./likelihood.js";
-import { mlpPartialElements } from "../kernels/mlp-mechanism.js";
-import { isAcyclic, limitGraph } from "./map-estimate.js";
-import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "./objective.js";
+import { type DeviceData, rowBlocks } from "../model/likelihood.js";
+import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
+import { isAcyclic } from "../graph/dag.js";
+import { limitGraph } from "../model/map-estimate.js";
+import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "../model/objective.js";
 import { ReplayedStep } from "./step-replay.js";
-import { WebGpuBackend } from "../engine/backend-webgpu.js";
-import { type GimParams, dimensionsOf, initParams, mechanismParams, param, readParams, writeParams } from "./params.js";
-import { type TrainingSet, featureMatrix, splitHoldout, uploadData } from "./training-set.js";
+import { WebGpuBackend } from "../../engine/backend-webgpu.js";
+import { type GimParams, dimensionsOf, initParams, mechanismParams, param, readParams, writeParams } from "../model/params.js";
+import { type TrainingSet, featureMatrix, splitHoldout, uploadData } from "../data/training-set.js";
 
 export interface Progress {
   step: number;
