@@ -1,18 +1,45 @@
 /**
  * A small flag parser: `--name value` and `--flag` (booleans, also `--flag true|false`).
  * Unknown flags, missing values and bad values are errors naming the flag.
+ * The declarations are `const` objects, so the parsed values get their types from them
+ * (FlagValues): reading an undeclared flag, or a flag as the wrong type, fails to compile.
  */
 export class UsageError extends Error {}
 
+export type NumberFlag = { type: "number"; default?: number; help: string; integer?: boolean; min?: number; max?: number };
 export type FlagSpec =
-  | { type: "number"; default?: number; help: string; integer?: boolean; min?: number; max?: number }
+  | NumberFlag
   | { type: "string"; default?: string; help: string; required?: boolean }
   | { type: "choice"; choices: readonly string[]; default?: string; help: string }
   | { type: "boolean"; default?: boolean; help: string };
 
-export type FlagValues = Record<string, number | string | boolean | undefined>;
+export type FlagDecls = Readonly<Record<string, FlagSpec>>;
 
-export function usage(command: string, summary: string, flags: Record<string, FlagSpec>): string {
+/** What a flag parses to: a choice flag to the union of its choices. */
+type FlagType<S extends FlagSpec> = S extends { type: "number" }
+  ? number
+  : S extends { type: "boolean" }
+    ? boolean
+    : S extends { type: "choice"; choices: readonly (infer C)[] }
+      ? C
+      : string;
+
+/** A flag always has a value when it has a default or is required; otherwise it may be absent. */
+type FlagValue<S extends FlagSpec> = S extends { default: number | string | boolean } | { required: true } ? FlagType<S> : FlagType<S> | undefined;
+
+export type FlagValues<F extends FlagDecls> = { readonly [K in keyof F]: FlagValue<F[K]> };
+
+/** A choice flag's default must be one of its choices, as FlagValues promises. */
+export type CheckedDecls<F extends FlagDecls> = {
+  readonly [K in keyof F]: F[K] extends { type: "choice"; choices: readonly (infer C)[] } ? { readonly default?: C } : unknown;
+};
+
+/** Declares flags outside a command (shared ones): keeps the literal types FlagValues reads. */
+export function defineFlags<const F extends FlagDecls>(flags: F & CheckedDecls<F>): F {
+  return flags;
+}
+
+export function usage(command: string, summary: string, flags: FlagDecls): string {
   const lines = [`gim ${command} — ${summary}`, "", "options:"];
   for (const [name, spec] of Object.entries(flags)) {
     const kind = spec.type === "choice" ? spec.choices.join("|") : spec.type === "boolean" ? "" : spec.type === "number" ? "N" : "VALUE";
@@ -23,8 +50,8 @@ export function usage(command: string, summary: string, flags: Record<string, Fl
   return lines.join("\n");
 }
 
-export function parseFlags(argv: string[], flags: Record<string, FlagSpec>): FlagValues | "help" {
-  const values: FlagValues = {};
+export function parseFlags<const F extends FlagDecls>(argv: string[], flags: F): FlagValues<F> | "help" {
+  const values: Record<string, number | string | boolean | undefined> = {};
   for (const [name, spec] of Object.entries(flags)) values[name] = spec.default;
   for (let k = 0; k < argv.length; k++) {
     const token = argv[k];
@@ -58,5 +85,7 @@ export function parseFlags(argv: string[], flags: Record<string, FlagSpec>): Fla
   for (const [name, spec] of Object.entries(flags)) {
     if (spec.type === "string" && spec.required && values[name] === undefined) throw new UsageError(`--${name} is required`);
   }
-  return values;
+  // Each declared flag now holds a value of its declared type (checked above) or, only when it has
+  // neither a default nor `required`, undefined: what FlagValues<F> states.
+  return values as FlagValues<F>;
 }

@@ -5,7 +5,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type FlagValues, parseFlags } from "../../gim/cli/args.js";
+import { parseFlags } from "../../gim/cli/args.js";
 import { DEFAULTS, lambdaTargetsAt } from "../../gim/model/config.js";
 import { TRAIN_FLAGS, configFrom } from "../../gim/cli/commands/train-flags.js";
 import { Lagrangian } from "../../gim/train/lagrangian.js";
@@ -59,7 +59,11 @@ test("λ_I(t) runs by cosine from λ_I to lambdaTargetsEnd·λ_I, down or up", (
 });
 
 test("train flags set the AL period, tolerance, forced start and λ_I end; out-of-range values name the flag", () => {
-  const parse = (...argv: string[]) => configFrom(parseFlags(argv, TRAIN_FLAGS) as FlagValues);
+  const parse = (...argv: string[]) => {
+    const values = parseFlags(argv, TRAIN_FLAGS);
+    if (values === "help") throw new Error("no --help given, yet parseFlags answered help");
+    return configFrom(values);
+  };
   const c = parse("--al-every", "100", "--al-tolerance", "0.01", "--al-force-from", "0.5", "--lambda-targets-end", "2");
   assert.equal([c.alSteps, c.convergenceTol, c.alForceFrom, c.lambdaTargetsEnd], [100, 0.01, 0.5, 2]);
   assert.throws(() => parse("--al-force-from", "1.5"), /--al-force-from: 1.5 is above the maximum 1/);

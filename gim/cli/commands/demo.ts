@@ -10,7 +10,7 @@ import { loadDataset, writeDataset } from "../../data/dataset.js";
 import { evaluate, formatReport } from "../../eval/evaluate.js";
 import { fit, saveModel } from "../../train/fit.js";
 import { generateBenchmark } from "../../data/synthetic.js";
-import type { FlagSpec } from "../args.js";
+import type { NumberFlag } from "../args.js";
 import { registerCommand } from "./registry.js";
 import { TRAIN_FLAGS, configFrom } from "./train-flags.js";
 
@@ -21,8 +21,7 @@ import { TRAIN_FLAGS, configFrom } from "./train-flags.js";
 export const DEMO_TRAINING = { steps: 1000, alphaLinear: 1e-2 } as const;
 
 /** A numeric flag of `gim train` with the demo's own default. */
-function withDefault(spec: FlagSpec, value: number): FlagSpec {
-  if (spec.type !== "number") throw new Error(`demo: expected a numeric flag, got ${spec.type}`);
+function withDefault<S extends NumberFlag>(spec: S, value: number): S & { default: number } {
   return { ...spec, default: value };
 }
 
@@ -37,15 +36,15 @@ registerCommand("demo", {
     "alpha-linear": withDefault(TRAIN_FLAGS["alpha-linear"], DEMO_TRAINING.alphaLinear),
   },
   async run(v) {
-    const out = v.out as string;
+    const { out } = v;
     mkdirSync(out, { recursive: true });
     const dataDir = join(out, "data");
     writeDataset(dataDir, generateBenchmark({ ...DEMO_BENCHMARK }));
     const dataset = loadDataset(dataDir);
     console.error(`demo: ${dataset.envs.length} environments, ${dataset.variables.length} variables in ${dataDir}`);
-    const backend = await createBackend(v.backend as string);
+    const backend = await createBackend(v.backend);
     const config = configFrom(v);
-    const { model } = await fit(dataset, config, backend, { replay: v.replay as boolean });
+    const { model } = await fit(dataset, config, backend, { replay: v.replay });
     saveModel(join(out, "model.json"), model);
     const report = evaluate(model, dataset, config.seed);
     writeFileSync(join(out, "report.json"), `${JSON.stringify({ benchmark: DEMO_BENCHMARK, backend: backend.name, adapter: backend.description, steps: model.steps, throughput: model.throughput, ...report }, null, 2)}\n`);

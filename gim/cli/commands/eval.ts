@@ -12,7 +12,7 @@ registerCommand("eval", {
     seed: { type: "number", integer: true, min: 0, default: 0, help: "sampling seed" },
   },
   async run(v) {
-    const report = evaluate(loadModel(v.model as string), loadDataset(v.data as string), v.seed as number);
+    const report = evaluate(loadModel(v.model), loadDataset(v.data), v.seed);
     console.log(v.json ? JSON.stringify(report, null, 2) : formatReport(report));
     return 0;
   },

@@ -17,19 +17,19 @@ registerCommand("predict", {
     seed: { type: "number", integer: true, min: 0, default: 0, help: "sampling seed" },
   },
   async run(v) {
-    const model = loadModel(v.model as string);
-    const table = readFeatures(v.features as string);
+    const model = loadModel(v.model);
+    const table = readFeatures(v.features);
     if (JSON.stringify(table.featureNames) !== JSON.stringify(model.featureNames)) {
       throw new Error(`${v.features}: features [${table.featureNames.join(", ")}] differ from the model's [${model.featureNames.join(", ")}]`);
     }
     const host = new HostModel(model);
-    const rng = new HostRandom(v.seed as number);
-    const n = v["n-per-env"] as number;
+    const rng = new HostRandom(v.seed);
+    const n = v["n-per-env"];
     const envs = table.envs.map((e) => ({ id: e.id, samples: host.sample(e.features, n, rng), n }));
-    writeSamplesCsv(v.out as string, model.variables, envs);
+    writeSamplesCsv(v.out, model.variables, envs);
     if (v["targets-out"]) {
       const lines = [["env", ...model.variables].join(","), ...table.envs.map((e) => [e.id, ...host.targetProbabilities(e.features).map(formatNumber)].join(","))];
-      writeFileSync(v["targets-out"] as string, `${lines.join("\n")}\n`);
+      writeFileSync(v["targets-out"], `${lines.join("\n")}\n`);
     }
     console.error(`wrote ${envs.length} environments × ${n} samples to ${v.out}`);
     return 0;

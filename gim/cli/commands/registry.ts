@@ -1,15 +1,16 @@
 /** The command table of `gim`: each command module registers itself. */
-import { type FlagSpec, type FlagValues, UsageError, parseFlags, usage } from "../args.js";
+import { type CheckedDecls, type FlagDecls, type FlagValues, UsageError, parseFlags, usage } from "../args.js";
 
-export interface Command {
+export interface Command<F extends FlagDecls = FlagDecls> {
   summary: string;
-  flags: Record<string, FlagSpec>;
-  run(values: FlagValues): Promise<number>;
+  flags: F;
+  /** The values are typed by `flags`: declared names only, each with its flag's type. */
+  run(values: FlagValues<F>): Promise<number>;
 }
 
 export const commands = new Map<string, Command>();
 
-export function registerCommand(name: string, command: Command): void {
+export function registerCommand<const F extends FlagDecls>(name: string, command: Command<F> & { flags: CheckedDecls<F> }): void {
   commands.set(name, command);
 }
 

@@ -22,17 +22,17 @@ registerCommand("synth", {
   },
   async run(v) {
     const options: BenchmarkOptions = {
-      d: v.d as number,
-      graph: v.graph as "er",
-      edgesPerNode: v["edges-per-node"] as number,
-      mechanism: v.mechanism as "linear",
-      intervention: v.intervention as "hard",
-      noise: v.noise as "gaussian",
-      perturbations: v.perturbations as number,
-      nPerEnv: v["n-per-env"] as number,
-      nObs: v["n-obs"] as number,
-      q: v.q as number,
-      seed: v.seed as number,
+      d: v.d,
+      graph: v.graph,
+      edgesPerNode: v["edges-per-node"],
+      mechanism: v.mechanism,
+      intervention: v.intervention,
+      noise: v.noise,
+      perturbations: v.perturbations,
+      nPerEnv: v["n-per-env"],
+      nObs: v["n-obs"],
+      q: v.q,
+      seed: v.seed,
     };
     try {
       checkBenchmarkOptions(options);
@@ -40,7 +40,7 @@ registerCommand("synth", {
       throw new UsageError((error as Error).message);
     }
     const data = generateBenchmark(options);
-    writeDataset(v.out as string, data);
+    writeDataset(v.out, data);
     console.log(`wrote ${data.envs.length} environments, ${data.variables.length} variables to ${v.out}`);
     return 0;
   },

@@ -1,8 +1,8 @@
 /** Flags shared by `gim train` and `gim demo`, and their mapping onto GimConfig. */
-import { UsageError, type FlagSpec, type FlagValues } from "../args.js";
+import { UsageError, type FlagValues, defineFlags } from "../args.js";
 import { DEFAULTS, type GimConfig, incompatibility } from "../../model/config.js";
 
-export const TRAIN_FLAGS: Record<string, FlagSpec> = {
+export const TRAIN_FLAGS = defineFlags({
   mechanism: { type: "choice", choices: ["linear", "mlp"], default: DEFAULTS.mechanism, help: "causal mechanisms" },
   intervention: { type: "choice", choices: ["hard", "shift", "ziln"], default: DEFAULTS.intervention, help: "intervention type (ziln: hard zero-inflated log-normal, ψ = (ζ', m, λ); needs --noise ziln)" },
   noise: {
@@ -28,30 +28,31 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   replay: { type: "boolean", default: true, help: "webgpu: record the step once and replay it" },
   "log-every": { type: "number", integer: true, min: 1, default: DEFAULTS.logEvery, help: "read loss back every N steps" },
   "chunk-rows": { type: "number", integer: true, min: 0, default: DEFAULTS.chunkRows, help: "rows per likelihood block (chunking over N); 0: as many as a 64 MiB budget per tensor allows" },
-};
+});
 
-export function configFrom(v: FlagValues): GimConfig {
+/** Takes the values of any command that declares TRAIN_FLAGS (train, demo). */
+export function configFrom(v: FlagValues<typeof TRAIN_FLAGS>): GimConfig {
   const config: GimConfig = {
     ...DEFAULTS,
-    mechanism: v.mechanism as GimConfig["mechanism"],
-    intervention: v.intervention as GimConfig["intervention"],
-    noise: v.noise as GimConfig["noise"],
-    steps: v.steps as number,
-    mcSamples: v["mc-samples"] as number,
-    acyclicitySamples: v["mc-samples"] as number,
-    lr: v.lr as number,
-    lambdaGraph: v["lambda-graph"] as number,
-    lambdaTargets: v["lambda-targets"] as number,
-    lambdaTargetsEnd: v["lambda-targets-end"] as number,
-    alphaLinear: v["alpha-linear"] as number,
-    alSteps: v["al-every"] as number,
-    convergenceTol: v["al-tolerance"] as number,
-    alForceFrom: v["al-force-from"] as number,
-    marginalize: v.marginalize as GimConfig["marginalize"],
-    amortize: v.amortize as boolean,
-    seed: v.seed as number,
-    logEvery: v["log-every"] as number,
-    chunkRows: v["chunk-rows"] as number,
+    mechanism: v.mechanism,
+    intervention: v.intervention,
+    noise: v.noise,
+    steps: v.steps,
+    mcSamples: v["mc-samples"],
+    acyclicitySamples: v["mc-samples"],
+    lr: v.lr,
+    lambdaGraph: v["lambda-graph"],
+    lambdaTargets: v["lambda-targets"],
+    lambdaTargetsEnd: v["lambda-targets-end"],
+    alphaLinear: v["alpha-linear"],
+    alSteps: v["al-every"],
+    convergenceTol: v["al-tolerance"],
+    alForceFrom: v["al-force-from"],
+    marginalize: v.marginalize,
+    amortize: v.amortize,
+    seed: v.seed,
+    logEvery: v["log-every"],
+    chunkRows: v["chunk-rows"],
   };
   const problem = incompatibility(config);
   if (problem) throw new UsageError(problem);

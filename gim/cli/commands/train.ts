@@ -15,14 +15,14 @@ registerCommand("train", {
     resume: { type: "boolean", default: false, help: "continue from the checkpoint" },
   },
   async run(v) {
-    const dataset = loadDataset(v.data as string);
-    const backend = await createBackend(v.backend as string);
-    const out = v.out as string;
+    const dataset = loadDataset(v.data);
+    const backend = await createBackend(v.backend);
+    const { out } = v;
     const { model, stoppedEarly } = await fit(dataset, configFrom(v), backend, {
-      checkpointPath: (v.checkpoint as string | undefined) ?? `${out}.checkpoint.json`,
-      checkpointEvery: v["checkpoint-every"] as number,
-      resume: v.resume as boolean,
-      replay: v.replay as boolean,
+      checkpointPath: v.checkpoint ?? `${out}.checkpoint.json`,
+      checkpointEvery: v["checkpoint-every"],
+      resume: v.resume,
+      replay: v.replay,
     });
     if (stoppedEarly) {
       console.error(`stopped at step ${model.steps}; rerun with --resume to continue`);
