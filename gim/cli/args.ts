@@ -44,7 +44,9 @@ export function usage(command: string, summary: string, flags: FlagDecls): strin
   for (const [name, spec] of Object.entries(flags)) {
     const kind = spec.type === "choice" ? spec.choices.join("|") : spec.type === "boolean" ? "" : spec.type === "number" ? "N" : "VALUE";
     const def = spec.default !== undefined ? ` (default ${spec.default})` : spec.type === "string" && spec.required ? " (required)" : "";
-    lines.push(`  --${name}${kind ? ` ${kind}` : ""}`.padEnd(34) + `${spec.help}${def}`);
+    // A flag wider than the column gets its own line, so its text never runs into the help.
+    const flag = `  --${name}${kind ? ` ${kind}` : ""}`;
+    lines.push(flag.length < 34 ? flag.padEnd(34) + `${spec.help}${def}` : `${flag}\n${" ".repeat(34)}${spec.help}${def}`);
   }
   lines.push("  --help".padEnd(34) + "print this help");
   return lines.join("\n");
@@ -58,7 +60,8 @@ export function parseFlags<const F extends FlagDecls>(argv: string[], flags: F):
     if (token === "--help" || token === "-h") return "help";
     if (!token.startsWith("--")) throw new UsageError(`unexpected argument '${token}' (flags start with --)`);
     const name = token.slice(2);
-    const spec = flags[name];
+    // Own properties only: `--toString` or `--constructor` must be unknown flags, not Object's.
+    const spec = Object.hasOwn(flags, name) ? flags[name] : undefined;
     if (!spec) throw new UsageError(`unknown flag --${name}`);
     if (spec.type === "boolean") {
       const next = argv[k + 1];

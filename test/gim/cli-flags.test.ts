@@ -6,7 +6,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type FlagValues, defineFlags, parseFlags } from "../../gim/cli/args.js";
+import { type FlagValues, defineFlags, parseFlags, usage } from "../../gim/cli/args.js";
 import { TRAIN_FLAGS } from "../../gim/cli/commands/train-flags.js";
 import { registerCommand, runCommand } from "../../gim/cli/commands/registry.js";
 
@@ -41,6 +41,14 @@ test("each kind of flag has its type: number, string, union of choices, boolean;
   assert.ok(same<typeof v.shape, "round" | "square" | undefined>(true));
   assert.ok(same<typeof v.verbose, boolean>(true));
   assert.equal({ ...v }, { steps: 10, rate: 0.5, data: "d.csv", label: undefined, mode: "fast", shape: "square", verbose: true });
+});
+
+test("help: a flag wider than its column puts its text on the next line, aligned", () => {
+  const text = usage("train", "trains", TRAIN_FLAGS);
+  const line = text.split("\n").findIndex((l) => l.startsWith("  --marginalize "));
+  assert.ok(line > 0, text);
+  assert.not.match(text.split("\n")[line], /per-envwhere/);
+  assert.match(text.split("\n")[line + 1], /^ {34}\S/);
 });
 
 test("reading a misspelled or undeclared flag does not compile", () => {

@@ -70,6 +70,7 @@ test("bad flags and values exit 2 with 'gim synth: …' naming the flag", () => 
   const out = join(dir, "bad");
   const cases: [string[], RegExp][] = [
     [["--out", out, "--dd", "3"], /gim synth: unknown flag --dd/],
+    [["--out", out, "--toString", "3"], /gim synth: unknown flag --toString/],
     [["--out", out, "--d", "three"], /gim synth: --d: 'three' is not a number/],
     [["--out", out, "--d", "2.5"], /gim synth: --d: '2.5' is not an integer/],
     [["--out", out, "--d", "1"], /gim synth: --d: 1 is below the minimum 2/],
