@@ -67,7 +67,7 @@ const KEYS: readonly Key[] = [
  */
 export const PROBES: readonly { scalars: StepScalars; adamStep: number; lr: number }[] = [
   { scalars: { step: 0x5a5a5, alpha: 1234.5, targetPriorScale: -2345.25, alLinear: -3456.125, alQuadratic: -4567.375 }, adamStep: 7, lr: 0.0123 },
-  { scalars: { step: 240, alpha: 2718.5, targetPriorScale: -3141.25, alLinear: -1618.125, alQuadratic: -1414.375 }, adamStep: 11, lr: 0.0321 },
+  { scalars: { step: 60, alpha: 2718.5, targetPriorScale: -3141.25, alLinear: -1618.125, alQuadratic: -1414.375 }, adamStep: 11, lr: 0.0321 },
 ];
 
 const f32Word = new Uint32Array(1);
