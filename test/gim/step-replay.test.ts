@@ -5,7 +5,12 @@
  * recordings use, and with lr changed between steps; recording changes no state. A uniform that
  * differs between the two recordings but is no per-step value (also a value derived from one)
  * makes recording throw, naming the kernel and field, and so does a per-step value found nowhere.
+ * The CLI's --replay true and false train to the same weights.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { WebGpuBackend } from "../../engine/backend-webgpu.js";
@@ -17,9 +22,10 @@ import { readParams } from "../../gim/model/params.js";
 import { PROBES, ReplayedStep } from "../../gim/train/step-replay.js";
 import { Trainer } from "../../gim/train/trainer.js";
 import type { TrainingSet } from "../../gim/data/training-set.js";
-import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { assertClose, exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
 
 const gpu = (await gpuOrSkip("step replay")) as WebGpuBackend | null;
+const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
 const run = gpuTest(gpu);
 
 function dataset(d: number): TrainingSet {
@@ -169,6 +175,23 @@ run("a per-step value in derived form (2α) is refused; raw, it is found, and ke
     toy.p.dispose();
     toy.adam.dispose();
   }
+});
+
+run("gim train --seed 11259362: --replay true and --replay false write the same weights", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gim-replay-"));
+  const gim = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 240_000 });
+    assert.is(r.status, 0, r.stderr);
+    return r.stderr;
+  };
+  gim("synth", "--out", dir, "--d", "3", "--edges-per-node", "1", "--perturbations", "2", "--n-per-env", "20", "--n-obs", "60", "--q", "3", "--seed", "4");
+  const train = ["train", "--data", dir, "--backend", "webgpu", "--mc-samples", "4", "--steps", "10", "--log-every", "5", "--seed", "11259362"];
+  assert.match(gim(...train, "--out", join(dir, "on.json"), "--replay", "true"), /step replay: on/);
+  assert.not.match(gim(...train, "--out", join(dir, "off.json"), "--replay", "false"), /step replay: on/);
+  type Weights = Record<string, { values: number[] }>;
+  const [on, off] = ["on", "off"].map((name) => (JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as { weights: Weights }).weights);
+  assert.equal(Object.keys(on), Object.keys(off));
+  for (const name of Object.keys(off)) assertClose(on[name].values, off[name].values, 1e-4, name);
 });
 
 exitWhenDone();
