@@ -63,7 +63,9 @@ const KEYS: readonly Key[] = [
 
 /**
  * The values of the two recordings. Any do as long as every key differs between them and no two
- * keys share a pair; the second recording is the one replayed.
+ * keys share a pair; the signs are training's (α_t > 0, the others < 0), since only what differs
+ * between the two is seen. The second recording is the one replayed; its step, 60, makes the
+ * graph stream 960 = M·N of test/gim/step-replay.test.ts's data, a collision that test checks.
  */
 export const PROBES: readonly { scalars: StepScalars; adamStep: number; lr: number }[] = [
   { scalars: { step: 0x5a5a5, alpha: 1234.5, targetPriorScale: -2345.25, alLinear: -3456.125, alQuadratic: -4567.375 }, adamStep: 7, lr: 0.0123 },
