@@ -36,6 +36,8 @@ export interface RecordedDispatch {
   kernel: Kernel;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
+  /** The storage buffers bound, in binding order (inputs, then outputs). */
+  buffers: GPUBuffer[];
   /** The 64 uniform words the dispatch was recorded with (patched before each replay). */
   params: Uint32Array;
   groups: [number, number, number];
@@ -53,10 +55,12 @@ export interface RecordedCopy {
 
 export type RecordedCommand = { dispatch: RecordedDispatch } | { copy: RecordedCopy };
 
-/** A captured command list and the pooled buffers it owns (withheld from the pool). */
+/** A captured command list and the pooled buffers it owns (free buffers it uses, withheld from the pool). */
 export interface Recording {
   commands: RecordedCommand[];
   buffers: GPUBuffer[];
+  /** The buffers allocated during the capture (the step's own tensors); the others existed before it. */
+  allocated: Set<GPUBuffer>;
 }
 
 interface CompiledKernel {
@@ -95,6 +99,7 @@ export class WebGpuBackend implements Backend {
   private lostReason: string | null = null;
   private capture: RecordedCommand[] | null = null;
   private captureBuffers: Set<GPUBuffer> | null = null;
+  private captureAllocated: Set<GPUBuffer> | null = null;
   private readonly lost: Promise<never>;
   dispatchCount = 0;
   /** Storage buffers made so far (pool bucket sizes): the largest one and their total (the pool never frees). */
@@ -148,6 +153,7 @@ export class WebGpuBackend implements Backend {
       this.bufferStats.largestBytes = Math.max(this.bufferStats.largestBytes, size);
       this.bufferStats.totalBytes += size;
     }
+    this.captureAllocated?.add(buffer);
     let id = this.bufferIds.get(buffer);
     if (id === undefined) {
       id = this.nextBufferId++;
@@ -194,7 +200,7 @@ export class WebGpuBackend implements Backend {
     if (this.capture) {
       const words = new Uint32Array(SLOT_BYTES / 4);
       this.packParams(kernel, params, new DataView(words.buffer));
-      this.capture.push({ dispatch: { kernel, pipeline: compiled.pipeline, bindGroup, params: words, groups: [gx, gy, gz], phase: currentPhase() } });
+      this.capture.push({ dispatch: { kernel, pipeline: compiled.pipeline, bindGroup, buffers: storages.map((s) => s.buffer), params: words, groups: [gx, gy, gz], phase: currentPhase() } });
       for (const s of storages) this.captureBuffers!.add(s.buffer);
       return;
     }
@@ -332,26 +338,33 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * Captures the commands that `fn` would queue, without running them, for replay. Buffers the
-   * capture touches are withheld from the pool until `discardRecording`, so nothing else can be
-   * given storage that a replay will write.
+   * Captures the commands that `fn` would queue, without running them, for replay. Free buffers
+   * the capture touches are withheld from the pool until `discardRecording`, so nothing else can
+   * be given storage that a replay will write.
    */
   record(fn: () => void): Recording {
     if (this.capture) throw new BackendError("webgpu backend: nested step capture");
     const commands: RecordedCommand[] = [];
     const buffers = new Set<GPUBuffer>();
+    const allocated = new Set<GPUBuffer>();
     this.capture = commands;
     this.captureBuffers = buffers;
+    this.captureAllocated = allocated;
     try {
       fn();
     } finally {
       this.capture = null;
       this.captureBuffers = null;
+      this.captureAllocated = null;
     }
-    const recording: Recording = { commands, buffers: [...buffers] };
-    const owned = new Set(recording.buffers);
-    for (const [size, list] of this.pool) this.pool.set(size, list.filter((b) => !owned.has(b)));
-    return recording;
+    // Only the free ones are withheld (and given back by discardRecording): the others are live
+    // tensors (parameters, data, the step's kept outputs) that their owners release.
+    const withheld: GPUBuffer[] = [];
+    for (const [size, list] of this.pool) {
+      withheld.push(...list.filter((b) => buffers.has(b)));
+      this.pool.set(size, list.filter((b) => !buffers.has(b)));
+    }
+    return { commands, buffers: withheld, allocated };
   }
 
   /** Queues a recorded command list; `patch(i, words)` may rewrite dispatch i's uniform words. */

@@ -10,7 +10,7 @@ export { keep, tidy } from "./scope.js";
 export { ShapeError, type Shape } from "./shape.js";
 export { backward, detach, isRecording, noGrad } from "./tape.js";
 export { Tensor } from "./tensor.js";
-export { Adam, type AdamOptions } from "./optim.js";
+export { Adam, type AdamOptions, type AdamStepParams } from "./optim.js";
 export { HostRandom } from "./host-random.js";
 export * from "../kernels/ops.js";
 export { registry } from "../kernels/index.js";

@@ -26,6 +26,16 @@ export interface AdamState {
   v: number[][];
 }
 
+/** The per-step uniforms of the Adam kernel (all but n, the parameter's size). */
+export interface AdamStepParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  c1: number;
+  c2: number;
+}
+
 export class Adam {
   /** Mutable, so schedules can change it between steps. */
   lr: number;
@@ -50,21 +60,33 @@ export class Adam {
   }
 
   /**
+   * The uniforms of update t (t ≥ 1): the learning rate as it is now and the bias corrections
+   * c1 = 1 − β1^t, c2 = 1 − β2^t. A replayed step (gim/train/step-replay.ts) patches these.
+   */
+  stepParams(t: number): AdamStepParams {
+    return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, c1: 1 - this.beta1 ** t, c2: 1 - this.beta2 ** t };
+  }
+
+  /** Counts one step and returns its uniforms, for `update` now or for a replayed update. */
+  advance(): AdamStepParams {
+    this.stepCount++;
+    return this.stepParams(this.stepCount);
+  }
+
+  /**
    * One update of every parameter from its `.grad`, which is then disposed and cleared. All
    * parameters share the step count t; a parameter without a gradient is left as it is (its
    * moments do not decay).
    */
   step(): void {
-    this.stepCount++;
-    const t = this.stepCount;
-    const params = {
-      lr: this.lr,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      eps: this.eps,
-      c1: 1 - this.beta1 ** t,
-      c2: 1 - this.beta2 ** t,
-    };
+    this.update(this.advance());
+  }
+
+  /**
+   * The update of `step` with the given uniforms, without counting a step: a recorded step
+   * (gim/train/step-replay.ts) is built with made-up uniforms and replayed with `advance()`'s.
+   */
+  update(params: AdamStepParams): void {
     this.params.forEach((p, i) => {
       const g = p.grad;
       if (!g) return;

@@ -1,4 +1,7 @@
-/** Adam: float64 agreement with a hand-written host Adam, webgpu parity, in-place update, state round-trip. */
+/**
+ * Adam: float64 agreement with a hand-written host Adam, webgpu parity, in-place update, state
+ * round-trip, and stepParams(t) being the uniforms step() sends.
+ */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Backend, DType } from "../engine/backend.js";
@@ -9,6 +12,7 @@ import { Adam, type AdamOptions } from "../engine/optim.js";
 import { tidy } from "../engine/scope.js";
 import { backward } from "../engine/tape.js";
 import type { Tensor } from "../engine/tensor.js";
+import { adamKernel } from "../kernels/adam.js";
 import { square, sub } from "../kernels/ops.js";
 import { assertClose, exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
 
@@ -160,6 +164,41 @@ test("exportState/importState: a restored optimiser continues identically", asyn
     assert.not.equal(await values(fresh), await values(original), `${name}: state made no difference`);
     for (const opt of [adam, resumed, restarted]) opt.dispose();
   }
+});
+
+test("step() sends the kernel stepParams(t) of its step t, lr as it is then; update() sends what it is given and counts no step", () => {
+  const { init, grads } = problem(3);
+  const ps = params(cpu, "f64", init);
+  const adam = new Adam(ps, OPTIONS);
+  const sent: Record<string, number>[] = [];
+  const original = cpu.run;
+  cpu.run = function (kernel, inputs, outputs, values) {
+    if (kernel === adamKernel) sent.push({ ...values });
+    return original.call(this, kernel, inputs, outputs, values);
+  };
+  try {
+    const expected: Record<string, number>[] = [];
+    grads.forEach((g, s) => {
+      if (s === 2) adam.lr = 0.02;
+      setGrads(ps, g);
+      adam.step();
+      expected.push(...ps.map((p) => ({ n: p.size, ...adam.stepParams(s + 1) })));
+    });
+    assert.equal(sent, expected);
+    assert.is(sent[sent.length - 1].lr, 0.02, "an lr set between steps is sent");
+    assert.is(sent[0].c1, 1 - 0.8, "c1 of step 1");
+    const made = { ...adam.stepParams(9), lr: 0.5 };
+    sent.length = 0;
+    setGrads(ps, grads[0]);
+    adam.update(made);
+    assert.equal(sent, ps.map((p) => ({ n: p.size, ...made })));
+    assert.is(adam.stepCount, 3, "update counted a step");
+    assert.equal(adam.advance(), adam.stepParams(4));
+    assert.is(adam.stepCount, 4, "advance counts a step");
+  } finally {
+    cpu.run = original;
+  }
+  adam.dispose();
 });
 
 test("importState rejects a state of the wrong shape, naming the parameter", async () => {

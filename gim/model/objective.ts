@@ -68,7 +68,8 @@ export interface LagrangianState {
 
 /**
  * Every number of a step that changes with t, exactly as the kernels receive it. A replayed step
- * (gim/step-replay.ts) finds these in the recorded uniforms and rewrites them each step.
+ * (gim/train/step-replay.ts) finds them as the uniforms that differ between two recordings with
+ * different values, and rewrites them each step; a kernel must get them raw, not derived.
  */
 export interface StepScalars {
   step: number;

@@ -5,7 +5,7 @@
  * steps (loss and ĥ: progress, NaN check, checkpoint), so the GPU is never stalled per step.
  */
 import type { Backend, DType } from "../../engine/backend.js";
-import { Adam } from "../../engine/optim.js";
+import { Adam, type AdamStepParams } from "../../engine/optim.js";
 import { type PhaseProfile, inPhase } from "../../engine/phase.js";
 import { backward, clamp, detach, keep, matmul, noGrad, tidy } from "../../engine/index.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -146,14 +146,15 @@ export class Trainer {
 
   /**
    * Builds (and queues) one step through the generic autograd path: objective, backward, fused
-   * Adam, ℓ clamp. Returns detached, kept loss and ĥ.
+   * Adam with `update` (by default the next step's, counted), ℓ clamp. Returns detached, kept
+   * loss and ĥ.
    */
-  buildStep(scalars: StepScalars): { loss: Tensor; acyclicity: Tensor } {
+  buildStep(scalars: StepScalars, update: AdamStepParams = this.adam.advance()): { loss: Tensor; acyclicity: Tensor } {
     const result = tidy(() => {
       const terms = stepObjective(this.params, this.config, this.data, this.gamma, scalars);
       for (const part of terms.gradientParts) tidy(() => backward(part()));
       inPhase("optimizer", () => {
-        this.adam.step();
+        this.adam.update(update);
         this.clampLogVariances();
       });
       return { loss: detach(terms.loss), acyclicity: detach(terms.acyclicity) };
@@ -161,10 +162,15 @@ export class Trainer {
     return { loss: keep(result.loss), acyclicity: keep(result.acyclicity) };
   }
 
-  /** Switches to replaying one recorded step (webgpu only; see gim/step-replay.ts). */
+  /** Switches to replaying one recorded step (webgpu only; see gim/train/step-replay.ts). */
   enableReplay(): boolean {
     if (this.replayed || !(this.backend instanceof WebGpuBackend)) return this.replayed !== null;
-    this.replayed = ReplayedStep.record(this, this.backend);
+    const source = {
+      adam: this.adam,
+      build: (scalars: StepScalars, update: AdamStepParams) => this.buildStep(scalars, update),
+      scalarsAt: (step: number) => scalarsAt(this.config, step, this.lagrangian),
+    };
+    this.replayed = ReplayedStep.record(source, this.backend);
     return true;
   }
 
