@@ -17,38 +17,8 @@
 import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, normalLogpdf, pairLogsumexp, reshape, slice, square, sum, tanh, transpose, zeros, zilnInterventionB, zilnLogpdf } from "../../engine/index.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, noiseOf } from "./config.js";
+import type { DeviceData } from "./device-data.js";
 import { zetaOf } from "./params.js";
-
-/**
- * Training data on the device. When the likelihood's per-row tensors would not fit the memory
- * budget, the rows are also uploaded as `chunks` (row blocks in the same order, each a DeviceData
- * of its own with the global env indices and env starts relative to the block) and every
- * row-dependent term is evaluated block by block (gim/objective.ts).
- */
-export interface DeviceData {
-  /** X: [N, d], rows sorted by environment, observational first. */
-  X: Tensor;
-  /** env index of each row as float-coded integers: [N]. */
-  env: Tensor;
-  /** envStart[e] = first row of env e; envStart[E] = N. */
-  envStart: number[];
-  /** The same as a float-coded tensor [E + 1]. */
-  envStartTensor: Tensor;
-  /** One-hot [E, N] (per-env variant only). */
-  envOneHot: Tensor | null;
-  /** O = 11ᵀ − I: [d, d]. */
-  offDiagonal: Tensor;
-  N: number;
-  E: number;
-  d: number;
-  /** Row blocks when chunked over N; empty when the rows are evaluated in one block. */
-  chunks: DeviceData[];
-}
-
-/** The row blocks to evaluate: the chunks, or the data itself. */
-export function rowBlocks(data: DeviceData): DeviceData[] {
-  return data.chunks.length > 0 ? data.chunks : [data];
-}
 
 /** Smooth clamp c·tanh(λ/c) of the hard-intervention log-std (spec §4, rev. §13). */
 export function clampLogStd(lambda: Tensor, c: number): Tensor {
@@ -121,11 +91,6 @@ export function zilnInterventionBComposed(data: DeviceData, targets: Tensor, psi
 export function contraction(config: GimConfig, Lo: Tensor, rho: Tensor | null, ell: Tensor, terms: InterventionTerms): Contraction {
   if (config.intervention !== "shift") return { a: null, b: terms.b, P: Lo, Q: terms.Q };
   return { a: sum(Lo, 2), b: terms.b, P: mul(rho!, exp(neg(ell))), Q: terms.Q };
-}
-
-/** ℓ̂ of eq 10 from the contraction terms. */
-export function estimator(data: DeviceData, c: Contraction, config: GimConfig): Tensor {
-  return logMeanExp(perGraphSums(data, c, config));
 }
 
 /** ℓ̂ = LSE_m[A_m] − log M from A [M]. */

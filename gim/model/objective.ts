@@ -40,8 +40,8 @@ import {
 import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt, noiseOf } from "./config.js";
+import { type DeviceData, rowBlocks } from "./device-data.js";
 import {
-  type DeviceData,
   type InterventionTerms,
   contraction,
   gaussianPrior,
@@ -49,7 +49,6 @@ import {
   logMeanExp,
   noiseLogpdf,
   perGraphSums,
-  rowBlocks,
   shiftInterventionTerms,
   zilnInterventionTerms,
 } from "./likelihood.js";

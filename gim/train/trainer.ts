@@ -12,7 +12,7 @@ import type { Tensor } from "../../engine/tensor.js";
 import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "../data/json-file.js";
 import { type GimConfig, alphaAt } from "../model/config.js";
 import { Lagrangian } from "./lagrangian.js";
-import { type DeviceData, rowBlocks } from "../model/likelihood.js";
+import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/device-data.js";
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
 import { isAcyclic } from "../graph/dag.js";
 import { limitGraph } from "../model/map-estimate.js";
@@ -20,7 +20,7 @@ import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../../engine/backend-webgpu.js";
 import { type GimParams, dimensionsOf, initParams, mechanismParams, param, readParams, writeParams } from "../model/params.js";
-import { type TrainingSet, featureMatrix, splitHoldout, uploadData } from "../data/training-set.js";
+import { type TrainingSet, splitHoldout } from "../data/training-set.js";
 
 export interface Progress {
   step: number;

@@ -12,7 +12,8 @@ import { Tensor } from "../../engine/tensor.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
 import { likelihood, passObjectives, scalarsAt, stepObjective } from "../../gim/model/objective.js";
 import { type GimParams, groupParams, initParams, mechanismParams, param } from "../../gim/model/params.js";
-import { type TrainingSet, featureMatrix, uploadData } from "../../gim/data/training-set.js";
+import type { TrainingSet } from "../../gim/data/training-set.js";
+import { featureMatrix, uploadData } from "../../gim/model/device-data.js";
 import { stepGradients } from "./step-gradients.js";
 
 const cpu = cpuBackend();

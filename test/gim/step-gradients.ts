@@ -4,7 +4,8 @@ import { backward, detach, tidy } from "../../engine/index.js";
 import type { GimConfig } from "../../gim/model/config.js";
 import { scalarsAt, stepObjective } from "../../gim/model/objective.js";
 import { dimensionsOf, initParams } from "../../gim/model/params.js";
-import { type TrainingSet, featureMatrix, uploadData } from "../../gim/data/training-set.js";
+import type { TrainingSet } from "../../gim/data/training-set.js";
+import { featureMatrix, uploadData } from "../../gim/model/device-data.js";
 
 export interface StepGradients {
   /** Row blocks the data was split into (0: one block). */

@@ -22,7 +22,8 @@ import { type GimParams, dimensionsOf, groupParams, initParams, mechanismParams,
 import { HostModel } from "../../gim/model/sampler.js";
 import { stepGradients } from "./step-gradients.js";
 import { Trainer } from "../../gim/train/trainer.js";
-import { type TrainingSet, featureMatrix, uploadData } from "../../gim/data/training-set.js";
+import type { TrainingSet } from "../../gim/data/training-set.js";
+import { featureMatrix, uploadData } from "../../gim/model/device-data.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
 
 const cpu = cpuBackend();
