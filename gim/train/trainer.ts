@@ -1,16 +1,17 @@
 /**
- * The training loop (spec §0, §6, §8): the merged objective of gim/objective.ts, one backward,
- * one fused Adam step, the ℓ clamp, the augmented-Lagrangian checks on the holdout, progress,
- * checkpoints. Work is queued step after step; values are read back only every `logEvery`
- * steps (loss and ĥ: progress, NaN check, checkpoint), so the GPU is never stalled per step.
+ * The training loop (spec §0, §6, §8): the merged objective of gim/model/objective.ts, one
+ * backward, one fused Adam step, the ℓ clamp, the augmented-Lagrangian checks on the holdout,
+ * progress, checkpoints (gim/train/checkpoint.ts). Work is queued step after step; values are read
+ * back only every `logEvery` steps (loss and ĥ: progress, NaN check, checkpoint), so the GPU is
+ * never stalled per step.
  */
 import type { Backend, DType } from "../../engine/backend.js";
 import { Adam } from "../../engine/optim.js";
 import { type PhaseProfile, inPhase } from "../../engine/phase.js";
 import { backward, clamp, detach, keep, matmul, noGrad, tidy } from "../../engine/index.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "../data/json-file.js";
 import { type GimConfig, alphaAt } from "../model/config.js";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { Lagrangian } from "./lagrangian.js";
 import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/device-data.js";
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
@@ -19,7 +20,7 @@ import { limitGraph } from "../model/map-estimate.js";
 import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "../model/objective.js";
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../../engine/backend-webgpu.js";
-import { type GimParams, dimensionsOf, initParams, mechanismParams, param, readParams, writeParams } from "../model/params.js";
+import { type GimParams, dimensionsOf, initParams, mechanismParams, param } from "../model/params.js";
 import { type TrainingSet, splitHoldout } from "../data/training-set.js";
 
 export interface Progress {
@@ -47,16 +48,6 @@ export interface TrainResult {
 }
 
 export class NonFiniteLossError extends Error {}
-
-interface CheckpointFile {
-  format: "gim-webgpu-checkpoint/1";
-  step: number;
-  config: GimConfig;
-  backend: string;
-  params: Record<string, EncodedArray>;
-  adam: unknown;
-  lagrangian: ReturnType<Lagrangian["exportState"]>;
-}
 
 const HOLDOUT_SEED_SALT = 104729;
 
@@ -270,31 +261,11 @@ export class Trainer {
     return alphaAt(this.config, Math.max(this.step - 1, 0));
   }
 
-  async saveCheckpoint(path: string): Promise<void> {
-    const host = await readParams(this.params);
-    const file: CheckpointFile = {
-      format: "gim-webgpu-checkpoint/1",
-      step: this.step,
-      config: this.config,
-      backend: this.backend.name,
-      params: Object.fromEntries(Object.entries(host).map(([k, v]) => [k, encodeArray(v, this.dtype)])),
-      adam: await this.adam.exportState(),
-      lagrangian: this.lagrangian.exportState(),
-    };
-    writeJsonAtomic(path, file);
+  saveCheckpoint(path: string): Promise<void> {
+    return saveCheckpoint(path, this);
   }
 
-  async loadCheckpoint(path: string): Promise<void> {
-    const file = readJson<CheckpointFile>(path, "checkpoint");
-    if (file.format !== "gim-webgpu-checkpoint/1") throw new Error(`${path}: not a gim-webgpu checkpoint`);
-    for (const key of ["mechanism", "intervention", "seed", "mcSamples", "amortize", "marginalize"] as const) {
-      if (file.config[key] !== this.config[key]) {
-        throw new Error(`${path}: checkpoint was made with ${key} = ${file.config[key]}, this run has ${this.config[key]}`);
-      }
-    }
-    writeParams(this.params, Object.fromEntries(Object.entries(file.params).map(([k, v]) => [k, decodeArray(v)])));
-    await this.adam.importState(file.adam as Parameters<Adam["importState"]>[0]);
-    this.lagrangian.importState(file.lagrangian);
-    this.step = file.step;
+  loadCheckpoint(path: string): Promise<void> {
+    return loadCheckpoint(path, this);
   }
 }
