@@ -17,7 +17,8 @@ import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
 import { isAcyclic } from "../graph/dag.js";
 import { limitGraph } from "../model/map-estimate.js";
-import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "../model/objective.js";
+import { likelihood } from "../model/likelihood.js";
+import { type StepScalars, drawStep, scalarsAt, stepObjective } from "../model/objective.js";
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../../engine/backend-webgpu.js";
 import { type GimParams, dimensionsOf, initParams, mechanismParams, param } from "../model/params.js";
@@ -141,7 +142,7 @@ export class Trainer {
    */
   buildStep(scalars: StepScalars): { loss: Tensor; acyclicity: Tensor } {
     const result = tidy(() => {
-      const terms = stepObjective(this.params, this.config, this.data, this.gamma, scalars);
+      const terms = stepObjective({ params: this.params, config: this.config, data: this.data, gamma: this.gamma }, scalars);
       for (const part of terms.gradientParts) tidy(() => backward(part()));
       inPhase("optimizer", () => {
         this.adam.step();
@@ -238,9 +239,9 @@ export class Trainer {
     const config = { ...this.config, seed: this.config.seed + HOLDOUT_SEED_SALT };
     const value = noGrad(() =>
       tidy(() => {
-        const draws = drawStep(this.params, config, data, this.gamma, this.step, alphaAt(this.config, this.step));
-        const ell = param(this.params, "ell");
-        return likelihood(config, data, draws.hardGraph, mechanismParams(this.params, this.config), ell, draws.hardTargets, draws.psi).value;
+        const draws = drawStep({ params: this.params, config, data, gamma: this.gamma }, this.step, alphaAt(this.config, this.step));
+        const mech = mechanismParams(this.params, this.config);
+        return likelihood(config, data, { graphs: draws.hardGraph, mech, ell: param(this.params, "ell"), targets: draws.hardTargets, psi: draws.psi });
       }),
     );
     const result = (await value.item()) / data.N;
