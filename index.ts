@@ -5,7 +5,8 @@ export { type Dataset, loadDataset, trainingSubset, writeDataset } from "./gim/d
 export { type BenchmarkOptions, generateBenchmark } from "./gim/data/synthetic.js";
 export { Trainer } from "./gim/train/trainer.js";
 export { fit } from "./gim/train/fit.js";
-export { type ModelFile, loadModel, modelFromTrainer } from "./gim/model/model-file.js";
+export { type ModelFile, loadModel } from "./gim/model/model-file.js";
+export { modelFromTrainer } from "./gim/train/export-model.js";
 export { HostModel } from "./gim/model/sampler.js";
 export { evaluate, formatReport } from "./gim/eval/evaluate.js";
 export * as metrics from "./gim/eval/metrics.js";

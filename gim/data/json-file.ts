@@ -1,9 +1,7 @@
 /**
- * Checkpoints: everything a rerun needs to continue to the same result — parameters, Adam
- * moments and step, the augmented-Lagrangian state, the step counter (all Philox counters are
- * derived from (seed, step), so no separate PRNG state is needed) and the config. Float arrays
- * are stored as base64 of their exact binary (float32 or float64), so resuming is bitwise.
- * Writes are atomic: a temporary file in the same folder, then rename.
+ * JSON files (checkpoints, model files): float arrays stored as base64 of their exact
+ * binary (float32 or float64), so a value read back is bitwise the one written; atomic writes (a
+ * temporary file in the same folder, then rename), so a crash never leaves half a file.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";

@@ -14,40 +14,48 @@
  * The pair contraction and the inner LSE run fused (kernels/pair-logsumexp.ts): the M×R×N tensor
  * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
  */
-import { add, affine, concat, exp, gather, hardInterventionB, logsumexp, matmul, mul, neg, normalLogpdf, pairLogsumexp, reshape, slice, square, sum, tanh, transpose, zeros, zilnInterventionB, zilnLogpdf } from "../../engine/index.js";
+import {
+  add,
+  affine,
+  concat,
+  exp,
+  gather,
+  hardInterventionB,
+  isRecording,
+  linearGaussianLogpdf,
+  linearMechanism,
+  logsumexp,
+  matmul,
+  mlpGaussianLogpdf,
+  mlpMechanism,
+  mul,
+  neg,
+  normalLogpdf,
+  pairLogsumexp,
+  reshape,
+  slice,
+  square,
+  sub,
+  sum,
+  tanh,
+  tidy,
+  transpose,
+  zeros,
+  zilnInterventionB,
+  zilnLogpdf,
+} from "../../engine/index.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, noiseOf } from "./config.js";
-import { zetaOf } from "./params.js";
+import { type DeviceData, rowBlocks } from "./device-data.js";
+import type { MechanismParams } from "./params.js";
 
-/**
- * Training data on the device. When the likelihood's per-row tensors would not fit the memory
- * budget, the rows are also uploaded as `chunks` (row blocks in the same order, each a DeviceData
- * of its own with the global env indices and env starts relative to the block) and every
- * row-dependent term is evaluated block by block (gim/objective.ts).
- */
-export interface DeviceData {
-  /** X: [N, d], rows sorted by environment, observational first. */
-  X: Tensor;
-  /** env index of each row as float-coded integers: [N]. */
-  env: Tensor;
-  /** envStart[e] = first row of env e; envStart[E] = N. */
-  envStart: number[];
-  /** The same as a float-coded tensor [E + 1]. */
-  envStartTensor: Tensor;
-  /** One-hot [E, N] (per-env variant only). */
-  envOneHot: Tensor | null;
-  /** O = 11ᵀ − I: [d, d]. */
-  offDiagonal: Tensor;
-  N: number;
-  E: number;
-  d: number;
-  /** Row blocks when chunked over N; empty when the rows are evaluated in one block. */
-  chunks: DeviceData[];
-}
-
-/** The row blocks to evaluate: the chunks, or the data itself. */
-export function rowBlocks(data: DeviceData): DeviceData[] {
-  return data.chunks.length > 0 ? data.chunks : [data];
+/** Where ℓ̂ is evaluated: graphs [M, d, d], θ_mech, log-variances ℓ [d], targets [E, R, d], ψ [E, R, c·d]. */
+export interface LikelihoodInputs {
+  graphs: Tensor;
+  mech: MechanismParams;
+  ell: Tensor;
+  targets: Tensor;
+  psi: Tensor;
 }
 
 /** Smooth clamp c·tanh(λ/c) of the hard-intervention log-std (spec §4, rev. §13). */
@@ -86,12 +94,28 @@ export function shiftInterventionTerms(data: DeviceData, ell: Tensor, targets: T
   return { b: transpose(gather(bEnv, data.env, 0), [1, 0]), Q: shift };
 }
 
+/** b and Q of Λ for these targets and ψ (they do not depend on the graph or the mechanisms). */
+export function interventionTerms(config: GimConfig, data: DeviceData, at: Pick<LikelihoodInputs, "ell" | "targets" | "psi">): InterventionTerms {
+  if (config.intervention === "ziln") return zilnInterventionTerms(data, at.targets, at.psi, config);
+  return config.intervention === "hard" ? hardInterventionTerms(data, at.targets, at.psi, config) : shiftInterventionTerms(data, at.ell, at.targets, at.psi);
+}
+
+/** μ [M, N, d] for graphs G [M, d, d]. */
+export function mechanismMean(X: Tensor, graphs: Tensor, mech: MechanismParams): Tensor {
+  return mech.kind === "linear" ? linearMechanism(X, graphs, mech.Theta) : mlpMechanism(X, graphs, mech.W1, mech.b1, mech.w2, mech.b2);
+}
+
+/** L^o [M, N, d] = log N(x; μ(G ⊙ x), e^ℓ) by the fused mechanism + Gaussian kernel. */
+export function observationalLogpdf(X: Tensor, graphs: Tensor, mech: MechanismParams, ell: Tensor): Tensor {
+  return mech.kind === "linear" ? linearGaussianLogpdf(X, graphs, mech.Theta, ell) : mlpGaussianLogpdf(X, graphs, mech.W1, mech.b1, mech.w2, mech.b2, ell);
+}
+
 /**
  * L^o [M, N, d] = ℓ^obs_j(x_n; G^(m)) for the means μ [M, N, d]: log N(x; μ, e^ℓ), or with ZILN
- * noise log ZILN(x; π = σ(ζ), μ, e^ℓ) (spec §3 eq 15), ζ the last entry of `mech`.
+ * noise (mech.zeta set) log ZILN(x; π = σ(ζ), μ, e^ℓ) (spec §3 eq 15).
  */
-export function noiseLogpdf(config: GimConfig, X: Tensor, mu: Tensor, ell: Tensor, mech: Tensor[]): Tensor {
-  return noiseOf(config) === "ziln" ? zilnLogpdf(X, mu, ell, zetaOf(config, mech)) : normalLogpdf(X, mu, ell);
+export function noiseLogpdf(X: Tensor, mu: Tensor, ell: Tensor, mech: MechanismParams): Tensor {
+  return mech.zeta ? zilnLogpdf(X, mu, ell, mech.zeta) : normalLogpdf(X, mu, ell);
 }
 
 /**
@@ -117,15 +141,42 @@ export function zilnInterventionBComposed(data: DeviceData, targets: Tensor, psi
   return transpose(sum(mul(perRow(targets), Li), 2), [1, 0]);
 }
 
-/** The full contraction: a = 0, P = L^o (hard, hard-ZILN) or a = Σ_j L^o, P = ρ e^{−ℓ} (shift; ρ = x − μ). */
-export function contraction(config: GimConfig, Lo: Tensor, rho: Tensor | null, ell: Tensor, terms: InterventionTerms): Contraction {
-  if (config.intervention !== "shift") return { a: null, b: terms.b, P: Lo, Q: terms.Q };
-  return { a: sum(Lo, 2), b: terms.b, P: mul(rho!, exp(neg(ell))), Q: terms.Q };
+/** The graph-dependent part of Λ: L^o [M, N, d] and, for shift interventions, ρ = x − μ [M, N, d]. */
+export interface Observational {
+  Lo: Tensor;
+  rho: Tensor | null;
 }
 
-/** ℓ̂ of eq 10 from the contraction terms. */
-export function estimator(data: DeviceData, c: Contraction, config: GimConfig): Tensor {
-  return logMeanExp(perGraphSums(data, c, config));
+/** The full contraction: a = 0, P = L^o (hard, hard-ZILN) or a = Σ_j L^o, P = ρ e^{−ℓ} (shift). */
+export function contraction(config: GimConfig, obs: Observational, ell: Tensor, terms: InterventionTerms): Contraction {
+  if (config.intervention !== "shift") return { a: null, b: terms.b, P: obs.Lo, Q: terms.Q };
+  return { a: sum(obs.Lo, 2), b: terms.b, P: mul(obs.rho!, exp(neg(ell))), Q: terms.Q };
+}
+
+/**
+ * One row block's A_m [M] (the sum over its rows inside eq 10's LSE over m), and its L^o and ρ,
+ * which the φ term reuses. `terms` may be passed when another term already built them.
+ */
+export function likelihoodSums(config: GimConfig, data: DeviceData, at: LikelihoodInputs, terms = interventionTerms(config, data, at)): { perGraph: Tensor } & Observational {
+  if (config.intervention !== "shift" && noiseOf(config) === "gaussian") {
+    const Lo = observationalLogpdf(data.X, at.graphs, at.mech, at.ell);
+    return { perGraph: perGraphSums(data, contraction(config, { Lo, rho: null }, at.ell, terms), config), Lo, rho: null };
+  }
+  const mu = mechanismMean(data.X, at.graphs, at.mech);
+  const Lo = noiseLogpdf(data.X, mu, at.ell, at.mech);
+  const rho = config.intervention === "shift" ? sub(data.X, mu) : null;
+  return { perGraph: perGraphSums(data, contraction(config, { Lo, rho }, at.ell, terms), config), Lo, rho };
+}
+
+/**
+ * ℓ̂ summed over the row blocks. On the tape this keeps every block's intermediates until the
+ * tape goes; the training step bounds memory its own way (gim/model/objective.ts stepObjective).
+ */
+export function likelihood(config: GimConfig, data: DeviceData, at: LikelihoodInputs): Tensor {
+  // Without a tape (the holdout score) each block's intermediates can go as soon as it is summed.
+  const blockSums = (block: DeviceData) => likelihoodSums(config, block, at).perGraph;
+  const sums = rowBlocks(data).map((block) => (isRecording() ? blockSums(block) : tidy(() => blockSums(block))));
+  return logMeanExp(sums.reduce((acc, t) => add(acc, t)));
 }
 
 /** ℓ̂ = LSE_m[A_m] − log M from A [M]. */

@@ -17,13 +17,8 @@ import {
   exp,
   gumbelSigmoid,
   hardBernoulli,
-  isRecording,
-  linearGaussianLogpdf,
-  linearMechanism,
   logsumexp,
   matmul,
-  mlpGaussianLogpdf,
-  mlpMechanism,
   mul,
   noGrad,
   randn,
@@ -39,21 +34,10 @@ import {
 } from "../../engine/index.js";
 import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { type GimConfig, alphaAt, lambdaTargetsAt, noiseOf } from "./config.js";
-import {
-  type DeviceData,
-  type InterventionTerms,
-  contraction,
-  gaussianPrior,
-  hardInterventionTerms,
-  logMeanExp,
-  noiseLogpdf,
-  perGraphSums,
-  rowBlocks,
-  shiftInterventionTerms,
-  zilnInterventionTerms,
-} from "./likelihood.js";
-import { type GimParams, gimNets, groupParams, meanParams, mechanismParams, noiseParams, param, psiWidth } from "./params.js";
+import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";
+import { type DeviceData, rowBlocks } from "./device-data.js";
+import { contraction, gaussianPrior, interventionTerms, likelihood, likelihoodSums, logMeanExp, perGraphSums } from "./likelihood.js";
+import { type GimParams, type MechanismParams, gimNets, groupParams, mapMechanism, meanWeights, mechanismParams, noiseParams, param, psiWidth } from "./params.js";
 
 /** Philox streams: one block of 16 per step, one stream per purpose, so counters never collide. */
 export const STREAMS = { graph: 0, targets: 1, psi: 2, acyclicity: 3, power: 4 } as const;
@@ -97,6 +81,14 @@ export interface StepTerms {
   gradientParts: (() => Tensor)[];
 }
 
+/** What a step is computed from: the parameters, the configuration, the uploaded rows and Γ [K, p]. */
+export interface StepInputs {
+  params: GimParams;
+  config: GimConfig;
+  data: DeviceData;
+  gamma: Tensor;
+}
+
 /** Edge logits α·U Vᵀ: [d, d]. */
 export function edgeLogits(params: GimParams, alpha: number): Tensor {
   return affine(matmul(param(params, "U"), param(params, "V"), { transposeB: true }), alpha);
@@ -124,16 +116,6 @@ export function psiMean(params: GimParams, config: GimConfig, gamma: Tensor): Te
   return heads.length === 1 ? heads[0] : concat(heads, 1);
 }
 
-/** μ [M, N, d] for graphs G [M, d, d]. */
-export function mechanismMean(config: GimConfig, X: Tensor, graphs: Tensor, mech: Tensor[]): Tensor {
-  return config.mechanism === "linear" ? linearMechanism(X, graphs, mech[0]) : mlpMechanism(X, graphs, mech[0], mech[1], mech[2], mech[3]);
-}
-
-/** L^o [M, N, d] = log N(x; μ(G ⊙ x), e^ℓ) by the fused mechanism + Gaussian kernel. */
-export function observationalLogpdf(config: GimConfig, X: Tensor, graphs: Tensor, mech: Tensor[], ell: Tensor): Tensor {
-  return config.mechanism === "linear" ? linearGaussianLogpdf(X, graphs, mech[0], ell) : mlpGaussianLogpdf(X, graphs, mech[0], mech[1], mech[2], mech[3], ell);
-}
-
 /** Prepends the observational env (zeros) to a per-interventional-env tensor [K, R, w]. */
 function withObservational(t: Tensor): Tensor {
   const [, R, w] = t.shape;
@@ -150,7 +132,7 @@ export interface Draws {
 }
 
 /** One noise draw per step, shared by the three terms. */
-export function drawStep(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, step: number, alpha: number): Draws {
+export function drawStep({ params, config, data, gamma }: StepInputs, step: number, alpha: number): Draws {
   const M = config.mcSamples;
   const seed = config.seed;
   const logits = edgeLogits(params, alpha);
@@ -175,49 +157,6 @@ export function drawStep(params: GimParams, config: GimConfig, data: DeviceData,
   };
 }
 
-/** b and Q of Λ for these targets and ψ (they do not depend on the graph or the mechanisms). */
-export function interventionTerms(config: GimConfig, data: DeviceData, ell: Tensor, targets: Tensor, psi: Tensor): InterventionTerms {
-  if (config.intervention === "ziln") return zilnInterventionTerms(data, targets, psi, config);
-  return config.intervention === "hard" ? hardInterventionTerms(data, targets, psi, config) : shiftInterventionTerms(data, ell, targets, psi);
-}
-
-/**
- * One row block's A_m [M] (the sum over its rows inside eq 10's LSE over m) for graphs, targets
- * and ψ, with mechanism parameters `mech` and log-variances `ell`; also L^o and ρ (shift only),
- * which the φ term reuses.
- */
-export function likelihoodSums(
-  config: GimConfig,
-  data: DeviceData,
-  graphs: Tensor,
-  mech: Tensor[],
-  ell: Tensor,
-  targets: Tensor,
-  psi: Tensor,
-  terms: InterventionTerms = interventionTerms(config, data, ell, targets, psi),
-): { perGraph: Tensor; Lo: Tensor; rho: Tensor | null } {
-  if (config.intervention !== "shift" && noiseOf(config) === "gaussian") {
-    const Lo = observationalLogpdf(config, data.X, graphs, mech, ell);
-    return { perGraph: perGraphSums(data, contraction(config, Lo, null, ell, terms), config), Lo, rho: null };
-  }
-  const mu = mechanismMean(config, data.X, graphs, mech);
-  const Lo = noiseLogpdf(config, data.X, mu, ell, mech);
-  if (config.intervention !== "shift") return { perGraph: perGraphSums(data, contraction(config, Lo, null, ell, terms), config), Lo, rho: null };
-  const rho = sub(data.X, mu);
-  return { perGraph: perGraphSums(data, contraction(config, Lo, rho, ell, terms), config), Lo, rho };
-}
-
-/**
- * ℓ̂ for graphs, targets and ψ, summed over the row blocks. On the tape this keeps every block's
- * intermediates until the tape goes; the training step bounds memory its own way (stepObjective).
- */
-export function likelihood(config: GimConfig, data: DeviceData, graphs: Tensor, mech: Tensor[], ell: Tensor, targets: Tensor, psi: Tensor): { value: Tensor } {
-  // Without a tape (the holdout score) each block's intermediates can go as soon as it is summed.
-  const blockSums = (block: DeviceData) => likelihoodSums(config, block, graphs, mech, ell, targets, psi).perGraph;
-  const sums = rowBlocks(data).map((block) => (isRecording() ? blockSums(block) : tidy(() => blockSums(block))));
-  return { value: logMeanExp(sums.reduce((acc, t) => add(acc, t))) };
-}
-
 /** ĥ = mean_m ρ(G̃'_m) over M_h fresh soft samples (spec §6, §7). */
 export function acyclicity(params: GimParams, config: GimConfig, step: number, alpha: number): Tensor {
   const logits = edgeLogits(params, alpha);
@@ -232,39 +171,46 @@ export function acyclicity(params: GimParams, config: GimConfig, step: number, a
   return affine(sum(rho), 1 / config.acyclicitySamples);
 }
 
-/** log p̂(Z, θ) of eq 12, without the ĥ terms (added by the caller with the AL state). */
-function modelPrior(params: GimParams, config: GimConfig, alpha: number, d: number, offDiagonal: Tensor): Tensor {
-  const probs = sum(mul(sigmoid(edgeLogits(params, alpha)), offDiagonal));
-  const k = config.rank ?? d;
+/** The ĥ terms of log p̂(Z, θ) (eq 12) with the AL state: −α_AL ĥ − (μ_AL/2) ĥ². */
+function lagrangianPenalty(h: Tensor, scalars: StepScalars): Tensor {
+  return add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic));
+}
+
+/** log p̂(Z, θ) of eq 12, without the ĥ terms (lagrangianPenalty). */
+function modelPrior({ params, config, data }: StepInputs, alpha: number): Tensor {
+  const probs = sum(mul(sigmoid(edgeLogits(params, alpha)), data.offDiagonal));
+  const k = config.rank ?? data.d;
   const terms = [
     affine(probs, -config.lambdaGraph),
     gaussianPrior(groupParams(params, "z"), Math.sqrt(1 / k)),
-    gaussianPrior(meanParams(params, config), config.sigmaTheta),
+    gaussianPrior(meanWeights(mechanismParams(params, config)), config.sigmaTheta),
     gaussianPrior(noiseParams(params, config), config.sigmaEll),
   ];
   return terms.reduce((acc, t) => add(acc, t));
 }
 
-
 /** log p(φ) = −λ_I(t) Σ σ(a) − ‖φ‖²/(2σ_φ²). */
-function gimPrior(params: GimParams, config: GimConfig, targetPriorScale: number, logits: Tensor): Tensor {
+function gimPrior({ params, config }: StepInputs, targetPriorScale: number, logits: Tensor): Tensor {
   return add(affine(sum(sigmoid(logits)), targetPriorScale), gaussianPrior(groupParams(params, "phi"), config.sigmaPhi));
 }
 
-interface Frozen {
-  mech: Tensor[];
+/** The step's draws and θ_mech, ℓ, live and frozen (sg: the Z pass's θ, ℓ, ψ; the φ pass's θ, ℓ). */
+interface StepPass {
+  draws: Draws;
+  mech: MechanismParams;
   ell: Tensor;
-  psi: Tensor;
+  frozen: { mech: MechanismParams; ell: Tensor; psi: Tensor };
 }
 
 /** A_m [M] of the three likelihood terms of J for one row block (see the file comment). */
-function blockTerms(config: GimConfig, data: DeviceData, draws: Draws, mech: Tensor[], ell: Tensor, frozen: Frozen): { z: Tensor; theta: Tensor; phi: Tensor } {
+function blockTerms(config: GimConfig, data: DeviceData, { draws, mech, ell, frozen }: StepPass): { z: Tensor; theta: Tensor; phi: Tensor } {
+  const hard = { targets: draws.hardTargets, psi: frozen.psi };
   // Hard(-ZILN) interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
-  const shared = config.intervention !== "shift" ? interventionTerms(config, data, frozen.ell, draws.hardTargets, frozen.psi) : undefined;
-  const z = likelihoodSums(config, data, draws.softGraph, frozen.mech, frozen.ell, draws.hardTargets, frozen.psi, shared).perGraph;
-  const theta = likelihoodSums(config, data, draws.hardGraph, mech, ell, draws.hardTargets, frozen.psi, shared);
-  const phiTerms = interventionTerms(config, data, frozen.ell, draws.softTargets, draws.psi);
-  const phi = perGraphSums(data, contraction(config, detach(theta.Lo), theta.rho && detach(theta.rho), frozen.ell, phiTerms), config);
+  const shared = config.intervention !== "shift" ? interventionTerms(config, data, { ...hard, ell: frozen.ell }) : undefined;
+  const z = likelihoodSums(config, data, { ...hard, graphs: draws.softGraph, mech: frozen.mech, ell: frozen.ell }, shared).perGraph;
+  const theta = likelihoodSums(config, data, { ...hard, graphs: draws.hardGraph, mech, ell }, shared);
+  const phiTerms = interventionTerms(config, data, { ell: frozen.ell, targets: draws.softTargets, psi: draws.psi });
+  const phi = perGraphSums(data, contraction(config, { Lo: detach(theta.Lo), rho: theta.rho && detach(theta.rho) }, frozen.ell, phiTerms), config);
   return { z, theta: theta.perGraph, phi };
 }
 
@@ -278,38 +224,45 @@ function blockTerms(config: GimConfig, data: DeviceData, draws: Draws, mech: Ten
  * gradients add up to ∇J exactly, and only one block's intermediates are alive at a time, for
  * twice the forward work. Without chunks the one part is the loss itself.
  *
- * Work is labelled by phase (engine/phase.ts) for the profiled step: likelihood (the draws, the
- * three terms and the loss), acyclicity (ĥ and its Lagrangian terms), priors.
+ * Each block of work carries one phase label (engine/phase.ts) for the profiled step: the draws
+ * and everything row-dependent (the three terms, the loss, the block weights and parts) are
+ * likelihood; ĥ and its Lagrangian terms acyclicity; log p̂(Z, θ) and log p(φ) priors.
  */
-export function stepObjective(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, scalars: StepScalars): StepTerms {
-  const { step, alpha } = scalars;
-  const draws = inPhase("likelihood", () => drawStep(params, config, data, gamma, step, alpha));
+export function stepObjective(inputs: StepInputs, scalars: StepScalars): StepTerms {
+  const { params, config, data } = inputs;
+  const draws = inPhase("likelihood", () => drawStep(inputs, scalars.step, scalars.alpha));
   const mech = mechanismParams(params, config);
   const ell = param(params, "ell");
-  const frozen: Frozen = { mech: mech.map(detach), ell: detach(ell), psi: detach(draws.psi) };
-  const h = inPhase("acyclicity", () => acyclicity(params, config, step, alpha));
-  const lagrangian = inPhase("acyclicity", () => add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic)));
-  const prior = inPhase("priors", () => modelPrior(params, config, alpha, data.d, data.offDiagonal));
-  const rest = inPhase("priors", () => [prior, lagrangian, gimPrior(params, config, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t)));
+  const pass: StepPass = { draws, mech, ell, frozen: { mech: mapMechanism(mech, detach), ell: detach(ell), psi: detach(draws.psi) } };
+  const { h, penalty } = inPhase("acyclicity", () => {
+    const h = acyclicity(params, config, scalars.step, scalars.alpha);
+    return { h, penalty: lagrangianPenalty(h, scalars) };
+  });
+  const rest = inPhase("priors", () =>
+    [modelPrior(inputs, scalars.alpha), penalty, gimPrior(inputs, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t)),
+  );
   const scale = -1 / data.N;
   const blocks = rowBlocks(data);
-  const sums = inPhase("likelihood", () =>
-    blocks.length === 1
-      ? blockTerms(config, data, draws, mech, ell, frozen)
-      : noGrad(() =>
-          blocks
-            .map((block) => tidy(() => blockTerms(config, block, draws, mech, ell, frozen)))
-            .reduce((acc, t) => ({ z: add(acc.z, t.z), theta: add(acc.theta, t.theta), phi: add(acc.phi, t.phi) })),
-        ),
-  );
-  const [zTerm, thetaTerm, phiTerm] = inPhase("likelihood", () => [sums.z, sums.theta, sums.phi].map(logMeanExp));
-  const loss = inPhase("likelihood", () => affine([zTerm, phiTerm, thetaTerm, rest].reduce((acc, t) => add(acc, t)), scale));
-  if (blocks.length === 1) return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [() => loss] };
-  const weights = inPhase("likelihood", () => noGrad(() => [sums.z, sums.theta, sums.phi].map((a) => affine(exp(sub(a, logsumexp(a, 0))), scale))));
+  const { loss, thetaTerm, weights } = inPhase("likelihood", () => {
+    const sums =
+      blocks.length === 1
+        ? blockTerms(config, data, pass)
+        : noGrad(() =>
+            blocks
+              .map((block) => tidy(() => blockTerms(config, block, pass)))
+              .reduce((acc, t) => ({ z: add(acc.z, t.z), theta: add(acc.theta, t.theta), phi: add(acc.phi, t.phi) })),
+          );
+    const [zTerm, thetaTerm, phiTerm] = [sums.z, sums.theta, sums.phi].map(logMeanExp);
+    const loss = affine([zTerm, phiTerm, thetaTerm, rest].reduce((acc, t) => add(acc, t)), scale);
+    if (blocks.length === 1) return { loss, thetaTerm, weights: null };
+    const weights = noGrad(() => [sums.z, sums.theta, sums.phi].map((a) => affine(exp(sub(a, logsumexp(a, 0))), scale)));
+    return { loss, thetaTerm, weights };
+  });
+  if (!weights) return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [() => loss] };
   const dot = (w: Tensor, a: Tensor) => sum(mul(w, a));
   const blockPart = (block: DeviceData) => () =>
     inPhase("likelihood", () => {
-      const t = blockTerms(config, block, draws, mech, ell, frozen);
+      const t = blockTerms(config, block, pass);
       return add(add(dot(weights[0], t.z), dot(weights[1], t.theta)), dot(weights[2], t.phi));
     });
   const restPart = () => inPhase("priors", () => affine(rest, scale));
@@ -320,16 +273,18 @@ export function stepObjective(params: GimParams, config: GimConfig, data: Device
  * The three objectives of §0 with every parameter live (no stop-gradients): the merged step's
  * gradient restricted to Z, φ and θ must equal ∇_Z J_Z, ∇_φ J_φ and ∇_θ J_θ. Tests only.
  */
-export function passObjectives(params: GimParams, config: GimConfig, data: DeviceData, gamma: Tensor, scalars: StepScalars): { z: Tensor; phi: Tensor; theta: Tensor } {
+export function passObjectives(inputs: StepInputs, scalars: StepScalars): { z: Tensor; phi: Tensor; theta: Tensor } {
+  const { params, config, data } = inputs;
   const { step, alpha } = scalars;
-  const draws = drawStep(params, config, data, gamma, step, alpha);
+  const draws = drawStep(inputs, step, alpha);
   const mech = mechanismParams(params, config);
   const ell = param(params, "ell");
   const h = acyclicity(params, config, step, alpha);
-  const modelTerms = add(modelPrior(params, config, alpha, data.d, data.offDiagonal), add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic)));
-  const z = add(likelihood(config, data, draws.softGraph, mech, ell, draws.hardTargets, draws.psi).value, modelTerms);
-  const phi = add(likelihood(config, data, draws.hardGraph, mech, ell, draws.softTargets, draws.psi).value, gimPrior(params, config, scalars.targetPriorScale, draws.logits));
-  const theta = add(likelihood(config, data, draws.hardGraph, mech, ell, draws.hardTargets, draws.psi).value, modelTerms);
+  const modelTerms = add(modelPrior(inputs, alpha), lagrangianPenalty(h, scalars));
+  const at = (graphs: Tensor, targets: Tensor) => ({ graphs, mech, ell, targets, psi: draws.psi });
+  const z = add(likelihood(config, data, at(draws.softGraph, draws.hardTargets)), modelTerms);
+  const phi = add(likelihood(config, data, at(draws.hardGraph, draws.softTargets)), gimPrior(inputs, scalars.targetPriorScale, draws.logits));
+  const theta = add(likelihood(config, data, at(draws.hardGraph, draws.hardTargets)), modelTerms);
   const scale = -1 / data.N;
   return { z: affine(z, scale), phi: affine(phi, scale), theta: affine(theta, scale) };
 }

@@ -155,24 +155,32 @@ export function groupParams(params: GimParams, group: ParamGroup): Tensor[] {
   return params.specs.filter((s) => s.group === group).map((s) => param(params, s.name));
 }
 
-/** The mean's weights: Θ (linear) or W1, b1, w2, b2 (MLP). */
-export function meanParams(params: GimParams, config: GimConfig): Tensor[] {
-  return config.mechanism === "linear" ? [param(params, "Theta")] : ["W1", "b1", "w2", "b2"].map((n) => param(params, n));
-}
-
 /**
- * θ_mech as the objective passes it around: the mean's weights, then ζ for ZILN noise (so ζ is
- * live in the θ pass and frozen in the Z pass exactly like the mean). zetaOf() picks ζ out.
+ * θ_mech as the objective passes it around, by the spec's names (§1): Θ [d, d] (linear), or
+ * W1 [d, d, H] indexed [j, i, h], b1 [d, H], w2 [d, H], b2 [d] (MLP); and ζ [d] with ZILN noise
+ * (null with Gaussian noise), so ζ is live in the θ pass and frozen in the Z pass exactly like the
+ * mean's weights.
  */
-export function mechanismParams(params: GimParams, config: GimConfig): Tensor[] {
-  const mean = meanParams(params, config);
-  return noiseOf(config) === "ziln" ? [...mean, param(params, "zeta")] : mean;
+export type MechanismParams =
+  | { kind: "linear"; Theta: Tensor; zeta: Tensor | null }
+  | { kind: "mlp"; W1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor; zeta: Tensor | null };
+
+export function mechanismParams(params: GimParams, config: GimConfig): MechanismParams {
+  const zeta = noiseOf(config) === "ziln" ? param(params, "zeta") : null;
+  if (config.mechanism === "linear") return { kind: "linear", Theta: param(params, "Theta"), zeta };
+  return { kind: "mlp", W1: param(params, "W1"), b1: param(params, "b1"), w2: param(params, "w2"), b2: param(params, "b2"), zeta };
 }
 
-/** ζ [d] from a mechanismParams() list (ZILN noise only). */
-export function zetaOf(config: GimConfig, mech: Tensor[]): Tensor {
-  if (noiseOf(config) !== "ziln") throw new Error("ζ exists only with --noise ziln");
-  return mech[mech.length - 1];
+/** The mean's weights, in the order above: Θ, or W1, b1, w2, b2 (the θ prior's tensors). */
+export function meanWeights(mech: MechanismParams): Tensor[] {
+  return mech.kind === "linear" ? [mech.Theta] : [mech.W1, mech.b1, mech.w2, mech.b2];
+}
+
+/** The same parameters with `f` applied to each tensor (detach: the frozen copies). */
+export function mapMechanism(mech: MechanismParams, f: (t: Tensor) => Tensor): MechanismParams {
+  const zeta = mech.zeta && f(mech.zeta);
+  if (mech.kind === "linear") return { kind: "linear", Theta: f(mech.Theta), zeta };
+  return { kind: "mlp", W1: f(mech.W1), b1: f(mech.b1), w2: f(mech.w2), b2: f(mech.b2), zeta };
 }
 
 /** The noise parameters under the N(0, σ_ℓ²) prior: ℓ, and ζ with ZILN noise. */

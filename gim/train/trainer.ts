@@ -1,26 +1,28 @@
 /**
- * The training loop (spec §0, §6, §8): the merged objective of gim/objective.ts, one backward,
- * one fused Adam step, the ℓ clamp, the augmented-Lagrangian checks on the holdout, progress,
- * checkpoints. Work is queued step after step; values are read back only every `logEvery`
- * steps (loss and ĥ: progress, NaN check, checkpoint), so the GPU is never stalled per step.
+ * The training loop (spec §0, §6, §8): the merged objective of gim/model/objective.ts, one
+ * backward, one fused Adam step, the ℓ clamp, the augmented-Lagrangian checks on the holdout,
+ * progress, checkpoints (gim/train/checkpoint.ts). Work is queued step after step; values are read
+ * back only every `logEvery` steps (loss and ĥ: progress, NaN check, checkpoint), so the GPU is
+ * never stalled per step.
  */
 import type { Backend, DType } from "../../engine/backend.js";
 import { Adam, type AdamStepParams } from "../../engine/optim.js";
 import { type PhaseProfile, inPhase } from "../../engine/phase.js";
 import { backward, clamp, detach, keep, matmul, noGrad, tidy } from "../../engine/index.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "../data/json-file.js";
 import { type GimConfig, alphaAt } from "../model/config.js";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { Lagrangian } from "./lagrangian.js";
-import { type DeviceData, rowBlocks } from "../model/likelihood.js";
+import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/device-data.js";
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
 import { isAcyclic } from "../graph/dag.js";
 import { limitGraph } from "../model/map-estimate.js";
-import { type StepScalars, drawStep, likelihood, scalarsAt, stepObjective } from "../model/objective.js";
+import { likelihood } from "../model/likelihood.js";
+import { type StepScalars, drawStep, scalarsAt, stepObjective } from "../model/objective.js";
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../../engine/backend-webgpu.js";
-import { type GimParams, dimensionsOf, initParams, mechanismParams, param, readParams, writeParams } from "../model/params.js";
-import { type TrainingSet, featureMatrix, splitHoldout, uploadData } from "../data/training-set.js";
+import { type GimParams, dimensionsOf, initParams, mechanismParams, param } from "../model/params.js";
+import { type TrainingSet, splitHoldout } from "../data/training-set.js";
 
 export interface Progress {
   step: number;
@@ -47,16 +49,6 @@ export interface TrainResult {
 }
 
 export class NonFiniteLossError extends Error {}
-
-interface CheckpointFile {
-  format: "gim-webgpu-checkpoint/1";
-  step: number;
-  config: GimConfig;
-  backend: string;
-  params: Record<string, EncodedArray>;
-  adam: unknown;
-  lagrangian: ReturnType<Lagrangian["exportState"]>;
-}
 
 const HOLDOUT_SEED_SALT = 104729;
 
@@ -151,7 +143,7 @@ export class Trainer {
    */
   buildStep(scalars: StepScalars, update: AdamStepParams = this.adam.advance()): { loss: Tensor; acyclicity: Tensor } {
     const result = tidy(() => {
-      const terms = stepObjective(this.params, this.config, this.data, this.gamma, scalars);
+      const terms = stepObjective({ params: this.params, config: this.config, data: this.data, gamma: this.gamma }, scalars);
       for (const part of terms.gradientParts) tidy(() => backward(part()));
       inPhase("optimizer", () => {
         this.adam.update(update);
@@ -253,9 +245,9 @@ export class Trainer {
     const config = { ...this.config, seed: this.config.seed + HOLDOUT_SEED_SALT };
     const value = noGrad(() =>
       tidy(() => {
-        const draws = drawStep(this.params, config, data, this.gamma, this.step, alphaAt(this.config, this.step));
-        const ell = param(this.params, "ell");
-        return likelihood(config, data, draws.hardGraph, mechanismParams(this.params, this.config), ell, draws.hardTargets, draws.psi).value;
+        const draws = drawStep({ params: this.params, config, data, gamma: this.gamma }, this.step, alphaAt(this.config, this.step));
+        const mech = mechanismParams(this.params, this.config);
+        return likelihood(config, data, { graphs: draws.hardGraph, mech, ell: param(this.params, "ell"), targets: draws.hardTargets, psi: draws.psi });
       }),
     );
     const result = (await value.item()) / data.N;
@@ -276,31 +268,11 @@ export class Trainer {
     return alphaAt(this.config, Math.max(this.step - 1, 0));
   }
 
-  async saveCheckpoint(path: string): Promise<void> {
-    const host = await readParams(this.params);
-    const file: CheckpointFile = {
-      format: "gim-webgpu-checkpoint/1",
-      step: this.step,
-      config: this.config,
-      backend: this.backend.name,
-      params: Object.fromEntries(Object.entries(host).map(([k, v]) => [k, encodeArray(v, this.dtype)])),
-      adam: await this.adam.exportState(),
-      lagrangian: this.lagrangian.exportState(),
-    };
-    writeJsonAtomic(path, file);
+  saveCheckpoint(path: string): Promise<void> {
+    return saveCheckpoint(path, this);
   }
 
-  async loadCheckpoint(path: string): Promise<void> {
-    const file = readJson<CheckpointFile>(path, "checkpoint");
-    if (file.format !== "gim-webgpu-checkpoint/1") throw new Error(`${path}: not a gim-webgpu checkpoint`);
-    for (const key of ["mechanism", "intervention", "seed", "mcSamples", "amortize", "marginalize"] as const) {
-      if (file.config[key] !== this.config[key]) {
-        throw new Error(`${path}: checkpoint was made with ${key} = ${file.config[key]}, this run has ${this.config[key]}`);
-      }
-    }
-    writeParams(this.params, Object.fromEntries(Object.entries(file.params).map(([k, v]) => [k, decodeArray(v)])));
-    await this.adam.importState(file.adam as Parameters<Adam["importState"]>[0]);
-    this.lagrangian.importState(file.lagrangian);
-    this.step = file.step;
+  loadCheckpoint(path: string): Promise<void> {
+    return loadCheckpoint(path, this);
   }
 }

@@ -5,60 +5,21 @@
  * step chunked over N against the same step in one block.
  */
 import { test } from "uvu";
-import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { backward, noGrad, tidy } from "../../engine/index.js";
-import { Tensor } from "../../engine/tensor.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
-import { likelihood, passObjectives, scalarsAt, stepObjective } from "../../gim/model/objective.js";
-import { type GimParams, groupParams, initParams, mechanismParams, param } from "../../gim/model/params.js";
-import { type TrainingSet, featureMatrix, uploadData } from "../../gim/data/training-set.js";
-import { stepGradients } from "./step-gradients.js";
+import { uploadData } from "../../gim/model/device-data.js";
+import { likelihood } from "../../gim/model/likelihood.js";
+import { stepObjective } from "../../gim/model/objective.js";
+import { mechanismParams, param } from "../../gim/model/params.js";
+import { LOG2PI, STEP_CONFIG, checkPassGradients, cpu, draw, f64, lse, makeSet, naiveMean, stepGradients, stepInputs, stepScalars } from "./fixtures.js";
 
-const cpu = cpuBackend();
-const LOG2PI = Math.log(2 * Math.PI);
 const logN = (x: number, m: number, logVar: number) => -0.5 * (LOG2PI + logVar + (x - m) ** 2 * Math.exp(-logVar));
-const lse = (v: number[]) => {
-  const c = Math.max(...v);
-  return c + Math.log(v.reduce((s, x) => s + Math.exp(x - c), 0));
-};
-
-function makeSet(rng: HostRandom, d: number, sizes: number[], p = 2): TrainingSet {
-  return {
-    variables: Array.from({ length: d }, (_, j) => `x${j}`),
-    featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
-    envs: sizes.map((n, e) => ({
-      id: `e${e}`,
-      features: e === 0 ? new Array(p).fill(0) : Array.from({ length: p }, () => rng.normal()),
-      samples: Float64Array.from({ length: n * d }, () => rng.normal()),
-      n,
-    })),
-  };
-}
-
-const f64 = (values: ArrayLike<number>, shape: number[]) => new Tensor(cpu, cpu.upload(values, "f64"), shape);
-const draw = (rng: HostRandom, n: number, f: (r: HostRandom) => number) => Array.from({ length: n }, () => f(rng));
 
 interface Case {
   mechanism: GimConfig["mechanism"];
   intervention: GimConfig["intervention"];
   marginalize: GimConfig["marginalize"];
-}
-
-function naiveMean(config: GimConfig, x: number[], G: number[], m: number, j: number, d: number, w: Record<string, number[]>): number {
-  if (config.mechanism === "linear") {
-    let mu = 0;
-    for (let i = 0; i < d; i++) mu += x[i] * G[(m * d + i) * d + j] * w.Theta[i * d + j];
-    return mu;
-  }
-  const H = config.hidden;
-  let mu = w.b2[j];
-  for (let h = 0; h < H; h++) {
-    let pre = w.b1[j * H + h];
-    for (let i = 0; i < d; i++) pre += x[i] * G[(m * d + i) * d + j] * w.W1[(j * d + i) * H + h];
-    mu += w.w2[j * H + h] * Math.tanh(pre);
-  }
-  return mu;
 }
 
 for (const c of [
@@ -75,8 +36,7 @@ for (const c of [
     const M = 3;
     const config: GimConfig = { ...DEFAULTS, ...c, mcSamples: M, hidden: 2 };
     const set = makeSet(rng, d, [5, 4, 3]);
-    const data = uploadData(set, cpu, "f64", c.marginalize === "per-env");
-    const params = initParams(config, { d, p: 2, K: 2 }, cpu, "f64");
+    const { data, params } = stepInputs(config, set);
     const E = 3;
     const width = c.intervention === "hard" ? 2 * d : d;
     const G = draw(rng, M * d * d, (r) => r.uniform());
@@ -90,7 +50,7 @@ for (const c of [
     weights.ell = ell;
     const ellT = f64(ell, [d]);
     const got = await noGrad(() =>
-      likelihood(config, data, f64(G, [M, d, d]), mechanismParams(params, config), ellT, f64(I, [E, M, d]), f64(psi, [E, M, width])).value,
+      likelihood(config, data, { graphs: f64(G, [M, d, d]), mech: mechanismParams(params, config), ell: ellT, targets: f64(I, [E, M, d]), psi: f64(psi, [E, M, width]) }),
     ).item();
 
     const c5 = config.logStdClamp;
@@ -126,45 +86,16 @@ for (const c of [
   });
 }
 
-/** Random direction over a parameter group, ⟨v, g⟩ and the central difference of f along v. */
-async function directional(group: Tensor[], grads: Float64Array[], f: () => Promise<number>, rng: HostRandom, h = 1e-6) {
-  const base = await Promise.all(group.map((t) => t.toArray()));
-  const v = group.map((t) => Float64Array.from({ length: t.size }, () => rng.normal()));
-  const set = (sign: number) => group.forEach((t, k) => t.backend.copy(t.backend.upload(base[k].map((x, i) => x + sign * h * v[k][i]), "f64"), 0, t.storage, 0, t.size));
-  set(1);
-  const plus = await f();
-  set(-1);
-  const minus = await f();
-  set(0);
-  const analytic = v.reduce((s, vk, k) => s + vk.reduce((a, x, i) => a + x * grads[k][i], 0), 0);
-  return { analytic, numeric: (plus - minus) / (2 * h) };
-}
-
 for (const mechanism of ["linear", "mlp"] as const) {
   for (const intervention of ["hard", "shift"] as const) {
     test(`merged step gradient = ∇ of each pass objective (Z, φ, θ) in f64: ${mechanism}, ${intervention}`, async () => {
       const rng = new HostRandom(5);
       const d = 3;
-      const config: GimConfig = { ...DEFAULTS, mechanism, intervention, mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 200 };
-      const set = makeSet(rng, d, [6, 4, 4]);
-      const data = uploadData(set, cpu, "f64", false);
-      const gamma = featureMatrix(set, cpu, "f64");
-      const params: GimParams = initParams(config, { d, p: 2, K: 2 }, cpu, "f64");
-      const scalars = scalarsAt(config, 3, { alpha: 0.7, mu: 2 });
-      tidy(() => backward(stepObjective(params, config, data, gamma, scalars).loss));
-      const groups = { z: groupParams(params, "z"), phi: groupParams(params, "phi"), theta: groupParams(params, "theta") };
-      for (const [name, group] of Object.entries(groups) as [keyof typeof groups, Tensor[]][]) {
-        const grads = await Promise.all(group.map(async (t) => Float64Array.from(await t.grad!.toArray())));
-        const f = async () => {
-          const value = noGrad(() => tidy(() => passObjectives(params, config, data, gamma, scalars)[name]));
-          const out = await value.item();
-          value.dispose();
-          return out;
-        };
-        const { analytic, numeric } = await directional(group, grads, f, rng);
-        const err = Math.abs(analytic - numeric) / Math.max(1e-6, Math.abs(numeric));
-        if (!(err < 1e-5)) throw new Error(`${name} pass: merged-step gradient ${analytic}, finite difference ${numeric} (rel. error ${err})`);
-      }
+      const config: GimConfig = { ...DEFAULTS, mechanism, intervention, ...STEP_CONFIG, powerIterations: 200 };
+      const inputs = stepInputs(config, makeSet(rng, d, [6, 4, 4]));
+      const scalars = stepScalars(config);
+      tidy(() => backward(stepObjective(inputs, scalars).loss));
+      await checkPassGradients(inputs, scalars, rng);
     });
   }
 }
@@ -173,7 +104,7 @@ for (const mechanism of ["linear", "mlp"] as const) {
   for (const intervention of ["hard", "shift"] as const) {
     test(`step chunked over N (blocks of 4 rows, splitting the observational and both interventional envs) = one block: loss and every gradient, f64: ${mechanism}, ${intervention}`, async () => {
       const d = 3;
-      const config: GimConfig = { ...DEFAULTS, mechanism, intervention, mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 50 };
+      const config: GimConfig = { ...DEFAULTS, mechanism, intervention, ...STEP_CONFIG, powerIterations: 50 };
       const set = makeSet(new HostRandom(21), d, [6, 4, 4]);
       const whole = await stepGradients(config, set, Number.POSITIVE_INFINITY);
       const chunked = await stepGradients(config, set, 4); // envs at rows 0–5, 6–9, 10–13; blocks 0–3, 4–7, 8–11, 12–13

@@ -12,7 +12,7 @@ import { HostRandom } from "../../engine/host-random.js";
 import { cpuBackend, createBackend } from "../../engine/context.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
 import { trainingSubset } from "../../gim/data/dataset.js";
-import { modelFromTrainer } from "../../gim/model/model-file.js";
+import { modelFromTrainer } from "../../gim/train/export-model.js";
 import { HostModel } from "../../gim/model/sampler.js";
 import { generateBenchmark } from "../../gim/data/synthetic.js";
 import { Trainer } from "../../gim/train/trainer.js";

@@ -10,7 +10,7 @@ import { cpuBackend } from "../../engine/context.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
 import { trainingSubset } from "../../gim/data/dataset.js";
 import { edgeF1, targetF1 } from "../../gim/eval/metrics.js";
-import { modelFromTrainer } from "../../gim/model/model-file.js";
+import { modelFromTrainer } from "../../gim/train/export-model.js";
 import { HostModel } from "../../gim/model/sampler.js";
 import { generateBenchmark } from "../../gim/data/synthetic.js";
 import { Trainer } from "../../gim/train/trainer.js";

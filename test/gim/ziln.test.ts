@@ -10,68 +10,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { backward, mul, noGrad, sum, tidy } from "../../engine/index.js";
 import { Tensor } from "../../engine/tensor.js";
+import type { TrainingSet } from "../../gim/data/training-set.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
-import { noiseLogpdf, zilnInterventionBComposed, zilnInterventionTerms } from "../../gim/model/likelihood.js";
+import { uploadData } from "../../gim/model/device-data.js";
+import { likelihood, noiseLogpdf, zilnInterventionBComposed, zilnInterventionTerms } from "../../gim/model/likelihood.js";
 import type { ModelFile } from "../../gim/model/model-file.js";
-import { likelihood, passObjectives, scalarsAt, stepObjective } from "../../gim/model/objective.js";
-import { type GimParams, dimensionsOf, groupParams, initParams, mechanismParams, param, paramSpecs, readParams } from "../../gim/model/params.js";
+import { stepObjective } from "../../gim/model/objective.js";
+import { dimensionsOf, initParams, mechanismParams, param, paramSpecs, readParams } from "../../gim/model/params.js";
 import { HostModel } from "../../gim/model/sampler.js";
-import { stepGradients } from "./step-gradients.js";
 import { Trainer } from "../../gim/train/trainer.js";
-import { type TrainingSet, featureMatrix, uploadData } from "../../gim/data/training-set.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { LOG2PI, STEP_CONFIG, checkPassGradients, countSet, cpu, draw, f64, lse, naiveMean, stepGradients, stepInputs, stepScalars } from "./fixtures.js";
 
-const cpu = cpuBackend();
-const LOG2PI = Math.log(2 * Math.PI);
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 /** log ZILN(x; π = σ(ζ), μ, e^ℓ), written out from eq 15. */
 const logZiln = (x: number, mu: number, logVar: number, zeta: number) =>
   x === 0 ? Math.log(sigmoid(zeta)) : Math.log(1 - sigmoid(zeta)) - Math.log(x) - 0.5 * (LOG2PI + logVar + (Math.log(x) - mu) ** 2 * Math.exp(-logVar));
-const lse = (v: number[]) => {
-  const c = Math.max(...v);
-  return c + Math.log(v.reduce((s, x) => s + Math.exp(x - c), 0));
-};
 const ZILN: Partial<GimConfig> = { noise: "ziln", intervention: "ziln" };
-
-/** Count-like samples: 0 with probability 0.3, else log-normal. */
-function makeSet(rng: HostRandom, d: number, sizes: number[], p = 2): TrainingSet {
-  return {
-    variables: Array.from({ length: d }, (_, j) => `x${j}`),
-    featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
-    envs: sizes.map((n, e) => ({
-      id: `e${e}`,
-      features: e === 0 ? new Array(p).fill(0) : Array.from({ length: p }, () => rng.normal()),
-      samples: Float64Array.from({ length: n * d }, () => (rng.uniform() < 0.3 ? 0 : Math.exp(0.5 * rng.normal()))),
-      n,
-    })),
-  };
-}
-
-const f64 = (values: ArrayLike<number>, shape: number[]) => new Tensor(cpu, cpu.upload(values, "f64"), shape);
-const draw = (rng: HostRandom, n: number, f: (r: HostRandom) => number) => Array.from({ length: n }, () => f(rng));
 const close = (got: number, want: number, what: string, rel = 1e-9) => {
   if (!(Math.abs(got - want) <= rel * Math.max(1, Math.abs(want)))) throw new Error(`${what}: ${got}, direct computation ${want}`);
 };
-
-function naiveMean(config: GimConfig, x: number[], G: number[], m: number, j: number, d: number, w: Record<string, number[]>): number {
-  if (config.mechanism === "linear") {
-    let mu = 0;
-    for (let i = 0; i < d; i++) mu += x[i] * G[(m * d + i) * d + j] * w.Theta[i * d + j];
-    return mu;
-  }
-  const H = config.hidden;
-  let mu = w.b2[j];
-  for (let h = 0; h < H; h++) {
-    let pre = w.b1[j * H + h];
-    for (let i = 0; i < d; i++) pre += x[i] * G[(m * d + i) * d + j] * w.W1[(j * d + i) * H + h];
-    mu += w.w2[j * H + h] * Math.tanh(pre);
-  }
-  return mu;
-}
 
 for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-sample"], ["linear", "per-env"]] as const) {
   test(`L^o, hard-ZILN b and ℓ̂ (eq 10) match a direct computation: ${mechanism}, ${marginalize}`, async () => {
@@ -80,9 +41,8 @@ for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-s
     const M = 3;
     const E = 3;
     const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism, marginalize, mcSamples: M, hidden: 2 };
-    const set = makeSet(rng, d, [5, 4, 3]);
-    const data = uploadData(set, cpu, "f64", marginalize === "per-env");
-    const params = initParams(config, dimensionsOf(config, set), cpu, "f64");
+    const set = countSet(rng, d, [5, 4, 3]);
+    const { data, params } = stepInputs(config, set);
     const width = 3 * d;
     const G = draw(rng, M * d * d, (r) => r.uniform());
     const I = draw(rng, E * M * d, (r) => r.uniform());
@@ -92,7 +52,7 @@ for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-s
     const zeta = [-0.4, 0.2, 1.1];
     const weights: Record<string, number[]> = {};
     for (const s of params.specs) weights[s.name] = Array.from(await param(params, s.name).toArray());
-    const mech = [...mechanismParams(params, config).slice(0, -1), f64(zeta, [d])];
+    const mech = { ...mechanismParams(params, config), zeta: f64(zeta, [d]) };
     const rows = set.envs.flatMap((env, e) => Array.from({ length: env.n }, (_, n) => ({ e, x: Array.from(env.samples.subarray(n * d, (n + 1) * d)) })));
     const N = rows.length;
     const c5 = config.logStdClamp;
@@ -103,9 +63,9 @@ for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-s
 
     const muT = f64(draw(rng, M * N * d, (r) => r.normal()), [M, N, d]);
     const [LoT, bT, valueT] = noGrad(() => [
-      noiseLogpdf(config, data.X, muT, f64(ell, [d]), mech),
+      noiseLogpdf(data.X, muT, f64(ell, [d]), mech),
       zilnInterventionTerms(data, f64(I, [E, M, d]), f64(psi, [E, M, width]), config).b,
-      likelihood(config, data, f64(G, [M, d, d]), mech, f64(ell, [d]), f64(I, [E, M, d]), f64(psi, [E, M, width])).value,
+      likelihood(config, data, { graphs: f64(G, [M, d, d]), mech, ell: f64(ell, [d]), targets: f64(I, [E, M, d]), psi: f64(psi, [E, M, width]) }),
     ]);
     const Lo = { mu: await muT.toArray(), got: await LoT.toArray() };
     const b = await bT.toArray();
@@ -153,7 +113,7 @@ test("fused hard-ZILN b = its composition from gather + zilnLogpdf, values and V
   const d = 3;
   const R = 4;
   const E = 3;
-  const set = makeSet(rng, d, [5, 6, 4]);
+  const set = countSet(rng, d, [5, 6, 4]);
   const data = uploadData(set, cpu, "f64", false);
   const config: GimConfig = { ...DEFAULTS, ...ZILN, logStdClamp: 1.5 };
   const I = f64(draw(rng, E * R * d, (r) => r.uniform()), [E, R, d]);
@@ -189,53 +149,24 @@ test("ζ starts at the logit of each variable's zero fraction, clipped to [0.01,
   [logit(0.25), logit(0.01), logit(0.99)].forEach((want, j) => close(zeta[j], want, `ζ_${j}`, 1e-12));
 });
 
-/** Random direction over a parameter group, ⟨v, g⟩ and the central difference of f along v. */
-async function directional(group: Tensor[], grads: Float64Array[], f: () => Promise<number>, rng: HostRandom, h = 1e-6) {
-  const base = await Promise.all(group.map((t) => t.toArray()));
-  const v = group.map((t) => Float64Array.from({ length: t.size }, () => rng.normal()));
-  const set = (sign: number) => group.forEach((t, k) => t.backend.copy(t.backend.upload(base[k].map((x, i) => x + sign * h * v[k][i]), "f64"), 0, t.storage, 0, t.size));
-  set(1);
-  const plus = await f();
-  set(-1);
-  const minus = await f();
-  set(0);
-  const analytic = v.reduce((s, vk, k) => s + vk.reduce((a, x, i) => a + x * grads[k][i], 0), 0);
-  return { analytic, numeric: (plus - minus) / (2 * h) };
-}
-
 for (const mechanism of ["linear", "mlp"] as const) {
   test(`merged step gradient = ∇ of each pass objective (Z, φ, θ ∋ ζ) in f64, d = 3: ${mechanism}, ZILN`, async () => {
     const rng = new HostRandom(5);
     const d = 3;
-    const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism, mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 200 };
-    const set = makeSet(rng, d, [6, 4, 4]);
-    const data = uploadData(set, cpu, "f64", false);
-    const gamma = featureMatrix(set, cpu, "f64");
-    const params: GimParams = initParams(config, dimensionsOf(config, set), cpu, "f64");
-    const scalars = scalarsAt(config, 3, { alpha: 0.7, mu: 2 });
-    tidy(() => backward(stepObjective(params, config, data, gamma, scalars).loss));
-    const zetaGrad = Array.from(await param(params, "zeta").grad!.toArray());
+    const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism, ...STEP_CONFIG, powerIterations: 200 };
+    const inputs = stepInputs(config, countSet(rng, d, [6, 4, 4]));
+    const scalars = stepScalars(config);
+    tidy(() => backward(stepObjective(inputs, scalars).loss));
+    const zetaGrad = Array.from(await param(inputs.params, "zeta").grad!.toArray());
     assert.ok(zetaGrad.some((g) => Math.abs(g) > 1e-6), `ζ gets a gradient: ${zetaGrad}`);
-    const groups = { z: groupParams(params, "z"), phi: groupParams(params, "phi"), theta: groupParams(params, "theta") };
-    for (const [name, group] of Object.entries(groups) as [keyof typeof groups, Tensor[]][]) {
-      const grads = await Promise.all(group.map(async (t) => Float64Array.from(await t.grad!.toArray())));
-      const f = async () => {
-        const value = noGrad(() => tidy(() => passObjectives(params, config, data, gamma, scalars)[name]));
-        const out = await value.item();
-        value.dispose();
-        return out;
-      };
-      const { analytic, numeric } = await directional(group, grads, f, rng);
-      const err = Math.abs(analytic - numeric) / Math.max(1e-6, Math.abs(numeric));
-      if (!(err < 1e-5)) throw new Error(`${name} pass: merged-step gradient ${analytic}, finite difference ${numeric} (rel. error ${err})`);
-    }
+    await checkPassGradients(inputs, scalars, rng);
   });
 }
 
 test("ZILN step chunked over N (blocks of 5 rows, splitting envs) = one block: loss and every gradient, f64", async () => {
   const d = 3;
-  const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism: "mlp", mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5, powerIterations: 50 };
-  const set = makeSet(new HostRandom(21), d, [6, 4, 4]);
+  const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism: "mlp", ...STEP_CONFIG, powerIterations: 50 };
+  const set = countSet(new HostRandom(21), d, [6, 4, 4]);
   const whole = await stepGradients(config, set, Number.POSITIVE_INFINITY);
   const chunked = await stepGradients(config, set, 5);
   assert.equal([whole.blocks, chunked.blocks], [0, 3]);
@@ -316,7 +247,7 @@ test("refused: --noise ziln with a Gaussian intervention type, --intervention zi
   assert.throws(() => paramSpecs({ ...DEFAULTS, noise: "ziln", intervention: "hard" }, dims), /--noise ziln needs --intervention ziln/);
   assert.throws(() => paramSpecs({ ...DEFAULTS, noise: "ziln", intervention: "shift" }, dims), /--noise ziln needs --intervention ziln/);
   assert.throws(() => paramSpecs({ ...DEFAULTS, intervention: "ziln" }, dims), /--intervention ziln needs --noise ziln/);
-  const set = makeSet(new HostRandom(1), 2, [4, 3], 1);
+  const set = countSet(new HostRandom(1), 2, [4, 3], 1);
   set.envs[1].samples[3] = -0.5;
   assert.throws(() => dimensionsOf({ ...DEFAULTS, ...ZILN }, set), /--noise ziln needs non-negative data, but env 'e1' has x1 = -0.5 \(row 2\)/);
   assert.not.throws(() => dimensionsOf(DEFAULTS, set));

@@ -1,0 +1,131 @@
+/**
+ * Shared fixtures of the float64 GIM objective tests on cpu (objective, ZILN, chunking over N):
+ * tiny training sets, the merged-step configuration, uploaded step inputs, a direct computation of
+ * the mechanism mean, and the finite-difference check of the merged step against each pass
+ * objective.
+ */
+import { cpuBackend } from "../../engine/context.js";
+import type { HostRandom } from "../../engine/host-random.js";
+import { backward, detach, noGrad, tidy } from "../../engine/index.js";
+import { Tensor } from "../../engine/tensor.js";
+import type { TrainingSet } from "../../gim/data/training-set.js";
+import type { GimConfig } from "../../gim/model/config.js";
+import { featureMatrix, uploadData } from "../../gim/model/device-data.js";
+import { type StepInputs, type StepScalars, passObjectives, scalarsAt, stepObjective } from "../../gim/model/objective.js";
+import { dimensionsOf, groupParams, initParams } from "../../gim/model/params.js";
+
+export const cpu = cpuBackend();
+export const LOG2PI = Math.log(2 * Math.PI);
+
+export const lse = (v: number[]) => {
+  const c = Math.max(...v);
+  return c + Math.log(v.reduce((s, x) => s + Math.exp(x - c), 0));
+};
+
+export const f64 = (values: ArrayLike<number>, shape: number[]) => new Tensor(cpu, cpu.upload(values, "f64"), shape);
+export const draw = (rng: HostRandom, n: number, f: (r: HostRandom) => number) => Array.from({ length: n }, () => f(rng));
+
+/** Envs of `sizes` rows (the first observational), d variables, p features, samples from `sample`. */
+export function makeSet(rng: HostRandom, d: number, sizes: number[], p = 2, sample = (r: HostRandom) => r.normal()): TrainingSet {
+  return {
+    variables: Array.from({ length: d }, (_, j) => `x${j}`),
+    featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
+    envs: sizes.map((n, e) => ({
+      id: `e${e}`,
+      features: e === 0 ? new Array(p).fill(0) : Array.from({ length: p }, () => rng.normal()),
+      samples: Float64Array.from({ length: n * d }, () => sample(rng)),
+      n,
+    })),
+  };
+}
+
+/** makeSet with count-like samples (ZILN): 0 with probability 0.3, else log-normal. */
+export function countSet(rng: HostRandom, d: number, sizes: number[], p = 2): TrainingSet {
+  return makeSet(rng, d, sizes, p, (r) => (r.uniform() < 0.3 ? 0 : Math.exp(0.5 * r.normal())));
+}
+
+/** μ_j of row x under graph m of G [M, d, d], written out from the weights by name. */
+export function naiveMean(config: GimConfig, x: number[], G: number[], m: number, j: number, d: number, w: Record<string, number[]>): number {
+  if (config.mechanism === "linear") {
+    let mu = 0;
+    for (let i = 0; i < d; i++) mu += x[i] * G[(m * d + i) * d + j] * w.Theta[i * d + j];
+    return mu;
+  }
+  const H = config.hidden;
+  let mu = w.b2[j];
+  for (let h = 0; h < H; h++) {
+    let pre = w.b1[j * H + h];
+    for (let i = 0; i < d; i++) pre += x[i] * G[(m * d + i) * d + j] * w.W1[(j * d + i) * H + h];
+    mu += w.w2[j * H + h] * Math.tanh(pre);
+  }
+  return mu;
+}
+
+/** Sizes of the merged-step tests: small enough for finite differences, every term present. */
+export const STEP_CONFIG = { mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5 } satisfies Partial<GimConfig>;
+
+/** The step the tests take: t = 3 with a fixed AL state. */
+export const stepScalars = (config: GimConfig): StepScalars => scalarsAt(config, 3, { alpha: 0.7, mu: 2 });
+
+/** The set uploaded in float64 (one-hot for per-env, rows in blocks of `chunkRows`), Γ and fresh parameters. */
+export function stepInputs(config: GimConfig, set: TrainingSet, chunkRows = Number.POSITIVE_INFINITY): StepInputs {
+  const data = uploadData(set, cpu, "f64", config.marginalize === "per-env", chunkRows);
+  const gamma = featureMatrix(set, cpu, "f64");
+  const params = initParams(config, dimensionsOf(config, set), cpu, "f64");
+  return { params, config, data, gamma };
+}
+
+/** Random direction over a parameter group, ⟨v, g⟩ and the central difference of f along v. */
+export async function directional(group: Tensor[], grads: Float64Array[], f: () => Promise<number>, rng: HostRandom, h = 1e-6) {
+  const base = await Promise.all(group.map((t) => t.toArray()));
+  const v = group.map((t) => Float64Array.from({ length: t.size }, () => rng.normal()));
+  const set = (sign: number) => group.forEach((t, k) => t.backend.copy(t.backend.upload(base[k].map((x, i) => x + sign * h * v[k][i]), "f64"), 0, t.storage, 0, t.size));
+  set(1);
+  const plus = await f();
+  set(-1);
+  const minus = await f();
+  set(0);
+  const analytic = v.reduce((s, vk, k) => s + vk.reduce((a, x, i) => a + x * grads[k][i], 0), 0);
+  return { analytic, numeric: (plus - minus) / (2 * h) };
+}
+
+/**
+ * With the merged step's gradients in the parameters (backward done), checks them per group
+ * (Z, φ, θ) against central differences of that group's pass objective along a random direction.
+ */
+export async function checkPassGradients(inputs: StepInputs, scalars: StepScalars, rng: HostRandom): Promise<void> {
+  const { params } = inputs;
+  const groups = { z: groupParams(params, "z"), phi: groupParams(params, "phi"), theta: groupParams(params, "theta") };
+  for (const [name, group] of Object.entries(groups) as [keyof typeof groups, Tensor[]][]) {
+    const grads = await Promise.all(group.map(async (t) => Float64Array.from(await t.grad!.toArray())));
+    const f = async () => {
+      const value = noGrad(() => tidy(() => passObjectives(inputs, scalars)[name]));
+      const out = await value.item();
+      value.dispose();
+      return out;
+    };
+    const { analytic, numeric } = await directional(group, grads, f, rng);
+    const err = Math.abs(analytic - numeric) / Math.max(1e-6, Math.abs(numeric));
+    if (!(err < 1e-5)) throw new Error(`${name} pass: merged-step gradient ${analytic}, finite difference ${numeric} (rel. error ${err})`);
+  }
+}
+
+export interface StepGradients {
+  /** Row blocks the data was split into (0: one block). */
+  blocks: number;
+  loss: number;
+  grads: Record<string, Float64Array>;
+}
+
+/** The step at stepScalars with rows in blocks of `chunkRows`, gradient parts back-propagated in turn. */
+export async function stepGradients(config: GimConfig, set: TrainingSet, chunkRows: number): Promise<StepGradients> {
+  const inputs = stepInputs(config, set, chunkRows);
+  const loss = tidy(() => {
+    const terms = stepObjective(inputs, stepScalars(config));
+    for (const part of terms.gradientParts) tidy(() => backward(part()));
+    return detach(terms.loss);
+  });
+  const grads: Record<string, Float64Array> = {};
+  for (const [name, t] of inputs.params.tensors) grads[name] = Float64Array.from(await t.grad!.toArray());
+  return { blocks: inputs.data.chunks.length, loss: await loss.item(), grads };
+}
