@@ -6,7 +6,7 @@
  *
  * Kernels: fwd and R (as per-chunk partials S [C, M, d, d]) are generated per d by
  * kernels/mechanism-wgsl.ts (one lane per row, the reused operand in registers). The rest is
- * hand-written here, WG = 64 lanes, params {N, d, M, C}:
+ * hand-written here, WG = 64 lanes, params {N, d, M, C, rpl}:
  *   lin_params: 0 S, 1 G, 2 Θ read; 3 Θ̄ [d,d], 4 Ḡ [M,d,d] write (one dispatch for both):
  *               lanes t < d² give Θ̄[t] = Σ_m (Σ_c S[c,m,t]) G[m,t]; the next M·d² give Ḡ.
  *   lin_dx:     0 G, 1 Θ, 2 μ̄ read; 3 X̄ [N,d] write; one lane per (n, i), loops over m and j.

@@ -4,10 +4,11 @@
  * W1 = Θ (so W̃[m,i,j] = G[m,i,j] Θ[i,j]), no biases and the identity in place of tanh.
  * Columns c = jl·H + h of a block cover outputs j = jb·JB + jl; the block is the grid's z axis
  * (named values inside a runtime loop made lavapipe's compile ~10× slower: 32 s at d = 20).
- * Both kernels: WG = LANES = 64 lanes (a pipeline override), one row n per lane at a time, rpl rows per lane; grid
- * (⌈N / (64·rpl)⌉ chunks, M, ⌈d/JB⌉ blocks); params {N, M, rpl}. The block of W̃_m (and b1, w2,
- * b2) is staged in workgroup memory and named at constant addresses, so it sits in registers;
- * per row the lane copies X[n,:] into a private array with a short loop and names it.
+ * Every kernel: WG = LANES = 64 lanes (the override WG), one row n per lane at a time, rpl rows
+ * per lane; grid (⌈N / (64·rpl)⌉ chunks, M, ⌈d/JB⌉ blocks); params {N, M, rpl}. The block of
+ * W̃_m (and b1, w2, b2) is staged in workgroup memory and named at constant addresses, so it
+ * sits in registers; per row the lane copies X[n,:] into a private array with a short loop and
+ * names it.
  *
  * mech_fwd:   0 X [N,d], 1 G [M,d,d], 2 W (Θ [d,d] | W1 [d,d,H]), MLP also 3 b1 [d,H], 4 w2 [d,H],
  *             5 b2 [d] read; then μ [M,N,d] write. d·JB·H FMAs per row (≤ 400 named weights).
@@ -15,8 +16,9 @@
  *             Per lane, over its rows: linear S = Σ_n X[n,i] μ̄[m,n,j] (= R_m);
  *             MLP (Ā = μ̄ w2 (1 − T²), A recomputed) rows 0..d−1: Σ_n X[n,i] Ā[m,n,c] (= W̃̄),
  *             row d: Σ_n μ̄ T, row d+1: Σ_n Ā, row d+2: Σ_n μ̄ (at h = 0; 0 elsewhere).
- *             Lanes' sums are added in workgroup memory, 64 values at a time, in a fixed order;
- *             S [chunks, M, rows, DH] holds one partial per chunk (no atomics, deterministic).
+ *             Lanes' sums are added in workgroup memory (WG² floats), WG values at a time, in
+ *             a fixed order; S [chunks, M, rows, DH] holds one partial per chunk (no atomics,
+ *             deterministic).
  */
 import type { KernelSource } from "../engine/kernel.js";
 import common from "./common.wgsl";

@@ -12,7 +12,7 @@
  * WGSL (generated per form F ∈ {var, std}):
  *   logpdf_F_fwd: 0 x, 1 m, 2 s read; 3 y [n] write; 4 params {n, s0..5 (out shape), a/b/c strides}
  *   logpdf_F_vjp: 0 x, 1 m, 2 s, 3 ȳ [n] read; 4 m̄ [n], 5 s̄ [n] write; same params
- *   workgroup 256, one output element per invocation, folded 2-D grid.
+ *   workgroup WG = 256, one output element per invocation, folded 2-D grid.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";

@@ -8,7 +8,7 @@
  *   x > 0:  μ̄ = ȳ r e^{−ℓ}, ℓ̄ = ½ȳ(r² e^{−ℓ} − 1), ζ̄ = −ȳ π
  * One fused VJP kernel writes μ̄, ℓ̄, ζ̄ at the broadcast shape; sumToShape reduces each.
  * WGSL: ziln_fwd 0 x, 1 μ, 2 ℓ, 3 ζ read, 4 y write; ziln_vjp + 4 ȳ read, 5 μ̄, 6 ℓ̄, 7 ζ̄ write;
- * params {n, s0..5, per-operand strides}; workgroup 256.
+ * params {n, s0..5, per-operand strides}; workgroup WG = 256.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { apply, defineOp, launch, launch1 } from "../engine/op.js";
