@@ -18,7 +18,7 @@
  *             Lanes' sums are added in workgroup memory, 64 values at a time, in a fixed order;
  *             S [chunks, M, rows, DH] holds one partial per chunk (no atomics, deterministic).
  */
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { lines, seq, tree } from "./unroll.js";
 
 export const LANES = 64;

@@ -24,7 +24,7 @@
  * reduce: 0 G, 1 T read; 2 Q̄ [E,R,d] write; lanes over (r, j), grid (⌈Rd/64⌉, E); sums G[n] over
  *         the env's samples in increasing n (deterministic, no atomics).
  */
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
 
 export const LANES = 64;

@@ -29,8 +29,8 @@ import { type OpDef, apply, defineOp, launch } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import { uniformNoise } from "../engine/prng.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
-import prng from "./prng.wgsl";
+import common from "../engine/common.wgsl";
+import prng from "../engine/prng.wgsl";
 
 const WG = 64;
 /** Largest d whose four vectors fit in workgroup memory. */
