@@ -9,7 +9,7 @@
  * A kernel declares this interface once (`KernelSource`); `defineKernel` writes the WGSL for it.
  * Work is given as a workgroup count; when it exceeds 65535 the backend folds it into a 2-D
  * grid, so 1-D kernels must compute their linear workgroup index as
- * `wid.x + wid.y * nwg.x` (see `kernels/common.wgsl`, `flat_id`).
+ * `wid.x + wid.y * nwg.x` (see `engine/common.wgsl`, `flat_id`).
  */
 export type FloatArray = Float32Array | Float64Array;
 export type ParamType = "u32" | "i32" | "f32";

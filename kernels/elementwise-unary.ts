@@ -13,7 +13,7 @@ import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch1 } from "../engine/op.js";
 import { sigmoid, softplus } from "../engine/cpu-math.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 
 type Scalar = (x: number, p0: number, p1: number) => number;
 type Grad = (x: number, y: number, dy: number, p0: number, p1: number) => number;

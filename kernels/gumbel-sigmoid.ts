@@ -14,12 +14,12 @@
  * WGSL gumbel_vjp: 0 y, 1 ȳ read; 2 z̄ [|z|] write; one invocation per logit, loops over s.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
-import { apply, defineOp, launch1 } from "../engine/op.js";
+import { type CheckSpec, apply, defineOp, launch1 } from "../engine/op.js";
 import { sigmoid } from "../engine/cpu-math.js";
 import { logisticNoise } from "../engine/prng.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
-import prng from "./prng.wgsl";
+import common from "../engine/common.wgsl";
+import prng from "../engine/prng.wgsl";
 
 const WG = 256;
 const PARAMS = [
@@ -126,7 +126,7 @@ function params(z: Tensor, a: NoiseAttrs) {
   };
 }
 
-const CHECK = {
+const CHECK: CheckSpec<NoiseAttrs> = {
   cases: [
     { label: "edge logits, zero diagonal", shapes: [[3, 3]], attrs: { samples: 4, tau: 1, seed: 7, stream: 2, offset: 0, zeroDiagonal: true } },
     { label: "target logits, τ = 0.5", shapes: [[2, 5]], attrs: { samples: 3, tau: 0.5, seed: 9, stream: 1, offset: 11, zeroDiagonal: false } },

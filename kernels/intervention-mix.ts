@@ -17,7 +17,7 @@ import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { type Shape, ShapeError, fmt, sameShape } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { broadcastParams, cpuIndex, paramNames, readShape, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 
 const WG = 256;

@@ -31,7 +31,7 @@ import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { add as binaryAdd, sumToShape } from "./elementwise-binary.js";
 import { linearMechanismOp } from "./linear-mechanism.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { type Epilogue, LANES, type MechShape, blockWidth, fwdSource, gaussianBlockWidth, gaussianWgradSource, rowsPerLane } from "./mechanism-wgsl.js";
 import { mlpMechanismOp } from "./mlp-mechanism.js";
 import { unaryOps } from "./elementwise-unary.js";

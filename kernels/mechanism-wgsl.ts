@@ -21,7 +21,7 @@
  *             deterministic).
  */
 import type { KernelSource } from "../engine/kernel.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { lines, seq, tree } from "./unroll.js";
 
 /** Lanes per workgroup, the override `WG` of every generated kernel (the host sizes chunks by it). */

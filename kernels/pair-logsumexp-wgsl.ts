@@ -26,7 +26,7 @@
  *         the env's samples in increasing n (deterministic, no atomics).
  */
 import type { KernelSource } from "../engine/kernel.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
 
 export const LANES = 64;

@@ -15,10 +15,10 @@
  * (n = invocations); workgroup 256, folded 2-D grid.
  */
 import { type FloatArray, defineKernel, groupsFor } from "../engine/kernel.js";
-import { apply, defineOp, launch, launch1 } from "../engine/op.js";
+import { type CheckSpec, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { type Shape, ShapeError, fmt, normAxis, sizeOf, splitAxis } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 import { unaryOps } from "./elementwise-unary.js";
 import { broadcastTo } from "./shape-ops.js";
@@ -183,7 +183,7 @@ function sumLike(name: "sum" | "mean") {
 
 type AxisAttrs = Attrs<{ axis: number; keepDims: boolean }>;
 
-const AXIS_CASES = [
+const AXIS_CASES: CheckSpec<AxisAttrs>["cases"] = [
   { label: "last axis", shapes: [[3, 5]], attrs: { axis: -1, keepDims: false } },
   { label: "middle axis keepDims", shapes: [[2, 4, 3]], attrs: { axis: 1, keepDims: true } },
   { label: "first axis", shapes: [[4, 3]], attrs: { axis: 0, keepDims: false } },

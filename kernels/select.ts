@@ -9,7 +9,7 @@ import { apply, defineOp, launch1 } from "../engine/op.js";
 import { broadcastShapes } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { broadcastParams, offsetTable, paramNames, readShape, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { type BinaryRow, binaryKernel, runBinary, sumToShape } from "./elementwise-binary.js";
 import { unaryOps } from "./elementwise-unary.js";
 

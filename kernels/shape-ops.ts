@@ -16,9 +16,9 @@ import { apply, defineOp, launch1 } from "../engine/op.js";
 import { type Shape, ShapeError, broadcastShapes, broadcastStrides, fmt, normAxis, sameShape, sizeOf, stridesOf } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
 import { MAX_RANK } from "./broadcast.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
-import { fill } from "./fill.js";
+import { fill } from "../engine/fill.js";
 import { stridedRead, stridedWrite } from "./strided.js";
 
 type Attrs<T> = T & { [key: string]: unknown };

@@ -22,10 +22,10 @@
  *                   (Y, Z) = (x̂, x), (sr, sq) = (m, 1); x̄ is (x, x̂), (1, m) — the same kernel.
  */
 import { type FloatArray, defineKernel, groupsFor } from "../engine/kernel.js";
-import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
+import { type CheckSpec, type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import solveWgsl from "./sinkhorn.wgsl";
 
 const WG = 256;
@@ -212,7 +212,7 @@ function plan(C: Tensor, F: Tensor, G: Tensor, epsilon: number): Tensor {
   return launch1(planKernel, [C, F, G], [B, n, m], { total: B * n * m, n, m, epsilon });
 }
 
-const CASES = [
+const CASES: CheckSpec<SinkhornAttrs>["cases"] = [
   { label: "2 × (3 vs 4 points) in 2-D, ε = 0.5", shapes: [[2, 3, 2], [2, 4, 2]], attrs: { epsilon: 0.5, maxIterations: 3000, tolerance: 1e-12 } },
   { label: "5 vs 5 points in 3-D, ε = 1", shapes: [[1, 5, 3], [1, 5, 3]], attrs: { epsilon: 1, maxIterations: 3000, tolerance: 1e-12 } },
 ];

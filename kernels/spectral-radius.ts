@@ -1,7 +1,7 @@
 /**
  * Spectral radius by power iteration (NO-BEARS, spec §7), batched over M matrices A [M, d, d]:
  *   u₀, v₀ ~ U(0,1)^d   (Philox draw (seed, stream, m·2d + i) for u_i, (…, m·2d + d + i) for v_i:
- *                        kernels/prng.wgsl and engine/prng.ts give the same numbers)
+ *                        engine/prng.wgsl and engine/prng.ts give the same numbers)
  *   u ← Aᵀu / (‖Aᵀu‖ + 1e-12),  v ← A v / (‖A v‖ + 1e-12)   for T iterations
  *   ρ̂ = uᵀA v / (uᵀv)
  * VJP: Ā = ρ̄ · u vᵀ / (uᵀv), u and v held constant (stop-gradient, as NO-BEARS does).
@@ -30,8 +30,8 @@ import { type OpDef, apply, defineOp, launch } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import { uniformNoise } from "../engine/prng.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
-import prng from "./prng.wgsl";
+import common from "../engine/common.wgsl";
+import prng from "../engine/prng.wgsl";
 
 const WG = 64;
 /** Largest d whose four vectors fit in workgroup memory. */

@@ -11,7 +11,7 @@ import { launch1 } from "../engine/op.js";
 import { type Shape, sizeOf } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { MAX_RANK, offsetTable, packShape, padShape, paramNames, readShape, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 
 const WG = 256;
 const PARAMS = [["n", "u32"], ["base", "u32"], ...paramNames("s"), ...paramNames("a")] as [string, "u32"][];

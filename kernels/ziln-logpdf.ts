@@ -16,7 +16,7 @@ import { sigmoid, softplus } from "../engine/cpu-math.js";
 import { broadcastShapes } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { broadcastParams, offsetTable, paramNames, readShape, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 
 const WG = 256;

@@ -13,7 +13,7 @@ import { rand, tensor } from "../engine/create.js";
 import { defineKernel } from "../engine/kernel.js";
 import { backward } from "../engine/tape.js";
 import { add, mul } from "../kernels/ops.js";
-import { randomKernels } from "../kernels/random.js";
+import { randomKernels } from "../engine/random.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
 
 const gpu = await gpuOrSkip("errors");

@@ -7,11 +7,11 @@ import * as assert from "uvu/assert";
 import { cpuBackend } from "../engine/context.js";
 import { rand, randLogistic, randn } from "../engine/create.js";
 import { defineKernel, groupsFor } from "../engine/kernel.js";
-import { launch } from "../engine/op.js";
+import { launch } from "../engine/launch.js";
 import { mulhi32, philox4x32_10, philoxWord, uniform01 } from "../engine/prng.js";
 import type { Backend } from "../engine/backend.js";
-import common from "../kernels/common.wgsl";
-import prng from "../kernels/prng.wgsl";
+import common from "../engine/common.wgsl";
+import prng from "../engine/prng.wgsl";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
 
 const gpu = await gpuOrSkip("prng");

@@ -14,7 +14,7 @@
  */
 import type { RecordedDispatch, Recording, WebGpuBackend } from "../../engine/backend-webgpu.js";
 import type { PhaseProfile } from "../../engine/phase.js";
-import { adamKernel } from "../../kernels/adam.js";
+import { adamKernel } from "../../engine/adam.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { STREAMS, type StepScalars, scalarsAt } from "../model/objective.js";
 import type { Trainer } from "./trainer.js";

@@ -12,7 +12,7 @@
  *   4 params {n, lr, beta1, beta2, eps, c1, c2}; workgroup 256, one element per invocation,
  *   grid folded to 2-D above 65535 groups.
  */
-import { defineKernel, groupsFor } from "../engine/kernel.js";
+import { defineKernel, groupsFor } from "./kernel.js";
 import common from "./common.wgsl";
 
 const WG = 256;
