@@ -94,11 +94,7 @@ export function generateWgsl(source: KernelSource): string {
     .join("\n");
 }
 
-/** TRANSITIONAL (removed once every kernel is declared as a KernelSource): a hand-written kernel. */
-export interface LegacyKernel extends Omit<Kernel, "bindings" | "body" | "workgroupSize"> {}
-
-export function defineKernel(source: KernelSource | LegacyKernel): Kernel {
-  if ("wgsl" in source) return { ...source, body: "", workgroupSize: 0, bindings: { inputs: [], outputs: [] } };
+export function defineKernel(source: KernelSource): Kernel {
   if (source.params.length === 0) throw new Error(`${source.name}: a kernel needs at least one uniform field`);
   return {
     ...source,

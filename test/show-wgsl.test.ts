@@ -5,13 +5,8 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Kernel } from "../engine/kernel.js";
 import { OP_NAMES } from "../kernels/index.js";
 import { opKernels, showWgsl } from "../kernels/show-wgsl.js";
-
-// TRANSITIONAL (goes with LegacyKernel in engine/kernel.ts): a hand-written kernel declares no bindings and has no generated header.
-const isLegacy = (k: Kernel) => k.bindings.outputs.length === 0;
-const legacy = new Set<string>();
 
 for (const name of OP_NAMES) {
   test(`show-wgsl ${name}: every kernel it launches, with @compute and struct Params`, () => {
@@ -27,10 +22,6 @@ for (const name of OP_NAMES) {
     for (const k of [...forward, ...vjp]) {
       assert.ok(text.includes(k.wgsl), `${name}: ${k.name}'s WGSL is not printed`);
       assert.match(k.wgsl, "@compute", `${k.name}: no @compute entry point`);
-      if (isLegacy(k)) {
-        legacy.add(k.name);
-        continue;
-      }
       assert.match(k.wgsl, `// ${k.name}: generated interface`, `${k.name}: no generated header`);
       assert.match(k.wgsl, "struct Params", `${k.name}: no Params struct`);
     }
@@ -43,10 +34,6 @@ test("show-wgsl runs the op on the shapes it is given", () => {
   assert.match(showWgsl("add", [[2, 3], [3]]), "inputs [2, 3] [3]");
   assert.throws(() => opKernels("add", [[2, 3]]), /add takes 2 inputs, got 1 shapes/);
   assert.throws(() => opKernels("noSuchOp"), /unknown op 'noSuchOp'/);
-});
-
-process.on("exit", () => {
-  if (legacy.size > 0) console.log(`[info] show-wgsl: ${legacy.size} hand-written kernels, not yet KernelSource: ${[...legacy].sort().join(", ")}`);
 });
 
 test.run();
