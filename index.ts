@@ -1,5 +1,5 @@
-/** gim-webgpu: the library entry point — the engine, and the GIM trainer built on it. */
-export * from "./engine/index.js";
+/** gim-webgpu: the library entry point — the engine, every op, and the GIM trainer built on them. */
+export * from "./kernels/library.js";
 export { DEFAULTS as GIM_DEFAULTS, type GimConfig } from "./gim/model/config.js";
 export { type Dataset, loadDataset, trainingSubset, writeDataset } from "./gim/data/dataset.js";
 export { type BenchmarkOptions, generateBenchmark } from "./gim/data/synthetic.js";

@@ -11,7 +11,7 @@ import { HostRandom } from "../engine/host-random.js";
 import { backward } from "../engine/tape.js";
 import { tidy } from "../engine/scope.js";
 import { Tensor } from "../engine/tensor.js";
-import { fill } from "../kernels/fill.js";
+import { fill } from "../engine/fill.js";
 import {
   gumbelSigmoid,
   hardBernoulli,

@@ -8,25 +8,19 @@ import { defineKernel } from "../engine/kernel.js";
 
 export const naiveMatmul = defineKernel({
   name: "bench.naive_matmul",
-  wgsl: /* wgsl */ `
-struct Params { m: u32, n: u32, k: u32 }
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
-@compute @workgroup_size(16, 16)
-fn naive(@builtin(global_invocation_id) gid: vec3<u32>) {
+  entry: "naive",
+  inputs: ["A", "B"],
+  outputs: ["C"],
+  params: [["m", "u32"], ["n", "u32"], ["k", "u32"]],
+  // 2-D: the override WG is a single extent.
+  workgroupSize: "16, 16",
+  body: /* wgsl */ `
   let i = gid.y;
   let j = gid.x;
   if (i >= P.m || j >= P.n) { return; }
   var acc = 0.0;
   for (var k = 0u; k < P.k; k++) { acc += A[i * P.k + k] * B[k * P.n + j]; }
-  C[i * P.n + j] = acc;
-}`,
-  entry: "naive",
-  inputs: 2,
-  outputs: 1,
-  params: [["m", "u32"], ["n", "u32"], ["k", "u32"]],
+  C[i * P.n + j] = acc;`,
   workgroups: (p) => [Math.ceil(p.n / 16), Math.ceil(p.m / 16), 1],
   cpu: ([a, b], [c], { m, n, k }) => {
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {

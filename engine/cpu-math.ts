@@ -1,4 +1,4 @@
-/** Scalar helpers shared by cpu reference kernels; the twins of kernels/common.wgsl. */
+/** Scalar helpers shared by cpu reference kernels; the twins of engine/common.wgsl. */
 export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);

@@ -4,8 +4,8 @@ import { defaultBackend, defaultDType } from "./context.js";
 import type { FloatArray } from "./kernel.js";
 import { type Shape, ShapeError, fmt, sizeOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
-import { fill } from "../kernels/fill.js";
-import { type DrawAddress, type Distribution, randomTensor } from "../kernels/random.js";
+import { fill } from "./fill.js";
+import { type DrawAddress, type Distribution, randomTensor } from "./random.js";
 
 export interface CreateOptions {
   backend?: Backend;

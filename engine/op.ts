@@ -4,12 +4,13 @@
  * own with other flags), and the check cases that the gradient-check and parity sweeps run.
  * The registry (kernels/index.ts) is typed so that a declaration missing any of these fails tsc.
  */
-import type { Backend, DType } from "./backend.js";
-import type { Kernel, ParamValues } from "./kernel.js";
-import { type Shape, sizeOf } from "./shape.js";
+import type { Shape } from "./shape.js";
 import { currentPhase } from "./phase.js";
 import { isRecording, recordNode } from "./tape.js";
-import { Tensor, assertSameBackend } from "./tensor.js";
+import { type Tensor, assertSameBackend } from "./tensor.js";
+
+/** Forwards and VJPs launch their kernels with these (engine/launch.ts). */
+export { launch, launch1 } from "./launch.js";
 
 export type Attrs = Readonly<Record<string, unknown>>;
 
@@ -42,7 +43,8 @@ export interface CheckCase<A> {
 }
 
 export interface CheckSpec<A> {
-  cases: readonly CheckCase<A>[];
+  /** At least one: an op without a case would pass both sweeps untested. */
+  cases: readonly [CheckCase<A>, ...CheckCase<A>[]];
   /** Inputs that carry no gradient (indices, masks, hard samples). */
   nondiff?: readonly number[];
   /** Relative tolerance for webgpu-vs-cpu parity in float32 (default 1e-4). */
@@ -67,8 +69,19 @@ export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
   return def;
 }
 
+let applyHook: ((opName: string) => void) | null = null;
+
+/**
+ * Debug hook: `hook` sees the name of every op passed to `apply` until it is replaced or null.
+ * The registry test uses it to find ops that are applied but not registered.
+ */
+export function onApply(hook: ((opName: string) => void) | null): void {
+  applyHook = hook;
+}
+
 /** Runs an op and, when recording and any input needs a gradient, puts it on the tape. */
 export function apply<A extends Attrs>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+  applyHook?.(op.name);
   assertSameBackend(op.name, inputs);
   const { out, saved = [] } = op.forward(inputs, attrs);
   const vjp = op.vjp;
@@ -84,29 +97,4 @@ export function apply<A extends Attrs>(op: OpDef<A>, inputs: readonly Tensor[], 
     });
   }
   return out;
-}
-
-/** Allocates outputs of the given shapes and queues one kernel (no tape). */
-export function launch(
-  kernel: Kernel,
-  inputs: readonly Tensor[],
-  outShapes: readonly Shape[],
-  params: ParamValues,
-  on?: { backend: Backend; dtype: DType },
-): Tensor[] {
-  const backend = on?.backend ?? inputs[0].backend;
-  const dtype = on?.dtype ?? inputs[0].dtype;
-  const outs = outShapes.map((shape) => new Tensor(backend, backend.alloc(sizeOf(shape), dtype), shape));
-  backend.run(
-    kernel,
-    inputs.map((t) => t.storage),
-    outs.map((t) => t.storage),
-    params,
-  );
-  return outs;
-}
-
-/** `launch` for the common one-output case. */
-export function launch1(kernel: Kernel, inputs: readonly Tensor[], outShape: Shape, params: ParamValues): Tensor {
-  return launch(kernel, inputs, [outShape], params)[0];
 }

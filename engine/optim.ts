@@ -1,13 +1,13 @@
 /**
  * Adam over a fixed list of parameter tensors. The moments live on the parameters' backend and
- * each step is one fused in-place kernel per parameter (kernels/adam.ts): the parameter keeps its
+ * each step is one fused in-place kernel per parameter (engine/adam.ts): the parameter keeps its
  * Tensor object and storage, so anything holding it (the model, a recorded step) sees the update.
  */
 import { keep } from "./scope.js";
 import { fmt } from "./shape.js";
 import { Tensor } from "./tensor.js";
-import { adamKernel } from "../kernels/adam.js";
-import { fill } from "../kernels/fill.js";
+import { adamKernel } from "./adam.js";
+import { fill } from "./fill.js";
 
 export interface AdamOptions {
   lr?: number;

@@ -1,6 +1,6 @@
 /**
  * Counter-based random numbers: Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy
- * as 1, 2, 3", SC'11; Random123). TypeScript twin of kernels/prng.wgsl: both give the same 32-bit
+ * as 1, 2, 3", SC'11; Random123). TypeScript twin of engine/prng.wgsl: both give the same 32-bit
  * words for the same counter, so a draw is a pure function of its address on every backend and
  * backward passes never need stored noise.
  *

@@ -4,17 +4,11 @@
  * passed to `keep`, and what a returned tensor's backward pass still needs (the tensors reachable
  * through its tape: inputs and saved residuals). Gradients assigned by `backward` are kept.
  */
-import type { Tensor } from "./tensor.js";
-
-const stack: Set<Tensor>[] = [];
-
-export function trackTensor(t: Tensor): void {
-  stack[stack.length - 1]?.add(t);
-}
+import { type Tensor, openScopes } from "./tensor.js";
 
 /** Removes `t` from every open scope, so it outlives them. */
 export function keep<T extends Tensor>(t: T): T {
-  for (const scope of stack) scope.delete(t);
+  for (const scope of openScopes) scope.delete(t);
   return t;
 }
 
@@ -37,16 +31,16 @@ function collect(value: unknown, into: Set<Tensor>): void {
 
 export function tidy<T extends Returned>(fn: () => T): T {
   const scope = new Set<Tensor>();
-  stack.push(scope);
+  openScopes.push(scope);
   let result: T;
   try {
     result = fn();
   } finally {
-    stack.pop();
+    openScopes.pop();
   }
   const survivors = new Set<Tensor>();
   collect(result, survivors);
-  const parent = stack[stack.length - 1];
+  const parent = openScopes[openScopes.length - 1];
   for (const t of scope) {
     if (survivors.has(t)) parent?.add(t);
     else t.dispose();

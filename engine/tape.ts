@@ -1,11 +1,14 @@
 /**
  * Reverse mode. Each recorded op leaves a TapeNode on its output; `backward(loss)` orders the
  * nodes reachable from the loss topologically and walks them in reverse, accumulating (+=)
- * each input's cotangent so that fan-out and reuse of a tensor are handled.
+ * each input's cotangent so that fan-out and reuse of a tensor are handled. The tape's own
+ * kernels (the seed's fill, the += of engine/accumulate.ts) are engine kernels, not ops.
  */
+import { accumulate } from "./accumulate.js";
+import { fill } from "./fill.js";
 import { currentPhase, inPhase } from "./phase.js";
 import { keep } from "./scope.js";
-import { fmt } from "./shape.js";
+import { fmt, sameShape } from "./shape.js";
 import { type TapeNode, Tensor } from "./tensor.js";
 
 let gradDepth = 0;
@@ -22,17 +25,6 @@ export function noGrad<T>(fn: () => T): T {
   } finally {
     gradDepth--;
   }
-}
-
-type Accumulate = (a: Tensor, b: Tensor) => Tensor;
-type Fill = (like: Tensor, value: number) => Tensor;
-let accumulate: Accumulate | null = null;
-let fill: Fill | null = null;
-
-/** The engine wires in its add and fill ops here (they live in kernels/, which imports us). */
-export function setTapeHelpers(add: Accumulate, full: Fill): void {
-  accumulate = add;
-  fill = full;
 }
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -65,16 +57,14 @@ function topoOrder(root: Tensor): Tensor[] {
  * to `.grad` of every leaf tensor with requiresGrad.
  */
 export function backward(loss: Tensor, seed?: Tensor): void {
-  if (!accumulate || !fill) throw new Error("backward: engine ops are not loaded");
   if (!loss.requiresGrad) throw new Error("backward: the loss does not depend on any tensor with requiresGrad");
   if (!seed && loss.size !== 1) throw new Error(`backward: loss has shape ${fmt(loss.shape)}; pass a seed cotangent`);
-  const add = accumulate;
   noGrad(() => {
     const grads = new Map<Tensor, Tensor>();
     // Each node's VJP and the += of its cotangents run in the node's phase (engine/phase.ts); a
     // leaf's += runs in the phase of the node that last added to its cotangent.
     const madeIn = new Map<Tensor, string>();
-    grads.set(loss, seed ?? inPhase(loss.node?.phase ?? currentPhase(), () => fill!(loss, 1)));
+    grads.set(loss, seed ?? inPhase(loss.node?.phase ?? currentPhase(), () => fill(loss.backend, loss.dtype, loss.shape, 1)));
     const order = topoOrder(loss);
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
@@ -85,17 +75,23 @@ export function backward(loss: Tensor, seed?: Tensor): void {
         // A leaf's gradient is its own view (storage is refcounted), so leaves that received the
         // same cotangent tensor can be accumulated and disposed independently.
         const previous = t.grad;
-        t.grad = keep(previous ? inPhase(madeIn.get(t) ?? currentPhase(), () => add(previous, dy)) : new Tensor(dy.backend, dy.storage, dy.shape));
+        t.grad = keep(previous ? inPhase(madeIn.get(t) ?? currentPhase(), () => accumulate(previous, dy)) : new Tensor(dy.backend, dy.storage, dy.shape));
         previous?.dispose();
         continue;
       }
       inPhase(node.phase, () => {
         const inputGrads = node.backward(dy);
+        if (inputGrads.length !== node.inputs.length) {
+          throw new Error(`backward: the VJP of ${node.opName} returned ${inputGrads.length} gradient(s) for ${node.inputs.length} input(s)`);
+        }
         node.inputs.forEach((input, i) => {
           const g = inputGrads[i];
           if (!g || !input.requiresGrad) return;
+          if (!sameShape(g.shape, input.shape)) {
+            throw new Error(`backward: the VJP of ${node.opName} returned a gradient of shape ${fmt(g.shape)} for input ${i} of shape ${fmt(input.shape)}`);
+          }
           const prev = grads.get(input);
-          grads.set(input, prev ? add(prev, g) : g);
+          grads.set(input, prev ? accumulate(prev, g) : g);
           madeIn.set(input, node.phase);
         });
       });

@@ -5,7 +5,12 @@
 import type { Backend, DType, Storage } from "./backend.js";
 import type { FloatArray } from "./kernel.js";
 import { type Shape, fmt, sizeOf } from "./shape.js";
-import { trackTensor } from "./scope.js";
+
+/**
+ * Open memory scopes (engine/scope.ts's `tidy`), innermost last; a new tensor joins the innermost.
+ * Held here rather than in scope.ts so that the dependency runs one way, scope → tensor.
+ */
+export const openScopes: Set<Tensor>[] = [];
 
 /** Views (reshape, detach) share storage; it returns to the pool when its last user is disposed. */
 const storageUsers = new WeakMap<Storage, number>();
@@ -41,7 +46,7 @@ export class Tensor {
       throw new Error(`Tensor: storage holds ${storage.length} elements, shape ${fmt(shape)} needs ${this.size}`);
     }
     storageUsers.set(storage, (storageUsers.get(storage) ?? 0) + 1);
-    trackTensor(this);
+    openScopes[openScopes.length - 1]?.add(this);
   }
 
   get dtype(): DType {

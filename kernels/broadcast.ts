@@ -17,10 +17,6 @@ export function paramNames(prefix: string): [string, "u32"][] {
   return [...Array.from({ length: MAX_RANK }, (_, k) => [`${prefix}${k}`, "u32"] as [string, "u32"]), [`${prefix}sfx`, "u32"]];
 }
 
-export function wgslFields(prefix: string): string {
-  return `${Array.from({ length: MAX_RANK }, (_, k) => `${prefix}${k}: u32,`).join(" ")} ${prefix}sfx: u32,`;
-}
-
 /** Pads a shape with leading 1s to MAX_RANK. */
 export function padShape(op: string, shape: Shape): number[] {
   if (shape.length > MAX_RANK) throw new ShapeError(op, `rank ${shape.length} of ${fmt(shape)} exceeds ${MAX_RANK}`);

@@ -8,7 +8,9 @@
  *   sum_to_shape: binding 0 x [F] read, 1 y [T] write, 2 params {n, count, t0..5, f0..5, q0..5}
  *              y[o] = Σ_{r < count} x[base(o) + offset(r)], reducing the axes where T is 1 and F
  *              is not; one output per invocation (outputs are few when reductions are large).
- *   workgroup 256, folded 2-D grid.
+ *   sum_to_shape_wide: the same bindings; one workgroup of 64 per output, lanes stride over r,
+ *              then a tree reduction in workgroup memory (few outputs, long reductions).
+ *   workgroup 256 unless noted (the override WG), folded 2-D grid.
  *
  * VJPs (broadcast then reduced back with sumToShape = Σ over broadcast axes):
  *   add: ā = ȳ,  b̄ = ȳ          sub: ā = ȳ,  b̄ = −ȳ
@@ -18,8 +20,8 @@ import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch1 } from "../engine/op.js";
 import { type Shape, broadcastShapes, sameShape, sizeOf, stridesOf } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { MAX_RANK, broadcastParams, offsetTable, padShape, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import { MAX_RANK, broadcastParams, offsetTable, padShape, paramNames, readShape, wgslIndex } from "./broadcast.js";
+import common from "../engine/common.wgsl";
 import { unaryOps } from "./elementwise-unary.js";
 
 const WG = 256;
@@ -42,26 +44,18 @@ const BIN_PARAMS = [["n", "u32"], ...paramNames("s"), ...paramNames("a"), ...par
 export function binaryKernel(name: string, row: BinaryRow) {
   return defineKernel({
     name: `${name}.fwd`,
-    wgsl: `${common}
-struct Params { n: u32, ${wgslFields("s")} ${wgslFields("a")} ${wgslFields("b")} }
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
-${wgslIndex("a")}
-${wgslIndex("b")}
-@compute @workgroup_size(${WG})
-fn bin_${name}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+    entry: `bin_${name}`,
+    inputs: ["A", "B"],
+    outputs: ["Y"],
+    params: BIN_PARAMS,
+    workgroupSize: WG,
+    prelude: `${common}\n${wgslIndex("a")}\n${wgslIndex("b")}`,
+    body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let a = A[index_a(i)];
   let b = B[index_b(i)];
-  Y[i] = ${row.wgsl};
-}`,
-    entry: `bin_${name}`,
-    inputs: 2,
-    outputs: 1,
-    params: BIN_PARAMS,
+  Y[i] = ${row.wgsl};`,
     workgroups: (p) => groupsFor(p.n, WG),
     cpu: ([a, b], [y], p) => {
       const s = readShape("s", p);
@@ -101,27 +95,25 @@ fn offset_of(v: u32) -> u32 {
   ${decompose("q", "f", "v")} return o;
 }`;
 
+const SUM_SOURCE = {
+  inputs: ["X"],
+  outputs: ["Y"],
+  params: SUM_PARAMS,
+  prelude: `${common}\n${FAST_INDEX}`,
+} as const;
+
 const sumToShapeKernel = defineKernel({
+  ...SUM_SOURCE,
   name: "sum_to_shape",
-  wgsl: `${common}
-struct Params { n: u32, count: u32, ${wgslFields("t")} ${wgslFields("f")} ${wgslFields("q")} }
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
-${FAST_INDEX}
-@compute @workgroup_size(${WG})
-fn sum_to_shape(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "sum_to_shape",
+  workgroupSize: WG,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let base = base_of(i);
   var acc = 0.0;
   for (var r = 0u; r < P.count; r++) { acc += X[base + offset_of(r)]; }
-  Y[i] = acc;
-}`,
-  entry: "sum_to_shape",
-  inputs: 1,
-  outputs: 1,
-  params: SUM_PARAMS,
+  Y[i] = acc;`,
   workgroups: (p) => groupsFor(p.n, WG),
   cpu: ([x], [y], p) => {
     const t = readShape("t", p);
@@ -143,32 +135,27 @@ const RED_WG = 64;
 
 /** Few outputs, long reductions: one workgroup per output, lanes stride over r, tree reduce. */
 const sumToShapeWideKernel = defineKernel({
-  ...sumToShapeKernel,
+  ...SUM_SOURCE,
   name: "sum_to_shape.wide",
-  wgsl: `${common}
-struct Params { n: u32, count: u32, ${wgslFields("t")} ${wgslFields("f")} ${wgslFields("q")} }
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
-var<workgroup> partial: array<f32, ${RED_WG}>;
-${FAST_INDEX}
-@compute @workgroup_size(${RED_WG})
-fn sum_to_shape_wide(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  entry: "sum_to_shape_wide",
+  workgroupSize: RED_WG,
+  // The tree reduction halves WG each step, so WG must stay a power of two.
+  prelude: `${SUM_SOURCE.prelude}\nvar<workgroup> partial: array<f32, WG>;`,
+  body: `
   let i = flat_group(wid, nwg);
   if (i >= P.n) { return; }
   let base = base_of(i);
   var acc = 0.0;
-  for (var r = lid.x; r < P.count; r += ${RED_WG}u) { acc += X[base + offset_of(r)]; }
+  for (var r = lid.x; r < P.count; r += WG) { acc += X[base + offset_of(r)]; }
   partial[lid.x] = acc;
   workgroupBarrier();
-  for (var width = ${RED_WG / 2}u; width > 0u; width = width / 2u) {
+  for (var width = WG / 2u; width > 0u; width = width / 2u) {
     if (lid.x < width) { partial[lid.x] += partial[lid.x + width]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u) { Y[i] = partial[0]; }
-}`,
-  entry: "sum_to_shape_wide",
+  if (lid.x == 0u) { Y[i] = partial[0]; }`,
   workgroups: (p) => p.n,
+  cpu: sumToShapeKernel.cpu,
 });
 
 /** Σ of `x` over the axes where `target` broadcasts (size 1 or missing): the adjoint of broadcasting. */
@@ -221,7 +208,7 @@ function binaryOp(name: BinaryName, derivation: string, vjp: OpDef<NoAttrs>["vjp
     derivation,
     forward: ([a, b]) => ({ out: runBinary(name, a, b) }),
     vjp,
-    check: { cases: CASES.map((c) => ({ ...c, domains })) },
+    check: { cases: [{ ...CASES[0], domains }, ...CASES.slice(1).map((c) => ({ ...c, domains }))] },
   });
 }
 

@@ -1,9 +1,10 @@
 /**
  * Unary elementwise ops, one table row each: forward y = f(x) and the fused VJP kernel
  * x̄ = ȳ · f'(x) written in whichever of x or y is cheaper (the saved residual).
- * Every row generates two WGSL entry points in one module and two cpu loops.
+ * Every row generates two WGSL kernels (each its own module over the shared PRELUDE) and two
+ * cpu loops.
  *
- * WGSL module (generated below), for each row NAME:
+ * WGSL (declared in kernelsFor), for each row NAME:
  *   fwd_NAME: binding 0 x [n] read, 1 y [n] write, 2 params {n, p0, p1}
  *   vjp_NAME: binding 0 x [n], 1 y [n], 2 dy [n] read, 3 dx [n] write, 4 params {n, p0, p1}
  *   workgroup 256, one element per invocation, grid folded to 2-D above 65535 groups.
@@ -12,7 +13,7 @@ import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch1 } from "../engine/op.js";
 import { sigmoid, softplus } from "../engine/cpu-math.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 
 type Scalar = (x: number, p0: number, p1: number) => number;
 type Grad = (x: number, y: number, dy: number, p0: number, p1: number) => number;
@@ -63,7 +64,7 @@ export const UNARY = {
 
 export type UnaryName = keyof typeof UNARY;
 
-const EXTRA_WGSL = /* wgsl */ `
+const PRELUDE = /* wgsl */ `${common}
 fn tanh_stable(x: f32) -> f32 {
   // tanh(x) = 1 − 2/(e^{2x} + 1); clamp keeps e^{2x} finite.
   let e = exp(2.0 * clamp(x, -20.0, 20.0));
@@ -77,53 +78,24 @@ fn pow_signed(x: f32, p: f32) -> f32 {
   if (p == round(p)) { return m; }
   return pow(x, p);  // NaN for a negative base and fractional p, as in Math.pow
 }
-struct UnaryParams { n: u32, p0: f32, p1: f32 }
 `;
-
-function moduleFor(name: string, row: UnaryRow): string {
-  return `${common}
-${EXTRA_WGSL}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(2) var<uniform> P: UnaryParams;
-@compute @workgroup_size(${WG})
-fn fwd_${name}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
-  if (i >= P.n) { return; }
-  let x = X[i]; let p0 = P.p0; let p1 = P.p1;
-  Y[i] = ${row.fwd};
-}
-`;
-}
-
-function vjpModuleFor(name: string, row: UnaryRow): string {
-  return `${common}
-${EXTRA_WGSL}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Yv: array<f32>;
-@group(0) @binding(2) var<storage, read> DY: array<f32>;
-@group(0) @binding(3) var<storage, read_write> DX: array<f32>;
-@group(0) @binding(4) var<uniform> P: UnaryParams;
-@compute @workgroup_size(${WG})
-fn vjp_${name}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
-  if (i >= P.n) { return; }
-  let x = X[i]; let y = Yv[i]; let dy = DY[i]; let p0 = P.p0; let p1 = P.p1;
-  DX[i] = ${row.vjp};
-}
-`;
-}
 
 const PARAMS = [["n", "u32"], ["p0", "f32"], ["p1", "f32"]] as const;
 
 function kernelsFor(name: string, row: UnaryRow): { fwd: Kernel; vjp: Kernel } {
   const fwd = defineKernel({
     name: `${name}.fwd`,
-    wgsl: moduleFor(name, row),
     entry: `fwd_${name}`,
-    inputs: 1,
-    outputs: 1,
+    inputs: ["X"],
+    outputs: ["Y"],
     params: PARAMS,
+    workgroupSize: WG,
+    prelude: PRELUDE,
+    body: `
+  let i = flat_id(wid, nwg, lid, WG);
+  if (i >= P.n) { return; }
+  let x = X[i]; let p0 = P.p0; let p1 = P.p1;
+  Y[i] = ${row.fwd};`,
     workgroups: (p) => groupsFor(p.n, WG),
     cpu: ([x], [y], p) => {
       for (let i = 0; i < p.n; i++) y[i] = row.cpu(x[i], p.p0, p.p1);
@@ -131,11 +103,17 @@ function kernelsFor(name: string, row: UnaryRow): { fwd: Kernel; vjp: Kernel } {
   });
   const vjp = defineKernel({
     name: `${name}.vjp`,
-    wgsl: vjpModuleFor(name, row),
     entry: `vjp_${name}`,
-    inputs: 3,
-    outputs: 1,
+    inputs: ["X", "Yv", "DY"],
+    outputs: ["DX"],
     params: PARAMS,
+    workgroupSize: WG,
+    prelude: PRELUDE,
+    body: `
+  let i = flat_id(wid, nwg, lid, WG);
+  if (i >= P.n) { return; }
+  let x = X[i]; let y = Yv[i]; let dy = DY[i]; let p0 = P.p0; let p1 = P.p1;
+  DX[i] = ${row.vjp};`,
     workgroups: (p) => groupsFor(p.n, WG),
     cpu: ([x, y, dy], [dx], p) => {
       for (let i = 0; i < p.n; i++) dx[i] = row.cpuVjp(x[i], y[i], dy[i], p.p0, p.p1);

@@ -14,12 +14,12 @@
  * WGSL gumbel_vjp: 0 y, 1 ȳ read; 2 z̄ [|z|] write; one invocation per logit, loops over s.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
-import { apply, defineOp, launch1 } from "../engine/op.js";
+import { type CheckSpec, apply, defineOp, launch1 } from "../engine/op.js";
 import { sigmoid } from "../engine/cpu-math.js";
 import { logisticNoise } from "../engine/prng.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
-import prng from "./prng.wgsl";
+import common from "../engine/common.wgsl";
+import prng from "../engine/prng.wgsl";
 
 const WG = 256;
 const PARAMS = [
@@ -32,8 +32,6 @@ const PARAMS = [
   ["offset", "u32"],
   ["zeroDiagonal", "u32"],
 ] as const;
-const STRUCT = "struct Params { n: u32, size: u32, cols: u32, tau: f32, seed: u32, stream: u32, offset: u32, zeroDiagonal: u32 }";
-const ARGS = "@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>";
 
 /** Whether flat logit index e lies on the diagonal of the last two axes (cols × cols). */
 function onDiagonal(e: number, cols: number): boolean {
@@ -45,26 +43,20 @@ function sampleKernel(kind: "gumbel" | "bernoulli") {
   const value = kind === "gumbel" ? "sigmoid_stable((Z[e] + noise) / P.tau)" : "select(0.0, 1.0, Z[e] + noise > 0.0)";
   return defineKernel({
     name: `${kind}.fwd`,
-    wgsl: `${common}
-${prng}
-${STRUCT}
-@group(0) @binding(0) var<storage, read> Z: array<f32>;
-@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn ${kind}_fwd(${ARGS}) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+    entry: `${kind}_fwd`,
+    inputs: ["Z"],
+    outputs: ["Y"],
+    params: PARAMS,
+    workgroupSize: WG,
+    prelude: `${common}\n${prng}`,
+    body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let e = i % P.size;
   let inMatrix = e % (P.cols * P.cols);
   if (P.zeroDiagonal == 1u && inMatrix / P.cols == inMatrix % P.cols) { Y[i] = 0.0; return; }
   let noise = logistic_noise(P.seed, P.stream, P.offset + i);
-  Y[i] = ${value};
-}`,
-    entry: `${kind}_fwd`,
-    inputs: 1,
-    outputs: 1,
-    params: PARAMS,
+  Y[i] = ${value};`,
     workgroups: (p) => groupsFor(p.n, WG),
     cpu: ([z], [y], p) => {
       for (let i = 0; i < p.n; i++) {
@@ -85,27 +77,21 @@ const bernoulliKernel = sampleKernel("bernoulli");
 
 const gumbelVjpKernel = defineKernel({
   name: "gumbel.vjp",
-  wgsl: `${common}
-${STRUCT}
-@group(0) @binding(0) var<storage, read> Y: array<f32>;
-@group(0) @binding(1) var<storage, read> DY: array<f32>;
-@group(0) @binding(2) var<storage, read_write> DZ: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn gumbel_vjp(${ARGS}) {
-  let e = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "gumbel_vjp",
+  inputs: ["Y", "DY"],
+  outputs: ["DZ"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: common,
+  body: `
+  let e = flat_id(wid, nwg, lid, WG);
   if (e >= P.size) { return; }
   var acc = 0.0;
   for (var i = e; i < P.n; i += P.size) {
     let y = Y[i];
     acc += DY[i] * y * (1.0 - y);
   }
-  DZ[e] = acc / P.tau;
-}`,
-  entry: "gumbel_vjp",
-  inputs: 2,
-  outputs: 1,
-  params: PARAMS,
+  DZ[e] = acc / P.tau;`,
   workgroups: (p) => groupsFor(p.size, WG),
   cpu: ([y, dy], [dz], p) => {
     for (let e = 0; e < p.size; e++) {
@@ -140,7 +126,7 @@ function params(z: Tensor, a: NoiseAttrs) {
   };
 }
 
-const CHECK = {
+const CHECK: CheckSpec<NoiseAttrs> = {
   cases: [
     { label: "edge logits, zero diagonal", shapes: [[3, 3]], attrs: { samples: 4, tau: 1, seed: 7, stream: 2, offset: 0, zeroDiagonal: true } },
     { label: "target logits, τ = 0.5", shapes: [[2, 5]], attrs: { samples: 3, tau: 0.5, seed: 9, stream: 1, offset: 11, zeroDiagonal: false } },

@@ -21,28 +21,24 @@ import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { apply, defineOp, launch } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 
 const WG = 64;
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 const PARAMS = [["N", "u32"], ["R", "u32"], ["d", "u32"], ["E", "u32"]] as [string, "u32"][];
-const HEAD = `${common}
-const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};
-struct Params { N: u32, R: u32, d: u32, E: u32 }`;
+const PRELUDE = `${common}
+const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};`;
 
 const forwardKernel = defineKernel({
   name: "hard_intervention_b.fwd",
-  wgsl: `${HEAD}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Env: array<f32>;
-@group(0) @binding(2) var<storage, read> I: array<f32>;
-@group(0) @binding(3) var<storage, read> Mean: array<f32>;
-@group(0) @binding(4) var<storage, read> LogStd: array<f32>;
-@group(0) @binding(5) var<storage, read_write> B: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn hard_b_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "hard_b_fwd",
+  inputs: ["X", "Env", "I", "Mean", "LogStd"],
+  outputs: ["B"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: PRELUDE,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.R * P.N) { return; }
   let r = i / P.N;
   let n = i % P.N;
@@ -57,12 +53,7 @@ fn hard_b_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
       acc += t * (-HALF_LOG_2PI - s - 0.5 * z * z);
     }
   }
-  B[i] = acc;
-}`,
-  entry: "hard_b_fwd",
-  inputs: 5,
-  outputs: 1,
-  params: PARAMS,
+  B[i] = acc;`,
   workgroups: (p) => groupsFor(p.R * p.N, WG),
   cpu: ([X, env, I, mean, logStd], [B], { N, R, d }) => {
     for (let r = 0; r < R; r++) {
@@ -84,20 +75,14 @@ fn hard_b_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 
 const vjpKernel = defineKernel({
   name: "hard_intervention_b.vjp",
-  wgsl: `${HEAD}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Start: array<f32>;
-@group(0) @binding(2) var<storage, read> I: array<f32>;
-@group(0) @binding(3) var<storage, read> Mean: array<f32>;
-@group(0) @binding(4) var<storage, read> LogStd: array<f32>;
-@group(0) @binding(5) var<storage, read> DB: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DI: array<f32>;
-@group(0) @binding(7) var<storage, read_write> DM: array<f32>;
-@group(0) @binding(8) var<storage, read_write> DS: array<f32>;
-@group(0) @binding(9) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn hard_b_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "hard_b_vjp",
+  inputs: ["X", "Start", "I", "Mean", "LogStd", "DB"],
+  outputs: ["DI", "DM", "DS"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: PRELUDE,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.E * P.R * P.d) { return; }
   let j = i % P.d;
   let r = (i / P.d) % P.R;
@@ -120,12 +105,7 @@ fn hard_b_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   }
   DI[i] = di;
   DM[i] = t * dm;
-  DS[i] = t * ds;
-}`,
-  entry: "hard_b_vjp",
-  inputs: 6,
-  outputs: 3,
-  params: PARAMS,
+  DS[i] = t * ds;`,
   workgroups: (p) => groupsFor(p.E * p.R * p.d, WG),
   cpu: ([X, start, I, mean, logStd, dB], [dI, dM, dS], { N, R, d, E }) => {
     for (let i = 0; i < E * R * d; i++) {

@@ -6,38 +6,36 @@
  * VJP: Ī = ȳ (L^i − L^o), L̄^o = ȳ (1 − I), L̄^i = ȳ I, each summed back over broadcast axes.
  * Saves nothing (the inputs suffice).
  *
- * WGSL (one module, broadcast strides of I in the uniform, rank ≤ 6):
+ * WGSL (one kernel for every broadcast form: strides of I in the uniform, rank ≤ 6):
  *   mix_fwd: 0 L^o, 1 L^i, 2 I read; 3 y [n] write; one lane per output element, loop over j.
  *   mix_vjp: 0 L^o, 1 L^i, 2 I, 3 ȳ read; 4 L̄^o, 5 L̄^i, 6 Ī_full (all [n·d]) write; one lane per
  *            element; Ī_full is then reduced to I's shape by sumToShape.
- *   params {n, d, s0..s5, i0..i5}; workgroup 256, folded 2-D grid.
+ *   params {n, d, s0..s5, ssfx, i0..i5, isfx}; workgroup 256 (override WG), folded 2-D grid.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { type Shape, ShapeError, fmt, sameShape } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { broadcastParams, cpuIndex, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import { broadcastParams, cpuIndex, paramNames, readShape, wgslIndex } from "./broadcast.js";
+import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 
 const WG = 256;
 const PARAMS = [["n", "u32"], ["d", "u32"], ...paramNames("s"), ...paramNames("i")] as [string, "u32"][];
 
-const HEAD = `${common}
-struct Params { n: u32, d: u32, ${wgslFields("s")} ${wgslFields("i")} }
-@group(0) @binding(0) var<storage, read> LO: array<f32>;
-@group(0) @binding(1) var<storage, read> LI: array<f32>;
-@group(0) @binding(2) var<storage, read> IM: array<f32>;
+const PRELUDE = `${common}
 ${wgslIndex("i")}`;
 
 const fwdKernel = defineKernel({
   name: "intervention_mix.fwd",
-  wgsl: `${HEAD}
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn mix_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let o = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "mix_fwd",
+  inputs: ["LO", "LI", "IM"],
+  outputs: ["Y"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: PRELUDE,
+  body: `
+  let o = flat_id(wid, nwg, lid, WG);
   if (o >= P.n) { return; }
   var s = 0.0;
   for (var j = 0u; j < P.d; j++) {
@@ -45,12 +43,7 @@ fn mix_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let lo = LO[t];
     s += lo + IM[index_i(t)] * (LI[t] - lo);
   }
-  Y[o] = s;
-}`,
-  entry: "mix_fwd",
-  inputs: 3,
-  outputs: 1,
-  params: PARAMS,
+  Y[o] = s;`,
   workgroups: (p) => groupsFor(p.n, WG),
   cpu: ([lo, li, im], [y], p) => {
     const s = readShape("s", p);
@@ -68,26 +61,20 @@ fn mix_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
 
 const vjpKernel = defineKernel({
   name: "intervention_mix.vjp",
-  wgsl: `${HEAD}
-@group(0) @binding(3) var<storage, read> DY: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DLO: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DLI: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DI: array<f32>;
-@group(0) @binding(7) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn mix_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "mix_vjp",
+  inputs: ["LO", "LI", "IM", "DY"],
+  outputs: ["DLO", "DLI", "DI"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: PRELUDE,
+  body: `
+  let t = flat_id(wid, nwg, lid, WG);
   if (t >= P.n * P.d) { return; }
   let dy = DY[t / P.d];
   let w = IM[index_i(t)];
   DLO[t] = dy * (1.0 - w);
   DLI[t] = dy * w;
-  DI[t] = dy * (LI[t] - LO[t]);
-}`,
-  entry: "mix_vjp",
-  inputs: 4,
-  outputs: 3,
-  params: PARAMS,
+  DI[t] = dy * (LI[t] - LO[t]);`,
   workgroups: (p) => groupsFor(p.n * p.d, WG),
   cpu: ([lo, li, im, dy], [dlo, dli, di], p) => {
     const s = readShape("s", p);

@@ -6,7 +6,7 @@
  *
  * Kernels: fwd and R (as per-chunk partials S [C, M, d, d]) are generated per d by
  * kernels/mechanism-wgsl.ts (one lane per row, the reused operand in registers). The rest is
- * hand-written here, WG = 64 lanes, params {N, d, M, C}:
+ * hand-written here, WG = 64 lanes, params {N, d, M, C, rpl}:
  *   lin_params: 0 S, 1 G, 2 Θ read; 3 Θ̄ [d,d], 4 Ḡ [M,d,d] write (one dispatch for both):
  *               lanes t < d² give Θ̄[t] = Σ_m (Σ_c S[c,m,t]) G[m,t]; the next M·d² give Ḡ.
  *   lin_dx:     0 G, 1 Θ, 2 μ̄ read; 3 X̄ [N,d] write; one lane per (n, i), loops over m and j.
@@ -16,50 +16,39 @@ import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
-import { GENERATED_PARAMS, LANES, blockWidth, fwdSource, rowsPerLane, wgradSource } from "./mechanism-wgsl.js";
+import common from "../engine/common.wgsl";
+import { LANES, blockWidth, fwdSource, rowsPerLane, wgradSource } from "./mechanism-wgsl.js";
 
 const WG = 64;
 const PARAMS = [["N", "u32"], ["d", "u32"], ["M", "u32"], ["C", "u32"], ["rpl", "u32"]] as const;
 type Dims = { N: number; d: number; M: number; C: number; rpl: number };
 
-const HEAD = `${common}
-struct Params { N: u32, d: u32, M: u32, C: u32, rpl: u32 }
-@group(0) @binding(0) var<storage, read> In0: array<f32>;
-@group(0) @binding(1) var<storage, read> In1: array<f32>;
-@group(0) @binding(2) var<storage, read> In2: array<f32>;
-`;
-
 const paramsKernel = defineKernel({
   name: "linear_mechanism.params",
-  wgsl: `${HEAD}
-@group(0) @binding(3) var<storage, read_write> DTH: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DG: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn lin_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  entry: "lin_params",
+  inputs: ["S", "G", "TH"],
+  outputs: ["DTH", "DG"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: common,
+  body: `
   let dd = P.d * P.d;
-  let u = flat_id(wid, nwg, lid, ${WG}u);
+  let u = flat_id(wid, nwg, lid, WG);
   if (u < dd) {
     var s = 0.0;
     for (var m = 0u; m < P.M; m++) {
       var r = 0.0;
-      for (var c = 0u; c < P.C; c++) { r += In0[(c * P.M + m) * dd + u]; }
-      s += r * In1[m * dd + u];
+      for (var c = 0u; c < P.C; c++) { r += S[(c * P.M + m) * dd + u]; }
+      s += r * G[m * dd + u];
     }
     DTH[u] = s;
   } else if (u < dd + P.M * dd) {
     let t = u - dd;
     let m = t / dd;
     var r = 0.0;
-    for (var c = 0u; c < P.C; c++) { r += In0[(c * P.M + m) * dd + t % dd]; }
-    DG[t] = r * In2[t % dd];
-  }
-}`,
-  entry: "lin_params",
-  inputs: 3,
-  outputs: 2,
-  params: PARAMS,
+    for (var c = 0u; c < P.C; c++) { r += S[(c * P.M + m) * dd + t % dd]; }
+    DG[t] = r * TH[t % dd];
+  }`,
   workgroups: (p) => groupsFor((p.M + 1) * p.d * p.d, WG),
   cpu: ([s, g, th], [dth, dg], { d, M, C }) => {
     const dd = d * d;
@@ -76,26 +65,23 @@ fn lin_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 
 const dxKernel = defineKernel({
   name: "linear_mechanism.dx",
-  wgsl: `${HEAD}
-@group(0) @binding(3) var<storage, read_write> DX: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn lin_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  entry: "lin_dx",
+  inputs: ["G", "TH", "DMU"],
+  outputs: ["DX"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: common,
+  body: `
   let d = P.d;
-  let u = flat_id(wid, nwg, lid, ${WG}u);
+  let u = flat_id(wid, nwg, lid, WG);
   if (u >= P.N * d) { return; }
   let n = u / d;
   let i = u % d;
   var s = 0.0;
   for (var m = 0u; m < P.M; m++) {
-    for (var j = 0u; j < d; j++) { s += In2[(m * P.N + n) * d + j] * In0[(m * d + i) * d + j] * In1[i * d + j]; }
+    for (var j = 0u; j < d; j++) { s += DMU[(m * P.N + n) * d + j] * G[(m * d + i) * d + j] * TH[i * d + j]; }
   }
-  DX[u] = s;
-}`,
-  entry: "lin_dx",
-  inputs: 3,
-  outputs: 1,
-  params: PARAMS,
+  DX[u] = s;`,
   workgroups: (p) => groupsFor(p.N * p.d, WG),
   cpu: ([g, th, dmu], [dx], { N, d, M }) => {
     dx.fill(0);
@@ -116,11 +102,7 @@ function generatedKernel(which: "fwd" | "wgrad", d: number): Kernel {
     const blocks = Math.ceil(d / blockWidth(shape, which === "wgrad"));
     k = defineKernel({
       name: `linear_mechanism.${which}.d${d}`,
-      wgsl: which === "fwd" ? fwdSource(shape) : wgradSource(shape),
-      entry: which === "fwd" ? "mech_fwd" : "mech_wgrad",
-      inputs: which === "fwd" ? 3 : 2,
-      outputs: 1,
-      params: GENERATED_PARAMS,
+      ...(which === "fwd" ? fwdSource(shape) : wgradSource(shape)),
       workgroups: (p) => [p.C, p.M, blocks],
       cpu: which === "fwd" ? linearCpu(d) : rCpu(d),
     });

@@ -57,10 +57,9 @@ const MATMUL_PARAMS = [
   ["yShift", "u32"], ["rowShift", "u32"], ["rowMask", "u32"],
 ] as const;
 
-function wgsl({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
+function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
   const cv = seq(groups);
   const rows = seq(R);
-  const elem = vec4 ? "vec4<f32>" : "f32";
   // Column group v of this lane: a vec4 index (vec4) or the first of 4 scalar columns.
   const columns = cv.map((v) =>
     vec4
@@ -89,15 +88,6 @@ function wgsl({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
     : `let r = e / ${KC}u; let kk = e % ${KC}u; let kg = k0 + kk; let i = row0 + r;
       var v = 0.0; if (i < P.m && kg < P.k) { v = A[aBase + i * P.k + kg]; }`;
   return /* wgsl */ `
-struct Params { m: u32, n: u32, k: u32, strideA: u32, strideB: u32, rowBlocks: u32, batch: u32, transA: u32, yShift: u32, rowShift: u32, rowMask: u32 }
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<${elem}>;
-@group(0) @binding(2) var<storage, read_write> C: array<${elem}>;
-@group(0) @binding(3) var<uniform> P: Params;
-var<workgroup> As: array<vec4<f32>, ${(R * KC) / 4}>;
-
-@compute @workgroup_size(${lanes})
-fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let pair = (wid.z << P.yShift) | wid.y;
   let z = pair >> P.rowShift;
   let rowBlock = pair & P.rowMask;
@@ -123,8 +113,7 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
     workgroupBarrier();
   }
-  ${rows.map(storeRow).join("\n  ")}
-}`;
+  ${rows.map(storeRow).join("\n  ")}`;
 }
 
 const cache = new Map<string, Kernel>();
@@ -135,13 +124,17 @@ export function matmulKernel(variant: MatmulVariant): Kernel {
   let kernel = cache.get(key);
   if (!kernel) {
     const cols = variant.lanes * 4 * variant.groups;
+    const element = variant.vec4 ? "vec4<f32>" : "f32";
     kernel = defineKernel({
       name: `matmul.tiled.${key}`,
-      wgsl: wgsl(variant),
       entry: "matmul_tiled",
-      inputs: 2,
-      outputs: 1,
+      inputs: ["A", { name: "B", element }],
+      outputs: [{ name: "C", element }],
       params: MATMUL_PARAMS,
+      // The lane count is fixed per variant, with the trip counts and column offsets built from it.
+      workgroupSize: `${variant.lanes}`,
+      prelude: `var<workgroup> As: array<vec4<f32>, ${(variant.rows * KC) / 4}>;`,
+      body: body(variant),
       workgroups: (p) => {
         if (p.yShift === 16) return [Math.ceil(p.n / cols), p.rowBlocks, p.batch];
         const pairs = p.batch * (p.rowMask + 1);

@@ -14,7 +14,7 @@
  * hot loop costs far more on lavapipe than one pass over B. op(A) = Aᵀ costs nothing, because A
  * is staged through workgroup memory (see the WGSL header).
  */
-import { apply, defineOp, launch1 } from "../engine/op.js";
+import { type CheckSpec, apply, defineOp, launch1 } from "../engine/op.js";
 import { ShapeError, fmt, sameShape } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
 import { sumToShape } from "./elementwise-binary.js";
@@ -104,7 +104,7 @@ function reduceTo(d: Tensor, operand: Tensor): Tensor {
   return view;
 }
 
-const CASES: { label: string; shapes: number[][]; attrs: MatmulAttrs }[] = [
+const CASES: CheckSpec<MatmulAttrs>["cases"] = [
   { label: "AB", shapes: [[3, 5], [5, 4]], attrs: { transposeA: false, transposeB: false } },
   { label: "AᵀB", shapes: [[5, 3], [5, 7]], attrs: { transposeA: true, transposeB: false } },
   { label: "ABᵀ", shapes: [[3, 5], [6, 5]], attrs: { transposeA: false, transposeB: true } },

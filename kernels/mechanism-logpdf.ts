@@ -31,8 +31,8 @@ import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { add as binaryAdd, sumToShape } from "./elementwise-binary.js";
 import { linearMechanismOp } from "./linear-mechanism.js";
-import common from "./common.wgsl";
-import { type Epilogue, GENERATED_PARAMS, LANES, type MechShape, blockWidth, fwdSource, gaussianBlockWidth, gaussianWgradSource, rowsPerLane } from "./mechanism-wgsl.js";
+import common from "../engine/common.wgsl";
+import { type Epilogue, LANES, type MechShape, blockWidth, fwdSource, gaussianBlockWidth, gaussianWgradSource, rowsPerLane } from "./mechanism-wgsl.js";
 import { mlpMechanismOp } from "./mlp-mechanism.js";
 import { unaryOps } from "./elementwise-unary.js";
 
@@ -86,14 +86,9 @@ function kernelFor(kind: Kind, d: number, H: number, epilogue: Epilogue): Kernel
   if (!k) {
     const shape: MechShape = { kind, d, H };
     const blocks = Math.ceil(d / blockWidth(shape));
-    const weights = kind === "linear" ? 3 : 6;
     k = defineKernel({
       name: `mechanism_logpdf.${epilogue === "logpdf" ? "fwd" : "vjp"}.${kind}.d${d}${kind === "mlp" ? `.H${H}` : ""}`,
-      wgsl: fwdSource(shape, epilogue),
-      entry: "mech_fwd",
-      inputs: weights + (epilogue === "logpdf" ? 1 : 2),
-      outputs: epilogue === "logpdf" ? 1 : 2,
-      params: GENERATED_PARAMS,
+      ...fwdSource(shape, epilogue),
       workgroups: (p) => [p.C, p.M, blocks],
       cpu: cpuFor(kind, epilogue),
     });
@@ -129,11 +124,7 @@ function gwgradKernel(d: number): Kernel {
     const blocks = Math.ceil(d / gaussianBlockWidth(d));
     k = defineKernel({
       name: `mechanism_logpdf.gwgrad.linear.d${d}`,
-      wgsl: gaussianWgradSource(d),
-      entry: "mech_gwgrad",
-      inputs: 5,
-      outputs: 1,
-      params: GENERATED_PARAMS,
+      ...gaussianWgradSource(d),
       workgroups: (p) => [p.C, p.M, blocks],
       cpu: gwgradCpu,
     });
@@ -145,26 +136,22 @@ function gwgradKernel(d: number): Kernel {
 const PARAMS_WG = 64;
 const paramsKernel = defineKernel({
   name: "mechanism_logpdf.params.linear",
-  wgsl: `${common}
-struct Params { N: u32, d: u32, M: u32, C: u32 }
-@group(0) @binding(0) var<storage, read> S: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read> TH: array<f32>;
-@group(0) @binding(3) var<storage, read_write> DTH: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DG: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DELL: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
+  entry: "lin_gauss_params",
+  inputs: ["S", "G", "TH"],
+  outputs: ["DTH", "DG", "DELL"],
+  params: [["N", "u32"], ["d", "u32"], ["M", "u32"], ["C", "u32"]],
+  workgroupSize: PARAMS_WG,
+  prelude: `${common}
 // R_m[t] = Σ_c S[c, m, t] for t < d²; the ℓ̄ row sits at t = d² + j.
 fn chunk_sum(m: u32, t: u32) -> f32 {
   let stride = (P.d + 1u) * P.d;
   var r = 0.0;
   for (var c = 0u; c < P.C; c++) { r += S[(c * P.M + m) * stride + t]; }
   return r;
-}
-@compute @workgroup_size(${PARAMS_WG})
-fn lin_gauss_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+}`,
+  body: `
   let dd = P.d * P.d;
-  let u = flat_id(wid, nwg, lid, ${PARAMS_WG}u);
+  let u = flat_id(wid, nwg, lid, WG);
   if (u < dd) {
     var s = 0.0;
     for (var m = 0u; m < P.M; m++) { s += chunk_sum(m, u) * G[m * dd + u]; }
@@ -177,12 +164,7 @@ fn lin_gauss_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     var s = 0.0;
     for (var m = 0u; m < P.M; m++) { s += chunk_sum(m, dd + j); }
     DELL[j] = s;
-  }
-}`,
-  entry: "lin_gauss_params",
-  inputs: 3,
-  outputs: 3,
-  params: [["N", "u32"], ["d", "u32"], ["M", "u32"], ["C", "u32"]],
+  }`,
   workgroups: (p) => groupsFor((p.M + 1) * p.d * p.d + p.d, PARAMS_WG),
   cpu: ([s, g, th], [dth, dg, dell], { d, M, C }) => {
     const dd = d * d;

@@ -4,10 +4,11 @@
  * W1 = Θ (so W̃[m,i,j] = G[m,i,j] Θ[i,j]), no biases and the identity in place of tanh.
  * Columns c = jl·H + h of a block cover outputs j = jb·JB + jl; the block is the grid's z axis
  * (named values inside a runtime loop made lavapipe's compile ~10× slower: 32 s at d = 20).
- * Both kernels: 64 lanes, one row n per lane at a time, rpl rows per lane; grid
- * (⌈N / (64·rpl)⌉ chunks, M, ⌈d/JB⌉ blocks); params {N, M, rpl}. The block of W̃_m (and b1, w2,
- * b2) is staged in workgroup memory and named at constant addresses, so it sits in registers;
- * per row the lane copies X[n,:] into a private array with a short loop and names it.
+ * Every kernel: WG = LANES = 64 lanes (the override WG), one row n per lane at a time, rpl rows
+ * per lane; grid (⌈N / (64·rpl)⌉ chunks, M, ⌈d/JB⌉ blocks); params {N, M, rpl}. The block of
+ * W̃_m (and b1, w2, b2) is staged in workgroup memory and named at constant addresses, so it
+ * sits in registers; per row the lane copies X[n,:] into a private array with a short loop and
+ * names it.
  *
  * mech_fwd:   0 X [N,d], 1 G [M,d,d], 2 W (Θ [d,d] | W1 [d,d,H]), MLP also 3 b1 [d,H], 4 w2 [d,H],
  *             5 b2 [d] read; then μ [M,N,d] write. d·JB·H FMAs per row (≤ 400 named weights).
@@ -15,15 +16,19 @@
  *             Per lane, over its rows: linear S = Σ_n X[n,i] μ̄[m,n,j] (= R_m);
  *             MLP (Ā = μ̄ w2 (1 − T²), A recomputed) rows 0..d−1: Σ_n X[n,i] Ā[m,n,c] (= W̃̄),
  *             row d: Σ_n μ̄ T, row d+1: Σ_n Ā, row d+2: Σ_n μ̄ (at h = 0; 0 elsewhere).
- *             Lanes' sums are added in workgroup memory, 64 values at a time, in a fixed order;
- *             S [chunks, M, rows, DH] holds one partial per chunk (no atomics, deterministic).
+ *             Lanes' sums are added in workgroup memory (WG² floats), WG values at a time, in
+ *             a fixed order; S [chunks, M, rows, DH] holds one partial per chunk (no atomics,
+ *             deterministic).
  */
-import common from "./common.wgsl";
+import type { KernelSource } from "../engine/kernel.js";
+import common from "../engine/common.wgsl";
 import { lines, seq, tree } from "./unroll.js";
 
+/** Lanes per workgroup, the override `WG` of every generated kernel (the host sizes chunks by it). */
 export const LANES = 64;
-/** The params of the generated kernels, in the order of their WGSL struct. */
-export const GENERATED_PARAMS = [["N", "u32"], ["M", "u32"], ["rpl", "u32"]] as const;
+
+/** What this file generates of a kernel's declaration; the op adds its name, grid and cpu twin. */
+export type MechSource = Pick<KernelSource, "entry" | "inputs" | "outputs" | "params" | "workgroupSize" | "prelude" | "body">;
 const FWD_BUDGET = 400;
 const GRAD_BUDGET = 200;
 
@@ -53,10 +58,6 @@ const TANH = `fn tanh_stable(x: f32) -> f32 {
   return 1.0 - 2.0 / (e + 1.0);
 }`;
 
-function bindings(names: string[]): string {
-  return names.map((name, k) => `@group(0) @binding(${k}) var<storage, read> ${name}: array<f32>;`).join("\n");
-}
-
 /** Stages W̃ block jb (and b1, w2, b2 for the MLP) and names it: w{i}_{c}, b{c}, v{c}, o{jl}. */
 function stage(s: MechShape, JB: number, withB2: boolean): { decls: string; code: string } {
   const { d, H } = s;
@@ -64,7 +65,7 @@ function stage(s: MechShape, JB: number, withB2: boolean): { decls: string; code
   const CB = JB * H;
   const cols = seq(CB);
   const wt = mlp ? `G[(m * ${d}u + i) * ${d}u + jc] * W[(jc * ${d}u + i) * ${H}u + c % ${H}u]` : `G[(m * ${d}u + i) * ${d}u + jc] * W[i * ${d}u + jc]`;
-  const extras = `    for (var c = lid.x; c < ${CB}u; c += ${LANES}u) {
+  const extras = `    for (var c = lid.x; c < ${CB}u; c += WG) {
       let j = jb * ${JB}u + c / ${H}u;
       let ok = j < ${d}u;
       let jc = min(j, ${d - 1}u);
@@ -79,7 +80,7 @@ ${withB2 ? `      SB[${2 * CB}u + c / ${H}u] = select(0.0, B2[jc], ok);` : ""}
   ];
   return {
     decls: `var<workgroup> SW: array<f32, ${d * CB}>;\n${mlp ? `var<workgroup> SB: array<f32, ${2 * CB + JB}>;` : ""}`,
-    code: `    for (var k = lid.x; k < ${d * CB}u; k += ${LANES}u) {
+    code: `    for (var k = lid.x; k < ${d * CB}u; k += WG) {
       let i = k / ${CB}u;
       let c = k % ${CB}u;
       let j = jb * ${JB}u + c / ${H}u;
@@ -93,7 +94,7 @@ ${lines(names)}`,
 }
 
 /** Row n of this lane for rows-loop step t; x{i} = X[n, i]. */
-const rowHead = (d: number) => `      let n = row0 + t * ${LANES}u + lid.x;
+const rowHead = (d: number) => `      let n = row0 + t * WG + lid.x;
       let nc = min(n, N - 1u);
       var xv: array<f32, ${d}>;
       for (var i = 0u; i < ${d}u; i++) { xv[i] = X[nc * ${d}u + i]; }
@@ -101,24 +102,25 @@ ${lines(seq(d).map((i) => `let x${i} = xv[${i}u];`), "      ")}`;
 
 const pre = (d: number, c: number, mlp: boolean) => `${mlp ? `b${c} + ` : ""}${tree(seq(d).map((i) => `x${i} * w${i}_${c}`))}`;
 
-function kernel(name: string, io: string[], outs: string[], decls: string, body: string): string {
-  const writes = outs.map((out, k) => `@group(0) @binding(${io.length + k}) var<storage, read_write> ${out}: array<f32>;`).join("\n");
-  return `${common}
+/** The declaration around `body`: params {N, M, rpl}, one lane per row, grid (chunks, M, blocks). */
+function kernel(entry: string, inputs: string[], outputs: string[], decls: string, body: string): MechSource {
+  return {
+    entry,
+    inputs,
+    outputs,
+    params: [["N", "u32"], ["M", "u32"], ["rpl", "u32"]],
+    workgroupSize: LANES,
+    prelude: `${common}
 const LOG2PI: f32 = ${Math.log(2 * Math.PI)};
-struct Params { N: u32, M: u32, rpl: u32 }
-${bindings(io)}
-${writes}
-@group(0) @binding(${io.length + outs.length}) var<uniform> P: Params;
 ${decls}
-${TANH}
-@compute @workgroup_size(${LANES})
-fn ${name}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+${TANH}`,
+    body: `
   let N = P.N;
   let m = wid.y;
   let jb = wid.z;
-  let row0 = wid.x * P.rpl * ${LANES}u;
-${body}
-}`;
+  let row0 = wid.x * P.rpl * WG;
+${body}`,
+  };
 }
 
 /**
@@ -151,7 +153,7 @@ const EPILOGUES: Record<Epilogue, { reads: string[]; outs: string[]; hoist: (jl:
   },
 };
 
-export function fwdSource(s: MechShape, epilogue: Epilogue = "mean"): string {
+export function fwdSource(s: MechShape, epilogue: Epilogue = "mean"): MechSource {
   const { d, H } = s;
   const mlp = s.kind === "mlp";
   const JB = blockWidth(s);
@@ -184,7 +186,7 @@ ${stores}
   return kernel("mech_fwd", reads, EPILOGUES[epilogue].outs, st.decls, body);
 }
 
-export function wgradSource(s: MechShape): string {
+export function wgradSource(s: MechShape): MechSource {
   const { d, H } = s;
   const mlp = s.kind === "mlp";
   const JB = blockWidth(s, true);
@@ -221,7 +223,7 @@ ${lines(perRow, "    ")}
   }
 ${reduceLanes(pack, rows, CB, DH)}`;
   const io = mlp ? ["X", "G", "W", "B1", "W2", "DMU"] : ["X", "DMU"];
-  return kernel("mech_wgrad", io, ["OUT"], `${st.decls}\nvar<workgroup> RED: array<f32, ${LANES * LANES}>;`, body);
+  return kernel("mech_wgrad", io, ["OUT"], `${st.decls}\nvar<workgroup> RED: array<f32, WG * WG>;`, body);
 }
 
 /**
@@ -233,13 +235,13 @@ function reduceLanes(pack: string[], rows: number, CB: number, DH: number): stri
   return `  var pv: array<f32, ${K}>;
 ${lines(pack, "  ")}
   let base = (wid.x * P.M + m) * ${rows * DH}u + jb * ${CB}u;
-  for (var k0 = 0u; k0 < ${K}u; k0 += ${LANES}u) {
+  for (var k0 = 0u; k0 < ${K}u; k0 += WG) {
     workgroupBarrier();
-    for (var kk = 0u; kk < min(${LANES}u, ${K}u - k0); kk++) { RED[lid.x * ${LANES}u + kk] = pv[k0 + kk]; }
+    for (var kk = 0u; kk < min(WG, ${K}u - k0); kk++) { RED[lid.x * WG + kk] = pv[k0 + kk]; }
     workgroupBarrier();
     let k = k0 + lid.x;
     var sum = 0.0;
-    for (var l = 0u; l < ${LANES}u; l++) { sum += RED[l * ${LANES}u + min(lid.x, ${LANES - 1}u)]; }
+    for (var l = 0u; l < WG; l++) { sum += RED[l * WG + min(lid.x, WG - 1u)]; }
     if (k < ${K}u && jb * ${CB}u + k % ${CB}u < ${DH}u) { OUT[base + (k / ${CB}u) * ${DH}u + k % ${CB}u] = sum; }
   }`;
 }
@@ -251,7 +253,7 @@ ${lines(pack, "  ")}
  * does): μ_c = Σ_i x_i w̃_ic, r = x_j − μ_c, μ̄ = L̄ r e^{−ℓ_j}; rows 0..d−1 accumulate
  * Σ_n x_i μ̄ (= R_m = Xᵀ μ̄_m), row d accumulates Σ_n ½ L̄ (r² e^{−ℓ_j} − 1) (ℓ̄'s partial).
  */
-export function gaussianWgradSource(d: number): string {
+export function gaussianWgradSource(d: number): MechSource {
   const s: MechShape = { kind: "linear", d, H: 1 };
   const JB = gaussianBlockWidth(d);
   const st = stage(s, JB, false);
@@ -280,7 +282,7 @@ ${rowHead(d)}
 ${lines(perRow, "    ")}
   }
 ${reduceLanes(pack, d + 1, JB, d)}`;
-  return kernel("mech_gwgrad", ["X", "G", "W", "ELL", "DLO"], ["OUT"], `${st.decls}\nvar<workgroup> RED: array<f32, ${LANES * LANES}>;`, body);
+  return kernel("mech_gwgrad", ["X", "G", "W", "ELL", "DLO"], ["OUT"], `${st.decls}\nvar<workgroup> RED: array<f32, WG * WG>;`, body);
 }
 
 /** Column block of mech_gwgrad: W̃'s block and the accumulators share the gradient budget. */

@@ -21,38 +21,31 @@ import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
-import { GENERATED_PARAMS, LANES, blockWidth, fwdSource, rowsPerLane, wgradSource } from "./mechanism-wgsl.js";
+import common from "../engine/common.wgsl";
+import { LANES, blockWidth, fwdSource, rowsPerLane, wgradSource } from "./mechanism-wgsl.js";
 
 const WG = 64;
 const PARAMS = [["N", "u32"], ["d", "u32"], ["M", "u32"], ["H", "u32"], ["C", "u32"], ["rpl", "u32"]] as const;
 type Dims = { N: number; d: number; M: number; H: number; C: number; rpl: number };
-const STRUCT = "struct Params { N: u32, d: u32, M: u32, H: u32, C: u32, rpl: u32 }";
 
 const finishKernel = defineKernel({
   name: "mlp_mechanism.finish",
-  wgsl: `${common}
-${STRUCT}
-@group(0) @binding(0) var<storage, read> S: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read> W1: array<f32>;
-@group(0) @binding(3) var<storage, read_write> DW1: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DG: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DW2: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DB1: array<f32>;
-@group(0) @binding(7) var<storage, read_write> DB2: array<f32>;
-@group(0) @binding(8) var<uniform> P: Params;
+  entry: "mlp_finish",
+  inputs: ["S", "G", "W1"],
+  outputs: ["DW1", "DG", "DW2", "DB1", "DB2"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: `${common}
 // Σ over chunks of S[c, m, row, col].
 fn s_sum(m: u32, row: u32, col: u32) -> f32 {
   let DH = P.d * P.H;
   var s = 0.0;
   for (var c = 0u; c < P.C; c++) { s += S[((c * P.M + m) * (P.d + 3u) + row) * DH + col]; }
   return s;
-}
-@compute @workgroup_size(${WG})
-fn mlp_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+}`,
+  body: `
   let d = P.d; let H = P.H; let M = P.M; let DH = d * H;
-  var t = flat_id(wid, nwg, lid, ${WG}u);
+  var t = flat_id(wid, nwg, lid, WG);
   if (t < d * DH) {                       // W̄1[j,i,h]
     let h = t % H; let i = (t / H) % d; let j = t / DH;
     var s = 0.0;
@@ -74,12 +67,7 @@ fn mlp_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     var s = 0.0;
     for (var m = 0u; m < M; m++) { s += s_sum(m, row, col); }
     if (t < DH) { DW2[col] = s; } else if (t < 2u * DH) { DB1[col] = s; } else if (col % H == 0u) { DB2[col / H] = s; }
-  }
-}`,
-  entry: "mlp_finish",
-  inputs: 3,
-  outputs: 5,
-  params: PARAMS,
+  }`,
   workgroups: (p) => groupsFor(p.d * p.d * p.H + p.M * p.d * p.d + 3 * p.d * p.H, WG),
   cpu: ([s, g, w1], [dw1, dg, dw2, db1, db2], { d, M, H, C }) => {
     const DH = d * H;
@@ -108,21 +96,16 @@ fn mlp_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 
 const dxKernel = defineKernel({
   name: "mlp_mechanism.dx",
-  wgsl: `${common}
-${STRUCT}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read> W1: array<f32>;
-@group(0) @binding(3) var<storage, read> B1: array<f32>;
-@group(0) @binding(4) var<storage, read> W2: array<f32>;
-@group(0) @binding(5) var<storage, read> DMU: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DX: array<f32>;
-@group(0) @binding(7) var<uniform> P: Params;
-fn wt(m: u32, i: u32, j: u32, h: u32) -> f32 { return G[(m * P.d + i) * P.d + j] * W1[(j * P.d + i) * P.H + h]; }
-@compute @workgroup_size(${WG})
-fn mlp_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  entry: "mlp_dx",
+  inputs: ["X", "G", "W1", "B1", "W2", "DMU"],
+  outputs: ["DX"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: `${common}
+fn wt(m: u32, i: u32, j: u32, h: u32) -> f32 { return G[(m * P.d + i) * P.d + j] * W1[(j * P.d + i) * P.H + h]; }`,
+  body: `
   let d = P.d; let H = P.H; let N = P.N;
-  let u = flat_id(wid, nwg, lid, ${WG}u);
+  let u = flat_id(wid, nwg, lid, WG);
   if (u >= N * d) { return; }
   let n = u / d; let i = u % d;
   var s = 0.0;
@@ -136,12 +119,7 @@ fn mlp_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
       }
     }
   }
-  DX[u] = s;
-}`,
-  entry: "mlp_dx",
-  inputs: 6,
-  outputs: 1,
-  params: PARAMS,
+  DX[u] = s;`,
   workgroups: (p) => groupsFor(p.N * p.d, WG),
   cpu: ([x, g, w1, b1, w2, dmu], [dx], p) => {
     const dims = p as Dims;
@@ -211,11 +189,7 @@ function generatedKernel(which: "fwd" | "wgrad", d: number, H: number): Kernel {
     const blocks = Math.ceil(d / blockWidth(shape, which === "wgrad"));
     k = defineKernel({
       name: `mlp_mechanism.${which}.d${d}.H${H}`,
-      wgsl: which === "fwd" ? fwdSource(shape) : wgradSource(shape),
-      entry: which === "fwd" ? "mech_fwd" : "mech_wgrad",
-      inputs: 6,
-      outputs: 1,
-      params: GENERATED_PARAMS,
+      ...(which === "fwd" ? fwdSource(shape) : wgradSource(shape)),
       workgroups: (p) => [p.C, p.M, blocks],
       cpu: which === "fwd" ? fwdCpu : wgradCpu,
     });

@@ -12,14 +12,14 @@
  * WGSL (generated per form F ∈ {var, std}):
  *   logpdf_F_fwd: 0 x, 1 m, 2 s read; 3 y [n] write; 4 params {n, s0..5 (out shape), a/b/c strides}
  *   logpdf_F_vjp: 0 x, 1 m, 2 s, 3 ȳ [n] read; 4 m̄ [n], 5 s̄ [n] write; same params
- *   workgroup 256, one output element per invocation, folded 2-D grid.
+ *   workgroup WG = 256, one output element per invocation, folded 2-D grid.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { broadcastShapes } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { broadcastParams, offsetTable, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import { broadcastParams, offsetTable, paramNames, readShape, wgslIndex } from "./broadcast.js";
+import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 import { unaryOps } from "./elementwise-unary.js";
 
@@ -60,39 +60,28 @@ const FORMS: Record<Form, FormMath> = {
 
 const PARAMS = [["n", "u32"], ...paramNames("s"), ...paramNames("a"), ...paramNames("b"), ...paramNames("c")] as [string, "u32"][];
 
-function header(): string {
-  return `${common}
+const PRELUDE = `${common}
 const LOG2PI: f32 = ${Math.log(2 * Math.PI)};
-struct Params { n: u32, ${wgslFields("s")} ${wgslFields("a")} ${wgslFields("b")} ${wgslFields("c")} }
 ${wgslIndex("a")}
 ${wgslIndex("b")}
 ${wgslIndex("c")}`;
-}
-
-const ENTRY_ARGS = "@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>";
 
 function kernels(form: Form) {
   const math = FORMS[form];
   const fwd = defineKernel({
     name: `normal_logpdf_${form}.fwd`,
-    wgsl: `${header()}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Mn: array<f32>;
-@group(0) @binding(2) var<storage, read> S: array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn logpdf_${form}_fwd(${ENTRY_ARGS}) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+    entry: `logpdf_${form}_fwd`,
+    inputs: ["X", "Mn", "S"],
+    outputs: ["Y"],
+    params: PARAMS,
+    workgroupSize: WG,
+    prelude: PRELUDE,
+    body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let x = X[index_a(i)]; let m = Mn[index_b(i)]; let s = S[index_c(i)];
   ${math.fwd}
-  Y[i] = y;
-}`,
-    entry: `logpdf_${form}_fwd`,
-    inputs: 3,
-    outputs: 1,
-    params: PARAMS,
+  Y[i] = y;`,
     workgroups: (p) => groupsFor(p.n, WG),
     cpu: ([x, m, s], [y], p) => {
       const sh = readShape("s", p);
@@ -103,27 +92,19 @@ fn logpdf_${form}_fwd(${ENTRY_ARGS}) {
   });
   const vjp = defineKernel({
     name: `normal_logpdf_${form}.vjp`,
-    wgsl: `${header()}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Mn: array<f32>;
-@group(0) @binding(2) var<storage, read> S: array<f32>;
-@group(0) @binding(3) var<storage, read> DY: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DM: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DS: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn logpdf_${form}_vjp(${ENTRY_ARGS}) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+    entry: `logpdf_${form}_vjp`,
+    inputs: ["X", "Mn", "S", "DY"],
+    outputs: ["DM", "DS"],
+    params: PARAMS,
+    workgroupSize: WG,
+    prelude: PRELUDE,
+    body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let x = X[index_a(i)]; let m = Mn[index_b(i)]; let s = S[index_c(i)]; let dy = DY[i];
   ${math.vjp}
   DM[i] = dm;
-  DS[i] = ds;
-}`,
-    entry: `logpdf_${form}_vjp`,
-    inputs: 4,
-    outputs: 2,
-    params: PARAMS,
+  DS[i] = ds;`,
     workgroups: (p) => groupsFor(p.n, WG),
     cpu: ([x, m, s, dy], [dm, ds], p) => {
       const sh = readShape("s", p);

@@ -17,4 +17,3 @@ export { interventionMix } from "./intervention-mix.js";
 export { hardInterventionB } from "./intervention-logpdf.js";
 export { zilnLogpdf } from "./ziln-logpdf.js";
 export { zilnInterventionB } from "./ziln-intervention.js";
-import "./index.js";

@@ -1,6 +1,7 @@
 /**
  * WGSL for pairLogsumexp (kernels/pair-logsumexp.ts), generated per (R, d) with the r and j loops
- * unrolled (kernels/unroll.ts says why). Params of every kernel: {M, N, E, logR}.
+ * unrolled (kernels/unroll.ts says why): the bindings, prelude and body of each declaration;
+ * pair-logsumexp.ts adds the params {M, N, E, logR} and workgroup size LANES = 64 (override WG).
  *
  * table:  0 env [N] read; 1 T write, one workgroup. T = [lo_e, hi_e (2E) | chunk start cs_e (E+1) |
  *         env copy (N)]: lo_e/hi_e = first/last+1 sample of env e, cs_e = Σ_{e'<e} ⌈(hi−lo)/64⌉.
@@ -24,7 +25,8 @@
  * reduce: 0 G, 1 T read; 2 Q̄ [E,R,d] write; lanes over (r, j), grid (⌈Rd/64⌉, E); sums G[n] over
  *         the env's samples in increasing n (deterministic, no atomics).
  */
-import common from "./common.wgsl";
+import type { KernelSource } from "../engine/kernel.js";
+import common from "../engine/common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
 
 export const LANES = 64;
@@ -36,15 +38,8 @@ export interface BwdFlags {
   q: boolean;
 }
 
-const HEADER = `${common}
-struct Params { M: u32, N: u32, E: u32, logR: f32 }`;
-const ENTRY = `@compute @workgroup_size(${LANES})`;
-const IDS = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>`;
-
-function bindings(names: readonly [string, "read" | "read_write"][]): string {
-  const vars = names.map(([name, access], k) => `@group(0) @binding(${k}) var<storage, ${access}> ${name}: array<f32>;`);
-  return `${vars.join("\n")}\n@group(0) @binding(${names.length}) var<uniform> P: Params;`;
-}
+/** The WGSL half of a declaration. */
+export type Wgsl = Pick<KernelSource, "inputs" | "outputs" | "prelude" | "body">;
 
 /** Workgroup → (env e, its 64 samples); lane → sample n, `live` if it exists and belongs to e. */
 const CHUNK = `  let w = flat_group(wid, nwg);
@@ -57,7 +52,7 @@ const CHUNK = `  let w = flat_group(wid, nwg);
     if (u32(T[2u * E + mid]) <= w) { e = mid; } else { top = mid; }
   }
   let end = u32(T[2u * e + 1u]);
-  let nr = u32(T[2u * e]) + (w - u32(T[2u * E + e])) * ${LANES}u + lid.x;
+  let nr = u32(T[2u * e]) + (w - u32(T[2u * E + e])) * WG + lid.x;
   let n = min(nr, end - 1u);
   let live = nr < end && u32(T[3u * E + 1u + n]) == e;`;
 
@@ -66,7 +61,7 @@ function loadBlock(r0: number, r1: number, R: number, d: number): string {
   const rs = seq(r1 - r0, r0);
   const size = (r1 - r0) * d;
   return `    workgroupBarrier();
-    for (var k = lid.x; k < ${size}u; k += ${LANES}u) { SQ[k] = Q[e * ${R * d}u + ${r0 * d}u + k]; }
+    for (var k = lid.x; k < ${size}u; k += WG) { SQ[k] = Q[e * ${R * d}u + ${r0 * d}u + k]; }
     workgroupBarrier();
 ${lines(rs.flatMap((r) => seq(d).map((j) => `let q${r}_${j} = SQ[${(r - r0) * d + j}u];`)))}
     var bv: array<f32, ${r1 - r0}>;
@@ -87,21 +82,19 @@ const loadRow = (d: number) =>
   );
 const dot = (r: number, d: number) => tree(seq(d).map((j) => `p${j} * q${r}_${j}`));
 
-function kernel(name: string, io: [string, "read" | "read_write"][], parts: [number, number][], d: number, body: (r0: number, r1: number, k: number) => string): string {
+function kernel(inputs: string[], outputs: string[], parts: [number, number][], d: number, body: (r0: number, r1: number, k: number) => string): Wgsl {
   const largest = Math.max(...parts.map(([r0, r1]) => (r1 - r0) * d));
-  return `${HEADER}
-${bindings(io)}
-var<workgroup> SQ: array<f32, ${largest}>;
-${ENTRY}
-fn ${name}(${IDS}) {
-${CHUNK}
-${parts.map(([r0, r1], k) => `  {\n${body(r0, r1, k)}\n  }`).join("\n")}
-}`;
+  return {
+    inputs,
+    outputs,
+    prelude: `${common}\nvar<workgroup> SQ: array<f32, ${largest}>;`,
+    body: `${CHUNK}\n${parts.map(([r0, r1], k) => `  {\n${body(r0, r1, k)}\n  }`).join("\n")}`,
+  };
 }
 
-export function fwdSource(R: number, d: number): string {
+export function fwdSource(R: number, d: number): Wgsl {
   const parts = blocks(R, Math.floor(BUDGET / d));
-  return kernel("pair_fwd", [["A", "read"], ["B", "read"], ["Pm", "read"], ["Q", "read"], ["T", "read"], ["Y", "read_write"]], parts, d, (r0, r1, k) => {
+  return kernel(["A", "B", "Pm", "Q", "T"], ["Y"], parts, d, (r0, r1, k) => {
     const rs = seq(r1 - r0, r0);
     const exps = rs.map((r) => `exp(l${r} - hi)`);
     const merge = k === 0 ? `let hi = top0;\n      let s = ${tree(exps)};` : `let prev = Y[mn];\n      let hi = max(prev, top0);\n      let s = exp(prev - hi) + ${tree(exps)};`;
@@ -117,10 +110,9 @@ ${lines(rs.map((r) => `let l${r} = a + b${r} + ${dot(r, d)};`), "      ")}
   });
 }
 
-export function bwdSource(R: number, d: number, want: BwdFlags): string {
+export function bwdSource(R: number, d: number, want: BwdFlags): Wgsl {
   const parts = blocks(R, Math.floor(BUDGET / (want.q ? 2 * d : d)));
-  const io: [string, "read" | "read_write"][] = [["CD", "read"], ["B", "read"], ["Pm", "read"], ["Q", "read"], ["T", "read"], ["DP", "read_write"], ["DB", "read_write"], ["DG", "read_write"]];
-  return kernel("pair_bwd", io, parts, d, (r0, r1, k) => {
+  return kernel(["CD", "B", "Pm", "Q", "T"], ["DP", "DB", "DG"], parts, d, (r0, r1, k) => {
     const rs = seq(r1 - r0, r0);
     const rj = rs.flatMap((r) => seq(d).map((j) => [r, j] as const));
     const pbar = `      var hv: array<f32, ${d}>;
@@ -151,14 +143,13 @@ ${want.q ? gStore : ""}`;
   });
 }
 
-export function tableSource(): string {
-  return `${HEADER}
-${bindings([["Env", "read"], ["T", "read_write"]])}
-${ENTRY}
-fn pair_table(@builtin(local_invocation_id) lid: vec3<u32>) {
+export const tableSource: Wgsl = {
+  inputs: ["Env"],
+  outputs: ["T"],
+  body: `
   let E = P.E;
   let N = P.N;
-  for (var e = lid.x; e < E; e += ${LANES}u) {
+  for (var e = lid.x; e < E; e += WG) {
     var lo = N;
     var hi = 0u;
     for (var n = 0u; n < N; n++) {
@@ -169,37 +160,35 @@ fn pair_table(@builtin(local_invocation_id) lid: vec3<u32>) {
     T[2u * e] = f32(min(lo, hi));
     T[2u * e + 1u] = f32(hi);
   }
-  for (var n = lid.x; n < N; n += ${LANES}u) { T[3u * E + 1u + n] = Env[n]; }
+  for (var n = lid.x; n < N; n += WG) { T[3u * E + 1u + n] = Env[n]; }
   storageBarrier();
   if (lid.x == 0u) {
     var cs = 0u;
     for (var e = 0u; e < E; e++) {
       T[2u * E + e] = f32(cs);
-      cs += (u32(T[2u * e + 1u]) - u32(T[2u * e]) + ${LANES - 1}u) / ${LANES}u;
+      cs += (u32(T[2u * e + 1u]) - u32(T[2u * e]) + WG - 1u) / WG;
     }
     T[3u * E] = f32(cs);
-  }
-}`;
-}
+  }`,
+};
 
-export function prepSource(): string {
-  return `${HEADER}
-${bindings([["A", "read"], ["Y", "read"], ["DY", "read"], ["CD", "read_write"]])}
-${ENTRY}
-fn pair_prep(${IDS}) {
-  let t = flat_id(wid, nwg, lid, ${LANES}u);
+export const prepSource: Wgsl = {
+  inputs: ["A", "Y", "DY"],
+  outputs: ["CD"],
+  prelude: common,
+  body: `
+  let t = flat_id(wid, nwg, lid, WG);
   if (t >= P.M * P.N) { return; }
   CD[2u * t] = A[t] - Y[t] - P.logR;
-  CD[2u * t + 1u] = DY[t];
-}`;
-}
+  CD[2u * t + 1u] = DY[t];`,
+};
 
-export function reduceSource(rd: number): string {
-  return `${HEADER}
-${bindings([["DG", "read"], ["T", "read"], ["DQ", "read_write"]])}
-${ENTRY}
-fn pair_reduce(${IDS}) {
-  let k = wid.x * ${LANES}u + lid.x;
+export function reduceSource(rd: number): Wgsl {
+  return {
+    inputs: ["DG", "T"],
+    outputs: ["DQ"],
+    body: `
+  let k = wid.x * WG + lid.x;
   let kc = min(k, ${rd - 1}u);
   let e = wid.y;
   let E = P.E;
@@ -208,6 +197,6 @@ fn pair_reduce(${IDS}) {
   for (var n = u32(T[2u * e]); n < hi; n++) {
     s += select(0.0, DG[n * ${rd}u + kc], u32(T[3u * E + 1u + n]) == e);
   }
-  if (k < ${rd}u) { DQ[e * ${rd}u + k] = s; }
-}`;
+  if (k < ${rd}u) { DQ[e * ${rd}u + k] = s; }`,
+  };
 }

@@ -48,11 +48,10 @@ function memo(key: string, make: () => Kernel): Kernel {
 
 const tableKernel = defineKernel({
   name: "pair_logsumexp.table",
-  wgsl: tableSource(),
   entry: "pair_table",
-  inputs: 1,
-  outputs: 1,
+  ...tableSource,
   params: PARAMS,
+  workgroupSize: LANES,
   workgroups: () => 1,
   cpu: ([env], [t], { N, E }) => {
     let cs = 0;
@@ -76,11 +75,10 @@ const fwdKernel = (R: number, d: number) =>
   memo(`fwd ${R} ${d}`, () =>
     defineKernel({
       name: `pair_logsumexp.fwd.R${R}.d${d}`,
-      wgsl: fwdSource(R, d),
       entry: "pair_fwd",
-      inputs: 5,
-      outputs: 1,
+      ...fwdSource(R, d),
       params: PARAMS,
+      workgroupSize: LANES,
       workgroups: chunkGroups,
       cpu: ([a, b, p, q, t], [y], params) => {
         const dims = { ...(params as Dims), R, d };
@@ -97,11 +95,10 @@ const fwdKernel = (R: number, d: number) =>
 
 const prepKernel = defineKernel({
   name: "pair_logsumexp.prep",
-  wgsl: prepSource(),
   entry: "pair_prep",
-  inputs: 3,
-  outputs: 1,
+  ...prepSource,
   params: PARAMS,
+  workgroupSize: LANES,
   workgroups: (p) => groupsFor(p.M * p.N, LANES),
   cpu: ([a, y, dy], [cd], { M, N, logR }) => {
     for (let t = 0; t < M * N; t++) {
@@ -115,11 +112,10 @@ const bwdKernel = (R: number, d: number, want: BwdFlags) =>
   memo(`bwd ${R} ${d} ${want.p} ${want.b} ${want.q}`, () =>
     defineKernel({
       name: `pair_logsumexp.bwd.R${R}.d${d}`,
-      wgsl: bwdSource(R, d, want),
       entry: "pair_bwd",
-      inputs: 5,
-      outputs: 3,
+      ...bwdSource(R, d, want),
       params: PARAMS,
+      workgroupSize: LANES,
       workgroups: chunkGroups,
       // cd = (a − y − log R, ȳ), so lambda(c, …) = Λ − y − log R = log w.
       cpu: ([cd, b, p, q, t], [dp, db, g], params) => {
@@ -149,11 +145,10 @@ const reduceKernel = (R: number, d: number) =>
   memo(`reduce ${R} ${d}`, () =>
     defineKernel({
       name: `pair_logsumexp.reduce.R${R}.d${d}`,
-      wgsl: reduceSource(R * d),
       entry: "pair_reduce",
-      inputs: 2,
-      outputs: 1,
+      ...reduceSource(R * d),
       params: PARAMS,
+      workgroupSize: LANES,
       workgroups: (p) => [Math.ceil((R * d) / LANES), p.E, 1],
       cpu: ([g, t], [dq], { E }) => {
         const rd = R * d;

@@ -15,10 +15,10 @@
  * (n = invocations); workgroup 256, folded 2-D grid.
  */
 import { type FloatArray, defineKernel, groupsFor } from "../engine/kernel.js";
-import { apply, defineOp, launch, launch1 } from "../engine/op.js";
+import { type CheckSpec, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { type Shape, ShapeError, fmt, normAxis, sizeOf, splitAxis } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 import { unaryOps } from "./elementwise-unary.js";
 import { broadcastTo } from "./shape-ops.js";
@@ -26,7 +26,6 @@ import { broadcastTo } from "./shape-ops.js";
 type Attrs<T> = T & { [key: string]: unknown };
 const WG = 256;
 const PARAMS = [["n", "u32"], ["size", "u32"], ["inner", "u32"]] as [string, "u32"][];
-const ARGS = "@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>";
 // −∞ for the running max: WGSL rejects an infinite constant expression, so the bit pattern is
 // or-ed with a runtime zero to keep it out of constant evaluation. |v| > HUGE means v = ±∞.
 const NEG_INF = "bitcast<f32>(0xff800000u | (P.n & 0u))";
@@ -39,32 +38,24 @@ type CpuBody = (ins: readonly FloatArray[], outs: FloatArray[], i: number, o: nu
  * slice base; the slice is b + k·inner for k < size), and `size`, `inner`. `perInput`: one
  * invocation per element of x (VJPs), else one per output. `cpu` is the same body in TypeScript.
  */
-function axisKernel(name: string, bindings: string[], outputs: string[], body: string, cpu: CpuBody, perInput = false) {
-  const decls = [
-    ...bindings.map((v, k) => `@group(0) @binding(${k}) var<storage, read> ${v}: array<f32>;`),
-    ...outputs.map((v, k) => `@group(0) @binding(${bindings.length + k}) var<storage, read_write> ${v}: array<f32>;`),
-    `@group(0) @binding(${bindings.length + outputs.length}) var<uniform> P: Params;`,
-  ];
+function axisKernel(name: string, inputs: string[], outputs: string[], body: string, cpu: CpuBody, perInput = false) {
   return defineKernel({
     name,
-    wgsl: `${common}
-struct Params { n: u32, size: u32, inner: u32 }
-${decls.join("\n")}
-@compute @workgroup_size(${WG})
-fn main(${ARGS}) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+    entry: "main",
+    inputs,
+    outputs,
+    params: PARAMS,
+    workgroupSize: WG,
+    prelude: common,
+    body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let inner = P.inner;
   let size = P.size;
   let outer = ${perInput ? "i / (size * inner)" : "i / inner"};
   let o = outer * inner + i % inner;
   let b = outer * size * inner + i % inner;
-  ${body}
-}`,
-    entry: "main",
-    inputs: bindings.length,
-    outputs: outputs.length,
-    params: PARAMS,
+  ${body}`,
     workgroups: (p) => groupsFor(p.n, WG),
     cpu: (ins, outs, p) => {
       for (let i = 0; i < p.n; i++) {
@@ -192,7 +183,7 @@ function sumLike(name: "sum" | "mean") {
 
 type AxisAttrs = Attrs<{ axis: number; keepDims: boolean }>;
 
-const AXIS_CASES = [
+const AXIS_CASES: CheckSpec<AxisAttrs>["cases"] = [
   { label: "last axis", shapes: [[3, 5]], attrs: { axis: -1, keepDims: false } },
   { label: "middle axis keepDims", shapes: [[2, 4, 3]], attrs: { axis: 1, keepDims: true } },
   { label: "first axis", shapes: [[4, 3]], attrs: { axis: 0, keepDims: false } },

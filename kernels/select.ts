@@ -8,34 +8,24 @@ import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { apply, defineOp, launch1 } from "../engine/op.js";
 import { broadcastShapes } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { broadcastParams, offsetTable, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import { broadcastParams, offsetTable, paramNames, readShape, wgslIndex } from "./broadcast.js";
+import common from "../engine/common.wgsl";
 import { type BinaryRow, binaryKernel, runBinary, sumToShape } from "./elementwise-binary.js";
 import { unaryOps } from "./elementwise-unary.js";
 
 const WG = 256;
 const whereKernel = defineKernel({
   name: "where.fwd",
-  wgsl: `${common}
-struct Params { n: u32, ${wgslFields("s")} ${wgslFields("c")} ${wgslFields("a")} ${wgslFields("b")} }
-@group(0) @binding(0) var<storage, read> C: array<f32>;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
-${wgslIndex("c")}
-${wgslIndex("a")}
-${wgslIndex("b")}
-@compute @workgroup_size(${WG})
-fn where_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
-  if (i >= P.n) { return; }
-  Y[i] = select(B[index_b(i)], A[index_a(i)], C[index_c(i)] != 0.0);
-}`,
   entry: "where_fwd",
-  inputs: 3,
-  outputs: 1,
+  inputs: ["C", "A", "B"],
+  outputs: ["Y"],
   params: [["n", "u32"], ...paramNames("s"), ...paramNames("c"), ...paramNames("a"), ...paramNames("b")] as [string, "u32"][],
+  workgroupSize: WG,
+  prelude: [common, wgslIndex("c"), wgslIndex("a"), wgslIndex("b")].join("\n"),
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
+  if (i >= P.n) { return; }
+  Y[i] = select(B[index_b(i)], A[index_a(i)], C[index_c(i)] != 0.0);`,
   workgroups: (p) => groupsFor(p.n, WG),
   cpu: ([c, a, b], [y], p) => {
     const s = readShape("s", p);

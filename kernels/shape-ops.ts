@@ -16,9 +16,9 @@ import { apply, defineOp, launch1 } from "../engine/op.js";
 import { type Shape, ShapeError, broadcastShapes, broadcastStrides, fmt, normAxis, sameShape, sizeOf, stridesOf } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
 import { MAX_RANK } from "./broadcast.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
-import { fill } from "./fill.js";
+import { fill } from "../engine/fill.js";
 import { stridedRead, stridedWrite } from "./strided.js";
 
 type Attrs<T> = T & { [key: string]: unknown };
@@ -174,26 +174,20 @@ const gatherKernel = defineKernel({
   name: "gather.fwd",
   // gather_fwd: 0 X [outer·axisLen·inner] read, 1 Idx [count] read (integer-valued floats),
   // 2 Y [outer·count·inner] write, 3 params; one invocation per y element, workgroup 256.
-  wgsl: `${common}
-struct Params { n: u32, outer: u32, axisLen: u32, count: u32, inner: u32 }
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Idx: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn gather_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "gather_fwd",
+  inputs: ["X", "Idx"],
+  outputs: ["Y"],
+  params: GATHER_PARAMS,
+  workgroupSize: WG,
+  prelude: common,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let r = i % P.inner;
   let q = (i / P.inner) % P.count;
   let o = i / (P.inner * P.count);
   let k = Idx[q];
-  Y[i] = select(0.0, X[(o * P.axisLen + u32(k)) * P.inner + r], k >= 0.0 && k < f32(P.axisLen));
-}`,
-  entry: "gather_fwd",
-  inputs: 2,
-  outputs: 1,
-  params: GATHER_PARAMS,
+  Y[i] = select(0.0, X[(o * P.axisLen + u32(k)) * P.inner + r], k >= 0.0 && k < f32(P.axisLen));`,
   workgroups: (p) => groupsFor(p.n, WG),
   cpu: ([x, idx], [y], p) => {
     for (let i = 0; i < p.n; i++) {
@@ -210,15 +204,14 @@ const gatherVjpKernel = defineKernel({
   name: "gather.vjp",
   // gather_vjp: 0 DY [outer·count·inner] read, 1 Idx [count] read, 2 DX [outer·axisLen·inner]
   // write, 3 params; one invocation per x̄ element looping over all count indices, workgroup 256.
-  wgsl: `${common}
-struct Params { n: u32, outer: u32, axisLen: u32, count: u32, inner: u32 }
-@group(0) @binding(0) var<storage, read> DY: array<f32>;
-@group(0) @binding(1) var<storage, read> Idx: array<f32>;
-@group(0) @binding(2) var<storage, read_write> DX: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn gather_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "gather_vjp",
+  inputs: ["DY", "Idx"],
+  outputs: ["DX"],
+  params: GATHER_PARAMS,
+  workgroupSize: WG,
+  prelude: common,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let r = i % P.inner;
   let a = (i / P.inner) % P.axisLen;
@@ -228,12 +221,7 @@ fn gather_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let k = Idx[q];
     if (k >= 0.0 && k < f32(P.axisLen) && u32(k) == a) { acc += DY[(o * P.count + q) * P.inner + r]; }
   }
-  DX[i] = acc;
-}`,
-  entry: "gather_vjp",
-  inputs: 2,
-  outputs: 1,
-  params: GATHER_PARAMS,
+  DX[i] = acc;`,
   workgroups: (p) => groupsFor(p.n, WG),
   cpu: ([dy, idx], [dx], p) => {
     for (let i = 0; i < p.n; i++) {

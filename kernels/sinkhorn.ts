@@ -22,29 +22,23 @@
  *                   (Y, Z) = (x̂, x), (sr, sq) = (m, 1); x̄ is (x, x̂), (1, m) — the same kernel.
  */
 import { type FloatArray, defineKernel, groupsFor } from "../engine/kernel.js";
-import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
+import { type CheckSpec, type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 import solveWgsl from "./sinkhorn.wgsl";
 
 const WG = 256;
-const ARGS = "@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>";
-const io = (inputs: string[], outputs: string[], params: string) =>
-  [
-    ...inputs.map((v, k) => `@group(0) @binding(${k}) var<storage, read> ${v}: array<f32>;`),
-    ...outputs.map((v, k) => `@group(0) @binding(${inputs.length + k}) var<storage, read_write> ${v}: array<f32>;`),
-    `struct Params { ${params} }`,
-    `@group(0) @binding(${inputs.length + outputs.length}) var<uniform> P: Params;`,
-  ].join("\n");
-
 const costKernel = defineKernel({
   name: "sinkhorn.cost",
-  wgsl: `${common}
-${io(["Xh", "X"], ["C"], "total: u32, n: u32, m: u32, D: u32")}
-@compute @workgroup_size(${WG})
-fn sinkhorn_cost(${ARGS}) {
-  let e = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "sinkhorn_cost",
+  inputs: ["Xh", "X"],
+  outputs: ["C"],
+  params: [["total", "u32"], ["n", "u32"], ["m", "u32"], ["D", "u32"]],
+  workgroupSize: WG,
+  prelude: common,
+  body: `
+  let e = flat_id(wid, nwg, lid, WG);
   if (e >= P.total) { return; }
   let j = e % P.m;
   let bi = e / P.m;
@@ -54,12 +48,7 @@ fn sinkhorn_cost(${ARGS}) {
     let diff = Xh[bi * P.D + k] - X[(b * P.m + j) * P.D + k];
     c += diff * diff;
   }
-  C[e] = c;
-}`,
-  entry: "sinkhorn_cost",
-  inputs: 2,
-  outputs: 1,
-  params: [["total", "u32"], ["n", "u32"], ["m", "u32"], ["D", "u32"]],
+  C[e] = c;`,
   workgroups: (p) => groupsFor(p.total, WG),
   cpu: ([xh, x], [C], p) => {
     for (let e = 0; e < p.total; e++) {
@@ -108,31 +97,31 @@ function solveCpu([C]: readonly FloatArray[], [W, F, G, Fn]: FloatArray[], p: Re
 
 const solveKernel = defineKernel({
   name: "sinkhorn.solve",
-  wgsl: `${common}\n${solveWgsl}`,
   entry: "sinkhorn_solve",
-  inputs: 1,
-  outputs: 4,
+  inputs: ["C"],
+  outputs: ["W", "F", "G", "Fn"],
   params: [["B", "u32"], ["n", "u32"], ["m", "u32"], ["epsilon", "f32"], ["maxIterations", "u32"], ["tolerance", "f32"]],
+  workgroupSize: 64,
+  prelude: `${common}\n${solveWgsl}`,
+  body: "  solve(flat_group(wid, nwg), lid.x);",
   workgroups: (p) => p.B,
   cpu: solveCpu,
 });
 
 const planKernel = defineKernel({
   name: "sinkhorn.plan",
-  wgsl: `${common}
-${io(["C", "F", "G"], ["Plan"], "total: u32, n: u32, m: u32, epsilon: f32")}
-@compute @workgroup_size(${WG})
-fn sinkhorn_plan(${ARGS}) {
-  let e = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "sinkhorn_plan",
+  inputs: ["C", "F", "G"],
+  outputs: ["Plan"],
+  params: [["total", "u32"], ["n", "u32"], ["m", "u32"], ["epsilon", "f32"]],
+  workgroupSize: WG,
+  prelude: common,
+  body: `
+  let e = flat_id(wid, nwg, lid, WG);
   if (e >= P.total) { return; }
   let bi = e / P.m;
   let bj = (bi / P.n) * P.m + e % P.m;
-  Plan[e] = exp((F[bi] + G[bj] - C[e]) / P.epsilon - log(f32(P.n)) - log(f32(P.m)));
-}`,
-  entry: "sinkhorn_plan",
-  inputs: 3,
-  outputs: 1,
-  params: [["total", "u32"], ["n", "u32"], ["m", "u32"], ["epsilon", "f32"]],
+  Plan[e] = exp((F[bi] + G[bj] - C[e]) / P.epsilon - log(f32(P.n)) - log(f32(P.m)));`,
   workgroups: (p) => groupsFor(p.total, WG),
   cpu: ([C, F, G], [plan], p) => {
     for (let e = 0; e < p.total; e++) {
@@ -146,11 +135,14 @@ fn sinkhorn_plan(${ARGS}) {
 const GRAD_PARAMS = [["total", "u32"], ["rows", "u32"], ["cols", "u32"], ["D", "u32"], ["sr", "u32"], ["sq", "u32"]] as [string, "u32"][];
 const gradKernel = defineKernel({
   name: "sinkhorn.grad",
-  wgsl: `${common}
-${io(["Plan", "Y", "Z", "DW"], ["DY"], "total: u32, rows: u32, cols: u32, D: u32, sr: u32, sq: u32")}
-@compute @workgroup_size(${WG})
-fn sinkhorn_grad(${ARGS}) {
-  let e = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "sinkhorn_grad",
+  inputs: ["Plan", "Y", "Z", "DW"],
+  outputs: ["DY"],
+  params: GRAD_PARAMS,
+  workgroupSize: WG,
+  prelude: common,
+  body: `
+  let e = flat_id(wid, nwg, lid, WG);
   if (e >= P.total) { return; }
   let k = e % P.D;
   let r = (e / P.D) % P.rows;
@@ -163,12 +155,7 @@ fn sinkhorn_grad(${ARGS}) {
     mass += w;
     pull += w * Z[(b * P.cols + q) * P.D + k];
   }
-  DY[e] = 2.0 * DW[b] * (mass * Y[e] - pull);
-}`,
-  entry: "sinkhorn_grad",
-  inputs: 4,
-  outputs: 1,
-  params: GRAD_PARAMS,
+  DY[e] = 2.0 * DW[b] * (mass * Y[e] - pull);`,
   workgroups: (p) => groupsFor(p.total, WG),
   cpu: ([plan, Y, Z, dW], [dY], p) => {
     for (let e = 0; e < p.total; e++) {
@@ -225,7 +212,7 @@ function plan(C: Tensor, F: Tensor, G: Tensor, epsilon: number): Tensor {
   return launch1(planKernel, [C, F, G], [B, n, m], { total: B * n * m, n, m, epsilon });
 }
 
-const CASES = [
+const CASES: CheckSpec<SinkhornAttrs>["cases"] = [
   { label: "2 × (3 vs 4 points) in 2-D, ε = 0.5", shapes: [[2, 3, 2], [2, 4, 2]], attrs: { epsilon: 0.5, maxIterations: 3000, tolerance: 1e-12 } },
   { label: "5 vs 5 points in 3-D, ε = 1", shapes: [[1, 5, 3], [1, 5, 3]], attrs: { epsilon: 1, maxIterations: 3000, tolerance: 1e-12 } },
 ];

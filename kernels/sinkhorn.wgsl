@@ -1,5 +1,6 @@
-// sinkhorn.wgsl — log-domain Sinkhorn for entropic OT (spec §10), one workgroup per batch element.
-// Prepended with common.wgsl; WG (lanes) is an override constant, a power of two ≤ 256.
+// sinkhorn.wgsl — log-domain Sinkhorn for entropic OT (spec §10), one workgroup per batch element:
+// the prelude of the sinkhorn_solve declaration in sinkhorn.ts (which holds the bindings, Params and
+// WG, the lanes: an override constant, a power of two for the tree reduction); its body calls solve.
 //
 // Bindings: 0 C [B,n,m] read (costs ‖x̂_i − x_j‖²); 1 W [B] read_write (W_ε = ⟨a,f⟩ + ⟨b,g⟩);
 //   2 F [B,n], 3 G [B,m] read_write (potentials); 4 Fn [B,n] read_write (scratch: the candidate f);
@@ -25,15 +26,7 @@
 //   fit one storage binding (B·n·m ≤ maxStorageBufferBindingSize / 4). A long solve is one long
 //   dispatch: on a desktop GPU with a display watchdog, split the batch if it runs for seconds.
 //   Measured on lavapipe: 16 problems of 100 × 100 points in 20-D cost ≈ 2.6 ms per iteration.
-override WG: u32 = 64u;
-struct Params { B: u32, n: u32, m: u32, epsilon: f32, maxIterations: u32, tolerance: f32 }
-@group(0) @binding(0) var<storage, read> C: array<f32>;
-@group(0) @binding(1) var<storage, read_write> W: array<f32>;
-@group(0) @binding(2) var<storage, read_write> F: array<f32>;
-@group(0) @binding(3) var<storage, read_write> G: array<f32>;
-@group(0) @binding(4) var<storage, read_write> Fn: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, WG>;
 var<workgroup> stop: u32;
 
 // Σ over lanes of `value` (every lane gets the total).
@@ -49,9 +42,8 @@ fn workgroup_sum(lane: u32, value: f32) -> f32 {
   return total;
 }
 
-@compute @workgroup_size(WG)
-fn sinkhorn_solve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let b = flat_group(wid, nwg);
+// The whole solve of batch element b, run by lane `lane` of its workgroup.
+fn solve(b: u32, lane: u32) {
   if (b >= P.B) { return; }
   let n = P.n;
   let m = P.m;
@@ -59,7 +51,6 @@ fn sinkhorn_solve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let cb = b * n * m;
   let fb = b * n;
   let gb = b * m;
-  let lane = lid.x;
   for (var i = lane; i < n; i += WG) { F[fb + i] = 0.0; }
   for (var j = lane; j < m; j += WG) { G[gb + j] = 0.0; }
   storageBarrier();

@@ -1,7 +1,7 @@
 /**
  * Spectral radius by power iteration (NO-BEARS, spec §7), batched over M matrices A [M, d, d]:
  *   u₀, v₀ ~ U(0,1)^d   (Philox draw (seed, stream, m·2d + i) for u_i, (…, m·2d + d + i) for v_i:
- *                        kernels/prng.wgsl and engine/prng.ts give the same numbers)
+ *                        engine/prng.wgsl and engine/prng.ts give the same numbers)
  *   u ← Aᵀu / (‖Aᵀu‖ + 1e-12),  v ← A v / (‖A v‖ + 1e-12)   for T iterations
  *   ρ̂ = uᵀA v / (uᵀv)
  * VJP: Ā = ρ̄ · u vᵀ / (uᵀv), u and v held constant (stop-gradient, as NO-BEARS does).
@@ -18,19 +18,20 @@
  *   "workgroup" (d ≤ 1024): u, v and the new iterates live in workgroup memory (16 KiB); params 5.
  *   "storage"   (d > 1024): the iterates live in U, V and scratch outputs 5 NU, 6 NV [M,d]
  *                           (storageBarrier between phases); params 7.
- *   params {M, d, iterations, seed, stream}. One workgroup of 64 lanes per matrix (m from
+ *   params {M, d, iterations, seed, stream}. One workgroup of 64 lanes (WG) per matrix (m from
  *   workgroup_id, so the loop bounds and the reads of u[k], v[k] are uniform); lane i computes
  *   rows i, i+64, … of Aᵀu and Av; lane 0 forms the two norms. At GIM sizes (M = 32, d ≤ 100)
  *   one dispatch does all T iterations of every matrix.
- * WGSL power_vjp: 0 U, 1 V, 2 den, 3 ρ̄ read; 4 Ā [M,d,d] write; one element per invocation.
+ * WGSL power_vjp: 0 U, 1 V, 2 den, 3 ρ̄ read; 4 Ā [M,d,d] write; one element per invocation,
+ *   workgroup 256, params {n, d}.
  */
-import { type FloatArray, type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
+import { type FloatArray, type Kernel, type KernelSource, defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import { uniformNoise } from "../engine/prng.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
-import prng from "./prng.wgsl";
+import common from "../engine/common.wgsl";
+import prng from "../engine/prng.wgsl";
 
 const WG = 64;
 /** Largest d whose four vectors fit in workgroup memory. */
@@ -38,44 +39,29 @@ export const WORKGROUP_MAX_D = 1024;
 const GUARD = 1e-30;
 type Variant = "workgroup" | "storage";
 
-function forwardWgsl(variant: Variant): string {
+/** The WGSL of one variant: its outputs (the storage variant adds scratch NU, NV), prelude and body. */
+function forwardWgsl(variant: Variant): Pick<KernelSource, "outputs" | "prelude" | "body"> {
   const shared = variant === "workgroup";
   // Where element `i` of each iterate lives: workgroup arrays, or row m of the storage buffers.
   const at = (name: "u" | "v" | "nu" | "nv", i: string) => (shared ? `${name}[${i}]` : `${name.toUpperCase()}[vb + ${i}]`);
   const barrier = shared ? "workgroupBarrier();" : "storageBarrier(); workgroupBarrier();";
-  const decls = shared
-    ? `@group(0) @binding(5) var<uniform> P: Params;
-var<workgroup> u: array<f32, ${WORKGROUP_MAX_D}>;
-var<workgroup> v: array<f32, ${WORKGROUP_MAX_D}>;
-var<workgroup> nu: array<f32, ${WORKGROUP_MAX_D}>;
-var<workgroup> nv: array<f32, ${WORKGROUP_MAX_D}>;`
-    : `@group(0) @binding(5) var<storage, read_write> NU: array<f32>;
-@group(0) @binding(6) var<storage, read_write> NV: array<f32>;
-@group(0) @binding(7) var<uniform> P: Params;`;
-  return `${common}
-${prng}
-struct Params { M: u32, d: u32, iterations: u32, seed: u32, stream: u32 }
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read_write> Rho: array<f32>;
-@group(0) @binding(2) var<storage, read_write> U: array<f32>;
-@group(0) @binding(3) var<storage, read_write> V: array<f32>;
-@group(0) @binding(4) var<storage, read_write> Den: array<f32>;
-${decls}
-var<workgroup> scale: vec2<f32>;
-@compute @workgroup_size(${WG})
-fn power_iter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  const iterates = shared ? ["u", "v", "nu", "nv"].map((name) => `var<workgroup> ${name}: array<f32, ${WORKGROUP_MAX_D}>;`) : [];
+  return {
+    outputs: ["Rho", "U", "V", "Den", ...(shared ? [] : ["NU", "NV"])],
+    prelude: [common, prng, ...iterates, "var<workgroup> scale: vec2<f32>;"].join("\n"),
+    body: `
   let m = flat_group(wid, nwg);
   if (m >= P.M) { return; }
   let d = P.d;
   let base = m * d * d;
   let vb = m * d;
-  for (var i = lid.x; i < d; i += ${WG}u) {
+  for (var i = lid.x; i < d; i += WG) {
     ${at("u", "i")} = uniform_noise(P.seed, P.stream, m * 2u * d + i);
     ${at("v", "i")} = uniform_noise(P.seed, P.stream, m * 2u * d + d + i);
   }
   ${barrier}
   for (var t = 0u; t < P.iterations; t++) {
-    for (var i = lid.x; i < d; i += ${WG}u) {
+    for (var i = lid.x; i < d; i += WG) {
       var au = 0.0;
       var av = 0.0;
       for (var k = 0u; k < d; k++) {
@@ -93,13 +79,13 @@ fn power_iter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
       scale = vec2<f32>(1.0 / (sqrt(su) + 1e-12), 1.0 / (sqrt(sv) + 1e-12));
     }
     ${barrier}
-    for (var i = lid.x; i < d; i += ${WG}u) {
+    for (var i = lid.x; i < d; i += WG) {
       ${at("u", "i")} = ${at("nu", "i")} * scale.x;
       ${at("v", "i")} = ${at("nv", "i")} * scale.y;
     }
     ${barrier}
   }
-  for (var i = lid.x; i < d; i += ${WG}u) {
+  for (var i = lid.x; i < d; i += WG) {
     var av = 0.0;
     for (var k = 0u; k < d; k++) { av += A[base + i * d + k] * ${at("v", "k")}; }
     ${at("nv", "i")} = av;
@@ -112,8 +98,8 @@ fn power_iter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     for (var k = 0u; k < d; k++) { num += ${at("u", "k")} * ${at("nv", "k")}; den += ${at("u", "k")} * ${at("v", "k")}; }
     Den[m] = den;
     Rho[m] = select(0.0, num / den, den > ${GUARD});
-  }
-}`;
+  }`,
+  };
 }
 
 /** The reference loop of both variants; the storage variant's scratch outputs NU, NV get the last iterates. */
@@ -170,55 +156,40 @@ function powerIterCpu(A: FloatArray, outs: readonly FloatArray[], p: Readonly<Re
 }
 
 const POWER_PARAMS = [["M", "u32"], ["d", "u32"], ["iterations", "u32"], ["seed", "u32"], ["stream", "u32"]] as [string, "u32"][];
+const forwardKernel = (name: string, variant: Variant) =>
+  defineKernel({
+    name,
+    entry: "power_iter",
+    inputs: ["A"],
+    ...forwardWgsl(variant),
+    params: POWER_PARAMS,
+    workgroupSize: WG,
+    workgroups: (p) => p.M,
+    cpu: ([A], outs, p) => powerIterCpu(A, outs, p),
+  });
 const forwardKernels: Record<Variant, Kernel> = {
-  workgroup: defineKernel({
-    name: "spectral_radius.fwd",
-    wgsl: forwardWgsl("workgroup"),
-    entry: "power_iter",
-    inputs: 1,
-    outputs: 4,
-    params: POWER_PARAMS,
-    workgroups: (p) => p.M,
-    cpu: ([A], outs, p) => powerIterCpu(A, outs, p),
-  }),
-  storage: defineKernel({
-    name: "spectral_radius.fwd_large",
-    wgsl: forwardWgsl("storage"),
-    entry: "power_iter",
-    inputs: 1,
-    outputs: 6,
-    params: POWER_PARAMS,
-    workgroups: (p) => p.M,
-    cpu: ([A], outs, p) => powerIterCpu(A, outs, p),
-  }),
+  workgroup: forwardKernel("spectral_radius.fwd", "workgroup"),
+  storage: forwardKernel("spectral_radius.fwd_large", "storage"),
 };
 
 const VJP_WG = 256;
 const vjpKernel = defineKernel({
   name: "spectral_radius.vjp",
-  wgsl: `${common}
-struct Params { n: u32, d: u32 }
-@group(0) @binding(0) var<storage, read> U: array<f32>;
-@group(0) @binding(1) var<storage, read> V: array<f32>;
-@group(0) @binding(2) var<storage, read> Den: array<f32>;
-@group(0) @binding(3) var<storage, read> DRho: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DA: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
-@compute @workgroup_size(${VJP_WG})
-fn power_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let e = flat_id(wid, nwg, lid, ${VJP_WG}u);
+  entry: "power_vjp",
+  inputs: ["U", "V", "Den", "DRho"],
+  outputs: ["DA"],
+  params: [["n", "u32"], ["d", "u32"]],
+  workgroupSize: VJP_WG,
+  prelude: common,
+  body: `
+  let e = flat_id(wid, nwg, lid, WG);
   if (e >= P.n) { return; }
   let dd = P.d * P.d;
   let m = e / dd;
   let i = (e % dd) / P.d;
   let j = e % P.d;
   let den = Den[m];
-  DA[e] = select(0.0, DRho[m] * U[m * P.d + i] * V[m * P.d + j] / den, den > ${GUARD});
-}`,
-  entry: "power_vjp",
-  inputs: 4,
-  outputs: 1,
-  params: [["n", "u32"], ["d", "u32"]],
+  DA[e] = select(0.0, DRho[m] * U[m * P.d + i] * V[m * P.d + j] / den, den > ${GUARD});`,
   workgroups: (p) => groupsFor(p.n, VJP_WG),
   cpu: ([U, V, Den, dRho], [dA], p) => {
     const { d } = p;

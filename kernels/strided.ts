@@ -10,36 +10,33 @@ import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { launch1 } from "../engine/op.js";
 import { type Shape, sizeOf } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { MAX_RANK, offsetTable, packShape, padShape, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import { MAX_RANK, offsetTable, packShape, padShape, paramNames, readShape, wgslIndex } from "./broadcast.js";
+import common from "../engine/common.wgsl";
 
 const WG = 256;
 const PARAMS = [["n", "u32"], ["base", "u32"], ...paramNames("s"), ...paramNames("a")] as [string, "u32"][];
 
-function stridedKernel(kind: "gather" | "scatter") {
-  const body = kind === "gather" ? "Y[i] = X[P.base + offset_of(i)];" : "Y[P.base + offset_of(i)] = X[i];";
-  return defineKernel({
-    name: `strided_${kind}`,
-    wgsl: `${common}
-struct Params { n: u32, base: u32, ${wgslFields("s")} ${wgslFields("a")} }
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
+const PRELUDE = `${common}
 ${wgslIndex("a")}
 fn offset_of(i: u32) -> u32 {
   if (P.ssfx != 0u) { return i / P.ssfx; }
   return index_a(i);
-}
-@compute @workgroup_size(${WG})
-fn strided_${kind}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
-  if (i >= P.n) { return; }
-  ${body}
-}`,
+}`;
+
+function stridedKernel(kind: "gather" | "scatter") {
+  const copy = kind === "gather" ? "Y[i] = X[P.base + offset_of(i)];" : "Y[P.base + offset_of(i)] = X[i];";
+  return defineKernel({
+    name: `strided_${kind}`,
     entry: `strided_${kind}`,
-    inputs: 1,
-    outputs: 1,
+    inputs: ["X"],
+    outputs: ["Y"],
     params: PARAMS,
+    workgroupSize: WG,
+    prelude: PRELUDE,
+    body: `
+  let i = flat_id(wid, nwg, lid, WG);
+  if (i >= P.n) { return; }
+  ${copy}`,
     workgroups: (p) => groupsFor(p.n, WG),
     cpu: ([x], [y], p) => {
       const s = readShape("s", p);

@@ -24,14 +24,13 @@ import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { apply, defineOp, launch } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "./common.wgsl";
+import common from "../engine/common.wgsl";
 
 const WG = 64;
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 const PARAMS = [["N", "u32"], ["R", "u32"], ["d", "u32"], ["E", "u32"], ["c", "f32"]] as [string, "u32" | "f32"][];
-const HEAD = `${common}
+const PRELUDE = `${common}
 const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};
-struct Params { N: u32, R: u32, d: u32, E: u32, c: f32 }
 fn clamp_log_std(s: f32, c: f32) -> f32 { if (c > 0.0) { return c * tanh(s / c); } return s; }`;
 
 /** λ̃ and dλ̃/dλ. */
@@ -49,16 +48,14 @@ function cpuLogpdf(x: number, zeta: number, m: number, s: number): number {
 
 const forwardKernel = defineKernel({
   name: "ziln_intervention_b.fwd",
-  wgsl: `${HEAD}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Env: array<f32>;
-@group(0) @binding(2) var<storage, read> I: array<f32>;
-@group(0) @binding(3) var<storage, read> Psi: array<f32>;
-@group(0) @binding(4) var<storage, read_write> B: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn ziln_b_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "ziln_b_fwd",
+  inputs: ["X", "Env", "I", "Psi"],
+  outputs: ["B"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: PRELUDE,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.R * P.N) { return; }
   let r = i / P.N;
   let n = i % P.N;
@@ -78,12 +75,7 @@ fn ziln_b_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
       }
     }
   }
-  B[i] = acc;
-}`,
-  entry: "ziln_b_fwd",
-  inputs: 4,
-  outputs: 1,
-  params: PARAMS,
+  B[i] = acc;`,
   workgroups: (p) => groupsFor(p.R * p.N, WG),
   cpu: ([X, env, I, psi], [B], { N, R, d, c }) => {
     for (let r = 0; r < R; r++) {
@@ -104,18 +96,14 @@ fn ziln_b_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 
 const vjpKernel = defineKernel({
   name: "ziln_intervention_b.vjp",
-  wgsl: `${HEAD}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Start: array<f32>;
-@group(0) @binding(2) var<storage, read> I: array<f32>;
-@group(0) @binding(3) var<storage, read> Psi: array<f32>;
-@group(0) @binding(4) var<storage, read> DB: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DI: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DPsi: array<f32>;
-@group(0) @binding(7) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn ziln_b_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "ziln_b_vjp",
+  inputs: ["X", "Start", "I", "Psi", "DB"],
+  outputs: ["DI", "DPsi"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: PRELUDE,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.E * P.R * P.d) { return; }
   let j = i % P.d;
   let q = i / P.d;
@@ -158,12 +146,7 @@ fn ziln_b_vjp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   DI[i] = di;
   DPsi[base + j] = t * dz;
   DPsi[base + P.d + j] = t * dm;
-  DPsi[base + 2u * P.d + j] = t * ds * ds_draw;
-}`,
-  entry: "ziln_b_vjp",
-  inputs: 5,
-  outputs: 2,
-  params: PARAMS,
+  DPsi[base + 2u * P.d + j] = t * ds * ds_draw;`,
   workgroups: (p) => groupsFor(p.E * p.R * p.d, WG),
   cpu: ([X, start, I, psi, dB], [dI, dPsi], { N, R, d, E, c }) => {
     for (let i = 0; i < E * R * d; i++) {

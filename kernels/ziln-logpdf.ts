@@ -8,30 +8,25 @@
  *   x > 0:  μ̄ = ȳ r e^{−ℓ}, ℓ̄ = ½ȳ(r² e^{−ℓ} − 1), ζ̄ = −ȳ π
  * One fused VJP kernel writes μ̄, ℓ̄, ζ̄ at the broadcast shape; sumToShape reduces each.
  * WGSL: ziln_fwd 0 x, 1 μ, 2 ℓ, 3 ζ read, 4 y write; ziln_vjp + 4 ȳ read, 5 μ̄, 6 ℓ̄, 7 ζ̄ write;
- * params {n, s0..5, per-operand strides}; workgroup 256.
+ * params {n, s0..5, per-operand strides}; workgroup WG = 256.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { sigmoid, softplus } from "../engine/cpu-math.js";
 import { broadcastShapes } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { broadcastParams, offsetTable, paramNames, readShape, wgslFields, wgslIndex } from "./broadcast.js";
-import common from "./common.wgsl";
+import { broadcastParams, offsetTable, paramNames, readShape, wgslIndex } from "./broadcast.js";
+import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 
 const WG = 256;
 const LOG2PI = Math.log(2 * Math.PI);
 const PREFIXES = ["a", "b", "c", "e"] as const;
 const PARAMS = [["n", "u32"], ...paramNames("s"), ...PREFIXES.flatMap((p) => paramNames(p))] as [string, "u32"][];
-const HEAD = `${common}
+const PRELUDE = `${common}
 const LOG2PI: f32 = ${LOG2PI};
-struct Params { n: u32, ${wgslFields("s")} ${PREFIXES.map((p) => wgslFields(p)).join(" ")} }
-${PREFIXES.map((p) => wgslIndex(p)).join("\n")}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Mu: array<f32>;
-@group(0) @binding(2) var<storage, read> L: array<f32>;
-@group(0) @binding(3) var<storage, read> Zeta: array<f32>;`;
-const ARGS = "@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>";
+${PREFIXES.map((p) => wgslIndex(p)).join("\n")}`;
+const INPUTS = ["X", "Mu", "L", "Zeta"];
 const LOADS = "let x = X[index_a(i)]; let m = Mu[index_b(i)]; let l = L[index_c(i)]; let z = Zeta[index_e(i)];";
 
 function operands(p: Readonly<Record<string, number>>) {
@@ -48,22 +43,19 @@ function cpuForward(x: number, m: number, l: number, z: number): number {
 
 const forwardKernel = defineKernel({
   name: "ziln_logpdf.fwd",
-  wgsl: `${HEAD}
-@group(0) @binding(4) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn ziln_fwd(${ARGS}) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "ziln_fwd",
+  inputs: INPUTS,
+  outputs: ["Y"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: PRELUDE,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   ${LOADS}
   if (x == 0.0) { Y[i] = -softplus_stable(-z); return; }
   let r = log(x) - m;
-  Y[i] = -softplus_stable(z) - log(x) - 0.5 * (LOG2PI + l + r * r * exp(-l));
-}`,
-  entry: "ziln_fwd",
-  inputs: 4,
-  outputs: 1,
-  params: PARAMS,
+  Y[i] = -softplus_stable(z) - log(x) - 0.5 * (LOG2PI + l + r * r * exp(-l));`,
   workgroups: (p) => groupsFor(p.n, WG),
   cpu: ([x, m, l, z], [y], p) => {
     const [oa, ob, oc, oe] = operands(p);
@@ -73,15 +65,14 @@ fn ziln_fwd(${ARGS}) {
 
 const vjpKernel = defineKernel({
   name: "ziln_logpdf.vjp",
-  wgsl: `${HEAD}
-@group(0) @binding(4) var<storage, read> DY: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DM: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DL: array<f32>;
-@group(0) @binding(7) var<storage, read_write> DZ: array<f32>;
-@group(0) @binding(8) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn ziln_vjp(${ARGS}) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "ziln_vjp",
+  inputs: [...INPUTS, "DY"],
+  outputs: ["DM", "DL", "DZ"],
+  params: PARAMS,
+  workgroupSize: WG,
+  prelude: PRELUDE,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   ${LOADS}
   let dy = DY[i];
@@ -90,12 +81,7 @@ fn ziln_vjp(${ARGS}) {
   let p = exp(-l);
   DM[i] = dy * r * p;
   DL[i] = 0.5 * dy * (r * r * p - 1.0);
-  DZ[i] = -dy * sigmoid_stable(z);
-}`,
-  entry: "ziln_vjp",
-  inputs: 5,
-  outputs: 3,
-  params: PARAMS,
+  DZ[i] = -dy * sigmoid_stable(z);`,
   workgroups: (p) => groupsFor(p.n, WG),
   cpu: ([x, m, l, z, dy], [dm, dl, dz], p) => {
     const [oa, ob, oc, oe] = operands(p);

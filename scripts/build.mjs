@@ -33,7 +33,7 @@ const testDir = join(root, ".build");
 export async function buildAll({ tests = false } = {}) {
   await build({
     ...common,
-    entryPoints: { index: "index.ts", engine: "engine/index.ts", cli: "gim/cli/cli.ts", bench: "bench/run.ts" },
+    entryPoints: { index: "index.ts", engine: "kernels/library.ts", cli: "gim/cli/cli.ts", bench: "bench/run.ts", "show-wgsl": "bench/show-wgsl.ts", "kernels-doc": "kernels/docs.ts" },
     outdir: distDir,
   });
   if (tests) {

@@ -1,7 +1,8 @@
 /**
  * The tape, on cpu float64 and webgpu float32: fan-out and reuse, stop-gradient and noGrad,
  * accumulation across backward calls, broadcasting gradients, and a two-layer MLP whose
- * gradients are checked against the hand-derived backward pass written in plain TypeScript.
+ * gradients are checked against the hand-derived backward pass written in plain TypeScript;
+ * a VJP returning the wrong number of gradients, or one of the wrong shape, fails naming its op.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -10,6 +11,7 @@ import { cpuBackend } from "../engine/context.js";
 import { tensor } from "../engine/create.js";
 import { HostRandom } from "../engine/host-random.js";
 import type { Shape } from "../engine/shape.js";
+import { apply, defineOp } from "../engine/op.js";
 import { backward, detach, noGrad } from "../engine/tape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { add, div, mul, square, sub, tanh } from "../kernels/ops.js";
@@ -181,6 +183,29 @@ function mlpByHand(p: Record<"x" | "w1" | "b1" | "w2" | "b2" | "y", number[]>, B
   }
   return { loss, w1, b1, w2, b2 };
 }
+
+/** y = a + b with a deliberately broken VJP: `grads` gives the cotangents it returns. */
+function brokenAdd(name: string, grads: (dy: Tensor) => (Tensor | null)[]) {
+  return defineOp({
+    name,
+    derivation: "y = a + b, VJP broken on purpose",
+    forward: ([a, b]) => ({ out: add(a, b) }),
+    vjp: (_ctx, dy) => grads(dy),
+    check: { cases: [{ shapes: [[2], [2]], attrs: {} }] },
+  });
+}
+
+test("a VJP returning the wrong number of gradients throws, naming the op", () => {
+  const [a, b] = leaves(TARGETS[0], [{ values: [1, 2], shape: [2] }, { values: [3, 4], shape: [2] }]);
+  const y = apply(brokenAdd("oneGradForTwo", (dy) => [dy]), [a, b], {});
+  assert.throws(() => backward(y, tensor([1, 1], [2], { backend: cpuBackend(), dtype: "f64" })), /the VJP of oneGradForTwo returned 1 gradient\(s\) for 2 input\(s\)/);
+});
+
+test("a VJP returning a gradient of the wrong shape throws, naming the op and the input", () => {
+  const [a, b] = leaves(TARGETS[0], [{ values: [1, 2], shape: [2] }, { values: [3, 4], shape: [2] }]);
+  const y = apply(brokenAdd("wrongShape", (dy) => [dy, tensor([1, 2], [1, 2], { backend: cpuBackend(), dtype: "f64" })]), [a, b], {});
+  assert.throws(() => backward(y, tensor([1, 1], [2], { backend: cpuBackend(), dtype: "f64" })), /the VJP of wrongShape returned a gradient of shape \[1, 2\] for input 1 of shape \[2\]/);
+});
 
 exitWhenDone();
 test.run();

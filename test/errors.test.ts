@@ -10,10 +10,10 @@ import type { Storage } from "../engine/backend.js";
 import { WebGpuBackend } from "../engine/backend-webgpu.js";
 import { cpuBackend, createBackend } from "../engine/context.js";
 import { rand, tensor } from "../engine/create.js";
-import { defineKernel } from "../engine/kernel.js";
+import { type Kernel, defineKernel } from "../engine/kernel.js";
 import { backward } from "../engine/tape.js";
 import { add, mul } from "../kernels/ops.js";
-import { randomKernels } from "../kernels/random.js";
+import { randomKernels } from "../engine/random.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
 
 const gpu = await gpuOrSkip("errors");
@@ -64,26 +64,23 @@ test("backward of a non-scalar loss without a seed says what to do", () => {
   assert.throws(() => backward(mul(x, x)), /loss has shape \[2\]; pass a seed cotangent/);
 });
 
-const BROKEN_LINE = 4;
 const brokenKernel = defineKernel({
   name: "test.broken_wgsl",
-  // Line 4 uses an undeclared identifier.
-  wgsl: `@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  Y[id.x] = not_declared_anywhere * 2.0;
-}`,
   entry: "main",
-  inputs: 0,
-  outputs: 1,
-  params: [],
+  inputs: [],
+  outputs: ["Y"],
+  params: [["n", "u32"]],
+  workgroupSize: 64,
+  // The body uses an undeclared identifier.
+  body: "  Y[gid.x] = not_declared_anywhere * 2.0;",
   workgroups: () => 1,
   cpu: () => {},
 });
+const BROKEN_LINE = brokenKernel.wgsl.split("\n").findIndex((line) => line.includes("not_declared_anywhere")) + 1;
 
 run("broken WGSL: sync rejects naming the kernel and the line", async () => {
   const own = await privateGpu();
-  own.run(brokenKernel, [], [own.alloc(64, "f32")], {});
+  own.run(brokenKernel, [], [own.alloc(64, "f32")], { n: 64 });
   const message = await rejection(own.sync());
   assert.match(message, /test\.broken_wgsl/);
   assert.match(message, new RegExp(`line ${BROKEN_LINE}:`));
@@ -91,27 +88,30 @@ run("broken WGSL: sync rejects naming the kernel and the line", async () => {
   own.destroy();
 });
 
-/** Declared with two inputs, but the WGSL binds one input and one output: the layouts disagree. */
-const mismatchedKernel = defineKernel({
-  name: "test.binding_mismatch",
-  wgsl: `@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  Y[id.x] = X[id.x];
-}`,
-  entry: "main",
+/**
+ * The generator keeps a declaration's WGSL and its binding counts in step, so a mismatch can only
+ * come from a malformed Kernel object: this one claims two inputs while its WGSL binds one input
+ * and one output, and the backend's layout then disagrees with the shader's.
+ */
+const mismatchedKernel: Kernel = {
+  ...defineKernel({
+    name: "test.binding_mismatch",
+    entry: "main",
+    inputs: ["X"],
+    outputs: ["Y"],
+    params: [["n", "u32"]],
+    workgroupSize: 64,
+    body: "  Y[gid.x] = X[gid.x];",
+    workgroups: () => 1,
+    cpu: () => {},
+  }),
   inputs: 2,
-  outputs: 1,
-  params: [],
-  workgroups: () => 1,
-  cpu: () => {},
-});
+};
 
 run("binding layout mismatch: a validation error naming the kernel", async () => {
   const own = await privateGpu();
   const s = (): Storage => own.alloc(64, "f32");
-  own.run(mismatchedKernel, [s(), s()], [s()], {});
+  own.run(mismatchedKernel, [s(), s()], [s()], { n: 64 });
   const message = await rejection(own.sync());
   assert.match(message, /test\.binding_mismatch/);
   assert.match(message, /binding/i);

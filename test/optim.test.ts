@@ -12,7 +12,7 @@ import { Adam, type AdamOptions } from "../engine/optim.js";
 import { tidy } from "../engine/scope.js";
 import { backward } from "../engine/tape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { adamKernel } from "../kernels/adam.js";
+import { adamKernel } from "../engine/adam.js";
 import { square, sub } from "../kernels/ops.js";
 import { assertClose, exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
 

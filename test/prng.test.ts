@@ -7,11 +7,11 @@ import * as assert from "uvu/assert";
 import { cpuBackend } from "../engine/context.js";
 import { rand, randLogistic, randn } from "../engine/create.js";
 import { defineKernel, groupsFor } from "../engine/kernel.js";
-import { launch } from "../engine/op.js";
+import { launch } from "../engine/launch.js";
 import { mulhi32, philox4x32_10, philoxWord, uniform01 } from "../engine/prng.js";
 import type { Backend } from "../engine/backend.js";
-import common from "../kernels/common.wgsl";
-import prng from "../kernels/prng.wgsl";
+import common from "../engine/common.wgsl";
+import prng from "../engine/prng.wgsl";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
 
 const gpu = await gpuOrSkip("prng");
@@ -39,14 +39,10 @@ const KNOWN: { ctr: number[]; key: number[]; out: number[] }[] = [
  */
 const wordsKernel = defineKernel({
   name: "test.philox_words",
-  wgsl: `${common}
-${prng}
-struct Params { n: u32, c0: u32, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32 }
-@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(1) var<uniform> P: Params;
-@compute @workgroup_size(256)
-fn words(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, 256u);
+  prelude: `${common}
+${prng}`,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let ctr = vec4<u32>(P.c0 + i, P.c1 ^ (i * 0x9E3779B1u), P.c2 - i, P.c3 ^ (i << 7u));
   let key = vec2<u32>(P.k0, P.k1 ^ (i >> 12u));
@@ -54,11 +50,11 @@ fn words(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   for (var j = 0u; j < 4u; j++) {
     Y[8u * i + 2u * j] = f32(w[j] & 0xFFFFu);
     Y[8u * i + 2u * j + 1u] = f32(w[j] >> 16u);
-  }
-}`,
+  }`,
+  workgroupSize: 256,
   entry: "words",
-  inputs: 0,
-  outputs: 1,
+  inputs: [],
+  outputs: ["Y"],
   params: ["n", "c0", "c1", "c2", "c3", "k0", "k1"].map((p) => [p, "u32"] as [string, "u32"]),
   workgroups: (p) => groupsFor(p.n, 256),
   cpu: (_in, [y], p) => {

@@ -14,36 +14,8 @@
  * The pair contraction and the inner LSE run fused (kernels/pair-logsumexp.ts): the M×R×N tensor
  * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
  */
-import {
-  add,
-  affine,
-  concat,
-  exp,
-  gather,
-  hardInterventionB,
-  isRecording,
-  linearGaussianLogpdf,
-  linearMechanism,
-  logsumexp,
-  matmul,
-  mlpGaussianLogpdf,
-  mlpMechanism,
-  mul,
-  neg,
-  normalLogpdf,
-  pairLogsumexp,
-  reshape,
-  slice,
-  square,
-  sub,
-  sum,
-  tanh,
-  tidy,
-  transpose,
-  zeros,
-  zilnInterventionB,
-  zilnLogpdf,
-} from "../../engine/index.js";
+import { isRecording, tidy, zeros } from "../../engine/index.js";
+import { add, affine, concat, exp, gather, hardInterventionB, linearGaussianLogpdf, linearMechanism, logsumexp, matmul, mlpGaussianLogpdf, mlpMechanism, mul, neg, normalLogpdf, pairLogsumexp, reshape, slice, square, sub, sum, tanh, transpose, zilnInterventionB, zilnLogpdf } from "../../kernels/ops.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, noiseOf } from "./config.js";
 import { type DeviceData, rowBlocks } from "./device-data.js";

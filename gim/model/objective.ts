@@ -9,29 +9,25 @@
  * draws L_G, L_I, ε are shared by the three terms (one draw per step, §2 [default]).
  * Returned loss: −J/N (same Adam steps as −J, better conditioned; §6).
  */
+import { detach, noGrad, randn, tidy, zeros } from "../../engine/index.js";
 import {
   add,
   affine,
   concat,
-  detach,
   exp,
   gumbelSigmoid,
   hardBernoulli,
   logsumexp,
   matmul,
   mul,
-  noGrad,
-  randn,
   reshape,
   sigmoid,
   spectralRadius,
   sub,
   sum,
   tanh,
-  tidy,
   transpose,
-  zeros,
-} from "../../engine/index.js";
+} from "../../kernels/ops.js";
 import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";

@@ -8,7 +8,8 @@
 import type { Backend, DType } from "../../engine/backend.js";
 import { Adam, type AdamStepParams } from "../../engine/optim.js";
 import { type PhaseProfile, inPhase } from "../../engine/phase.js";
-import { backward, clamp, detach, keep, matmul, noGrad, tidy } from "../../engine/index.js";
+import { backward, detach, keep, noGrad, tidy } from "../../engine/index.js";
+import { clamp, matmul } from "../../kernels/ops.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, alphaAt } from "../model/config.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";

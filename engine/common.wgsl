@@ -1,4 +1,4 @@
-// common.wgsl — helpers prepended to kernels that need them.
+// common.wgsl — helpers prepended to kernels (engine/ and kernels/) that need them.
 // flat_id: the linear invocation index of a 1-D launch that the backend may have folded into a
 // 2-D grid of workgroups (x ≤ 65535): group = wid.x + wid.y · nwg.x.
 fn flat_id(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>, size: u32) -> u32 {

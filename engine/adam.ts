@@ -12,35 +12,28 @@
  *   4 params {n, lr, beta1, beta2, eps, c1, c2}; workgroup 256, one element per invocation,
  *   grid folded to 2-D above 65535 groups.
  */
-import { defineKernel, groupsFor } from "../engine/kernel.js";
+import { defineKernel, groupsFor } from "./kernel.js";
 import common from "./common.wgsl";
 
 const WG = 256;
 
 export const adamKernel = defineKernel({
   name: "adam.update",
-  wgsl: `${common}
-struct Params { n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, c1: f32, c2: f32 }
-@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read_write> Param: array<f32>;
-@group(0) @binding(2) var<storage, read_write> M: array<f32>;
-@group(0) @binding(3) var<storage, read_write> V: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
-@compute @workgroup_size(${WG})
-fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
+  entry: "adam",
+  inputs: ["G"],
+  outputs: ["Param", "M", "V"],
+  params: [["n", "u32"], ["lr", "f32"], ["beta1", "f32"], ["beta2", "f32"], ["eps", "f32"], ["c1", "f32"], ["c2", "f32"]],
+  workgroupSize: WG,
+  prelude: common,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
   let g = G[i];
   let m = P.beta1 * M[i] + (1.0 - P.beta1) * g;
   let v = P.beta2 * V[i] + (1.0 - P.beta2) * g * g;
   M[i] = m;
   V[i] = v;
-  Param[i] = Param[i] - P.lr * (m / P.c1) / (sqrt(v / P.c2) + P.eps);
-}`,
-  entry: "adam",
-  inputs: 1,
-  outputs: 3,
-  params: [["n", "u32"], ["lr", "f32"], ["beta1", "f32"], ["beta2", "f32"], ["eps", "f32"], ["c1", "f32"], ["c2", "f32"]],
+  Param[i] = Param[i] - P.lr * (m / P.c1) / (sqrt(v / P.c2) + P.eps);`,
   workgroups: (p) => groupsFor(p.n, WG),
   cpu: ([g], [param, m, v], p) => {
     for (let i = 0; i < p.n; i++) {

@@ -1,10 +1,10 @@
 /**
  * Random tensors drawn on the device from Philox counters (no upload): element i of the output
- * is draw (seed, stream, offset + i mod 2³²) of the counter layout in kernels/prng.wgsl, so a
+ * is draw (seed, stream, offset + i mod 2³²) of the counter layout in engine/prng.wgsl, so a
  * tensor is a pure function of (seed, stream, offset) and the same on every backend. Draws are
  * not differentiable: these are kernels, not ops.
  *
- * WGSL module (one, three entry points):
+ * WGSL, one kernel per distribution:
  *   random_uniform | random_normal | random_logistic
  *   binding 0 y [n] read_write, 1 params {n, seed, stream, offset}
  *   workgroup 256, one element per invocation, grid folded to 2-D above 65535 groups.
@@ -12,14 +12,14 @@
  *   normal:   y = √(−2 log u(x)) · cos(2π u(y))   (Box–Muller on words x, y)
  *   logistic: y = log u − log(1−u)
  */
-import type { Backend, DType } from "../engine/backend.js";
-import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
-import { launch } from "../engine/op.js";
-import { logisticNoise, normalNoise, uniformNoise } from "../engine/prng.js";
-import { type Shape, sizeOf } from "../engine/shape.js";
-import type { Tensor } from "../engine/tensor.js";
+import type { Backend, DType } from "./backend.js";
 import common from "./common.wgsl";
+import { type Kernel, defineKernel, groupsFor } from "./kernel.js";
+import { launch } from "./launch.js";
+import { logisticNoise, normalNoise, uniformNoise } from "./prng.js";
 import prng from "./prng.wgsl";
+import { type Shape, sizeOf } from "./shape.js";
+import type { Tensor } from "./tensor.js";
 
 const WG = 256;
 
@@ -31,31 +31,20 @@ const DRAW: Record<Distribution, { wgsl: string; cpu: (seed: number, stream: num
   logistic: { wgsl: "logistic_noise", cpu: logisticNoise },
 };
 
-const entry = (dist: Distribution) => `
-@compute @workgroup_size(${WG})
-fn random_${dist}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = flat_id(wid, nwg, lid, ${WG}u);
-  if (i >= P.n) { return; }
-  Y[i] = ${DRAW[dist].wgsl}(P.seed, P.stream, P.offset + i);
-}`;
-
-const MODULE = `${common}
-${prng}
-struct Params { n: u32, seed: u32, stream: u32, offset: u32 }
-@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(1) var<uniform> P: Params;
-${(Object.keys(DRAW) as Distribution[]).map(entry).join("\n")}
-`;
-
 function randomKernel(dist: Distribution): Kernel {
   const draw = DRAW[dist].cpu;
   return defineKernel({
     name: `random.${dist}`,
-    wgsl: MODULE,
     entry: `random_${dist}`,
-    inputs: 0,
-    outputs: 1,
+    inputs: [],
+    outputs: ["Y"],
     params: [["n", "u32"], ["seed", "u32"], ["stream", "u32"], ["offset", "u32"]],
+    workgroupSize: WG,
+    prelude: `${common}\n${prng}`,
+    body: `
+  let i = flat_id(wid, nwg, lid, WG);
+  if (i >= P.n) { return; }
+  Y[i] = ${DRAW[dist].wgsl}(P.seed, P.stream, P.offset + i);`,
     workgroups: (p) => groupsFor(p.n, WG),
     cpu: (_in, [y], p) => {
       for (let i = 0; i < p.n; i++) y[i] = draw(p.seed, p.stream, (p.offset + i) >>> 0);
