@@ -6,8 +6,6 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Backend, DType } from "../engine/backend.js";
-import { cpuBackend } from "../engine/context.js";
 import { tensor } from "../engine/create.js";
 import { HostRandom } from "../engine/host-random.js";
 import type { Shape } from "../engine/shape.js";
@@ -15,20 +13,9 @@ import { apply, defineOp } from "../engine/op.js";
 import { backward, detach, noGrad } from "../engine/tape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { add, div, mul, square, sub, tanh } from "../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip } from "./helpers.js";
+import { assertClose, type Device, eachDevice, exitWhenDone } from "./helpers.js";
 
-const gpu = await gpuOrSkip("autograd");
-
-interface Target {
-  label: string;
-  backend: Backend | null;
-  dtype: DType;
-  tol: number;
-}
-const TARGETS: Target[] = [
-  { label: "cpu f64", backend: cpuBackend(), dtype: "f64", tol: 1e-12 },
-  { label: "webgpu f32", backend: gpu, dtype: "f32", tol: 2e-5 },
-];
+const TARGETS = await eachDevice("autograd", { cpu: { dtype: "f64", tol: 1e-12 }, webgpu: { dtype: "f32", tol: 2e-5 } });
 
 function draw(seed: number, n: number): number[] {
   const rng = new HostRandom(seed);
@@ -36,8 +23,8 @@ function draw(seed: number, n: number): number[] {
 }
 
 /** Leaves with requiresGrad on the target, from host values. */
-function leaves(t: Target, specs: { values: number[]; shape: Shape }[]): Tensor[] {
-  return specs.map((s) => tensor(s.values, s.shape, { backend: t.backend!, dtype: t.dtype, requiresGrad: true }));
+function leaves(t: Device, specs: { values: number[]; shape: Shape }[]): Tensor[] {
+  return specs.map((s) => tensor(s.values, s.shape, { backend: t.backend, dtype: t.dtype, requiresGrad: true }));
 }
 
 /** Back-propagates the sum of `y`'s elements (a seed of ones). */
@@ -52,16 +39,14 @@ async function gradOf(x: Tensor): Promise<number[]> {
 }
 
 for (const t of TARGETS) {
-  const it = t.backend ? test : (test.skip as unknown as typeof test);
-
-  it(`fan-out: y = x·x + x ⇒ dy/dx = 2x + 1 (${t.label})`, async () => {
+  t.test(`fan-out: y = x·x + x ⇒ dy/dx = 2x + 1 (${t.label})`, async () => {
     const xs = draw(1, 6);
     const [x] = leaves(t, [{ values: xs, shape: [2, 3] }]);
     backwardSum(add(mul(x, x), x));
     assertClose(await gradOf(x), xs.map((v) => 2 * v + 1), t.tol, "dy/dx");
   });
 
-  it(`reuse of x and y in several ops: f = x·y + x/y + tanh(x) (${t.label})`, async () => {
+  t.test(`reuse of x and y in several ops: f = x·y + x/y + tanh(x) (${t.label})`, async () => {
     const xs = draw(2, 5);
     const ys = draw(3, 5).map((v) => 1 + Math.abs(v));
     const [x, y] = leaves(t, [{ values: xs, shape: [5] }, { values: ys, shape: [5] }]);
@@ -70,7 +55,7 @@ for (const t of TARGETS) {
     assertClose(await gradOf(y), xs.map((v, i) => v - v / ys[i] ** 2), t.tol, "∂f/∂y");
   });
 
-  it(`detach stops the gradient: d/dx [x · detach(x)] = x, not 2x (${t.label})`, async () => {
+  t.test(`detach stops the gradient: d/dx [x · detach(x)] = x, not 2x (${t.label})`, async () => {
     const xs = draw(4, 4);
     const [x] = leaves(t, [{ values: xs, shape: [4] }]);
     const stopped = detach(x);
@@ -79,7 +64,7 @@ for (const t of TARGETS) {
     assertClose(await gradOf(x), xs, t.tol, "gradient");
   });
 
-  it(`noGrad records nothing; its results act as constants (${t.label})`, async () => {
+  t.test(`noGrad records nothing; its results act as constants (${t.label})`, async () => {
     const xs = draw(5, 4);
     const [x] = leaves(t, [{ values: xs, shape: [4] }]);
     const c = noGrad(() => mul(x, x));
@@ -89,7 +74,7 @@ for (const t of TARGETS) {
     assertClose(await gradOf(x), xs.map((v) => v * v), t.tol, "gradient (x² held constant)");
   });
 
-  it(`gradients accumulate across two backward calls (${t.label})`, async () => {
+  t.test(`gradients accumulate across two backward calls (${t.label})`, async () => {
     const xs = draw(6, 3);
     const [x] = leaves(t, [{ values: xs, shape: [3] }]);
     backwardSum(mul(x, x));
@@ -97,7 +82,7 @@ for (const t of TARGETS) {
     assertClose(await gradOf(x), xs.map((v) => 2 * v + 1 - Math.tanh(v) ** 2), t.tol, "2x + tanh'(x)");
   });
 
-  it(`broadcasting gradients reduce to each input's shape (${t.label})`, async () => {
+  t.test(`broadcasting gradients reduce to each input's shape (${t.label})`, async () => {
     // y[i,j,k] = a[i,0,k] · b[j,0] + c,  a: [2,1,4], b: [3,1], c: [] ⇒ y: [2,3,4]
     const as = draw(7, 8);
     const bs = draw(8, 3);
@@ -112,13 +97,13 @@ for (const t of TARGETS) {
     assertClose(await gradOf(c), [24], t.tol, "c̄ = number of elements");
   });
 
-  it(`two-layer MLP: gradients equal the hand-derived backward pass (${t.label})`, async () => {
+  t.test(`two-layer MLP: gradients equal the hand-derived backward pass (${t.label})`, async () => {
     // Built from add/mul with broadcasting (no matmul yet): every weight is a scalar leaf and
     // every column a [B] tensor, so each x column feeds H units and each hidden unit O outputs.
     //   A_h = tanh(b1_h + Σ_d x_d·W1_dh),  Z_o = b2_o + Σ_h A_h·W2_ho,  L = Σ_o Σ_b (Z_o − y_o)²
     const [B, D, H, O] = [5, 3, 4, 2];
     const host = { x: draw(10, B * D), w1: draw(11, D * H), b1: draw(12, H), w2: draw(13, H * O), b2: draw(14, O), y: draw(15, B * O) };
-    const on = { backend: t.backend!, dtype: t.dtype };
+    const on = { backend: t.backend, dtype: t.dtype };
     const scalars = (values: number[]) => leaves(t, values.map((v) => ({ values: [v], shape: [] })));
     const [w1, b1, w2, b2] = [scalars(host.w1), scalars(host.b1), scalars(host.w2), scalars(host.b2)];
     const column = (values: number[], k: number, width: number) =>
@@ -196,15 +181,15 @@ function brokenAdd(name: string, grads: (dy: Tensor) => (Tensor | null)[]) {
 }
 
 test("a VJP returning the wrong number of gradients throws, naming the op", () => {
-  const [a, b] = leaves(TARGETS[0], [{ values: [1, 2], shape: [2] }, { values: [3, 4], shape: [2] }]);
+  const [a, b] = leaves(TARGETS.cpu, [{ values: [1, 2], shape: [2] }, { values: [3, 4], shape: [2] }]);
   const y = apply(brokenAdd("oneGradForTwo", (dy) => [dy]), [a, b], {});
-  assert.throws(() => backward(y, tensor([1, 1], [2], { backend: cpuBackend(), dtype: "f64" })), /the VJP of oneGradForTwo returned 1 gradient\(s\) for 2 input\(s\)/);
+  assert.throws(() => backward(y, tensor([1, 1], [2], { backend: TARGETS.cpu.backend, dtype: "f64" })), /the VJP of oneGradForTwo returned 1 gradient\(s\) for 2 input\(s\)/);
 });
 
 test("a VJP returning a gradient of the wrong shape throws, naming the op and the input", () => {
-  const [a, b] = leaves(TARGETS[0], [{ values: [1, 2], shape: [2] }, { values: [3, 4], shape: [2] }]);
-  const y = apply(brokenAdd("wrongShape", (dy) => [dy, tensor([1, 2], [1, 2], { backend: cpuBackend(), dtype: "f64" })]), [a, b], {});
-  assert.throws(() => backward(y, tensor([1, 1], [2], { backend: cpuBackend(), dtype: "f64" })), /the VJP of wrongShape returned a gradient of shape \[1, 2\] for input 1 of shape \[2\]/);
+  const [a, b] = leaves(TARGETS.cpu, [{ values: [1, 2], shape: [2] }, { values: [3, 4], shape: [2] }]);
+  const y = apply(brokenAdd("wrongShape", (dy) => [dy, tensor([1, 2], [1, 2], { backend: TARGETS.cpu.backend, dtype: "f64" })]), [a, b], {});
+  assert.throws(() => backward(y, tensor([1, 1], [2], { backend: TARGETS.cpu.backend, dtype: "f64" })), /the VJP of wrongShape returned a gradient of shape \[1, 2\] for input 1 of shape \[2\]/);
 });
 
 exitWhenDone();

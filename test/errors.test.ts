@@ -8,17 +8,16 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Storage } from "../engine/backend.js";
 import { WebGpuBackend } from "../engine/backend-webgpu.js";
-import { cpuBackend, createBackend } from "../engine/context.js";
+import { createBackend } from "../engine/context.js";
 import { rand, tensor } from "../engine/create.js";
 import { type Kernel, defineKernel } from "../engine/kernel.js";
 import { backward } from "../engine/tape.js";
 import { add, mul } from "../kernels/ops.js";
 import { randomKernels } from "../engine/random.js";
-import { exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
+import { eachDevice, exitWhenDone } from "./helpers.js";
 
-const gpu = await gpuOrSkip("errors");
-const run = gpuTest(gpu);
-const cpu = cpuBackend();
+const devices = await eachDevice("errors");
+const [cpu, gpu] = [devices.cpu.backend, devices.webgpu.backend];
 
 /** Resolves to what `promise` settled with, or "timeout" after `ms` (a hang fails the test). */
 async function settle(promise: Promise<unknown>, ms: number): Promise<{ error?: Error; value?: unknown } | "timeout"> {
@@ -78,7 +77,7 @@ const brokenKernel = defineKernel({
 });
 const BROKEN_LINE = brokenKernel.wgsl.split("\n").findIndex((line) => line.includes("not_declared_anywhere")) + 1;
 
-run("broken WGSL: sync rejects naming the kernel and the line", async () => {
+devices.webgpu.test("broken WGSL: sync rejects naming the kernel and the line", async () => {
   const own = await privateGpu();
   own.run(brokenKernel, [], [own.alloc(64, "f32")], { n: 64 });
   const message = await rejection(own.sync());
@@ -108,7 +107,7 @@ const mismatchedKernel: Kernel = {
   inputs: 2,
 };
 
-run("binding layout mismatch: a validation error naming the kernel", async () => {
+devices.webgpu.test("binding layout mismatch: a validation error naming the kernel", async () => {
   const own = await privateGpu();
   const s = (): Storage => own.alloc(64, "f32");
   own.run(mismatchedKernel, [s(), s()], [s()], { n: 64 });
@@ -118,11 +117,11 @@ run("binding layout mismatch: a validation error naming the kernel", async () =>
   own.destroy();
 });
 
-run("wrong number of buffers for a kernel is refused at once", () => {
-  assert.throws(() => gpu!.run(mismatchedKernel, [], [], {}), /test\.binding_mismatch: expected 2 inputs and 1 outputs, got 0 and 0/);
+devices.webgpu.test("wrong number of buffers for a kernel is refused at once", () => {
+  assert.throws(() => gpu.run(mismatchedKernel, [], [], {}), /test\.binding_mismatch: expected 2 inputs and 1 outputs, got 0 and 0/);
 });
 
-run("device loss mid-run: read and sync reject with 'device lost' instead of hanging", async () => {
+devices.webgpu.test("device loss mid-run: read and sync reject with 'device lost' instead of hanging", async () => {
   const own = await privateGpu();
   const n = 1 << 22;
   const out = own.alloc(n, "f32");
@@ -134,23 +133,19 @@ run("device loss mid-run: read and sync reject with 'device lost' instead of han
   assert.throws(() => own.alloc(4, "f32"), /device lost/i);
 });
 
-for (const [name, make] of [["cpu", () => cpu], ["webgpu", () => gpu]] as const) {
-  const runOn = name === "cpu" ? test : run;
-  runOn(`use after dispose is a clear error (${name})`, async () => {
-    const backend = make()!;
+devices.each("use after dispose is a clear error", async ({ backend }) => {
     const x = rand([3, 2], { seed: 1, backend });
     const y = rand([3, 2], { seed: 2, backend });
     x.dispose();
     assert.throws(() => add(x, y), /add: tensor of shape \[3, 2\] was used after dispose\(\)/);
     assert.match(await rejection(x.toArray()), /toArray: tensor of shape \[3, 2\] was used after dispose\(\)/);
     y.dispose();
-  });
-}
+});
 
-run("a released buffer cannot be bound by a kernel (webgpu)", () => {
-  const s = gpu!.alloc(16, "f32");
-  gpu!.release(s);
-  assert.throws(() => gpu!.run(randomKernels.uniform, [], [s], { n: 16, seed: 0, stream: 0, offset: 0 }), /random\.uniform: a tensor was used after dispose\(\)/);
+devices.webgpu.test("a released buffer cannot be bound by a kernel (webgpu)", () => {
+  const s = gpu.alloc(16, "f32");
+  gpu.release(s);
+  assert.throws(() => gpu.run(randomKernels.uniform, [], [s], { n: 16, seed: 0, stream: 0, offset: 0 }), /random\.uniform: a tensor was used after dispose\(\)/);
 });
 
 exitWhenDone();

@@ -1,6 +1,6 @@
-/** Test helpers: the WebGPU backend (or a loud skip / CI failure), closeness checks. */
-import type { Backend } from "../engine/backend.js";
-import { webgpuBackend } from "../engine/context.js";
+/** Test helpers: the devices a suite runs on (webgpu or a loud skip / CI failure), closeness checks. */
+import type { Backend, BackendName, DType } from "../engine/backend.js";
+import { cpuBackend, webgpuBackend } from "../engine/context.js";
 import { test } from "uvu";
 
 export const requireWebGpu = process.env.GIM_REQUIRE_WEBGPU === "1";
@@ -18,6 +18,60 @@ export async function gpuOrSkip(suite: string): Promise<Backend | null> {
 /** `test` when the backend exists, `test.skip` otherwise. */
 export function gpuTest(gpu: Backend | null): typeof test {
   return gpu ? test : (test.skip as unknown as typeof test);
+}
+
+/** One backend a suite runs on, with its dtype and whatever else the suite sets per device (tolerances). */
+export type Device<X extends { dtype: DType } = { dtype: DType }> = X & {
+  name: BackendName;
+  /** "cpu f64", "webgpu f32": what test names carry. */
+  label: string;
+  /** False for webgpu without an adapter: its tests are skipped and its backend throws on use. */
+  available: boolean;
+  backend: Backend;
+  /** uvu's `test`, or `test.skip` where the device is not available. */
+  test: typeof test;
+};
+
+/** cpu, then webgpu (present even without an adapter, so that its tests show up as skipped). */
+export class Devices<X extends { dtype: DType }> {
+  constructor(
+    readonly cpu: Device<X>,
+    readonly webgpu: Device<X>,
+  ) {}
+
+  [Symbol.iterator](): Iterator<Device<X>> {
+    return [this.cpu, this.webgpu][Symbol.iterator]();
+  }
+
+  /** Registers `name (label)` once per device. */
+  each(name: string, fn: (device: Device<X>) => void | Promise<void>): void {
+    for (const d of this) d.test(`${name} (${d.label})`, () => fn(d));
+  }
+}
+
+/**
+ * The devices of a suite, each with its settings (by default float32 on both). Without an adapter
+ * the webgpu tests are announced loudly and skipped, or fail the suite when GIM_REQUIRE_WEBGPU=1.
+ */
+export async function eachDevice<X extends { dtype: DType } = { dtype: DType }>(
+  suite: string,
+  settings: Record<BackendName, X> = { cpu: { dtype: "f32" }, webgpu: { dtype: "f32" } } as Record<BackendName, X>,
+): Promise<Devices<X>> {
+  const gpu = await gpuOrSkip(suite);
+  const missing = new Proxy({} as Backend, {
+    get: () => {
+      throw new Error(`${suite}: no WebGPU adapter, yet a webgpu test ran instead of being skipped`);
+    },
+  });
+  const device = (name: BackendName, backend: Backend | null): Device<X> => ({
+    ...settings[name],
+    name,
+    label: `${name} ${settings[name].dtype}`,
+    available: backend !== null,
+    backend: backend ?? missing,
+    test: gpuTest(backend),
+  });
+  return new Devices(device("cpu", cpuBackend()), device("webgpu", gpu));
 }
 
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what = "values"): void {

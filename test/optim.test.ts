@@ -5,7 +5,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Backend, DType } from "../engine/backend.js";
-import { cpuBackend } from "../engine/context.js";
 import { tensor } from "../engine/create.js";
 import { HostRandom } from "../engine/host-random.js";
 import { Adam, type AdamOptions } from "../engine/optim.js";
@@ -14,11 +13,10 @@ import { backward } from "../engine/tape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { adamKernel } from "../engine/adam.js";
 import { square, sub } from "../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
+import { assertClose, eachDevice, exitWhenDone } from "./helpers.js";
 
-const gpu = await gpuOrSkip("optim");
-const run = gpuTest(gpu);
-const cpu = cpuBackend();
+const devices = await eachDevice("optim");
+const [cpu, gpu] = [devices.cpu.backend, devices.webgpu.backend];
 
 const SHAPES = [[3, 4], [5], [1]];
 const OPTIONS: AdamOptions = { lr: 0.05, beta1: 0.8, beta2: 0.99, eps: 1e-6 };
@@ -89,17 +87,14 @@ for (const [label, options] of [["defaults", {}], ["custom hyperparameters", OPT
     got.forEach((g, i) => g.forEach((x, k) => assert.ok(x !== init[i][k], `param ${i}[${k}] did not move`)));
   });
 
-  run(`webgpu f32 = cpu f32 over 5 steps (${label})`, async () => {
+  devices.webgpu.test(`webgpu f32 = cpu f32 over 5 steps (${label})`, async () => {
     const want = await runAdam(cpu, "f32", 5, options);
-    const got = await runAdam(gpu!, "f32", 5, options);
+    const got = await runAdam(gpu, "f32", 5, options);
     got.forEach((g, i) => assertClose(g, want[i], 1e-5, `param ${i}`));
   });
 }
 
-const backends = (): [string, Backend][] => (gpu ? [["cpu", cpu], ["webgpu", gpu]] : [["cpu", cpu]]);
-
-test("step updates in place, then disposes and clears the gradients; gradless parameters stay", async () => {
-  for (const [name, backend] of backends()) {
+devices.each("step updates in place, then disposes and clears the gradients; gradless parameters stay", async ({ name, backend }) => {
     const { init, grads } = problem(1);
     const ps = params(backend, "f32", init);
     const storages = ps.map((p) => p.storage);
@@ -116,11 +111,9 @@ test("step updates in place, then disposes and clears the gradients; gradless pa
     assert.not.equal(after[0], Array.from(Float32Array.from(init[0])), `${name}: parameter 0 did not move`);
     assert.equal(after[2], Array.from(Float32Array.from(init[2])), `${name}: parameter 2 had no gradient but moved`);
     adam.dispose();
-  }
 });
 
-test("one gradient tensor shared by two parameters (add's VJP) is used by both, then disposed once", async () => {
-  for (const [name, backend] of backends()) {
+devices.each("one gradient tensor shared by two parameters (add's VJP) is used by both, then disposed once", async ({ name, backend }) => {
     const a = tensor([1, 2], [2], { backend, requiresGrad: true });
     const b = tensor([3, 4], [2], { backend, requiresGrad: true });
     const g = tensor([0.5, -0.5], [2], { backend });
@@ -132,11 +125,9 @@ test("one gradient tensor shared by two parameters (add's VJP) is used by both, 
     assertClose(await a.toArray(), [0.9, 2.1], 1e-6, `${name} a`);
     assertClose(await b.toArray(), [2.9, 4.1], 1e-6, `${name} b`);
     assert.ok(g.isDisposed);
-  }
 });
 
-test("exportState/importState: a restored optimiser continues identically", async () => {
-  for (const [name, backend] of backends()) {
+devices.each("exportState/importState: a restored optimiser continues identically", async ({ name, backend }) => {
     const { init, grads } = problem(6, 3);
     const original = params(backend, "f32", init);
     const adam = new Adam(original, OPTIONS);
@@ -163,7 +154,6 @@ test("exportState/importState: a restored optimiser continues identically", asyn
     // Without the state the run is different, so the equality above is evidence.
     assert.not.equal(await values(fresh), await values(original), `${name}: state made no difference`);
     for (const opt of [adam, resumed, restarted]) opt.dispose();
-  }
 });
 
 test("step() sends the kernel stepParams(t) of its step t, lr as it is then; update() sends what it is given and counts no step", () => {
@@ -209,14 +199,14 @@ test("importState rejects a state of the wrong shape, naming the parameter", asy
   assert.throws(() => adam.importState(state), /v\[1\] has 4 values, parameter 1 has shape \[5\]/);
 });
 
-run("Adam drives Σ(p − c)² to its minimum through backward on webgpu", async () => {
+devices.webgpu.test("Adam drives Σ(p − c)² to its minimum through backward on webgpu", async () => {
   const target = [1.5, -2, 0.25, 3];
-  const c = tensor(target, [4], { backend: gpu! });
-  const p = tensor([0, 0, 0, 0], [4], { backend: gpu!, requiresGrad: true });
+  const c = tensor(target, [4], { backend: gpu });
+  const p = tensor([0, 0, 0, 0], [4], { backend: gpu, requiresGrad: true });
   const adam = new Adam([p], { lr: 0.1 });
   for (let t = 0; t < 300; t++) {
     // Seeding with ones back-propagates the sum of the elementwise loss.
-    tidy(() => backward(square(sub(p, c)), tensor([1, 1, 1, 1], [4], { backend: gpu! })));
+    tidy(() => backward(square(sub(p, c)), tensor([1, 1, 1, 1], [4], { backend: gpu })));
     adam.step();
   }
   assertClose(await p.toArray(), target, 1e-2, "p");

@@ -1,23 +1,21 @@
 /** Sweep: every op in the registry, webgpu vs cpu in float32, forward and VJP. */
 import { test } from "uvu";
-import { cpuBackend } from "../engine/context.js";
 import { HostRandom, drawCase, drawInput, runForwardAndVjp, scaledMaxError } from "../engine/gradcheck.js";
 import { allOps } from "../kernels/index.js";
-import { exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
+import { eachDevice, exitWhenDone } from "./helpers.js";
 
-const gpu = await gpuOrSkip("parity");
-const run = gpuTest(gpu);
+const { cpu, webgpu } = await eachDevice("parity");
 const ops = allOps();
 let cases = 0;
 for (const [name, op] of ops) {
   op.check.cases.forEach((c, k) => {
     cases++;
-    run(`${name} [${c.label ?? k}] webgpu = cpu (f32, forward + VJP)`, async () => {
+    webgpu.test(`${name} [${c.label ?? k}] webgpu = cpu (f32, forward + VJP)`, async () => {
       const values = drawCase(c, 2000 + k);
-      const cpuOut = await runForwardAndVjp(op, c, values, null, cpuBackend(), "f32");
+      const cpuOut = await runForwardAndVjp(op, c, values, null, cpu.backend, "f32");
       const u = drawInput(new HostRandom(99 + k), cpuOut.out.length);
-      const ref = await runForwardAndVjp(op, c, values, u, cpuBackend(), "f32");
-      const got = await runForwardAndVjp(op, c, values, u, gpu!, "f32");
+      const ref = await runForwardAndVjp(op, c, values, u, cpu.backend, "f32");
+      const got = await runForwardAndVjp(op, c, values, u, webgpu.backend, "f32");
       const tol = op.check.parityTol ?? 1e-4;
       const errOut = scaledMaxError(got.out, ref.out);
       if (!(errOut <= tol)) throw new Error(`${name}: forward differs, scaled error ${errOut} > ${tol}`);

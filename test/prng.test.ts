@@ -4,7 +4,6 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cpuBackend } from "../engine/context.js";
 import { rand, randLogistic, randn } from "../engine/create.js";
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { launch } from "../engine/launch.js";
@@ -12,11 +11,10 @@ import { mulhi32, philox4x32_10, philoxWord, uniform01 } from "../engine/prng.js
 import type { Backend } from "../engine/backend.js";
 import common from "../engine/common.wgsl";
 import prng from "../engine/prng.wgsl";
-import { exitWhenDone, gpuOrSkip, gpuTest } from "./helpers.js";
+import { eachDevice, exitWhenDone } from "./helpers.js";
 
-const gpu = await gpuOrSkip("prng");
-const run = gpuTest(gpu);
-const cpu = cpuBackend();
+const devices = await eachDevice("prng");
+const [cpu, gpu] = [devices.cpu.backend, devices.webgpu.backend];
 
 const KNOWN: { ctr: number[]; key: number[]; out: number[] }[] = [
   { ctr: [0, 0, 0, 0], key: [0, 0], out: [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8] },
@@ -103,27 +101,27 @@ test("uniform01 maps the extreme words strictly inside (0, 1), exactly in f32", 
   assert.ok(1 - hi > 0);
 });
 
-run("Random123 known answers (WGSL)", async () => {
-  for (const k of KNOWN) assert.is(hex(await philoxOn(gpu!, 1, k.ctr, k.key)), hex(k.out));
+devices.webgpu.test("Random123 known answers (WGSL)", async () => {
+  for (const k of KNOWN) assert.is(hex(await philoxOn(gpu, 1, k.ctr, k.key)), hex(k.out));
 });
 
-run("webgpu and cpu give identical 32-bit words over 2^20 counters", async () => {
+devices.webgpu.test("webgpu and cpu give identical 32-bit words over 2^20 counters", async () => {
   const n = 1 << 20;
   const ctr = KNOWN[2].ctr;
   const key = KNOWN[2].key;
-  const got = await philoxOn(gpu!, n, ctr, key);
+  const got = await philoxOn(gpu, n, ctr, key);
   const want = await philoxOn(cpu, n, ctr, key);
   for (let k = 0; k < want.length; k++) {
     if (got[k] !== want[k]) assert.unreachable(`word ${k}: webgpu ${hex([got[k]])}, cpu ${hex([want[k]])}`);
   }
 });
 
-run("random tensors: webgpu equals cpu (uniform bit for bit, normal and logistic to f32 math accuracy)", async () => {
+devices.webgpu.test("random tensors: webgpu equals cpu (uniform bit for bit, normal and logistic to f32 math accuracy)", async () => {
   const at = { seed: 1234, stream: 7, offset: 0xfffff000 };  // offset + i wraps past 2^32
   const shape = [300, 257];
   for (const [name, make, tol] of [["uniform", rand, 0], ["normal", randn, 1e-4], ["logistic", randLogistic, 1e-5]] as const) {
     // normal: lavapipe's f32 cos is off by a few 1e-6 absolute (WGSL allows 2⁻¹¹), times r ≤ 5.6.
-    const g = make(shape, { ...at, backend: gpu! });
+    const g = make(shape, { ...at, backend: gpu });
     const c = make(shape, { ...at, backend: cpu, dtype: "f32" });
     const [gv, cv] = [await g.toArray(), await c.toArray()];
     let worst = 0;
@@ -166,7 +164,7 @@ function within(what: string, got: number, want: number, se: number): void {
 }
 
 /** Moments are checked on whichever backend draws fastest; parity above ties the two together. */
-const drawBackend = () => gpu ?? cpu;
+const drawBackend = () => (devices.webgpu.available ? gpu : cpu);
 const N = 1 << 20;
 
 test("uniform: mean 1/2, variance 1/12", async () => {

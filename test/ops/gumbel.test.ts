@@ -7,38 +7,29 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Backend } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { tensor } from "../../engine/create.js";
 import { sigmoid } from "../../engine/cpu-math.js";
 import { backward, noGrad } from "../../engine/tape.js";
 import { gumbelSigmoid, hardBernoulli } from "../../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { assertClose, eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("gumbel");
-const run = gpuTest(gpu);
-const cpu = cpuBackend();
-const backends: [string, Backend | null][] = [
-  ["cpu", cpu],
-  ["webgpu", gpu],
-];
-function each(name: string, fn: (b: Backend) => Promise<void>) {
-  for (const [label, b] of backends) (b ? test : test.skip)(`${name} (${label})`, () => fn(b!));
-}
+const devices = await eachDevice("gumbel");
+const [cpu, gpu] = [devices.cpu.backend, devices.webgpu.backend];
 
 const logits = Array.from({ length: 36 }, (_, k) => ((k * 7) % 13) / 2 - 3);
 const noise = { seed: 1234, stream: 5, samples: 64 };
 
-run("hard samples are identical on cpu and webgpu", async () => {
+devices.webgpu.test("hard samples are identical on cpu and webgpu", async () => {
   const z = (b: Backend) => tensor(logits, [6, 6], { backend: b, dtype: "f32" });
   const a = await noGrad(() => hardBernoulli(z(cpu), noise)).toArray();
-  const g = await noGrad(() => hardBernoulli(z(gpu!), noise)).toArray();
+  const g = await noGrad(() => hardBernoulli(z(gpu), noise)).toArray();
   assert.equal(Array.from(g), Array.from(a));
   const sa = await noGrad(() => gumbelSigmoid(z(cpu), { ...noise, tau: 0.7 })).toArray();
-  const sg = await noGrad(() => gumbelSigmoid(z(gpu!), { ...noise, tau: 0.7 })).toArray();
+  const sg = await noGrad(() => gumbelSigmoid(z(gpu), { ...noise, tau: 0.7 })).toArray();
   assertClose(sg, sa, 1e-5, "soft samples");
 });
 
-each("shared noise: hard = 1[soft > ½] elementwise", async (b) => {
+devices.each("shared noise: hard = 1[soft > ½] elementwise", async ({ backend: b }) => {
   const z = tensor(logits, [6, 6], { backend: b, dtype: "f32" });
   const soft = await noGrad(() => gumbelSigmoid(z, { ...noise, offset: 17 })).toArray();
   const hard = await noGrad(() => hardBernoulli(z, { ...noise, offset: 17 })).toArray();
@@ -46,7 +37,7 @@ each("shared noise: hard = 1[soft > ½] elementwise", async (b) => {
   assert.ok(hard.some((v) => v === 1) && hard.some((v) => v === 0), "both outcomes occur");
 });
 
-each("counter layout: offset k·|z| continues the draw at sample k", async (b) => {
+devices.each("counter layout: offset k·|z| continues the draw at sample k", async ({ backend: b }) => {
   const z = tensor(logits, [36], { backend: b, dtype: "f32" });
   const all = await noGrad(() => gumbelSigmoid(z, { ...noise, samples: 4 })).toArray();
   const tail = await noGrad(() => gumbelSigmoid(z, { ...noise, samples: 2, offset: 2 * 36 })).toArray();
@@ -55,7 +46,7 @@ each("counter layout: offset k·|z| continues the draw at sample k", async (b) =
   assert.ok(other.some((v, k) => v !== all[k]), "another stream gives other noise");
 });
 
-each("zero diagonal: 0 on the diagonal, with zero gradient", async (b) => {
+devices.each("zero diagonal: 0 on the diagonal, with zero gradient", async ({ backend: b }) => {
   const z = tensor(logits.slice(0, 18), [2, 3, 3], { backend: b, dtype: "f32", requiresGrad: true });
   const y = gumbelSigmoid(z, { ...noise, samples: 3, zeroDiagonal: true });
   backward(y, tensor(new Array(3 * 18).fill(1), [3, 2, 3, 3], { backend: b, dtype: "f32" }));
@@ -85,7 +76,7 @@ test("gradient with the noise fixed: z̄ matches central differences of the same
   }
 });
 
-each("hard samples are Bernoulli(σ(z)): frequencies within 3 standard errors", async (b) => {
+devices.each("hard samples are Bernoulli(σ(z)): frequencies within 3 standard errors", async ({ backend: b }) => {
   const zv = [-3, -1, 0, 0.4, 2, 4];
   const samples = 20000;
   const hard = await noGrad(() => hardBernoulli(tensor(zv, [6], { backend: b, dtype: "f32" }), { seed: 99, stream: 3, samples })).toArray();

@@ -4,15 +4,13 @@
  * sizes where each path is taken.
  */
 import { test } from "uvu";
-import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
 import type { Backend } from "../../engine/backend.js";
 import { Tensor } from "../../engine/tensor.js";
 import { add, broadcastTo, mul, sum, sumToShape } from "../../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { assertClose, eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("index fast paths");
-const run = gpuTest(gpu);
+const { cpu, webgpu } = await eachDevice("index fast paths");
 
 function random(shape: number[], seed: number): Float64Array {
   const rng = new HostRandom(seed);
@@ -20,7 +18,7 @@ function random(shape: number[], seed: number): Float64Array {
 }
 
 async function both(f: (on: Backend) => Tensor): Promise<[Float32Array | Float64Array, Float32Array | Float64Array]> {
-  return [await f(gpu!).toArray(), await f(cpuBackend()).toArray()];
+  return [await f(webgpu.backend).toArray(), await f(cpu.backend).toArray()];
 }
 
 const on = (b: Backend, values: Float64Array, shape: number[]) => new Tensor(b, b.upload(values, "f32"), shape);
@@ -33,19 +31,19 @@ const big = random([M, N, d], 2);
 const ell = random([d], 3);
 const col = random([M, N, 1], 4);
 
-run("suffix broadcasts: [M,N,d] + [N,d], [M,N,d] · [d]", async () => {
+webgpu.test("suffix broadcasts: [M,N,d] + [N,d], [M,N,d] · [d]", async () => {
   const [g, c] = await both((b) => add(on(b, big, [M, N, d]), on(b, x, [N, d])));
   assertClose(g, c, 1e-6, "add");
   const [g2, c2] = await both((b) => mul(on(b, big, [M, N, d]), on(b, ell, [d])));
   assertClose(g2, c2, 1e-6, "mul");
 });
 
-run("trailing repeat: broadcastTo [M,N,1] → [M,N,d]", async () => {
+webgpu.test("trailing repeat: broadcastTo [M,N,1] → [M,N,d]", async () => {
   const [g, c] = await both((b) => broadcastTo(on(b, col, [M, N, 1]), [M, N, d]));
   assertClose(g, c, 0, "broadcastTo");
 });
 
-run("leading, trailing and middle reductions, narrow and wide kernels", async () => {
+webgpu.test("leading, trailing and middle reductions, narrow and wide kernels", async () => {
   for (const target of [[d], [N, d], [M, N, 1], [M, 1, d], [1, 1, 1]]) {
     const [g, c] = await both((b) => sumToShape(on(b, big, [M, N, d]), target));
     assertClose(g, c, 1e-5, `sumToShape → ${JSON.stringify(target)}`);

@@ -5,14 +5,12 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Backend } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { backward } from "../../engine/tape.js";
 import { Tensor } from "../../engine/tensor.js";
 import { normalLogpdf, normalLogpdfStd, sum, zilnLogpdf } from "../../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { assertClose, eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("log-densities");
+const devices = await eachDevice("log-densities", { cpu: { dtype: "f64", tol: 1e-12 }, webgpu: { dtype: "f32", tol: 2e-5 } });
 const LOG2PI = Math.log(2 * Math.PI);
 const logN = (x: number, m: number, l: number) => -0.5 * (LOG2PI + l + (x - m) ** 2 * Math.exp(-l));
 // log σ(z) = −log(1 + e^{−z}), written for both signs so that float64 stays exact at ±100.
@@ -24,10 +22,11 @@ const m = [0.2, -1, 3, 0, -0.5, 40, 1, -2, -7e3, -1e4];
 const l = [10, -10, 0.3, -2, 1, 0, -10, 10, -10, 10];
 const z = [2, -3, 0.1, 30, -30, 0, 100, -100, 5, -5];
 
-for (const [b, dtype, tol] of [[cpuBackend(), "f64", 1e-12], ...(gpu ? [[gpu, "f32", 2e-5]] : [])] as [Backend, "f32" | "f64", number][]) {
+for (const device of devices) {
+  const { backend: b, dtype, tol } = device;
   const t = (v: number[], grad = false, shape = [v.length]) => new Tensor(b, b.upload(v, dtype), shape, grad);
 
-  test(`${b.name}: Gaussian (log-variance and log-std) and ZILN log-densities match their formulas`, async () => {
+  device.test(`${device.name}: Gaussian (log-variance and log-std) and ZILN log-densities match their formulas`, async () => {
     assertClose(await normalLogpdf(t(x), t(m), t(l)).toArray(), x.map((xi, i) => logN(xi, m[i], l[i])), tol, "normalLogpdf");
     assertClose(await normalLogpdfStd(t(x), t(m), t(l.map((v) => v / 2))).toArray(), x.map((xi, i) => logN(xi, m[i], l[i])), tol, "normalLogpdfStd");
     const ziln = x.map((xi, i) => (xi === 0 ? logSigmoid(z[i]) : logSigmoid(-z[i]) - Math.log(xi) + logN(Math.log(xi), m[i], l[i])));
@@ -36,7 +35,7 @@ for (const [b, dtype, tol] of [[cpuBackend(), "f64", 1e-12], ...(gpu ? [[gpu, "f
     assertClose(got, ziln, tol, "zilnLogpdf");
   });
 
-  test(`${b.name}: Gaussian VJPs: m̄ = ȳ(x−m)e^{−ℓ}, ℓ̄ = ½ȳ((x−m)²e^{−ℓ} − 1), x̄ = −m̄; log-std λ̄ = ȳ((x−m)²e^{−2λ} − 1)`, async () => {
+  device.test(`${device.name}: Gaussian VJPs: m̄ = ȳ(x−m)e^{−ℓ}, ℓ̄ = ½ȳ((x−m)²e^{−ℓ} − 1), x̄ = −m̄; log-std λ̄ = ȳ((x−m)²e^{−2λ} − 1)`, async () => {
     const dy = x.map((_, i) => 0.5 + 0.1 * i);
     for (const form of ["var", "std"] as const) {
       const scale = form === "var" ? l : l.map((v) => v / 2);
@@ -51,7 +50,7 @@ for (const [b, dtype, tol] of [[cpuBackend(), "f64", 1e-12], ...(gpu ? [[gpu, "f
     }
   });
 
-  test(`${b.name}: ZILN VJPs: ζ̄ = ȳ(1 − π) at x = 0, −ȳπ at x > 0; Gaussian VJP on log x; no gradient for x = 0 on μ, ℓ`, async () => {
+  device.test(`${device.name}: ZILN VJPs: ζ̄ = ȳ(1 − π) at x = 0, −ȳπ at x > 0; Gaussian VJP on log x; no gradient for x = 0 on μ, ℓ`, async () => {
     const dy = x.map((_, i) => 1 - 0.15 * i);
     const [M, L, Z] = [t(m, true), t(l, true), t(z, true)];
     backward(zilnLogpdf(t(x), M, L, Z), t(dy));
@@ -64,7 +63,7 @@ for (const [b, dtype, tol] of [[cpuBackend(), "f64", 1e-12], ...(gpu ? [[gpu, "f
     assertClose(await Z.grad!.toArray(), dz, tol, "ζ̄");
   });
 
-  test(`${b.name}: broadcast VJPs sum over the broadcast axes (x [N,d], m [M,N,d], ℓ [d], ζ [d])`, async () => {
+  device.test(`${device.name}: broadcast VJPs sum over the broadcast axes (x [N,d], m [M,N,d], ℓ [d], ζ [d])`, async () => {
     const [Mc, N, d] = [2, 3, 2];
     const xs = [0, 0.4, 1.1, 0, 2.5, 0.7];
     const ms = Array.from({ length: Mc * N * d }, (_, k) => Math.sin(k) * 0.8);

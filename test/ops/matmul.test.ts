@@ -8,16 +8,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Backend } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { ShapeError } from "../../engine/shape.js";
 import { backward } from "../../engine/tape.js";
 import { Tensor } from "../../engine/tensor.js";
 import { matmul, mul, sum } from "../../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { assertClose, eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("matmul");
-const backends: Backend[] = gpu ? [cpuBackend(), gpu] : [cpuBackend()];
+const devices = await eachDevice("matmul");
 const FLAGS = [
   { transposeA: false, transposeB: false },
   { transposeA: true, transposeB: false },
@@ -64,13 +62,14 @@ async function checkProduct(b: Backend, m: number, k: number, n: number, batchA:
   assertClose(got, reference(a, bv, m, k, n, batchA, batchB, flags), 2e-5 * Math.sqrt(k), `${b.name} ${JSON.stringify(sa)}·${JSON.stringify(sb)} ${JSON.stringify(flags)}`);
 }
 
-for (const b of backends) {
-  test(`${b.name}: 2-D products at odd sizes, all four transpose flags`, async () => {
-    const sizes = b.name === "cpu" ? [[1, 1, 1], [3, 5, 7], [33, 65, 17]] : [[1, 1, 1], [3, 5, 7], [33, 65, 17], [128, 64, 130], [8, 32, 128], [13, 97, 260], [2, 3, 64]];
+for (const device of devices) {
+  const b = device.backend;
+  device.test(`${device.name}: 2-D products at odd sizes, all four transpose flags`, async () => {
+    const sizes = device.name === "cpu" ? [[1, 1, 1], [3, 5, 7], [33, 65, 17]] : [[1, 1, 1], [3, 5, 7], [33, 65, 17], [128, 64, 130], [8, 32, 128], [13, 97, 260], [2, 3, 64]];
     for (const [m, k, n] of sizes) for (const flags of FLAGS) await checkProduct(b, m, k, n, 0, 0, flags);
   });
 
-  test(`${b.name}: batched products, shared A, shared B, batch of one broadcast`, async () => {
+  device.test(`${device.name}: batched products, shared A, shared B, batch of one broadcast`, async () => {
     for (const flags of FLAGS) {
       await checkProduct(b, 5, 7, 9, 3, 3, flags);
       await checkProduct(b, 9, 33, 12, 0, 4, flags);
@@ -79,7 +78,7 @@ for (const b of backends) {
     }
   });
 
-  test(`${b.name}: the gradient of a shared operand is summed over the batch`, async () => {
+  device.test(`${device.name}: the gradient of a shared operand is summed over the batch`, async () => {
     // L = Σ W ⊙ (A_z · B) with B shared: Ā_z = W_z Bᵀ, B̄ = Σ_z A_zᵀ W_z.
     const [Z, m, k, n] = [3, 4, 6, 5];
     const av = randoms(Z * m * k, 1);
@@ -99,7 +98,7 @@ for (const b of backends) {
     assertClose(await A.grad!.toArray(), wantA, 1e-5, "Ā");
   });
 
-  test(`${b.name}: shape errors name the operands`, () => {
+  device.test(`${device.name}: shape errors name the operands`, () => {
     const x = on(b, new Float64Array(6), [2, 3]);
     assert.throws(() => matmul(x, x), (e: unknown) => e instanceof ShapeError && /inner sizes differ \(3 vs 2\)/.test(String(e)));
     assert.throws(() => matmul(on(b, new Float64Array(12), [2, 2, 3]), on(b, new Float64Array(27), [3, 3, 3])), /batch sizes differ/);
@@ -107,37 +106,36 @@ for (const b of backends) {
   });
 }
 
-if (gpu) {
-  test("webgpu: stale NaN in pooled buffers past the operands' ends is never read", async () => {
-    // Fill buffers of the buckets the operands will use with NaN, free them, then allocate smaller
-    // operands there: any read past k, m or n would turn outputs into NaN.
-    for (const size of [4096, 2048, 1024]) on(gpu, new Float32Array(size).fill(NaN), [size]).dispose();
-    for (const [m, k, n] of [[17, 37, 23], [9, 45, 44]]) {
-      const a = randoms(m * k, 5);
-      const b = randoms(k * n, 6);
-      const got = await matmul(on(gpu, a, [m, k]), on(gpu, b, [k, n])).toArray();
-      assertClose(got, reference(a, b, m, k, n, 0, 0, FLAGS[0]), 1e-4, `${m}×${k}×${n}`);
-    }
-  });
+const gpu = devices.webgpu.backend;
+devices.webgpu.test("webgpu: stale NaN in pooled buffers past the operands' ends is never read", async () => {
+  // Fill buffers of the buckets the operands will use with NaN, free them, then allocate smaller
+  // operands there: any read past k, m or n would turn outputs into NaN.
+  for (const size of [4096, 2048, 1024]) on(gpu, new Float32Array(size).fill(NaN), [size]).dispose();
+  for (const [m, k, n] of [[17, 37, 23], [9, 45, 44]]) {
+    const a = randoms(m * k, 5);
+    const b = randoms(k * n, 6);
+    const got = await matmul(on(gpu, a, [m, k]), on(gpu, b, [k, n])).toArray();
+    assertClose(got, reference(a, b, m, k, n, 0, 0, FLAGS[0]), 1e-4, `${m}×${k}×${n}`);
+  }
+});
 
-  test("webgpu: a batch past 65,535 is folded into the grid", async () => {
-    const Z = 70000;
-    const a = Float64Array.from({ length: Z }, (_, z) => (z % 7) - 3);
-    const c = await matmul(on(gpu, a, [Z, 1, 1]), on(gpu, [1, 2, 3, 4], [1, 4])).toArray();
-    let bad = 0;
-    for (let z = 0; z < Z; z++) for (let j = 0; j < 4; j++) if (c[z * 4 + j] !== a[z] * (j + 1)) bad++;
-    assert.is(bad, 0);
-  });
+devices.webgpu.test("webgpu: a batch past 65,535 is folded into the grid", async () => {
+  const Z = 70000;
+  const a = Float64Array.from({ length: Z }, (_, z) => (z % 7) - 3);
+  const c = await matmul(on(gpu, a, [Z, 1, 1]), on(gpu, [1, 2, 3, 4], [1, 4])).toArray();
+  let bad = 0;
+  for (let z = 0; z < Z; z++) for (let j = 0; j < 4; j++) if (c[z * 4 + j] !== a[z] * (j + 1)) bad++;
+  assert.is(bad, 0);
+});
 
-  test("webgpu: more than 65,535 row blocks (2²¹ + 3 rows) are folded into the grid", async () => {
-    const m = 2 ** 21 + 3;
-    const a = Float32Array.from({ length: m }, (_, i) => (i % 13) - 6);
-    const c = await matmul(on(gpu, a, [m, 1]), on(gpu, [0.5], [1, 1])).toArray();
-    let bad = 0;
-    for (let i = 0; i < m; i++) if (c[i] !== a[i] * 0.5) bad++;
-    assert.is(bad, 0);
-  });
-}
+devices.webgpu.test("webgpu: more than 65,535 row blocks (2²¹ + 3 rows) are folded into the grid", async () => {
+  const m = 2 ** 21 + 3;
+  const a = Float32Array.from({ length: m }, (_, i) => (i % 13) - 6);
+  const c = await matmul(on(gpu, a, [m, 1]), on(gpu, [0.5], [1, 1])).toArray();
+  let bad = 0;
+  for (let i = 0; i < m; i++) if (c[i] !== a[i] * 0.5) bad++;
+  assert.is(bad, 0);
+});
 
 exitWhenDone();
 test.run();

@@ -6,21 +6,14 @@
  * and webgpu f32, at sizes that cross the kernels' row chunks and column blocks.
  */
 import { test } from "uvu";
-import type { Backend, DType } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { tensor } from "../../engine/create.js";
 import { HostRandom } from "../../engine/gradcheck.js";
 import { backward } from "../../engine/tape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { linearGaussianLogpdf, linearMechanism, mlpGaussianLogpdf, mlpMechanism, normalLogpdf } from "../../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { assertClose, type Device, eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("mechanism-logpdf");
-type Where = { backend: Backend; dtype: DType; tol: number };
-const places: [string, Where | null][] = [
-  ["cpu f64", { backend: cpuBackend(), dtype: "f64", tol: 1e-10 }],
-  ["webgpu f32", gpu && { backend: gpu, dtype: "f32", tol: 1e-4 }],
-];
+const devices = await eachDevice("mechanism-logpdf", { cpu: { dtype: "f64", tol: 1e-10 }, webgpu: { dtype: "f32", tol: 1e-4 } });
 
 const rng = new HostRandom(5);
 const normals = (n: number, scale = 1) => Array.from({ length: n }, () => scale * rng.normal());
@@ -44,7 +37,7 @@ function draw({ kind, M, N, d, H }: Case): { values: number[][]; shapes: number[
   return { values, shapes };
 }
 
-async function gradients(w: Where, c: Case, values: number[][], shapes: number[][], fused: boolean, xLive: boolean) {
+async function gradients(w: Device, c: Case, values: number[][], shapes: number[][], fused: boolean, xLive: boolean) {
   const inputs = values.map((v, k) => tensor(v, shapes[k], { backend: w.backend, dtype: w.dtype, requiresGrad: k > 0 || xLive }));
   const [x, g, ...rest] = inputs;
   const ell = rest[rest.length - 1];
@@ -59,21 +52,19 @@ async function gradients(w: Where, c: Case, values: number[][], shapes: number[]
 }
 
 for (const c of cases)
-  for (const xLive of [false, true])
-    for (const [label, where] of places) {
-      const name = `${c.kind} M=${c.M} N=${c.N} d=${c.d}${c.kind === "mlp" ? ` H=${c.H}` : ""}, X ${xLive ? "live" : "constant"}: fused = composition (${label})`;
-      (where ? test : test.skip)(name, async () => {
-        const w = where!;
-        const { values, shapes } = draw(c);
-        const fused = await gradients(w, c, values, shapes, true, xLive);
-        const plain = await gradients(w, c, values, shapes, false, xLive);
-        assertClose(fused.value, plain.value, w.tol, "L");
-        plain.grads.forEach((g, k) => {
-          if (g === null) return;
-          assertClose(fused.grads[k]!, g, w.tol, `input ${k} gradient`);
-        });
+  for (const xLive of [false, true]) {
+    const name = `${c.kind} M=${c.M} N=${c.N} d=${c.d}${c.kind === "mlp" ? ` H=${c.H}` : ""}, X ${xLive ? "live" : "constant"}: fused = composition`;
+    devices.each(name, async (w) => {
+      const { values, shapes } = draw(c);
+      const fused = await gradients(w, c, values, shapes, true, xLive);
+      const plain = await gradients(w, c, values, shapes, false, xLive);
+      assertClose(fused.value, plain.value, w.tol, "L");
+      plain.grads.forEach((g, k) => {
+        if (g === null) return;
+        assertClose(fused.grads[k]!, g, w.tol, `input ${k} gradient`);
       });
-    }
+    });
+  }
 
 test.run();
 exitWhenDone();

@@ -6,32 +6,22 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Backend, DType } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { tensor } from "../../engine/create.js";
 import { HostRandom } from "../../engine/gradcheck.js";
 import { backward } from "../../engine/tape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { linearMechanism, mlpMechanism } from "../../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { assertClose, type Device, eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("mechanisms");
-type Where = { backend: Backend; dtype: DType; tol: number };
-const places: [string, Where | null][] = [
-  ["cpu f64", { backend: cpuBackend(), dtype: "f64", tol: 1e-10 }],
-  ["webgpu f32", gpu && { backend: gpu, dtype: "f32", tol: 2e-5 }],
-];
-function both(name: string, fn: (w: Where) => Promise<void>) {
-  for (const [label, where] of places) (where ? test : test.skip)(`${name} (${label})`, () => fn(where!));
-}
+const devices = await eachDevice("mechanisms", { cpu: { dtype: "f64", tol: 1e-10 }, webgpu: { dtype: "f32", tol: 2e-5 } });
 
 const rng = new HostRandom(11);
 const normals = (n: number, scale = 1) => Array.from({ length: n }, () => scale * rng.normal());
 const units = (n: number) => Array.from({ length: n }, () => rng.uniform());
-const make = (w: Where, values: number[], shape: number[], requiresGrad = true): Tensor => tensor(values, shape, { backend: w.backend, dtype: w.dtype, requiresGrad });
-const seedOf = (w: Where, values: number[], shape: number[]) => tensor(values, shape, { backend: w.backend, dtype: w.dtype });
+const make = (w: Device, values: number[], shape: number[], requiresGrad = true): Tensor => tensor(values, shape, { backend: w.backend, dtype: w.dtype, requiresGrad });
+const seedOf = (w: Device, values: number[], shape: number[]) => tensor(values, shape, { backend: w.backend, dtype: w.dtype });
 
-both("linear: μ_m = X (G_m ⊙ Θ) and its VJP match the formulas", async (w) => {
+devices.each("linear: μ_m = X (G_m ⊙ Θ) and its VJP match the formulas", async (w) => {
   const [M, N, d] = [3, 70, 9];
   const [xv, gv, tv, dmu] = [normals(N * d), units(M * d * d), normals(d * d), normals(M * N * d)];
   const [x, g, th] = [make(w, xv, [N, d]), make(w, gv, [M, d, d]), make(w, tv, [d, d])];
@@ -73,7 +63,7 @@ function mlpRef(xv: number[], gv: number[], w1: number[], b1: number[], w2: numb
   return { A, mu };
 }
 
-both("masked MLP: μ and all six gradients match the §11 formulas", async (w) => {
+devices.each("masked MLP: μ and all six gradients match the §11 formulas", async (w) => {
   const [M, N, d, H] = [2, 67, 4, 3];
   const v = { x: normals(N * d), g: units(M * d * d), w1: normals(d * d * H), b1: normals(d * H), w2: normals(d * H), b2: normals(d) };
   const t = [make(w, v.x, [N, d]), make(w, v.g, [M, d, d]), make(w, v.w1, [d, d, H]), make(w, v.b1, [d, H]), make(w, v.w2, [d, H]), make(w, v.b2, [d])];
@@ -105,7 +95,7 @@ both("masked MLP: μ and all six gradients match the §11 formulas", async (w) =
   for (const [k, name] of names.entries()) assertClose(await t[k].grad!.toArray(), grad[name], w.tol, `${name}̄`);
 });
 
-both("hard G: μ_j moves with its parents' columns of X and with nothing else", async (w) => {
+devices.each("hard G: μ_j moves with its parents' columns of X and with nothing else", async (w) => {
   const [N, d, H] = [5, 4, 2];
   // One graph: 0 → 2, 1 → 2, 2 → 3 (G[i,j] = 1 means i → j).
   const gv = new Array(d * d).fill(0);
@@ -130,7 +120,7 @@ both("hard G: μ_j moves with its parents' columns of X and with nothing else", 
   }
 });
 
-both("saturated tanh units: finite μ, vanishing weight gradients", async (w) => {
+devices.each("saturated tanh units: finite μ, vanishing weight gradients", async (w) => {
   const [M, N, d, H] = [1, 3, 2, 2];
   const t = [make(w, normals(N * d), [N, d]), make(w, [1, 1, 1, 1], [M, d, d]), make(w, normals(d * d * H, 1e4), [d, d, H]), make(w, normals(d * H, 1e4), [d, H]), make(w, normals(d * H), [d, H]), make(w, normals(d), [d])];
   const mu = mlpMechanism(t[0], t[1], t[2], t[3], t[4], t[5]);

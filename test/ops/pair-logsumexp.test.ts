@@ -6,24 +6,14 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Backend, DType } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { tensor } from "../../engine/create.js";
 import { HostRandom } from "../../engine/gradcheck.js";
 import { backward } from "../../engine/tape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { interventionMix, pairLogsumexp } from "../../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { assertClose, type Device, eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("pair-logsumexp");
-type Where = { backend: Backend; dtype: DType; tol: number };
-const places: [string, Where | null][] = [
-  ["cpu f64", { backend: cpuBackend(), dtype: "f64", tol: 1e-10 }],
-  ["webgpu f32", gpu && { backend: gpu, dtype: "f32", tol: 2e-5 }],
-];
-function both(name: string, fn: (w: Where) => Promise<void>) {
-  for (const [label, where] of places) (where ? test : test.skip)(`${name} (${label})`, () => fn(where!));
-}
+const devices = await eachDevice("pair-logsumexp", { cpu: { dtype: "f64", tol: 1e-10 }, webgpu: { dtype: "f32", tol: 2e-5 } });
 
 const rng = new HostRandom(5);
 const normals = (n: number, scale = 1, shift = 0) => Array.from({ length: n }, () => shift + scale * rng.normal());
@@ -57,13 +47,13 @@ function lse(values: number[]): number {
   return top + Math.log(values.reduce((s, v) => s + Math.exp(v - top), 0));
 }
 
-function inputs(w: Where, shapes: number[][], values: number[][], grad: boolean[]): Tensor[] {
+function inputs(w: Device, shapes: number[][], values: number[][], grad: boolean[]): Tensor[] {
   return values.map((v, k) => tensor(v, shapes[k], { backend: w.backend, dtype: w.dtype, requiresGrad: grad[k] }));
 }
 
 const sortedEnv = (N: number, E: number) => Array.from({ length: N }, (_, n) => Math.floor((n * E) / N));
 
-both("hard interventions: y and every gradient match a brute-force Λ", async (w) => {
+devices.each("hard interventions: y and every gradient match a brute-force Λ", async (w) => {
   const [M, R, N, d, E] = [3, 4, 11, 3, 3];
   const env = sortedEnv(N, E);
   const h = hardProblem(M, R, N, d, E, env);
@@ -101,14 +91,14 @@ both("hard interventions: y and every gradient match a brute-force Λ", async (w
   assertClose(await q.grad!.toArray(), dq, w.tol, "Q̄");
 });
 
-both("observational env (Q = 0, b = 0) gives y = a", async (w) => {
+devices.each("observational env (Q = 0, b = 0) gives y = a", async (w) => {
   const [M, R, N, d] = [2, 5, 7, 4];
   const av = normals(M * N);
   const [a, b, p, q, e] = inputs(w, [[M, N], [R, N], [M, N, d], [1, R, d], [N]], [av, new Array(R * N).fill(0), normals(M * N * d), new Array(R * d).fill(0), new Array(N).fill(0)], [false, false, false, false, false]);
   assertClose(await pairLogsumexp(a, b, p, q, e).toArray(), av, w.tol, "y");
 });
 
-both("very negative and widely spread Λ: finite, exact LSE, softmax sums to one", async (w) => {
+devices.each("very negative and widely spread Λ: finite, exact LSE, softmax sums to one", async (w) => {
   const [M, R, N, d, E] = [2, 6, 9, 2, 2];
   const env = sortedEnv(N, E);
   const av = normals(M * N, 50, -1e4);
@@ -143,7 +133,7 @@ both("very negative and widely spread Λ: finite, exact LSE, softmax sums to one
   }
 });
 
-both("unsorted samples and an env without samples: same values, permuted", async (w) => {
+devices.each("unsorted samples and an env without samples: same values, permuted", async (w) => {
   const [M, R, N, d, E] = [2, 3, 70, 2, 3];
   const env = Array.from({ length: N }, (_, n) => (n % 2 === 0 ? 0 : 2));
   const perm = Array.from({ length: N }, (_, n) => n).sort((x, y) => env[x] - env[y] || x - y);
@@ -169,7 +159,7 @@ both("unsorted samples and an env without samples: same values, permuted", async
   assertClose(plain.dq.slice(R * d, 2 * R * d), new Array(R * d).fill(0), 0, "Q̄ of the empty env");
 });
 
-both("one intervention sample: pairLogsumexp = interventionMix per sample", async (w) => {
+devices.each("one intervention sample: pairLogsumexp = interventionMix per sample", async (w) => {
   const [M, N, d, E] = [3, 8, 4, 3];
   const env = sortedEnv(N, E);
   const h = hardProblem(M, 1, N, d, E, env);
@@ -180,7 +170,7 @@ both("one intervention sample: pairLogsumexp = interventionMix per sample", asyn
   assertClose(await pairLogsumexp(a, b, p, q, e).toArray(), await interventionMix(lo, li, I).toArray(), w.tol, "y");
 });
 
-both("interventionMix with soft targets broadcast over samples: values and summed Ī", async (w) => {
+devices.each("interventionMix with soft targets broadcast over samples: values and summed Ī", async (w) => {
   const [R, N, d] = [2, 5, 3];
   const lov = normals(R * N * d);
   const liv = normals(R * N * d);

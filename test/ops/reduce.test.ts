@@ -6,21 +6,15 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Backend, DType } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { tensor } from "../../engine/create.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { ShapeError, type Shape, sizeOf, stridesOf } from "../../engine/shape.js";
 import { backward } from "../../engine/tape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { logsumexp, max, mean, mul, sum } from "../../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { assertClose, type Device, eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("reduce");
-const TARGETS: { label: string; backend: Backend | null; dtype: DType; tol: number }[] = [
-  { label: "cpu f64", backend: cpuBackend(), dtype: "f64", tol: 1e-12 },
-  { label: "webgpu f32", backend: gpu, dtype: "f32", tol: 2e-6 },
-];
+const TARGETS = await eachDevice("reduce", { cpu: { dtype: "f64", tol: 1e-12 }, webgpu: { dtype: "f32", tol: 2e-6 } });
 
 const draw = (n: number, seed: number) => {
   const rng = new HostRandom(seed);
@@ -51,8 +45,8 @@ const lse = (s: number[]) => {
 };
 
 /** The gradient of Σ w ⊙ y with respect to x: runs `f` on a leaf and back-propagates. */
-async function valueAndGrad(t: (typeof TARGETS)[number], xs: number[], shape: Shape, f: (x: Tensor) => Tensor, w?: number[]) {
-  const on = { backend: t.backend!, dtype: t.dtype };
+async function valueAndGrad(t: Device, xs: number[], shape: Shape, f: (x: Tensor) => Tensor, w?: number[]) {
+  const on = { backend: t.backend, dtype: t.dtype };
   const x = tensor(xs, shape, { ...on, requiresGrad: true });
   const y = f(x);
   const weights = w ?? draw(y.size, 77);
@@ -61,11 +55,10 @@ async function valueAndGrad(t: (typeof TARGETS)[number], xs: number[], shape: Sh
 }
 
 for (const t of TARGETS) {
-  const it = t.backend ? test : (test.skip as unknown as typeof test);
   const shape = [2, 3, 4];
   const xs = draw(24, 1);
 
-  it(`sum and mean over every axes form, values, shapes and gradients (${t.label})`, async () => {
+  t.test(`sum and mean over every axes form, values, shapes and gradients (${t.label})`, async () => {
     const forms: { axes?: number | number[]; norm: number[] }[] = [
       { norm: [0, 1, 2] },
       { axes: 0, norm: [0] },
@@ -89,7 +82,7 @@ for (const t of TARGETS) {
     }
   });
 
-  it(`max: values along each axis; tied maxima share the cotangent equally (${t.label})`, async () => {
+  t.test(`max: values along each axis; tied maxima share the cotangent equally (${t.label})`, async () => {
     for (const axis of [0, 1, 2]) {
       const r = await valueAndGrad(t, xs, shape, (x) => max(x, axis));
       const maxima = hostReduce(xs, shape, [axis], (s) => Math.max(...s));
@@ -104,7 +97,7 @@ for (const t of TARGETS) {
     assertClose(r.grad, [0, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0.5, 1.5, 0, 0, 1.5], t.tol, "ȳ split among ties");
   });
 
-  it(`logsumexp along each axis equals the float64 formula; x̄ = ȳ·softmax (${t.label})`, async () => {
+  t.test(`logsumexp along each axis equals the float64 formula; x̄ = ȳ·softmax (${t.label})`, async () => {
     const big = xs.map((v) => 10 * v);
     for (const axis of [0, 1, -1]) {
       const a = axis < 0 ? axis + 3 : axis;
@@ -116,7 +109,7 @@ for (const t of TARGETS) {
     }
   });
 
-  it(`logsumexp: an empty axis gives −∞ and no NaN; a +∞ entry gives +∞ and gradient 0 (${t.label})`, async () => {
+  t.test(`logsumexp: an empty axis gives −∞ and no NaN; a +∞ entry gives +∞ and gradient 0 (${t.label})`, async () => {
     const empty = await valueAndGrad(t, [], [2, 0], (x) => logsumexp(x, 1));
     assert.equal(empty.y, [-Infinity, -Infinity]);
     assert.equal(empty.grad, []);
@@ -126,14 +119,14 @@ for (const t of TARGETS) {
     assertClose(withInf.grad.slice(0, 3), [0, 0, 0], 0, "gradient of the +∞ row");
   });
 
-  it(`reductions name the op and shape on bad axes; max of an empty axis throws (${t.label})`, () => {
-    const x = tensor(xs, shape, { backend: t.backend!, dtype: t.dtype });
+  t.test(`reductions name the op and shape on bad axes; max of an empty axis throws (${t.label})`, () => {
+    const x = tensor(xs, shape, { backend: t.backend, dtype: t.dtype });
     const fails = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof ShapeError && pattern.test(String(e)));
     fails(() => sum(x, 3), /^ShapeError: sum: axis 3 out of range for rank 3/);
     fails(() => mean(x, [0, -4]), /mean: axis -4/);
     fails(() => max(x, 5), /max: axis 5/);
     fails(() => logsumexp(x, -4), /logsumexp: axis -4/);
-    fails(() => max(tensor([], [3, 0], { backend: t.backend!, dtype: t.dtype }), 1), /max: axis 1 of \[3, 0\] is empty/);
+    fails(() => max(tensor([], [3, 0], { backend: t.backend, dtype: t.dtype }), 1), /max: axis 1 of \[3, 0\] is empty/);
   });
 }
 

@@ -5,19 +5,13 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Backend, DType } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { tensor } from "../../engine/create.js";
 import { ShapeError, type Shape, broadcastShapes, sizeOf, stridesOf } from "../../engine/shape.js";
 import { backward } from "../../engine/tape.js";
 import { equal, greater, greaterEqual, less, lessEqual, mul, notEqual, sum, where } from "../../kernels/ops.js";
-import { exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("select");
-const TARGETS: { label: string; backend: Backend | null; dtype: DType }[] = [
-  { label: "cpu f64", backend: cpuBackend(), dtype: "f64" },
-  { label: "webgpu f32", backend: gpu, dtype: "f32" },
-];
+const TARGETS = await eachDevice("select", { cpu: { dtype: "f64" }, webgpu: { dtype: "f32" } });
 
 /** Flat index into an operand of shape `s` for element i of the broadcast shape `out`. */
 function bcastIndex(i: number, out: Shape, s: Shape): number {
@@ -30,11 +24,10 @@ function bcastIndex(i: number, out: Shape, s: Shape): number {
 const quarters = (n: number, offset: number) => Array.from({ length: n }, (_, i) => ((i * 7 + offset) % 13) / 4 - 1.5);
 
 for (const t of TARGETS) {
-  const it = t.backend ? test : (test.skip as unknown as typeof test);
-  const on = { backend: t.backend!, dtype: t.dtype };
+  const on = { backend: t.backend, dtype: t.dtype };
   const read = async (x: { toArray(): Promise<ArrayLike<number>> }) => Array.from(await x.toArray());
 
-  it(`where broadcasts c, a and b; ā = Σ ȳ·c, b̄ = Σ ȳ·(1 − c), c gets none (${t.label})`, async () => {
+  t.test(`where broadcasts c, a and b; ā = Σ ȳ·c, b̄ = Σ ȳ·(1 − c), c gets none (${t.label})`, async () => {
     const forms: [Shape, Shape, Shape][] = [
       [[3, 4], [3, 4], [3, 4]],
       [[3, 1], [4], [3, 4]],
@@ -68,7 +61,7 @@ for (const t of TARGETS) {
     assert.throws(() => where(tensor([1, 0], [2], on), x, x), (e: unknown) => e instanceof ShapeError && /where: cannot broadcast \[2\] with \[3\]/.test(String(e)));
   });
 
-  it(`comparisons give 0/1 with broadcasting, exact ties and ±∞; they record no gradient (${t.label})`, async () => {
+  t.test(`comparisons give 0/1 with broadcasting, exact ties and ±∞; they record no gradient (${t.label})`, async () => {
     const av = [-Infinity, -1, 0, 0.5, 2, Infinity];
     const bv = [0.5, 0, -Infinity];
     const a = tensor(av, [6, 1], { ...on, requiresGrad: true });

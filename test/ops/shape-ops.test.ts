@@ -6,21 +6,15 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Backend, DType } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { tensor } from "../../engine/create.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { ShapeError, type Shape, sizeOf, stridesOf } from "../../engine/shape.js";
 import { backward } from "../../engine/tape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { broadcastTo, concat, gather, mul, reshape, slice, sum, transpose } from "../../kernels/ops.js";
-import { assertClose, exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { assertClose, eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("shape ops");
-const TARGETS: { label: string; backend: Backend | null; dtype: DType }[] = [
-  { label: "cpu f64", backend: cpuBackend(), dtype: "f64" },
-  { label: "webgpu f32", backend: gpu, dtype: "f32" },
-];
+const TARGETS = await eachDevice("shape ops", { cpu: { dtype: "f64" }, webgpu: { dtype: "f32" } });
 
 const draw = (n: number, seed: number) => {
   const rng = new HostRandom(seed);
@@ -41,15 +35,14 @@ function hostTranspose(xs: number[], shape: Shape, perm: number[]): number[] {
 }
 
 for (const t of TARGETS) {
-  const it = t.backend ? test : (test.skip as unknown as typeof test);
-  const on = { backend: t.backend!, dtype: t.dtype };
+  const on = { backend: t.backend, dtype: t.dtype };
   // Values are multiples of 1/64 below 2^10, exact in f32, so every comparison here is exact.
   const leaf = (values: number[], shape: Shape) => tensor(values, shape, { ...on, requiresGrad: true });
   const weights = (y: Tensor, seed: number) => tensor(draw(y.size, seed), y.shape, on);
   const read = async (x: Tensor) => Array.from(await x.toArray());
   const fails = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof ShapeError && pattern.test(String(e)));
 
-  it(`reshape is a view with one inferred -1; it outlives its disposed source (${t.label})`, async () => {
+  t.test(`reshape is a view with one inferred -1; it outlives its disposed source (${t.label})`, async () => {
     const xs = draw(12, 1);
     const x = tensor(xs, [2, 6], on);
     const y = reshape(x, [3, -1, 2]);
@@ -66,7 +59,7 @@ for (const t of TARGETS) {
     fails(() => reshape(tensor([], [0, 3], on), [-1, 0]), /reshape: -1 in \[-1, 0\] is ambiguous/);
   });
 
-  it(`transpose of rank 2 to 6 matches host indexing; its VJP is the inverse permutation (${t.label})`, async () => {
+  t.test(`transpose of rank 2 to 6 matches host indexing; its VJP is the inverse permutation (${t.label})`, async () => {
     const cases: [number[], number[] | undefined][] = [
       [[3, 5], undefined],
       [[2, 3, 4], undefined],
@@ -94,7 +87,7 @@ for (const t of TARGETS) {
     fails(() => transpose(tensor(draw(1, 6), [1, 1, 1, 1, 1, 1, 1], on), [6, 5, 4, 3, 2, 1, 0]), /transpose: rank 7 of \[1, 1, 1, 1, 1, 1, 1\] exceeds 6/);
   });
 
-  it(`slice reads [start, end); its VJP scatters ȳ into zeros (${t.label})`, async () => {
+  t.test(`slice reads [start, end); its VJP scatters ȳ into zeros (${t.label})`, async () => {
     const xs = draw(30, 7);
     const shape = [2, 5, 3];
     for (const [axis, start, end] of [[1, 1, 4], [-1, 2, 3], [0, 0, 2], [1, 3, 3]]) {
@@ -115,7 +108,7 @@ for (const t of TARGETS) {
     fails(() => slice(tensor(xs, shape, on), 1, 0.5, 2), /slice: range \[0.5, 2\)/);
   });
 
-  it(`concat of three inputs along the middle axis; each x̄ is its slice of ȳ (${t.label})`, async () => {
+  t.test(`concat of three inputs along the middle axis; each x̄ is its slice of ȳ (${t.label})`, async () => {
     const shapes = [[2, 1, 3], [2, 4, 3], [2, 2, 3]];
     const values = shapes.map((s, k) => draw(sizeOf(s), 10 + k));
     const xs = shapes.map((s, k) => leaf(values[k], s));
@@ -138,14 +131,14 @@ for (const t of TARGETS) {
     fails(() => concat([], 0), /concat: no tensors/);
   });
 
-  it(`broadcastTo repeats along new and size-1 axes and rejects other targets (${t.label})`, async () => {
+  t.test(`broadcastTo repeats along new and size-1 axes and rejects other targets (${t.label})`, async () => {
     const x = tensor([1, 2, 3], [3, 1], on);
     assert.equal(await read(broadcastTo(x, [2, 3, 2])), [1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3]);
     fails(() => broadcastTo(x, [3, 2, 2]), /broadcastTo: cannot broadcast \[3, 1\] with \[3, 2, 2\]/);
     fails(() => broadcastTo(x, [1, 2]), /broadcastTo: cannot broadcast \[3, 1\] to \[1, 2\]/);
   });
 
-  it(`gather: repeated indices add their cotangents; 2-D indices; out-of-range reads 0 (${t.label})`, async () => {
+  t.test(`gather: repeated indices add their cotangents; 2-D indices; out-of-range reads 0 (${t.label})`, async () => {
     const xs = draw(24, 30);
     const shape = [2, 4, 3];
     const idx = [[3, 0, 3, 3, 1], [2, 2]];

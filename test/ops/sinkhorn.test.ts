@@ -8,17 +8,14 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Backend } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { backward } from "../../engine/tape.js";
 import { Tensor } from "../../engine/tensor.js";
 import { entropicWasserstein } from "../../gim/eval/metrics.js";
 import { sinkhorn, sinkhornPlan } from "../../kernels/ops.js";
-import { exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("sinkhorn");
-const runs: [Backend, "f32" | "f64"][] = [[cpuBackend(), "f64"], ...(gpu ? [[gpu, "f32"] as [Backend, "f32"]] : [])];
+const devices = await eachDevice("sinkhorn", { cpu: { dtype: "f64" }, webgpu: { dtype: "f32" } });
 const rng = new HostRandom(10);
 const cloud = (count: number, D: number, shift = 0) => Array.from({ length: count * D }, () => rng.normal() + shift);
 const close = (got: number, want: number, tol: number, what: string) =>
@@ -43,11 +40,12 @@ function assignmentCost(xh: number[], x: number[], n: number, D: number): number
   return best / n;
 }
 
-for (const [b, dtype] of runs) {
+for (const device of devices) {
+  const { backend: b, dtype } = device;
   const t = (values: number[], shape: number[], requiresGrad = false) => new Tensor(b, b.upload(values, dtype), shape, requiresGrad);
   const f64 = dtype === "f64";
 
-  test(`${b.name}: at convergence the plan has both marginals within 1e-3 and W = primal objective`, async () => {
+  device.test(`${device.name}: at convergence the plan has both marginals within 1e-3 and W = primal objective`, async () => {
     const [B, n, m, D] = [3, 20, 30, 4];
     const xh = cloud(B * n, D);
     const x = cloud(B * m, D, 0.5);
@@ -85,7 +83,7 @@ for (const [b, dtype] of runs) {
     }
   });
 
-  test(`${b.name}: equal clouds (n ≤ 6; n = 1 gives W = C): OT ≤ W_ε ≤ OT + ε log n; W_ε − ε log n → OT as ε → 0 when the optimum is isolated`, async () => {
+  device.test(`${device.name}: equal clouds (n ≤ 6; n = 1 gives W = C): OT ≤ W_ε ≤ OT + ε log n; W_ε − ε log n → OT as ε → 0 when the optimum is isolated`, async () => {
     // P* = (1/n)·permutation is feasible with KL(P*‖a⊗b) = log n, and KL ≥ 0: hence the bounds.
     for (const n of [1, 3, 5, 6]) {
       const D = 2;
@@ -111,7 +109,7 @@ for (const [b, dtype] of runs) {
     }
   });
 
-  test(`${b.name}: symmetric in its arguments; translation: both clouds → unchanged, one by τ → + ‖τ‖² + 2⟨τ, x̄̂ − x̄⟩`, async () => {
+  device.test(`${device.name}: symmetric in its arguments; translation: both clouds → unchanged, one by τ → + ‖τ‖² + 2⟨τ, x̄̂ − x̄⟩`, async () => {
     const [n, m, D] = [7, 11, 3];
     const xh = cloud(n, D);
     const x = cloud(m, D);
@@ -128,7 +126,7 @@ for (const [b, dtype] of runs) {
     close(await W(move(xh), n, x, m), base + shift, tol, "x̂ translated");
   });
 
-  test(`${b.name}: envelope gradient: Σ_i x̂̄_i = 2W̄(x̄̂ − x̄) = −Σ_j x̄_j; finite differences agree`, async () => {
+  device.test(`${device.name}: envelope gradient: Σ_i x̂̄_i = 2W̄(x̄̂ − x̄) = −Σ_j x̄_j; finite differences agree`, async () => {
     const [B, n, m, D] = [2, 9, 6, 3];
     const xh = cloud(B * n, D);
     const x = cloud(B * m, D);
@@ -167,7 +165,7 @@ for (const [b, dtype] of runs) {
     }
   });
 
-  test(`${b.name}: batched W matches the host implementation (gim/metrics.ts) element by element`, async () => {
+  device.test(`${device.name}: batched W matches the host implementation (gim/metrics.ts) element by element`, async () => {
     const [B, n, m, D] = [3, 12, 8, 5];
     const xh = cloud(B * n, D);
     const x = cloud(B * m, D, 0.3);
@@ -178,7 +176,7 @@ for (const [b, dtype] of runs) {
     }
   });
 
-  test(`${b.name}: costs of order 1e4 (clouds 100 apart, ε = 0.1): finite, near OT + ε log n, no NaN in the plan`, async () => {
+  device.test(`${device.name}: costs of order 1e4 (clouds 100 apart, ε = 0.1): finite, near OT + ε log n, no NaN in the plan`, async () => {
     const [n, D] = [5, 2];
     const xh = cloud(n, D);
     const x = cloud(n, D, 70);

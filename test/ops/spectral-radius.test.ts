@@ -6,8 +6,6 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Backend } from "../../engine/backend.js";
-import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
 import { philoxWord, uniform01 } from "../../engine/prng.js";
 import { backward } from "../../engine/tape.js";
@@ -15,10 +13,9 @@ import { Tensor } from "../../engine/tensor.js";
 import { spectralRadius, sum } from "../../kernels/ops.js";
 import { WORKGROUP_MAX_D } from "../../kernels/spectral-radius.js";
 import { eigenvalues, spectralRadiusDense } from "../eigen.js";
-import { exitWhenDone, gpuOrSkip } from "../helpers.js";
+import { eachDevice, exitWhenDone } from "../helpers.js";
 
-const gpu = await gpuOrSkip("spectral radius");
-const runs: [Backend, "f32" | "f64"][] = [[cpuBackend(), "f64"], ...(gpu ? [[gpu, "f32"] as [Backend, "f32"]] : [])];
+const devices = await eachDevice("spectral radius", { cpu: { dtype: "f64" }, webgpu: { dtype: "f32" } });
 const rng = new HostRandom(30);
 const randomMatrix = (n: number) => Array.from({ length: n }, () => Array.from({ length: n }, () => rng.uniform()));
 const d = 30;
@@ -51,7 +48,8 @@ test("u₀, v₀ are the documented Philox draws on every backend (two iteration
   }
   const Av = v.map((_, i) => v.reduce((s, vk, k) => s + A[i][k] * vk, 0));
   const want = u.reduce((s, ui, i) => s + ui * Av[i], 0) / u.reduce((s, ui, i) => s + ui * v[i], 0);
-  for (const [b, dtype] of runs) {
+  for (const { backend: b, dtype, available } of devices) {
+    if (!available) continue;
     // Matrix 1 of a batch of 2: its draws start at counter 1·2d.
     const batch = new Tensor(b, b.upload([...randomMatrix(n).flat(), ...A.flat()], dtype), [2, n, n]);
     const got = (await spectralRadius(batch, { iterations: 2, seed: 11, stream: 4 }).toArray())[1];
@@ -59,8 +57,9 @@ test("u₀, v₀ are the documented Philox draws on every backend (two iteration
   }
 });
 
-for (const [b, dtype] of runs) {
-  test(`${b.name}: 20 random nonnegative 30×30 matrices in one batch agree with the dense solver to 1e-4`, async () => {
+for (const device of devices) {
+  const { backend: b, dtype } = device;
+  device.test(`${device.name}: 20 random nonnegative 30×30 matrices in one batch agree with the dense solver to 1e-4`, async () => {
     const A = new Tensor(b, b.upload(matrices.flat(2), dtype), [20, d, d]);
     const got = await spectralRadius(A, { iterations: 200, seed: 1 }).toArray();
     got.forEach((rho, k) => assert.ok(Math.abs(rho - expected[k]) <= 1e-4 * expected[k], `matrix ${k}: ${rho} vs ${expected[k]}`));
@@ -69,7 +68,7 @@ for (const [b, dtype] of runs) {
     quick.forEach((rho, k) => assert.ok(Math.abs(rho - expected[k]) <= 1e-2 * expected[k], `10 iterations, matrix ${k}: ${rho} vs ${expected[k]}`));
   });
 
-  test(`${b.name}: the gradient is the Perron-root derivative u vᵀ/(uᵀv) (finite differences of the dense solver)`, async () => {
+  device.test(`${device.name}: the gradient is the Perron-root derivative u vᵀ/(uᵀv) (finite differences of the dense solver)`, async () => {
     const n = 8;
     const M = randomMatrix(n);
     const A = new Tensor(b, b.upload(M.flat(), dtype), [1, n, n], true);
@@ -87,7 +86,7 @@ for (const [b, dtype] of runs) {
     assert.ok(Math.abs(euler - rho) <= 1e-5 * rho, `⟨A, Ā⟩ = ${euler} vs ρ = ${rho}`);
   });
 
-  test(`${b.name}: DAG → 0 with zero gradient; near-DAG (upper-triangular + 1e-6) → its small true radius; zero matrix → 0; no NaN`, async () => {
+  device.test(`${device.name}: DAG → 0 with zero gradient; near-DAG (upper-triangular + 1e-6) → its small true radius; zero matrix → 0; no NaN`, async () => {
     const n = 6;
     const dag = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (j > i ? 0.5 + rng.uniform() : 0)));
     const near = dag.map((row, i) => row.map((v, j) => (i === j ? v : v + 1e-6)));
@@ -109,7 +108,7 @@ for (const [b, dtype] of runs) {
     assert.ok(quick.every(Number.isFinite) && quick[0] === 0 && quick[2] === 0, `T = 10: ${quick}`);
   });
 
-  test(`${b.name}: d = ${WORKGROUP_MAX_D + 76} (> ${WORKGROUP_MAX_D}: storage-buffer iterates), batched: known ρ and Perron vector`, async () => {
+  device.test(`${device.name}: d = ${WORKGROUP_MAX_D + 76} (> ${WORKGROUP_MAX_D}: storage-buffer iterates), batched: known ρ and Perron vector`, async () => {
     // A = diag(w) B diag(w)⁻¹ with B > 0 and every row of B summing to s: ρ(A) = s and A w = s w,
     // so the right Perron vector is w and Ā_ij / Ā_ik = v_j / v_k = w_j / w_k.
     const n = WORKGROUP_MAX_D + 76;
