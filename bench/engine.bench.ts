@@ -29,13 +29,24 @@ interface Series {
 }
 
 const SERIES: Record<string, Series[]> = {
-  webgpu: [{ variant: "tiled", poll: "hybrid" }, { variant: "naive", poll: "hybrid" }, { variant: "tiled", poll: "spin" }],
+  webgpu: [
+    { variant: "tiled", poll: "hybrid" },
+    { variant: "naive", poll: "hybrid" },
+    { variant: "tiled", poll: "spin" },
+  ],
   cpu: [{ variant: "tiled" }, { variant: "naive" }],
 };
 
 function random(b: Backend, shape: number[], seed: number): Tensor {
   const rng = new HostRandom(seed);
-  return new Tensor(b, b.upload(Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()), "f32"), shape);
+  return new Tensor(
+    b,
+    b.upload(
+      Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()),
+      "f32",
+    ),
+    shape,
+  );
 }
 
 /**
@@ -57,14 +68,31 @@ async function matmulRows(b: Backend, log: (l: string) => void): Promise<Row[]> 
     const B = random(b, [size, size], 2);
     for (const s of SERIES[b.name]) {
       const call = async () => {
-        const C = s.variant === "tiled" ? matmul(A, B) : launch1(naiveMatmul, [A, B], [size, size], { m: size, n: size, k: size });
+        const C =
+          s.variant === "tiled"
+            ? matmul(A, B)
+            : launch1(naiveMatmul, [A, B], [size, size], { m: size, n: size, k: size });
         await b.sync();
         C.dispose();
       };
-      const ms = await timeIt(`matmul ${label(b, s)} ${size}`, withPoll(s.poll ?? "spin", call), budget(b, s.variant, size));
+      const ms = await timeIt(
+        `matmul ${label(b, s)} ${size}`,
+        withPoll(s.poll ?? "spin", call),
+        budget(b, s.variant, size),
+      );
       const gflops = (2 * size ** 3) / (ms * 1e6);
-      rows.push({ name: "matmul", backend: b.name, variant: s.variant, size, gflops, ms, ...(s.poll ? { poll: s.poll } : {}) });
-      log(`matmul ${String(size).padStart(4)} ${label(b, s).padEnd(26)} ${gflops.toFixed(2).padStart(6)} GFLOP/s (${ms.toFixed(1)} ms)`);
+      rows.push({
+        name: "matmul",
+        backend: b.name,
+        variant: s.variant,
+        size,
+        gflops,
+        ms,
+        ...(s.poll ? { poll: s.poll } : {}),
+      });
+      log(
+        `matmul ${String(size).padStart(4)} ${label(b, s).padEnd(26)} ${gflops.toFixed(2).padStart(6)} GFLOP/s (${ms.toFixed(1)} ms)`,
+      );
     }
     A.dispose();
     B.dispose();
@@ -96,12 +124,22 @@ async function chainRow(b: Backend, log: (l: string) => void): Promise<Row> {
 /** The side-by-side table: one line per series, one column per size, and tiled / naive. */
 function summary(rows: Row[], log: (l: string) => void): void {
   const gflops = (backend: string, s: Series, size: number) =>
-    rows.find((r) => r.name === "matmul" && r.backend === backend && r.variant === s.variant && r.poll === s.poll && r.size === size)?.gflops as number | undefined;
-  const cells = (values: (number | undefined)[], digits: number) => values.map((v) => (v === undefined ? "—" : v.toFixed(digits)).padStart(8)).join("");
+    rows.find(
+      (r) =>
+        r.name === "matmul" && r.backend === backend && r.variant === s.variant && r.poll === s.poll && r.size === size,
+    )?.gflops as number | undefined;
+  const cells = (values: (number | undefined)[], digits: number) =>
+    values.map((v) => (v === undefined ? "—" : v.toFixed(digits)).padStart(8)).join("");
   log(`\nmatmul GFLOP/s, square f32       ${cells(SIZES, 0)}`);
   for (const [backend, series] of Object.entries(SERIES)) {
     if (!rows.some((r) => r.backend === backend)) continue;
-    for (const s of series) log(`  ${`${backend} ${s.variant}${s.poll ? `, ${s.poll} poll` : ""}`.padEnd(31)}${cells(SIZES.map((n) => gflops(backend, s, n)), 2)}`);
+    for (const s of series)
+      log(
+        `  ${`${backend} ${s.variant}${s.poll ? `, ${s.poll} poll` : ""}`.padEnd(31)}${cells(
+          SIZES.map((n) => gflops(backend, s, n)),
+          2,
+        )}`,
+      );
     const [tiled, naive] = series;
     const ratios = SIZES.map((n) => {
       const t = gflops(backend, tiled, n);
@@ -110,14 +148,17 @@ function summary(rows: Row[], log: (l: string) => void): void {
     });
     log(`  ${`${backend} tiled / naive`.padEnd(31)}${cells(ratios, 2)}`);
   }
-  for (const r of rows.filter((r) => r.name === "dispatch-chain")) log(`dispatch chain, ${r.backend}: ${(r.usPerOp as number).toFixed(1)} µs per op`);
+  for (const r of rows.filter((r) => r.name === "dispatch-chain"))
+    log(`dispatch chain, ${r.backend}: ${(r.usPerOp as number).toFixed(1)} µs per op`);
 }
 
 registerSuite("engine", async (log) => {
   const rows: Row[] = [];
   const gpu = await webgpuBackend();
   if (!gpu) log("no WebGPU adapter: cpu rows only");
-  log("webgpu waits: hybrid poll = setImmediate spins 64 ticks, then 0 ms timers (bench only); spin = dawn.node default");
+  log(
+    "webgpu waits: hybrid poll = setImmediate spins 64 ticks, then 0 ms timers (bench only); spin = dawn.node default",
+  );
   for (const b of [gpu, cpuBackend()]) {
     if (!b) continue;
     rows.push(await chainRow(b, log));

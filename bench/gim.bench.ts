@@ -44,14 +44,32 @@ function dataset(d: number, perEnv: number, nObs: number): TrainingSet {
   const p = 10;
   const mk = (n: number) => Float64Array.from({ length: n * d }, () => rng.normal());
   const envs = [{ id: "obs", features: new Array(p).fill(0), samples: mk(nObs), n: nObs }];
-  for (let k = 0; k < 80; k++) envs.push({ id: `e${k}`, features: Array.from({ length: p }, () => rng.normal()), samples: mk(perEnv), n: perEnv });
-  return { variables: Array.from({ length: d }, (_, j) => `x${j}`), featureNames: Array.from({ length: p }, (_, j) => `f${j}`), envs };
+  for (let k = 0; k < 80; k++)
+    envs.push({ id: `e${k}`, features: Array.from({ length: p }, () => rng.normal()), samples: mk(perEnv), n: perEnv });
+  return {
+    variables: Array.from({ length: d }, (_, j) => `x${j}`),
+    featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
+    envs,
+  };
 }
 
-async function measure(backend: Backend, d: number, mechanism: GimConfig["mechanism"], budgetMs: number): Promise<{ sps: number; phases: Phases | null }> {
+async function measure(
+  backend: Backend,
+  d: number,
+  mechanism: GimConfig["mechanism"],
+  budgetMs: number,
+): Promise<{ sps: number; phases: Phases | null }> {
   // M = 32 graph (and intervention) samples and M_h = 32, as the throughput issue and the PyTorch
   // reference use; the library's defaults are 16 and 16.
-  const config: GimConfig = { ...DEFAULTS, mechanism, intervention: "hard", holdoutFraction: 0, steps: 100000, mcSamples: M, acyclicitySamples: M };
+  const config: GimConfig = {
+    ...DEFAULTS,
+    mechanism,
+    intervention: "hard",
+    holdoutFraction: 0,
+    steps: 100000,
+    mcSamples: M,
+    acyclicitySamples: M,
+  };
   const trainer = new Trainer(config, dataset(d, 100, 1000), backend);
   trainer.enableReplay();
   await (await trainer.queueStep()).loss.item();
@@ -84,7 +102,15 @@ async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row
   const [d, N] = [100, 100000];
   const stepsArg = process.argv.find((a) => a.startsWith("--memory-steps="));
   const steps = stepsArg ? Number(stepsArg.slice("--memory-steps=".length)) : 1;
-  const config: GimConfig = { ...DEFAULTS, mechanism: "mlp", intervention: "hard", holdoutFraction: 0, steps: 100000, mcSamples: M, acyclicitySamples: M };
+  const config: GimConfig = {
+    ...DEFAULTS,
+    mechanism: "mlp",
+    intervention: "hard",
+    holdoutFraction: 0,
+    steps: 100000,
+    mcSamples: M,
+    acyclicitySamples: M,
+  };
   const trainer = new Trainer(config, dataset(d, 1240, 800), gpu);
   if (trainer.trainingRows !== N) throw new Error(`memory line: expected ${N} rows, got ${trainer.trainingRows}`);
   const chunkRows = autoChunkRows(config, d);
@@ -99,14 +125,28 @@ async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row
     `of the ${mib(gpu.maxBinding)} MiB binding limit, ${mib(totalBytes)} MiB of buffers in all`;
   log(`gim-step webgpu d=100 mlp hard M=32 N=100000: captured (${memory}); timing ${steps} replayed step(s)…`);
   if (process.argv.includes("--memory-capture-only")) {
-    return { name: "gim-step-memory", backend: gpu.name, adapter: gpu.description, d, M, N, chunks, chunkRows, largestBufferBytes: largestBytes, totalBufferBytes: totalBytes, maxBindingBytes: gpu.maxBinding };
+    return {
+      name: "gim-step-memory",
+      backend: gpu.name,
+      adapter: gpu.description,
+      d,
+      M,
+      N,
+      chunks,
+      chunkRows,
+      largestBufferBytes: largestBytes,
+      totalBufferBytes: totalBytes,
+      maxBindingBytes: gpu.maxBinding,
+    };
   }
   const started = performance.now();
   let loss = Number.NaN;
   for (let s = 0; s < steps; s++) loss = await trainer.queueStep().loss.item();
   const seconds = (performance.now() - started) / 1000 / steps;
   if (!Number.isFinite(loss)) throw new Error(`memory line: non-finite loss ${loss}`);
-  log(`gim-step webgpu d=100 mlp hard M=32 N=100000: ${(1 / seconds).toFixed(5)} steps/s (${seconds.toFixed(0)} s per step over ${steps} replayed step(s); ${memory}; loss ${loss.toFixed(3)})`);
+  log(
+    `gim-step webgpu d=100 mlp hard M=32 N=100000: ${(1 / seconds).toFixed(5)} steps/s (${seconds.toFixed(0)} s per step over ${steps} replayed step(s); ${memory}; loss ${loss.toFixed(3)})`,
+  );
   return {
     name: "gim-step",
     backend: gpu.name,
@@ -139,7 +179,17 @@ registerSuite("gim", async (log) => {
       if (!backend) continue;
       if (backend.name === "cpu" && d > 20) continue;
       const { sps, phases } = await measure(backend, d, mechanism, backend.name === "cpu" ? 10000 : 20000);
-      const row: Row = { name: "gim-step", backend: backend.name, adapter: backend.description, d, mechanism, intervention: "hard", M, N: 9000, stepsPerSecond: sps };
+      const row: Row = {
+        name: "gim-step",
+        backend: backend.name,
+        adapter: backend.description,
+        d,
+        mechanism,
+        intervention: "hard",
+        M,
+        N: 9000,
+        stepsPerSecond: sps,
+      };
       let split = "";
       if (backend instanceof WebGpuBackend) {
         row.phases = phases;
@@ -150,7 +200,9 @@ registerSuite("gim", async (log) => {
         }
       }
       rows.push(row);
-      log(`gim-step ${backend.name.padEnd(6)} d=${String(d).padStart(3)} ${mechanism.padEnd(6)} hard M=32 N=9000: ${sps.toFixed(3)} steps/s${split}`);
+      log(
+        `gim-step ${backend.name.padEnd(6)} d=${String(d).padStart(3)} ${mechanism.padEnd(6)} hard M=32 N=9000: ${sps.toFixed(3)} steps/s${split}`,
+      );
     }
   }
   return rows;

@@ -36,7 +36,15 @@ const E = 81;
 function random(b: Backend, shape: number[], seed: number, positive = false): Tensor {
   const rng = new HostRandom(seed);
   const n = shape.reduce((p, v) => p * v, 1);
-  return new Tensor(b, b.upload(Float32Array.from({ length: n }, () => (positive ? rng.uniform() : rng.normal())), "f32"), shape, true);
+  return new Tensor(
+    b,
+    b.upload(
+      Float32Array.from({ length: n }, () => (positive ? rng.uniform() : rng.normal())),
+      "f32",
+    ),
+    shape,
+    true,
+  );
 }
 
 /** Observed data: no gradient, as in training (X̄ kernels exist for completeness, not for speed). */
@@ -49,32 +57,134 @@ function data(b: Backend, shape: number[], seed: number, positive = false): Tens
 type Case = { name: string; build: (b: Backend, d: number) => () => Tensor; cpuMaxD: number; forwardOnly?: boolean };
 
 function envRows(b: Backend): Tensor {
-  return new Tensor(b, b.upload(Float32Array.from({ length: N }, (_, n) => Math.min(E - 1, Math.floor(n / 112))), "f32"), [N]);
+  return new Tensor(
+    b,
+    b.upload(
+      Float32Array.from({ length: N }, (_, n) => Math.min(E - 1, Math.floor(n / 112))),
+      "f32",
+    ),
+    [N],
+  );
 }
 
 function envStarts(b: Backend): Tensor {
-  return new Tensor(b, b.upload(Float32Array.from({ length: E + 1 }, (_, e) => Math.min(N, e * 112)), "f32"), [E + 1]);
+  return new Tensor(
+    b,
+    b.upload(
+      Float32Array.from({ length: E + 1 }, (_, e) => Math.min(N, e * 112)),
+      "f32",
+    ),
+    [E + 1],
+  );
 }
 
 const CASES: Case[] = [
-  { name: "gumbelSigmoid", cpuMaxD: 100, build: (b, d) => { const z = random(b, [d, d], 1); return () => gumbelSigmoid(z, { samples: M, seed: 1, stream: 0, zeroDiagonal: true }); } },
-  { name: "spectralRadius", cpuMaxD: 100, build: (b, d) => { const A = random(b, [M, d, d], 2, true); return () => spectralRadius(A, { iterations: 10, seed: 3 }); } },
-  { name: "linearMechanism", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 4); const G = random(b, [M, d, d], 5, true); const T = random(b, [d, d], 6); return () => linearMechanism(X, G, T); } },
-  { name: "mlpMechanism", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 7); const G = random(b, [M, d, d], 8, true); const W1 = random(b, [d, d, 5], 9); const b1 = random(b, [d, 5], 10); const w2 = random(b, [d, 5], 11); const b2 = random(b, [d], 12); return () => mlpMechanism(X, G, W1, b1, w2, b2); } },
-  { name: "normalLogpdf", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 13); const mu = random(b, [M, N, d], 14); const l = random(b, [d], 15); return () => normalLogpdf(X, mu, l); } },
-  { name: "hardBernoulli", cpuMaxD: 100, forwardOnly: true, build: (b, d) => { const z = random(b, [d, d], 20); return () => hardBernoulli(z, { samples: M, seed: 1, stream: 0, zeroDiagonal: true }); } },
-  { name: "linearGaussianLogpdf", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 21); const G = random(b, [M, d, d], 22, true); const T = random(b, [d, d], 23); const l = random(b, [d], 24); return () => linearGaussianLogpdf(X, G, T, l); } },
+  {
+    name: "gumbelSigmoid",
+    cpuMaxD: 100,
+    build: (b, d) => {
+      const z = random(b, [d, d], 1);
+      return () => gumbelSigmoid(z, { samples: M, seed: 1, stream: 0, zeroDiagonal: true });
+    },
+  },
+  {
+    name: "spectralRadius",
+    cpuMaxD: 100,
+    build: (b, d) => {
+      const A = random(b, [M, d, d], 2, true);
+      return () => spectralRadius(A, { iterations: 10, seed: 3 });
+    },
+  },
+  {
+    name: "linearMechanism",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 4);
+      const G = random(b, [M, d, d], 5, true);
+      const T = random(b, [d, d], 6);
+      return () => linearMechanism(X, G, T);
+    },
+  },
+  {
+    name: "mlpMechanism",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 7);
+      const G = random(b, [M, d, d], 8, true);
+      const W1 = random(b, [d, d, 5], 9);
+      const b1 = random(b, [d, 5], 10);
+      const w2 = random(b, [d, 5], 11);
+      const b2 = random(b, [d], 12);
+      return () => mlpMechanism(X, G, W1, b1, w2, b2);
+    },
+  },
+  {
+    name: "normalLogpdf",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 13);
+      const mu = random(b, [M, N, d], 14);
+      const l = random(b, [d], 15);
+      return () => normalLogpdf(X, mu, l);
+    },
+  },
+  {
+    name: "hardBernoulli",
+    cpuMaxD: 100,
+    forwardOnly: true,
+    build: (b, d) => {
+      const z = random(b, [d, d], 20);
+      return () => hardBernoulli(z, { samples: M, seed: 1, stream: 0, zeroDiagonal: true });
+    },
+  },
+  {
+    name: "linearGaussianLogpdf",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 21);
+      const G = random(b, [M, d, d], 22, true);
+      const T = random(b, [d, d], 23);
+      const l = random(b, [d], 24);
+      return () => linearGaussianLogpdf(X, G, T, l);
+    },
+  },
   {
     name: "mlpGaussianLogpdf",
     cpuMaxD: 20,
     build: (b, d) => {
       const X = data(b, [N, d], 25);
-      const [G, W1, b1, w2, b2, l] = [random(b, [M, d, d], 26, true), random(b, [d, d, 5], 27), random(b, [d, 5], 28), random(b, [d, 5], 29), random(b, [d], 30), random(b, [d], 31)];
+      const [G, W1, b1, w2, b2, l] = [
+        random(b, [M, d, d], 26, true),
+        random(b, [d, d, 5], 27),
+        random(b, [d, 5], 28),
+        random(b, [d, 5], 29),
+        random(b, [d], 30),
+        random(b, [d], 31),
+      ];
       return () => mlpGaussianLogpdf(X, G, W1, b1, w2, b2, l);
     },
   },
-  { name: "zilnLogpdf", cpuMaxD: 20, build: (b, d) => { const X = data(b, [N, d], 32, true); const mu = random(b, [M, N, d], 33); const l = random(b, [d], 34); const z = random(b, [d], 35); return () => zilnLogpdf(X, mu, l, z); } },
-  { name: "interventionMix", cpuMaxD: 20, build: (b, d) => { const lo = random(b, [M, N, d], 36); const li = random(b, [M, N, d], 37); const i = random(b, [M, 1, d], 38, true); return () => interventionMix(lo, li, i); } },
+  {
+    name: "zilnLogpdf",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 32, true);
+      const mu = random(b, [M, N, d], 33);
+      const l = random(b, [d], 34);
+      const z = random(b, [d], 35);
+      return () => zilnLogpdf(X, mu, l, z);
+    },
+  },
+  {
+    name: "interventionMix",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const lo = random(b, [M, N, d], 36);
+      const li = random(b, [M, N, d], 37);
+      const i = random(b, [M, 1, d], 38, true);
+      return () => interventionMix(lo, li, i);
+    },
+  },
   {
     name: "hardInterventionB",
     cpuMaxD: 20,
@@ -84,7 +194,15 @@ const CASES: Case[] = [
       return () => hardInterventionB(X, envRows(b), envStarts(b), I, m, s);
     },
   },
-  { name: "sinkhorn", cpuMaxD: 20, build: (b, d) => { const xh = random(b, [4, 300, d], 43); const x = data(b, [4, 300, d], 44); return () => sinkhorn(xh, x, { epsilon: 0.1 * d }); } },
+  {
+    name: "sinkhorn",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const xh = random(b, [4, 300, d], 43);
+      const x = data(b, [4, 300, d], 44);
+      return () => sinkhorn(xh, x, { epsilon: 0.1 * d });
+    },
+  },
   {
     name: "pairLogsumexp",
     cpuMaxD: 20,
@@ -109,15 +227,29 @@ registerSuite("kernels", async (log) => {
       for (const b of [gpu, cpuBackend()]) {
         if (!b || (b.name === "cpu" && d > c.cpuMaxD)) continue;
         const run = c.build(b, d);
-        const ms = await timeIt(`${c.name} ${b.name} d=${d}`, async () => {
-          tidy(() => {
-            const y = run();
-            if (!c.forwardOnly) backward(y, fill(b, "f32", y.shape, 1));
-          });
-          await b.sync();
-        }, { time: b.name === "cpu" ? 100 : 1000, iterations: 1 });
-        rows.push({ name: "kernel", kernel: c.name, backend: b.name, d, M, N, [c.forwardOnly ? "msForward" : "msForwardAndVjp"]: ms });
-        log(`kernel ${c.name.padEnd(20)} ${b.name.padEnd(6)} d=${String(d).padStart(3)}: ${ms.toFixed(2)} ms forward${c.forwardOnly ? "" : " + VJP"}`);
+        const ms = await timeIt(
+          `${c.name} ${b.name} d=${d}`,
+          async () => {
+            tidy(() => {
+              const y = run();
+              if (!c.forwardOnly) backward(y, fill(b, "f32", y.shape, 1));
+            });
+            await b.sync();
+          },
+          { time: b.name === "cpu" ? 100 : 1000, iterations: 1 },
+        );
+        rows.push({
+          name: "kernel",
+          kernel: c.name,
+          backend: b.name,
+          d,
+          M,
+          N,
+          [c.forwardOnly ? "msForward" : "msForwardAndVjp"]: ms,
+        });
+        log(
+          `kernel ${c.name.padEnd(20)} ${b.name.padEnd(6)} d=${String(d).padStart(3)}: ${ms.toFixed(2)} ms forward${c.forwardOnly ? "" : " + VJP"}`,
+        );
       }
     }
   }

@@ -11,7 +11,11 @@ export const naiveMatmul = defineKernel({
   entry: "naive",
   inputs: ["A", "B"],
   outputs: ["C"],
-  params: [["m", "u32"], ["n", "u32"], ["k", "u32"]],
+  params: [
+    ["m", "u32"],
+    ["n", "u32"],
+    ["k", "u32"],
+  ],
   // 2-D: the override WG is a single extent.
   workgroupSize: "16, 16",
   body: /* wgsl */ `
@@ -23,10 +27,11 @@ export const naiveMatmul = defineKernel({
   C[i * P.n + j] = acc;`,
   workgroups: (p) => [Math.ceil(p.n / 16), Math.ceil(p.m / 16), 1],
   cpu: ([a, b], [c], { m, n, k }) => {
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let acc = 0;
-      for (let q = 0; q < k; q++) acc += a[i * k + q] * b[q * n + j];
-      c[i * n + j] = acc;
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let q = 0; q < k; q++) acc += a[i * k + q] * b[q * n + j];
+        c[i * n + j] = acc;
+      }
   },
 });

@@ -9,7 +9,8 @@ import { showWgsl } from "../kernels/show-wgsl.js";
 function parseShape(arg: string): number[] {
   if (arg === "-") return [];
   const dims = arg.split("x").map(Number);
-  if (!dims.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`show-wgsl: '${arg}' is not a shape (dimensions joined by "x", "-" for a scalar)`);
+  if (!dims.every((d) => Number.isInteger(d) && d >= 0))
+    throw new Error(`show-wgsl: '${arg}' is not a shape (dimensions joined by "x", "-" for a scalar)`);
   return dims;
 }
 

@@ -12,7 +12,11 @@ import { type PollMode, pollMode, setPollMode } from "../engine/gpu-wait.js";
  * warm-up (default 16 calls): so warm-up is capped at `warmup` calls (0 = none), which matters for
  * calls that take seconds.
  */
-export async function timeIt(name: string, fn: () => Promise<unknown>, { time = 1500, iterations = 3, warmup = 1 } = {}): Promise<number> {
+export async function timeIt(
+  name: string,
+  fn: () => Promise<unknown>,
+  { time = 1500, iterations = 3, warmup = 1 } = {},
+): Promise<number> {
   const bench = new Bench({ time, iterations, warmup: warmup > 0, warmupIterations: warmup, warmupTime: 0 });
   bench.add(name, fn);
   await bench.run();

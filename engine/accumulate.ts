@@ -37,6 +37,7 @@ export const accumulateKernel = defineKernel({
 /** a + b, elementwise; both must have the same shape. */
 export function accumulate(a: Tensor, b: Tensor): Tensor {
   assertSameBackend("accumulate", [a, b]);
-  if (!sameShape(a.shape, b.shape)) throw new Error(`accumulate: cotangents of shapes ${fmt(a.shape)} and ${fmt(b.shape)} do not match`);
+  if (!sameShape(a.shape, b.shape))
+    throw new Error(`accumulate: cotangents of shapes ${fmt(a.shape)} and ${fmt(b.shape)} do not match`);
   return launch1(accumulateKernel, [a, b], a.shape, { n: a.size });
 }

@@ -22,7 +22,15 @@ export const adamKernel = defineKernel({
   entry: "adam",
   inputs: ["G"],
   outputs: ["Param", "M", "V"],
-  params: [["n", "u32"], ["lr", "f32"], ["beta1", "f32"], ["beta2", "f32"], ["eps", "f32"], ["c1", "f32"], ["c2", "f32"]],
+  params: [
+    ["n", "u32"],
+    ["lr", "f32"],
+    ["beta1", "f32"],
+    ["beta2", "f32"],
+    ["eps", "f32"],
+    ["c1", "f32"],
+    ["c2", "f32"],
+  ],
   workgroupSize: WG,
   prelude: common,
   body: `

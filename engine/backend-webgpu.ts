@@ -149,7 +149,10 @@ export class WebGpuBackend implements Backend {
     const free = this.pool.get(size);
     let buffer = free?.pop();
     if (!buffer) {
-      buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      buffer = this.device.createBuffer({
+        size,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
       this.bufferStats.largestBytes = Math.max(this.bufferStats.largestBytes, size);
       this.bufferStats.totalBytes += size;
     }
@@ -163,7 +166,10 @@ export class WebGpuBackend implements Backend {
   }
 
   upload(values: ArrayLike<number>, dtype: DType): Storage {
-    if (this.capture) throw new BackendError("webgpu backend: upload during step capture (a replayed step must make its constants on the device)");
+    if (this.capture)
+      throw new BackendError(
+        "webgpu backend: upload during step capture (a replayed step must make its constants on the device)",
+      );
     const storage = this.alloc(values.length, dtype) as GpuStorage;
     if (values.length > 0) {
       // A pooled buffer may still be read by queued dispatches: submit them before overwriting.
@@ -194,13 +200,26 @@ export class WebGpuBackend implements Backend {
     const [gx, gy, gz] = typeof groups === "number" ? foldGroups(kernel.name, groups) : groups;
     if (gx * gy * gz === 0) return;
     const compiled = this.compile(kernel);
-    const storages = (outputs.length === 0 ? inputs : inputs.length === 0 ? outputs : inputs.concat(outputs)) as GpuStorage[];
-    for (let i = 0; i < storages.length; i++) if (storages[i].released) throw new BackendError(`${kernel.name}: a tensor was used after dispose()`);
+    const storages = (
+      outputs.length === 0 ? inputs : inputs.length === 0 ? outputs : inputs.concat(outputs)
+    ) as GpuStorage[];
+    for (let i = 0; i < storages.length; i++)
+      if (storages[i].released) throw new BackendError(`${kernel.name}: a tensor was used after dispose()`);
     const bindGroup = this.bindGroupFor(kernel, compiled, storages);
     if (this.capture) {
       const words = new Uint32Array(SLOT_BYTES / 4);
       this.packParams(kernel, params, new DataView(words.buffer));
-      this.capture.push({ dispatch: { kernel, pipeline: compiled.pipeline, bindGroup, buffers: storages.map((s) => s.buffer), params: words, groups: [gx, gy, gz], phase: currentPhase() } });
+      this.capture.push({
+        dispatch: {
+          kernel,
+          pipeline: compiled.pipeline,
+          bindGroup,
+          buffers: storages.map((s) => s.buffer),
+          params: words,
+          groups: [gx, gy, gz],
+          phase: currentPhase(),
+        },
+      });
       for (const s of storages) this.captureBuffers!.add(s.buffer);
       return;
     }
@@ -216,7 +235,13 @@ export class WebGpuBackend implements Backend {
   copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, length: number): void {
     this.assertUsable();
     if (length === 0) return;
-    const copy = { src: (src as GpuStorage).buffer, srcOffset: srcOffset * 4, dst: (dst as GpuStorage).buffer, dstOffset: dstOffset * 4, bytes: length * 4 };
+    const copy = {
+      src: (src as GpuStorage).buffer,
+      srcOffset: srcOffset * 4,
+      dst: (dst as GpuStorage).buffer,
+      dstOffset: dstOffset * 4,
+      bytes: length * 4,
+    };
     if (this.capture) {
       this.capture.push({ copy });
       this.captureBuffers!.add(copy.src).add(copy.dst);
@@ -362,7 +387,10 @@ export class WebGpuBackend implements Backend {
     const withheld: GPUBuffer[] = [];
     for (const [size, list] of this.pool) {
       withheld.push(...list.filter((b) => buffers.has(b)));
-      this.pool.set(size, list.filter((b) => !buffers.has(b)));
+      this.pool.set(
+        size,
+        list.filter((b) => !buffers.has(b)),
+      );
     }
     return { commands, buffers: withheld, allocated };
   }
@@ -392,7 +420,8 @@ export class WebGpuBackend implements Backend {
     options: { perKernel?: boolean } = {},
   ): Promise<PhaseProfile> {
     this.assertUsable();
-    if (!this.hasTimestamps) throw new BackendError(`webgpu backend: ${this.description} lacks the timestamp-query feature; cannot profile`);
+    if (!this.hasTimestamps)
+      throw new BackendError(`webgpu backend: ${this.description} lacks the timestamp-query feature; cannot profile`);
     this.submit();
     const passes: ProfiledPass[] = [];
     const sets: GPUQuerySet[] = [];
@@ -407,8 +436,13 @@ export class WebGpuBackend implements Backend {
       if (!this.pass || options.perKernel || d.phase !== openPhase) {
         this.closePass();
         const i = passes.length % PASSES_PER_SET;
-        if (i === 0) sets.push(this.device.createQuerySet({ label: "profile", type: "timestamp", count: 2 * PASSES_PER_SET }));
-        const timestampWrites = { querySet: sets[sets.length - 1], beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+        if (i === 0)
+          sets.push(this.device.createQuerySet({ label: "profile", type: "timestamp", count: 2 * PASSES_PER_SET }));
+        const timestampWrites = {
+          querySet: sets[sets.length - 1],
+          beginningOfPassWriteIndex: 2 * i,
+          endOfPassWriteIndex: 2 * i + 1,
+        };
         this.pass = this.openEncoder().beginComputePass({ label: d.phase, timestampWrites });
         passes.push(options.perKernel ? { phase: d.phase, kernel: d.kernel.name } : { phase: d.phase });
         openPhase = d.phase;
@@ -417,8 +451,16 @@ export class WebGpuBackend implements Backend {
     });
     if (passes.length === 0) return summarizePasses(new BigUint64Array(0), passes);
     const bytes = passes.length * 16;
-    const resolved = this.device.createBuffer({ label: "profile", size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    const staging = this.device.createBuffer({ label: "profile", size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const resolved = this.device.createBuffer({
+      label: "profile",
+      size: bytes,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    const staging = this.device.createBuffer({
+      label: "profile",
+      size: bytes,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     const encoder = this.openEncoder();
     this.closePass();
     sets.forEach((set, k) => {

@@ -24,7 +24,10 @@ export function webgpuBackend(): Promise<WebGpuBackend | null> {
   return webgpu;
 }
 
-export async function createBackend(choice: string, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<Backend> {
+export async function createBackend(
+  choice: string,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<Backend> {
   if (!CHOICES.includes(choice as BackendChoice)) {
     throw new BackendError(`unknown backend '${choice}' (choose one of: ${CHOICES.join(", ")})`);
   }
@@ -37,7 +40,10 @@ export async function createBackend(choice: string, log: (line: string) => void 
     log(`backend: webgpu (adapter: ${gpu.description})`);
     return gpu;
   }
-  if (choice === "webgpu") throw new BackendError("backend 'webgpu' requested but no WebGPU adapter was found (see scripts/setup-lavapipe.sh)");
+  if (choice === "webgpu")
+    throw new BackendError(
+      "backend 'webgpu' requested but no WebGPU adapter was found (see scripts/setup-lavapipe.sh)",
+    );
   log("backend: cpu (no WebGPU adapter found)");
   return cpu;
 }

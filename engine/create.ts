@@ -19,11 +19,27 @@ function where(options: CreateOptions): { backend: Backend; dtype: DType } {
 }
 
 /** A tensor from flat values (row-major) or nested arrays. */
-export function tensor(values: ArrayLike<number> | number[][] | number, shape?: Shape, options: CreateOptions = {}): Tensor {
+export function tensor(
+  values: ArrayLike<number> | number[][] | number,
+  shape?: Shape,
+  options: CreateOptions = {},
+): Tensor {
   const { backend, dtype } = where(options);
-  const flat: ArrayLike<number> = typeof values === "number" ? [values] : Array.isArray(values) && Array.isArray(values[0]) ? (values as number[][]).flat() : (values as ArrayLike<number>);
-  const inferred = shape ?? (typeof values === "number" ? [] : Array.isArray(values) && Array.isArray(values[0]) ? [values.length, (values as number[][])[0].length] : [flat.length]);
-  if (sizeOf(inferred) !== flat.length) throw new ShapeError("tensor", `${flat.length} values do not fill shape ${fmt(inferred)}`);
+  const flat: ArrayLike<number> =
+    typeof values === "number"
+      ? [values]
+      : Array.isArray(values) && Array.isArray(values[0])
+        ? (values as number[][]).flat()
+        : (values as ArrayLike<number>);
+  const inferred =
+    shape ??
+    (typeof values === "number"
+      ? []
+      : Array.isArray(values) && Array.isArray(values[0])
+        ? [values.length, (values as number[][])[0].length]
+        : [flat.length]);
+  if (sizeOf(inferred) !== flat.length)
+    throw new ShapeError("tensor", `${flat.length} values do not fill shape ${fmt(inferred)}`);
   const t = new Tensor(backend, backend.upload(flat, dtype), inferred, options.requiresGrad ?? false);
   return t;
 }

@@ -18,7 +18,10 @@ export const fillKernel = defineKernel({
   entry: "fill",
   inputs: [],
   outputs: ["Y"],
-  params: [["n", "u32"], ["value", "f32"]],
+  params: [
+    ["n", "u32"],
+    ["value", "f32"],
+  ],
   workgroupSize: WG,
   prelude: common,
   body: `

@@ -84,7 +84,13 @@ export interface VjpCheck {
   ok: boolean;
 }
 
-export async function checkVjp<A extends Attrs>(op: OpDef<A>, c: CheckCase<A>, backend: Backend, seed = 1, h = 1e-5): Promise<VjpCheck> {
+export async function checkVjp<A extends Attrs>(
+  op: OpDef<A>,
+  c: CheckCase<A>,
+  backend: Backend,
+  seed = 1,
+  h = 1e-5,
+): Promise<VjpCheck> {
   const nondiff = new Set(op.check.nondiff ?? []);
   const values = drawCase(c, seed);
   const rng = new HostRandom(seed + 7919);
@@ -96,7 +102,8 @@ export async function checkVjp<A extends Attrs>(op: OpDef<A>, c: CheckCase<A>, b
   directions.forEach((v, i) => {
     if (v) vjpSide += grads[i] ? dot(v, grads[i]!) : 0;
   });
-  const shifted = (sign: number) => values.map((x, i) => (directions[i] ? x.map((xi, k) => xi + sign * h * directions[i]![k]) : x));
+  const shifted = (sign: number) =>
+    values.map((x, i) => (directions[i] ? x.map((xi, k) => xi + sign * h * directions[i]![k]) : x));
   const plus = await evaluate(op, c, shifted(1), backend);
   const minus = await evaluate(op, c, shifted(-1), backend);
   const fdSide = (dot(u, plus) - dot(u, minus)) / (2 * h);
@@ -104,7 +111,12 @@ export async function checkVjp<A extends Attrs>(op: OpDef<A>, c: CheckCase<A>, b
   return { vjpSide, fdSide, error, ok: Number.isFinite(error) && error <= (op.check.gradTol ?? 1e-6) };
 }
 
-async function evaluate<A extends Attrs>(op: OpDef<A>, c: CheckCase<A>, values: readonly Float64Array[], backend: Backend): Promise<FloatArray> {
+async function evaluate<A extends Attrs>(
+  op: OpDef<A>,
+  c: CheckCase<A>,
+  values: readonly Float64Array[],
+  backend: Backend,
+): Promise<FloatArray> {
   const inputs = values.map((v, i) => new Tensor(backend, backend.upload(v, "f64"), c.shapes[i]));
   const out = noGrad(() => tidy(() => apply(op, inputs, c.attrs)));
   const result = await out.toArray();

@@ -16,4 +16,3 @@ export class HostRandom {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
   }
 }
-

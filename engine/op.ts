@@ -33,7 +33,13 @@ export interface VjpContext<A> {
  * How a check case draws input i: any real, positive, in (0,1), integer indices in [0, n),
  * random picks from a list, or exactly the given values (structural inputs such as env rows).
  */
-export type Domain = "real" | "positive" | "unit" | { ints: number } | { values: readonly number[] } | { fixed: readonly number[] };
+export type Domain =
+  | "real"
+  | "positive"
+  | "unit"
+  | { ints: number }
+  | { values: readonly number[] }
+  | { fixed: readonly number[] };
 
 export interface CheckCase<A> {
   label?: string;

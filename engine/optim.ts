@@ -64,7 +64,14 @@ export class Adam {
    * c1 = 1 − β1^t, c2 = 1 − β2^t. A replayed step (gim/train/step-replay.ts) patches these.
    */
   stepParams(t: number): AdamStepParams {
-    return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, c1: 1 - this.beta1 ** t, c2: 1 - this.beta2 ** t };
+    return {
+      lr: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      c1: 1 - this.beta1 ** t,
+      c2: 1 - this.beta2 ** t,
+    };
   }
 
   /** Counts one step and returns its uniforms, for `update` now or for a replayed update. */
@@ -95,7 +102,10 @@ export class Adam {
       if (g.size !== p.size || g.backend !== p.backend) {
         throw new Error(`Adam.step: gradient ${g} does not match parameter ${i}, ${p}`);
       }
-      p.backend.run(adamKernel, [g.storage], [p.storage, this.m[i].storage, this.v[i].storage], { n: p.size, ...params });
+      p.backend.run(adamKernel, [g.storage], [p.storage, this.m[i].storage, this.v[i].storage], {
+        n: p.size,
+        ...params,
+      });
     });
     // Disposed only after every update: backward may hand one tensor to several leaves (add's VJP).
     this.zeroGrad();
@@ -121,17 +131,22 @@ export class Adam {
   importState(state: { step: number; m: readonly ArrayLike<number>[]; v: readonly ArrayLike<number>[] }): void {
     const check = (which: string, arrays: readonly ArrayLike<number>[]) => {
       if (!Array.isArray(arrays) || arrays.length !== this.params.length) {
-        throw new Error(`Adam.importState: ${which} holds ${arrays?.length} tensors for ${this.params.length} parameters`);
+        throw new Error(
+          `Adam.importState: ${which} holds ${arrays?.length} tensors for ${this.params.length} parameters`,
+        );
       }
       arrays.forEach((a, i) => {
         if (a?.length !== this.params[i].size) {
-          throw new Error(`Adam.importState: ${which}[${i}] has ${a?.length} values, parameter ${i} has shape ${fmt(this.params[i].shape)}`);
+          throw new Error(
+            `Adam.importState: ${which}[${i}] has ${a?.length} values, parameter ${i} has shape ${fmt(this.params[i].shape)}`,
+          );
         }
       });
     };
     check("m", state.m);
     check("v", state.v);
-    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`Adam.importState: step ${state.step} is not a count`);
+    if (!Number.isInteger(state.step) || state.step < 0)
+      throw new Error(`Adam.importState: step ${state.step} is not a count`);
     const load = (old: Tensor[], arrays: readonly ArrayLike<number>[]) =>
       old.map((t, i) => {
         const fresh = keep(new Tensor(t.backend, t.backend.upload(arrays[i], t.dtype), t.shape));

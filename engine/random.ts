@@ -38,7 +38,12 @@ function randomKernel(dist: Distribution): Kernel {
     entry: `random_${dist}`,
     inputs: [],
     outputs: ["Y"],
-    params: [["n", "u32"], ["seed", "u32"], ["stream", "u32"], ["offset", "u32"]],
+    params: [
+      ["n", "u32"],
+      ["seed", "u32"],
+      ["stream", "u32"],
+      ["offset", "u32"],
+    ],
     workgroupSize: WG,
     prelude: `${common}\n${prng}`,
     body: `
@@ -72,7 +77,13 @@ function u32(what: string, value: number): number {
 }
 
 /** A tensor of `shape` filled with draws (seed, stream, offset + i) from `dist`. */
-export function randomTensor(dist: Distribution, backend: Backend, dtype: DType, shape: Shape, at: DrawAddress): Tensor {
+export function randomTensor(
+  dist: Distribution,
+  backend: Backend,
+  dtype: DType,
+  shape: Shape,
+  at: DrawAddress,
+): Tensor {
   const params = {
     n: sizeOf(shape),
     seed: u32("seed", at.seed),

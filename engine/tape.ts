@@ -64,7 +64,10 @@ export function backward(loss: Tensor, seed?: Tensor): void {
     // Each node's VJP and the += of its cotangents run in the node's phase (engine/phase.ts); a
     // leaf's += runs in the phase of the node that last added to its cotangent.
     const madeIn = new Map<Tensor, string>();
-    grads.set(loss, seed ?? inPhase(loss.node?.phase ?? currentPhase(), () => fill(loss.backend, loss.dtype, loss.shape, 1)));
+    grads.set(
+      loss,
+      seed ?? inPhase(loss.node?.phase ?? currentPhase(), () => fill(loss.backend, loss.dtype, loss.shape, 1)),
+    );
     const order = topoOrder(loss);
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
@@ -75,20 +78,28 @@ export function backward(loss: Tensor, seed?: Tensor): void {
         // A leaf's gradient is its own view (storage is refcounted), so leaves that received the
         // same cotangent tensor can be accumulated and disposed independently.
         const previous = t.grad;
-        t.grad = keep(previous ? inPhase(madeIn.get(t) ?? currentPhase(), () => accumulate(previous, dy)) : new Tensor(dy.backend, dy.storage, dy.shape));
+        t.grad = keep(
+          previous
+            ? inPhase(madeIn.get(t) ?? currentPhase(), () => accumulate(previous, dy))
+            : new Tensor(dy.backend, dy.storage, dy.shape),
+        );
         previous?.dispose();
         continue;
       }
       inPhase(node.phase, () => {
         const inputGrads = node.backward(dy);
         if (inputGrads.length !== node.inputs.length) {
-          throw new Error(`backward: the VJP of ${node.opName} returned ${inputGrads.length} gradient(s) for ${node.inputs.length} input(s)`);
+          throw new Error(
+            `backward: the VJP of ${node.opName} returned ${inputGrads.length} gradient(s) for ${node.inputs.length} input(s)`,
+          );
         }
         node.inputs.forEach((input, i) => {
           const g = inputGrads[i];
           if (!g || !input.requiresGrad) return;
           if (!sameShape(g.shape, input.shape)) {
-            throw new Error(`backward: the VJP of ${node.opName} returned a gradient of shape ${fmt(g.shape)} for input ${i} of shape ${fmt(input.shape)}`);
+            throw new Error(
+              `backward: the VJP of ${node.opName} returned a gradient of shape ${fmt(g.shape)} for input ${i} of shape ${fmt(input.shape)}`,
+            );
           }
           const prev = grads.get(input);
           grads.set(input, prev ? accumulate(prev, g) : g);

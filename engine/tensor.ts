@@ -95,7 +95,8 @@ export function assertSameBackend(op: string, tensors: readonly Tensor[]): void 
   const first = tensors[0];
   for (const t of tensors) {
     t.assertAlive(op);
-    if (t.backend !== first.backend) throw new Error(`${op}: inputs live on different backends (${first.backend.name}, ${t.backend.name})`);
+    if (t.backend !== first.backend)
+      throw new Error(`${op}: inputs live on different backends (${first.backend.name}, ${t.backend.name})`);
     if (t.dtype !== first.dtype) throw new Error(`${op}: inputs have different dtypes (${first.dtype}, ${t.dtype})`);
   }
 }

@@ -14,7 +14,10 @@ export const MAX_RANK = 6;
  * pairs, which matters on lavapipe where integer division is scalarised. Otherwise sfx = 0.
  */
 export function paramNames(prefix: string): [string, "u32"][] {
-  return [...Array.from({ length: MAX_RANK }, (_, k) => [`${prefix}${k}`, "u32"] as [string, "u32"]), [`${prefix}sfx`, "u32"]];
+  return [
+    ...Array.from({ length: MAX_RANK }, (_, k) => [`${prefix}${k}`, "u32"] as [string, "u32"]),
+    [`${prefix}sfx`, "u32"],
+  ];
 }
 
 /** Pads a shape with leading 1s to MAX_RANK. */

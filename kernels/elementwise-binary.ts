@@ -68,7 +68,10 @@ export function binaryKernel(name: string, row: BinaryRow) {
   });
 }
 
-const SUM_PARAMS = [["n", "u32"], ["count", "u32"], ...paramNames("t"), ...paramNames("f"), ...paramNames("q")] as [string, "u32"][];
+const SUM_PARAMS = [["n", "u32"], ["count", "u32"], ...paramNames("t"), ...paramNames("f"), ...paramNames("q")] as [
+  string,
+  "u32",
+][];
 
 function decompose(prefixShape: string, prefixStride: string, v: string): string {
   const lines = [];
@@ -195,14 +198,40 @@ export function runBinary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
 
 type NoAttrs = Record<string, never>;
 const CASES = [
-  { label: "same shape", shapes: [[3, 4], [3, 4]], attrs: {} },
+  {
+    label: "same shape",
+    shapes: [
+      [3, 4],
+      [3, 4],
+    ],
+    attrs: {},
+  },
   { label: "row broadcast", shapes: [[3, 4], [4]], attrs: {} },
-  { label: "column broadcast", shapes: [[3, 1], [3, 4]], attrs: {} },
+  {
+    label: "column broadcast",
+    shapes: [
+      [3, 1],
+      [3, 4],
+    ],
+    attrs: {},
+  },
   { label: "scalar", shapes: [[2, 3], []], attrs: {} },
-  { label: "both sides", shapes: [[2, 1, 4], [3, 1]], attrs: {} },
+  {
+    label: "both sides",
+    shapes: [
+      [2, 1, 4],
+      [3, 1],
+    ],
+    attrs: {},
+  },
 ] as const;
 
-function binaryOp(name: BinaryName, derivation: string, vjp: OpDef<NoAttrs>["vjp"], domains?: ("real" | "positive")[]): OpDef<NoAttrs> {
+function binaryOp(
+  name: BinaryName,
+  derivation: string,
+  vjp: OpDef<NoAttrs>["vjp"],
+  domains?: ("real" | "positive")[],
+): OpDef<NoAttrs> {
   return defineOp<NoAttrs>({
     name,
     derivation,

@@ -80,7 +80,11 @@ fn pow_signed(x: f32, p: f32) -> f32 {
 }
 `;
 
-const PARAMS = [["n", "u32"], ["p0", "f32"], ["p1", "f32"]] as const;
+const PARAMS = [
+  ["n", "u32"],
+  ["p0", "f32"],
+  ["p1", "f32"],
+] as const;
 
 function kernelsFor(name: string, row: UnaryRow): { fwd: Kernel; vjp: Kernel } {
   const fwd = defineKernel({
@@ -134,7 +138,9 @@ function unaryOp(name: UnaryName, row: UnaryRow, attrs: UnaryAttrs): OpDef<Unary
     name,
     derivation: row.derivation,
     forward: ([x], a) => ({ out: launch1(k.fwd, [x], x.shape, { n: x.size, p0: a.p0, p1: a.p1 }) }),
-    vjp: ({ inputs: [x], out, attrs: a }, dy) => [launch1(k.vjp, [x, out, dy], x.shape, { n: x.size, p0: a.p0, p1: a.p1 })],
+    vjp: ({ inputs: [x], out, attrs: a }, dy) => [
+      launch1(k.vjp, [x, out, dy], x.shape, { n: x.size, p0: a.p0, p1: a.p1 }),
+    ],
     check: {
       cases: [
         { shapes: [[7]], attrs, domains: [row.domain ?? "real"] },
@@ -147,7 +153,14 @@ function unaryOp(name: UnaryName, row: UnaryRow, attrs: UnaryAttrs): OpDef<Unary
 const NO_PARAMS: UnaryAttrs = { p0: 0, p1: 0 };
 export const unaryOps = Object.fromEntries(
   (Object.entries(UNARY) as [UnaryName, UnaryRow][]).map(([name, row]) => {
-    const attrs = name === "pow" ? { p0: 2.5, p1: 0 } : name === "clamp" ? { p0: -0.5, p1: 0.5 } : name === "affine" ? { p0: -1.5, p1: 0.25 } : NO_PARAMS;
+    const attrs =
+      name === "pow"
+        ? { p0: 2.5, p1: 0 }
+        : name === "clamp"
+          ? { p0: -0.5, p1: 0.5 }
+          : name === "affine"
+            ? { p0: -1.5, p1: 0.25 }
+            : NO_PARAMS;
     return [name, unaryOp(name, row, attrs)];
   }),
 ) as Record<UnaryName, OpDef<UnaryAttrs>>;

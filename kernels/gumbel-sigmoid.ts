@@ -128,14 +128,23 @@ function params(z: Tensor, a: NoiseAttrs) {
 
 const CHECK: CheckSpec<NoiseAttrs> = {
   cases: [
-    { label: "edge logits, zero diagonal", shapes: [[3, 3]], attrs: { samples: 4, tau: 1, seed: 7, stream: 2, offset: 0, zeroDiagonal: true } },
-    { label: "target logits, τ = 0.5", shapes: [[2, 5]], attrs: { samples: 3, tau: 0.5, seed: 9, stream: 1, offset: 11, zeroDiagonal: false } },
+    {
+      label: "edge logits, zero diagonal",
+      shapes: [[3, 3]],
+      attrs: { samples: 4, tau: 1, seed: 7, stream: 2, offset: 0, zeroDiagonal: true },
+    },
+    {
+      label: "target logits, τ = 0.5",
+      shapes: [[2, 5]],
+      attrs: { samples: 3, tau: 0.5, seed: 9, stream: 1, offset: 11, zeroDiagonal: false },
+    },
   ],
 };
 
 export const gumbelSigmoidOp = defineOp<NoiseAttrs>({
   name: "gumbelSigmoid",
-  derivation: "y = σ((z + L)/τ) per sample, L logistic from the Philox stream; z̄ = Σ_samples ȳ·y(1−y)/τ (saves y and the counter, never L).",
+  derivation:
+    "y = σ((z + L)/τ) per sample, L logistic from the Philox stream; z̄ = Σ_samples ȳ·y(1−y)/τ (saves y and the counter, never L).",
   forward: ([z], a) => ({ out: launch1(gumbelKernel, [z], [a.samples, ...z.shape], params(z, a)) }),
   vjp: ({ inputs: [z], out, attrs }, dy) => [launch1(gumbelVjpKernel, [out, dy], z.shape, params(z, attrs))],
   check: CHECK,
@@ -151,8 +160,22 @@ export const hardBernoulliOp = defineOp<NoiseAttrs>({
 
 export const gumbelOps = { gumbelSigmoid: gumbelSigmoidOp, hardBernoulli: hardBernoulliOp };
 
-type NoiseOptions = { samples: number; tau?: number; seed: number; stream: number; offset?: number; zeroDiagonal?: boolean };
-const attrsOf = (o: NoiseOptions): NoiseAttrs => ({ samples: o.samples, tau: o.tau ?? 1, seed: o.seed, stream: o.stream, offset: o.offset ?? 0, zeroDiagonal: o.zeroDiagonal ?? false });
+type NoiseOptions = {
+  samples: number;
+  tau?: number;
+  seed: number;
+  stream: number;
+  offset?: number;
+  zeroDiagonal?: boolean;
+};
+const attrsOf = (o: NoiseOptions): NoiseAttrs => ({
+  samples: o.samples,
+  tau: o.tau ?? 1,
+  seed: o.seed,
+  stream: o.stream,
+  offset: o.offset ?? 0,
+  zeroDiagonal: o.zeroDiagonal ?? false,
+});
 
 /** Relaxed Bernoulli samples [samples, ...z.shape]. */
 export const gumbelSigmoid = (z: Tensor, options: NoiseOptions) => apply(gumbelSigmoidOp, [z], attrsOf(options));

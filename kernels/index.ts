@@ -26,14 +26,56 @@ import { zilnLogpdfOps } from "./ziln-logpdf.js";
 import { zilnInterventionOps } from "./ziln-intervention.js";
 
 export const OP_NAMES = [
-  "neg", "exp", "log", "tanh", "sigmoid", "softplus", "logSigmoid", "square", "sqrt", "abs", "pow", "affine", "clamp",
-  "add", "sub", "mul", "div",
-  "linearMechanism", "mlpMechanism", "mechanismLogpdf", "pairLogsumexp", "interventionMix",
-  "normalLogpdf", "normalLogpdfStd", "spectralRadius", "sinkhorn", "sinkhornPlan",
-  "sum", "mean", "max", "logsumexp",
-  "reshape", "transpose", "slice", "concat", "broadcastTo", "gather",
-  "where", "greater", "greaterEqual", "less", "lessEqual", "equal", "notEqual",
-  "matmul", "gumbelSigmoid", "hardBernoulli", "hardInterventionB", "zilnLogpdf", "zilnInterventionB",
+  "neg",
+  "exp",
+  "log",
+  "tanh",
+  "sigmoid",
+  "softplus",
+  "logSigmoid",
+  "square",
+  "sqrt",
+  "abs",
+  "pow",
+  "affine",
+  "clamp",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "linearMechanism",
+  "mlpMechanism",
+  "mechanismLogpdf",
+  "pairLogsumexp",
+  "interventionMix",
+  "normalLogpdf",
+  "normalLogpdfStd",
+  "spectralRadius",
+  "sinkhorn",
+  "sinkhornPlan",
+  "sum",
+  "mean",
+  "max",
+  "logsumexp",
+  "reshape",
+  "transpose",
+  "slice",
+  "concat",
+  "broadcastTo",
+  "gather",
+  "where",
+  "greater",
+  "greaterEqual",
+  "less",
+  "lessEqual",
+  "equal",
+  "notEqual",
+  "matmul",
+  "gumbelSigmoid",
+  "hardBernoulli",
+  "hardInterventionB",
+  "zilnLogpdf",
+  "zilnInterventionB",
 ] as const;
 
 export type OpName = (typeof OP_NAMES)[number];
@@ -52,7 +94,11 @@ export interface OpGroup {
 }
 
 /** A group whose ops keep their types and whose tests may name only its own ops. */
-function group<O extends Readonly<Record<string, AnyOp>>>(file: string, ops: O, tests: readonly TestRef<keyof O & string>[] = []) {
+function group<O extends Readonly<Record<string, AnyOp>>>(
+  file: string,
+  ops: O,
+  tests: readonly TestRef<keyof O & string>[] = [],
+) {
   return { file, ops, tests };
 }
 
@@ -65,7 +111,12 @@ export const OP_GROUPS = [
     { file: EDGE, ops: ["exp", "sigmoid", "softplus", "logSigmoid"] },
     { file: AUTOGRAD, ops: ["square", "tanh"] },
   ]),
-  group("kernels/elementwise-binary.ts", binaryOps, [AUTOGRAD, { file: EDGE, ops: ["add", "mul"] }, { file: FAST_PATHS, ops: ["add", "mul"] }, { file: "test/errors.test.ts", ops: ["add", "mul"] }]),
+  group("kernels/elementwise-binary.ts", binaryOps, [
+    AUTOGRAD,
+    { file: EDGE, ops: ["add", "mul"] },
+    { file: FAST_PATHS, ops: ["add", "mul"] },
+    { file: "test/errors.test.ts", ops: ["add", "mul"] },
+  ]),
   group("kernels/linear-mechanism.ts", linearMechanismOps, ["test/ops/mechanisms.test.ts"]),
   group("kernels/mlp-mechanism.ts", mlpMechanismOps, ["test/ops/mechanisms.test.ts"]),
   group("kernels/mechanism-logpdf.ts", mechanismLogpdfOps, ["test/ops/mechanism-logpdf.test.ts"]),
@@ -74,7 +125,11 @@ export const OP_GROUPS = [
   group("kernels/normal-logpdf.ts", normalLogpdfOps, ["test/ops/logpdf.test.ts"]),
   group("kernels/spectral-radius.ts", spectralRadiusOps, ["test/ops/spectral-radius.test.ts"]),
   group("kernels/sinkhorn.ts", sinkhornOps, ["test/ops/sinkhorn.test.ts"]),
-  group("kernels/reduce.ts", reduceOps, ["test/ops/reduce.test.ts", { file: EDGE, ops: ["sum", "max", "logsumexp"] }, { file: FAST_PATHS, ops: ["sum"] }]),
+  group("kernels/reduce.ts", reduceOps, [
+    "test/ops/reduce.test.ts",
+    { file: EDGE, ops: ["sum", "max", "logsumexp"] },
+    { file: FAST_PATHS, ops: ["sum"] },
+  ]),
   group("kernels/shape-ops.ts", shapeOps, ["test/ops/shape-ops.test.ts", { file: FAST_PATHS, ops: ["broadcastTo"] }]),
   group("kernels/select.ts", selectOps, ["test/ops/select.test.ts"]),
   group("kernels/matmul.ts", matmulOps, ["test/ops/matmul.test.ts", AUTOGRAD]),

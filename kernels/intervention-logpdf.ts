@@ -25,7 +25,12 @@ import common from "../engine/common.wgsl";
 
 const WG = 64;
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-const PARAMS = [["N", "u32"], ["R", "u32"], ["d", "u32"], ["E", "u32"]] as [string, "u32"][];
+const PARAMS = [
+  ["N", "u32"],
+  ["R", "u32"],
+  ["d", "u32"],
+  ["E", "u32"],
+] as [string, "u32"][];
 const PRELUDE = `${common}
 const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};`;
 
@@ -133,9 +138,18 @@ const vjpKernel = defineKernel({
 function dims(X: Tensor, env: Tensor, start: Tensor, I: Tensor, mean: Tensor, logStd: Tensor) {
   const [N, d] = X.shape;
   const [E, R, dI] = I.shape;
-  const ok = X.rank === 2 && env.size === N && start.size === E + 1 && I.rank === 3 && dI === d && [mean, logStd].every((t) => t.shape.join() === I.shape.join());
+  const ok =
+    X.rank === 2 &&
+    env.size === N &&
+    start.size === E + 1 &&
+    I.rank === 3 &&
+    dI === d &&
+    [mean, logStd].every((t) => t.shape.join() === I.shape.join());
   if (!ok) {
-    throw new ShapeError("hardInterventionB", `expected X [N, d], env [N], start [E+1], I/m/λ [E, R, d]; got ${[X, env, start, I, mean, logStd].map((t) => fmt(t.shape)).join(", ")}`);
+    throw new ShapeError(
+      "hardInterventionB",
+      `expected X [N, d], env [N], start [E+1], I/m/λ [E, R, d]; got ${[X, env, start, I, mean, logStd].map((t) => fmt(t.shape)).join(", ")}`,
+    );
   }
   return { N, R, d, E };
 }

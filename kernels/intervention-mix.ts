@@ -91,7 +91,10 @@ const vjpKernel = defineKernel({
 
 function paramsFor(lo: Tensor, li: Tensor, i: Tensor): Record<string, number> {
   if (!sameShape(lo.shape, li.shape) || lo.rank === 0) {
-    throw new ShapeError("interventionMix", `L^o and L^i must have one shape [..., d]; got ${fmt(lo.shape)} and ${fmt(li.shape)}`);
+    throw new ShapeError(
+      "interventionMix",
+      `L^o and L^i must have one shape [..., d]; got ${fmt(lo.shape)} and ${fmt(li.shape)}`,
+    );
   }
   const full = lo.shape;
   const ok = i.rank <= full.length && i.shape.every((v, k) => v === 1 || v === full[full.length - i.rank + k]);
@@ -120,8 +123,26 @@ export const interventionMixOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
   },
   check: {
     cases: [
-      { label: "same shape", shapes: [[4, 3], [4, 3], [4, 3]], attrs: {}, domains: ["real", "real", "unit"] },
-      { label: "targets per intervention sample", shapes: [[2, 5, 3], [2, 5, 3], [2, 1, 3]], attrs: {}, domains: ["real", "real", "unit"] },
+      {
+        label: "same shape",
+        shapes: [
+          [4, 3],
+          [4, 3],
+          [4, 3],
+        ],
+        attrs: {},
+        domains: ["real", "real", "unit"],
+      },
+      {
+        label: "targets per intervention sample",
+        shapes: [
+          [2, 5, 3],
+          [2, 5, 3],
+          [2, 1, 3],
+        ],
+        attrs: {},
+        domains: ["real", "real", "unit"],
+      },
       { label: "one target vector", shapes: [[6, 4], [6, 4], [4]], attrs: {}, domains: ["real", "real", "unit"] },
     ],
   },

@@ -20,7 +20,13 @@ import common from "../engine/common.wgsl";
 import { LANES, blockWidth, fwdSource, rowsPerLane, wgradSource } from "./mechanism-wgsl.js";
 
 const WG = 64;
-const PARAMS = [["N", "u32"], ["d", "u32"], ["M", "u32"], ["C", "u32"], ["rpl", "u32"]] as const;
+const PARAMS = [
+  ["N", "u32"],
+  ["d", "u32"],
+  ["M", "u32"],
+  ["C", "u32"],
+  ["rpl", "u32"],
+] as const;
 type Dims = { N: number; d: number; M: number; C: number; rpl: number };
 
 const paramsKernel = defineKernel({
@@ -88,7 +94,8 @@ const dxKernel = defineKernel({
     for (let m = 0; m < M; m++)
       for (let n = 0; n < N; n++)
         for (let i = 0; i < d; i++)
-          for (let j = 0; j < d; j++) dx[n * d + i] += dmu[(m * N + n) * d + j] * g[(m * d + i) * d + j] * th[i * d + j];
+          for (let j = 0; j < d; j++)
+            dx[n * d + i] += dmu[(m * N + n) * d + j] * g[(m * d + i) * d + j] * th[i * d + j];
   },
 });
 
@@ -111,33 +118,48 @@ function generatedKernel(which: "fwd" | "wgrad", d: number): Kernel {
   return k;
 }
 
-const linearCpu = (d: number): Kernel["cpu"] => ([x, g, th], [mu], { N, M }) => {
-  for (let m = 0; m < M; m++)
-    for (let n = 0; n < N; n++)
-      for (let j = 0; j < d; j++) {
-        let s = 0;
-        for (let i = 0; i < d; i++) s += x[n * d + i] * g[(m * d + i) * d + j] * th[i * d + j];
-        mu[(m * N + n) * d + j] = s;
-      }
-};
+const linearCpu =
+  (d: number): Kernel["cpu"] =>
+  ([x, g, th], [mu], { N, M }) => {
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++)
+        for (let j = 0; j < d; j++) {
+          let s = 0;
+          for (let i = 0; i < d; i++) s += x[n * d + i] * g[(m * d + i) * d + j] * th[i * d + j];
+          mu[(m * N + n) * d + j] = s;
+        }
+  };
 
 /** S[c, m, i, j] = Σ_{n in chunk c} X[n,i] μ̄[m,n,j]. */
-const rCpu = (d: number): Kernel["cpu"] => ([x, dmu], [s], { N, M, rpl }) => {
-  s.fill(0);
-  const rows = LANES * rpl;
-  for (let m = 0; m < M; m++)
-    for (let n = 0; n < N; n++) {
-      const c = Math.floor(n / rows);
-      for (let i = 0; i < d; i++)
-        for (let j = 0; j < d; j++) s[((c * M + m) * d + i) * d + j] += x[n * d + i] * dmu[(m * N + n) * d + j];
-    }
-};
+const rCpu =
+  (d: number): Kernel["cpu"] =>
+  ([x, dmu], [s], { N, M, rpl }) => {
+    s.fill(0);
+    const rows = LANES * rpl;
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++) {
+        const c = Math.floor(n / rows);
+        for (let i = 0; i < d; i++)
+          for (let j = 0; j < d; j++) s[((c * M + m) * d + i) * d + j] += x[n * d + i] * dmu[(m * N + n) * d + j];
+      }
+  };
 
 function dimsOf(x: Tensor, g: Tensor, theta: Tensor): Dims {
   const [N, d] = x.shape;
   const M = g.shape[0];
-  const ok = x.rank === 2 && g.rank === 3 && g.shape[1] === d && g.shape[2] === d && theta.rank === 2 && theta.shape[0] === d && theta.shape[1] === d;
-  if (!ok) throw new ShapeError("linearMechanism", `expected X [N, d], G [M, d, d], Θ [d, d]; got ${fmt(x.shape)}, ${fmt(g.shape)}, ${fmt(theta.shape)}`);
+  const ok =
+    x.rank === 2 &&
+    g.rank === 3 &&
+    g.shape[1] === d &&
+    g.shape[2] === d &&
+    theta.rank === 2 &&
+    theta.shape[0] === d &&
+    theta.shape[1] === d;
+  if (!ok)
+    throw new ShapeError(
+      "linearMechanism",
+      `expected X [N, d], G [M, d, d], Θ [d, d]; got ${fmt(x.shape)}, ${fmt(g.shape)}, ${fmt(theta.shape)}`,
+    );
   const rpl = rowsPerLane(N, M);
   return { N, d, M, rpl, C: Math.ceil(N / (LANES * rpl)) };
 }
@@ -167,9 +189,36 @@ export const linearMechanismOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
   },
   check: {
     cases: [
-      { label: "small", shapes: [[5, 3], [2, 3, 3], [3, 3]], attrs: {}, domains: ["real", "unit", "real"] },
-      { label: "rows past one chunk, ragged", shapes: [[150, 4], [1, 4, 4], [4, 4]], attrs: {}, domains: ["real", "unit", "real"] },
-      { label: "several column blocks", shapes: [[3, 23], [2, 23, 23], [23, 23]], attrs: {}, domains: ["real", "unit", "real"] },
+      {
+        label: "small",
+        shapes: [
+          [5, 3],
+          [2, 3, 3],
+          [3, 3],
+        ],
+        attrs: {},
+        domains: ["real", "unit", "real"],
+      },
+      {
+        label: "rows past one chunk, ragged",
+        shapes: [
+          [150, 4],
+          [1, 4, 4],
+          [4, 4],
+        ],
+        attrs: {},
+        domains: ["real", "unit", "real"],
+      },
+      {
+        label: "several column blocks",
+        shapes: [
+          [3, 23],
+          [2, 23, 23],
+          [23, 23],
+        ],
+        attrs: {},
+        domains: ["real", "unit", "real"],
+      },
     ],
   },
 });

@@ -53,8 +53,17 @@ export interface MatmulVariant {
 }
 
 const MATMUL_PARAMS = [
-  ["m", "u32"], ["n", "u32"], ["k", "u32"], ["strideA", "u32"], ["strideB", "u32"], ["rowBlocks", "u32"], ["batch", "u32"], ["transA", "u32"],
-  ["yShift", "u32"], ["rowShift", "u32"], ["rowMask", "u32"],
+  ["m", "u32"],
+  ["n", "u32"],
+  ["k", "u32"],
+  ["strideA", "u32"],
+  ["strideB", "u32"],
+  ["rowBlocks", "u32"],
+  ["batch", "u32"],
+  ["transA", "u32"],
+  ["yShift", "u32"],
+  ["rowShift", "u32"],
+  ["rowMask", "u32"],
 ] as const;
 
 function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
@@ -66,11 +75,16 @@ function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
       ? `let col${v} = wid.x * ${lanes * cv.length}u + ${v * lanes}u + lid.x;\n  let c${v} = min(col${v}, n4 - 1u);`
       : `let col${v} = (wid.x * ${lanes * cv.length}u + ${v * lanes}u + lid.x) * 4u;\n  let c${v} = min(vec4<u32>(col${v}) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.n - 1u));`,
   );
-  const loadB = (v: number) => (vec4 ? `let b${v} = B[rowB + c${v}];` : `let b${v} = vec4<f32>(B[rowB + c${v}.x], B[rowB + c${v}.y], B[rowB + c${v}.z], B[rowB + c${v}.w]);`);
+  const loadB = (v: number) =>
+    vec4
+      ? `let b${v} = B[rowB + c${v}];`
+      : `let b${v} = vec4<f32>(B[rowB + c${v}.x], B[rowB + c${v}.y], B[rowB + c${v}.z], B[rowB + c${v}.w]);`;
   const step = (kk: string) => `{
       let rowB = bBase + (k0 + ${kk}) * ${vec4 ? "n4" : "P.n"};
       ${cv.map(loadB).join(" ")}
-      ${seq(R / 4).map((q) => `let a${q} = As[${kk} * ${R / 4}u + ${q}u];`).join(" ")}
+      ${seq(R / 4)
+        .map((q) => `let a${q} = As[${kk} * ${R / 4}u + ${q}u];`)
+        .join(" ")}
       ${rows.map((r) => cv.map((v) => `acc${r}_${v} = fma(vec4<f32>(a${r >> 2}[${r & 3}]), b${v}, acc${r}_${v});`).join(" ")).join("\n      ")}
     }`;
   const storeRow = (r: number) => {
@@ -148,7 +162,11 @@ export function matmulKernel(variant: MatmulVariant): Kernel {
 }
 
 /** The reference: C[z] = op(A[z])·B[z], i-κ-j loops, in the precision of the arrays. */
-function matmulCpu([a, b]: readonly (Float32Array | Float64Array)[], [c]: (Float32Array | Float64Array)[], p: Readonly<Record<string, number>>): void {
+function matmulCpu(
+  [a, b]: readonly (Float32Array | Float64Array)[],
+  [c]: (Float32Array | Float64Array)[],
+  p: Readonly<Record<string, number>>,
+): void {
   const { m, n, k } = p;
   for (let z = 0; z < p.batch; z++) {
     const aBase = z * p.strideA;

@@ -31,7 +31,8 @@ const MAX_GROUPS = 65535;
 
 function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatmulAttrs) {
   const describe = () => `${fmt(a.shape)}${transposeA ? "ᵀ" : ""} · ${fmt(b.shape)}${transposeB ? "ᵀ" : ""}`;
-  if (a.rank < 2 || a.rank > 3 || b.rank < 2 || b.rank > 3) throw new ShapeError("matmul", `operands must be 2-D or 3-D: ${describe()}`);
+  if (a.rank < 2 || a.rank > 3 || b.rank < 2 || b.rank > 3)
+    throw new ShapeError("matmul", `operands must be 2-D or 3-D: ${describe()}`);
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   const [m, ka] = transposeA ? [ac, ar] : [ar, ac];
@@ -39,7 +40,8 @@ function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatmulAttrs)
   if (ka !== kb) throw new ShapeError("matmul", `inner sizes differ (${ka} vs ${kb}): ${describe()}`);
   const batchA = a.rank === 3 ? a.shape[0] : 1;
   const batchB = b.rank === 3 ? b.shape[0] : 1;
-  if (batchA !== batchB && batchA !== 1 && batchB !== 1) throw new ShapeError("matmul", `batch sizes differ: ${describe()}`);
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1)
+    throw new ShapeError("matmul", `batch sizes differ: ${describe()}`);
   const batch = Math.max(batchA, batchB);
   const out = a.rank === 3 || b.rank === 3 ? [batch, m, n] : [m, n];
   return { m, n, k: ka, batch, out, strideA: batchA > 1 ? m * ka : 0, strideB: batchB > 1 ? ka * n : 0 };
@@ -53,7 +55,8 @@ function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatmulAttrs)
  */
 function variantFor(m: number, n: number, transA: boolean): MatmulVariant {
   const quads = Math.ceil(n / 4);
-  const [lanes, groups]: [8 | 16 | 32, 1 | 2 | 4] = quads <= 8 ? [8, 1] : quads <= 16 ? [16, 1] : quads <= 32 ? [32, 1] : quads <= 64 ? [32, 2] : [32, 4];
+  const [lanes, groups]: [8 | 16 | 32, 1 | 2 | 4] =
+    quads <= 8 ? [8, 1] : quads <= 16 ? [16, 1] : quads <= 32 ? [32, 1] : quads <= 64 ? [32, 2] : [32, 4];
   return { transA, vec4: n % 4 === 0, rows: m <= 8 ? 8 : m <= 16 ? 16 : 32, lanes, groups };
 }
 
@@ -105,19 +108,110 @@ function reduceTo(d: Tensor, operand: Tensor): Tensor {
 }
 
 const CASES: CheckSpec<MatmulAttrs>["cases"] = [
-  { label: "AB", shapes: [[3, 5], [5, 4]], attrs: { transposeA: false, transposeB: false } },
-  { label: "AᵀB", shapes: [[5, 3], [5, 7]], attrs: { transposeA: true, transposeB: false } },
-  { label: "ABᵀ", shapes: [[3, 5], [6, 5]], attrs: { transposeA: false, transposeB: true } },
-  { label: "AᵀBᵀ", shapes: [[5, 3], [4, 5]], attrs: { transposeA: true, transposeB: true } },
-  { label: "1×1×1", shapes: [[1, 1], [1, 1]], attrs: { transposeA: false, transposeB: false } },
-  { label: "k past one chunk, wide n", shapes: [[9, 37], [37, 136]], attrs: { transposeA: false, transposeB: false } },
-  { label: "batched", shapes: [[2, 3, 5], [2, 5, 4]], attrs: { transposeA: false, transposeB: false } },
-  { label: "batched AᵀBᵀ", shapes: [[2, 5, 3], [2, 7, 5]], attrs: { transposeA: true, transposeB: true } },
-  { label: "shared B", shapes: [[2, 9, 5], [5, 130]], attrs: { transposeA: false, transposeB: false } },
-  { label: "shared Bᵀ, Aᵀ", shapes: [[3, 5, 4], [6, 5]], attrs: { transposeA: true, transposeB: true } },
-  { label: "shared A, Bᵀ", shapes: [[3, 5], [2, 4, 5]], attrs: { transposeA: false, transposeB: true } },
-  { label: "shared Aᵀ", shapes: [[5, 3], [2, 5, 8]], attrs: { transposeA: true, transposeB: false } },
-  { label: "batch of one vs batched", shapes: [[1, 3, 5], [2, 5, 4]], attrs: { transposeA: false, transposeB: false } },
+  {
+    label: "AB",
+    shapes: [
+      [3, 5],
+      [5, 4],
+    ],
+    attrs: { transposeA: false, transposeB: false },
+  },
+  {
+    label: "AᵀB",
+    shapes: [
+      [5, 3],
+      [5, 7],
+    ],
+    attrs: { transposeA: true, transposeB: false },
+  },
+  {
+    label: "ABᵀ",
+    shapes: [
+      [3, 5],
+      [6, 5],
+    ],
+    attrs: { transposeA: false, transposeB: true },
+  },
+  {
+    label: "AᵀBᵀ",
+    shapes: [
+      [5, 3],
+      [4, 5],
+    ],
+    attrs: { transposeA: true, transposeB: true },
+  },
+  {
+    label: "1×1×1",
+    shapes: [
+      [1, 1],
+      [1, 1],
+    ],
+    attrs: { transposeA: false, transposeB: false },
+  },
+  {
+    label: "k past one chunk, wide n",
+    shapes: [
+      [9, 37],
+      [37, 136],
+    ],
+    attrs: { transposeA: false, transposeB: false },
+  },
+  {
+    label: "batched",
+    shapes: [
+      [2, 3, 5],
+      [2, 5, 4],
+    ],
+    attrs: { transposeA: false, transposeB: false },
+  },
+  {
+    label: "batched AᵀBᵀ",
+    shapes: [
+      [2, 5, 3],
+      [2, 7, 5],
+    ],
+    attrs: { transposeA: true, transposeB: true },
+  },
+  {
+    label: "shared B",
+    shapes: [
+      [2, 9, 5],
+      [5, 130],
+    ],
+    attrs: { transposeA: false, transposeB: false },
+  },
+  {
+    label: "shared Bᵀ, Aᵀ",
+    shapes: [
+      [3, 5, 4],
+      [6, 5],
+    ],
+    attrs: { transposeA: true, transposeB: true },
+  },
+  {
+    label: "shared A, Bᵀ",
+    shapes: [
+      [3, 5],
+      [2, 4, 5],
+    ],
+    attrs: { transposeA: false, transposeB: true },
+  },
+  {
+    label: "shared Aᵀ",
+    shapes: [
+      [5, 3],
+      [2, 5, 8],
+    ],
+    attrs: { transposeA: true, transposeB: false },
+  },
+  {
+    label: "batch of one vs batched",
+    shapes: [
+      [1, 3, 5],
+      [2, 5, 4],
+    ],
+    attrs: { transposeA: false, transposeB: false },
+  },
 ];
 
 export const matmulOp = defineOp<MatmulAttrs>({
@@ -143,4 +237,5 @@ export const matmulOp = defineOp<MatmulAttrs>({
 
 export const matmulOps = { matmul: matmulOp };
 
-export const matmul = (a: Tensor, b: Tensor, { transposeA = false, transposeB = false } = {}) => apply(matmulOp, [a, b], { transposeA, transposeB });
+export const matmul = (a: Tensor, b: Tensor, { transposeA = false, transposeB = false } = {}) =>
+  apply(matmulOp, [a, b], { transposeA, transposeB });

@@ -32,7 +32,16 @@ import type { Tensor } from "../engine/tensor.js";
 import { add as binaryAdd, sumToShape } from "./elementwise-binary.js";
 import { linearMechanismOp } from "./linear-mechanism.js";
 import common from "../engine/common.wgsl";
-import { type Epilogue, LANES, type MechShape, blockWidth, fwdSource, gaussianBlockWidth, gaussianWgradSource, rowsPerLane } from "./mechanism-wgsl.js";
+import {
+  type Epilogue,
+  LANES,
+  type MechShape,
+  blockWidth,
+  fwdSource,
+  gaussianBlockWidth,
+  gaussianWgradSource,
+  rowsPerLane,
+} from "./mechanism-wgsl.js";
 import { mlpMechanismOp } from "./mlp-mechanism.js";
 import { unaryOps } from "./elementwise-unary.js";
 
@@ -42,7 +51,14 @@ type Dims = { N: number; M: number; d: number; H: number; rpl: number; C: number
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /** μ[m,n,j] on the host (the cpu kernels' shared reference). */
-function hostMean(kind: Kind, w: readonly ArrayLike<number>[], { d, H }: Dims, m: number, n: number, j: number): number {
+function hostMean(
+  kind: Kind,
+  w: readonly ArrayLike<number>[],
+  { d, H }: Dims,
+  m: number,
+  n: number,
+  j: number,
+): number {
   const [x, g, w1, b1, w2, b2] = w;
   if (kind === "linear") {
     let s = 0;
@@ -58,26 +74,28 @@ function hostMean(kind: Kind, w: readonly ArrayLike<number>[], { d, H }: Dims, m
   return s;
 }
 
-const cpuFor = (kind: Kind, epilogue: Epilogue): Kernel["cpu"] => (inputs, outputs, p) => {
-  const dims = p as Dims;
-  const { N, M, d } = dims;
-  const weights = kind === "linear" ? 3 : 6;
-  const ell = inputs[weights];
-  const dlo = inputs[weights + 1];
-  const x = inputs[0];
-  for (let m = 0; m < M; m++)
-    for (let n = 0; n < N; n++)
-      for (let j = 0; j < d; j++) {
-        const k = (m * N + n) * d + j;
-        const r = x[n * d + j] - hostMean(kind, inputs, dims, m, n, j);
-        const q = Math.exp(-ell[j]);
-        if (epilogue === "logpdf") outputs[0][k] = -0.5 * (LOG_2PI + ell[j] + r * r * q);
-        else {
-          outputs[0][k] = dlo[k] * r * q;
-          outputs[1][k] = 0.5 * dlo[k] * (r * r * q - 1);
+const cpuFor =
+  (kind: Kind, epilogue: Epilogue): Kernel["cpu"] =>
+  (inputs, outputs, p) => {
+    const dims = p as Dims;
+    const { N, M, d } = dims;
+    const weights = kind === "linear" ? 3 : 6;
+    const ell = inputs[weights];
+    const dlo = inputs[weights + 1];
+    const x = inputs[0];
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++)
+        for (let j = 0; j < d; j++) {
+          const k = (m * N + n) * d + j;
+          const r = x[n * d + j] - hostMean(kind, inputs, dims, m, n, j);
+          const q = Math.exp(-ell[j]);
+          if (epilogue === "logpdf") outputs[0][k] = -0.5 * (LOG_2PI + ell[j] + r * r * q);
+          else {
+            outputs[0][k] = dlo[k] * r * q;
+            outputs[1][k] = 0.5 * dlo[k] * (r * r * q - 1);
+          }
         }
-      }
-};
+  };
 
 const generated = new Map<string, Kernel>();
 function kernelFor(kind: Kind, d: number, H: number, epilogue: Epilogue): Kernel {
@@ -139,7 +157,12 @@ const paramsKernel = defineKernel({
   entry: "lin_gauss_params",
   inputs: ["S", "G", "TH"],
   outputs: ["DTH", "DG", "DELL"],
-  params: [["N", "u32"], ["d", "u32"], ["M", "u32"], ["C", "u32"]],
+  params: [
+    ["N", "u32"],
+    ["d", "u32"],
+    ["M", "u32"],
+    ["C", "u32"],
+  ],
   workgroupSize: PARAMS_WG,
   prelude: `${common}
 // R_m[t] = Σ_c S[c, m, t] for t < d²; the ℓ̄ row sits at t = d² + j.
@@ -188,7 +211,12 @@ fn chunk_sum(m: u32, t: u32) -> f32 {
 });
 
 /** Linear, X̄ not asked: Ḡ, Θ̄ and ℓ̄ from L̄ without storing μ̄ (see the file comment). */
-function linearVjp(inputs: readonly Tensor[], needsGrad: readonly boolean[], dlo: Tensor, dims: Dims): (Tensor | null)[] {
+function linearVjp(
+  inputs: readonly Tensor[],
+  needsGrad: readonly boolean[],
+  dlo: Tensor,
+  dims: Dims,
+): (Tensor | null)[] {
   const [x, g, theta, ell] = inputs;
   const { M, d, C } = dims;
   const s = launch1(gwgradKernel(d), [x, g, theta, ell, dlo], [C, M, d + 1, d], dims);
@@ -208,11 +236,19 @@ function dimsOf(kind: Kind, inputs: readonly Tensor[]): Dims {
   const [N, d] = x.shape;
   const M = g.shape[0];
   const H = kind === "mlp" ? inputs[2].shape[2] : 1;
-  const is = (t: Tensor | undefined, s: number[]) => t !== undefined && t.rank === s.length && t.shape.every((v, k) => v === s[k]);
-  const expected = kind === "linear" ? [[N, d], [M, d, d], [d, d], [d]] : [[N, d], [M, d, d], [d, d, H], [d, H], [d, H], [d], [d]];
+  const is = (t: Tensor | undefined, s: number[]) =>
+    t !== undefined && t.rank === s.length && t.shape.every((v, k) => v === s[k]);
+  const expected =
+    kind === "linear" ? [[N, d], [M, d, d], [d, d], [d]] : [[N, d], [M, d, d], [d, d, H], [d, H], [d, H], [d], [d]];
   if (x.rank !== 2 || inputs.length !== expected.length || !expected.every((s, k) => is(inputs[k], s))) {
-    const want = kind === "linear" ? "X [N,d], G [M,d,d], Θ [d,d], ℓ [d]" : "X [N,d], G [M,d,d], W1 [d,d,H], b1 [d,H], w2 [d,H], b2 [d], ℓ [d]";
-    throw new ShapeError(`mechanismLogpdf(${kind})`, `expected ${want}; got ${inputs.map((t) => fmt(t.shape)).join(", ")}`);
+    const want =
+      kind === "linear"
+        ? "X [N,d], G [M,d,d], Θ [d,d], ℓ [d]"
+        : "X [N,d], G [M,d,d], W1 [d,d,H], b1 [d,H], w2 [d,H], b2 [d], ℓ [d]";
+    throw new ShapeError(
+      `mechanismLogpdf(${kind})`,
+      `expected ${want}; got ${inputs.map((t) => fmt(t.shape)).join(", ")}`,
+    );
   }
   const rpl = rowsPerLane(N, M);
   return { N, M, d, H, rpl, C: Math.ceil(N / (LANES * rpl)) };
@@ -233,15 +269,24 @@ export const mechanismLogpdfOp: OpDef<Attrs> = defineOp<Attrs>({
     if (kind === "linear" && !needsGrad[0]) return linearVjp(inputs, needsGrad, dlo, dims);
     const { M, N, d } = dims;
     const weights = inputs.length - 1;
-    const [dmu, dellE] = launch(kernelFor(kind, d, dims.H, "vjp"), [...inputs, dlo], [[M, N, d], [M, N, d]], dims);
+    const [dmu, dellE] = launch(
+      kernelFor(kind, d, dims.H, "vjp"),
+      [...inputs, dlo],
+      [
+        [M, N, d],
+        [M, N, d],
+      ],
+      dims,
+    );
     const dell = needsGrad[weights] ? sumToShape(dellE, [d]) : null;
     if (dell !== dellE) dellE.dispose();
     const mechanism = kind === "linear" ? linearMechanismOp : mlpMechanismOp;
     const mechVjp = mechanism.vjp as Exclude<typeof mechanism.vjp, { none: string }>;
     const mechInputs = inputs.slice(0, weights);
-    const mechGrads = needsGrad.slice(1, weights).some(Boolean) || needsGrad[0]
-      ? mechVjp({ inputs: mechInputs, out: dlo, saved: [], attrs: {}, needsGrad: needsGrad.slice(0, weights) }, dmu)
-      : mechInputs.map(() => null);
+    const mechGrads =
+      needsGrad.slice(1, weights).some(Boolean) || needsGrad[0]
+        ? mechVjp({ inputs: mechInputs, out: dlo, saved: [], attrs: {}, needsGrad: needsGrad.slice(0, weights) }, dmu)
+        : mechInputs.map(() => null);
     if (needsGrad[0]) {
       const direct = unaryOps.neg.forward([sumToShape(dmu, [N, d])], { p0: 0, p1: 0 }).out;
       const viaMean = mechGrads[0]!;
@@ -252,16 +297,37 @@ export const mechanismLogpdfOp: OpDef<Attrs> = defineOp<Attrs>({
   },
   check: {
     cases: [
-      { label: "linear", shapes: [[5, 3], [2, 3, 3], [3, 3], [3]], attrs: { kind: "linear" }, domains: ["real", "unit", "real", "real"] },
-      { label: "linear, rows past one chunk", shapes: [[150, 4], [1, 4, 4], [4, 4], [4]], attrs: { kind: "linear" }, domains: ["real", "unit", "real", "real"] },
-      { label: "linear, several column blocks", shapes: [[3, 23], [2, 23, 23], [23, 23], [23]], attrs: { kind: "linear" }, domains: ["real", "unit", "real", "real"] },
-      { label: "mlp", shapes: [[6, 3], [2, 3, 3], [3, 3, 2], [3, 2], [3, 2], [3], [3]], attrs: { kind: "mlp" }, domains: ["real", "unit", "real", "real", "real", "real", "real"] },
+      {
+        label: "linear",
+        shapes: [[5, 3], [2, 3, 3], [3, 3], [3]],
+        attrs: { kind: "linear" },
+        domains: ["real", "unit", "real", "real"],
+      },
+      {
+        label: "linear, rows past one chunk",
+        shapes: [[150, 4], [1, 4, 4], [4, 4], [4]],
+        attrs: { kind: "linear" },
+        domains: ["real", "unit", "real", "real"],
+      },
+      {
+        label: "linear, several column blocks",
+        shapes: [[3, 23], [2, 23, 23], [23, 23], [23]],
+        attrs: { kind: "linear" },
+        domains: ["real", "unit", "real", "real"],
+      },
+      {
+        label: "mlp",
+        shapes: [[6, 3], [2, 3, 3], [3, 3, 2], [3, 2], [3, 2], [3], [3]],
+        attrs: { kind: "mlp" },
+        domains: ["real", "unit", "real", "real", "real", "real", "real"],
+      },
     ],
   },
 });
 
 /** L = log N(x; μ, e^ℓ) with μ = X (G_m ⊙ Θ), fused: X [N,d], G [M,d,d], Θ [d,d], ℓ [d] → [M,N,d]. */
-export const linearGaussianLogpdf = (x: Tensor, g: Tensor, theta: Tensor, ell: Tensor) => apply(mechanismLogpdfOp, [x, g, theta, ell], { kind: "linear" as Kind });
+export const linearGaussianLogpdf = (x: Tensor, g: Tensor, theta: Tensor, ell: Tensor) =>
+  apply(mechanismLogpdfOp, [x, g, theta, ell], { kind: "linear" as Kind });
 
 /** L = log N(x; μ, e^ℓ) with μ the masked MLP (W1 [d,d,H], b1 [d,H], w2 [d,H], b2 [d]), fused. */
 export const mlpGaussianLogpdf = (x: Tensor, g: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, ell: Tensor) =>

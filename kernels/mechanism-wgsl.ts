@@ -28,7 +28,10 @@ import { lines, seq, tree } from "./unroll.js";
 export const LANES = 64;
 
 /** What this file generates of a kernel's declaration; the op adds its name, grid and cpu twin. */
-export type MechSource = Pick<KernelSource, "entry" | "inputs" | "outputs" | "params" | "workgroupSize" | "prelude" | "body">;
+export type MechSource = Pick<
+  KernelSource,
+  "entry" | "inputs" | "outputs" | "params" | "workgroupSize" | "prelude" | "body"
+>;
 const FWD_BUDGET = 400;
 const GRAD_BUDGET = 200;
 
@@ -64,7 +67,9 @@ function stage(s: MechShape, JB: number, withB2: boolean): { decls: string; code
   const mlp = s.kind === "mlp";
   const CB = JB * H;
   const cols = seq(CB);
-  const wt = mlp ? `G[(m * ${d}u + i) * ${d}u + jc] * W[(jc * ${d}u + i) * ${H}u + c % ${H}u]` : `G[(m * ${d}u + i) * ${d}u + jc] * W[i * ${d}u + jc]`;
+  const wt = mlp
+    ? `G[(m * ${d}u + i) * ${d}u + jc] * W[(jc * ${d}u + i) * ${H}u + c % ${H}u]`
+    : `G[(m * ${d}u + i) * ${d}u + jc] * W[i * ${d}u + jc]`;
   const extras = `    for (var c = lid.x; c < ${CB}u; c += WG) {
       let j = jb * ${JB}u + c / ${H}u;
       let ok = j < ${d}u;
@@ -98,9 +103,13 @@ const rowHead = (d: number) => `      let n = row0 + t * WG + lid.x;
       let nc = min(n, N - 1u);
       var xv: array<f32, ${d}>;
       for (var i = 0u; i < ${d}u; i++) { xv[i] = X[nc * ${d}u + i]; }
-${lines(seq(d).map((i) => `let x${i} = xv[${i}u];`), "      ")}`;
+${lines(
+  seq(d).map((i) => `let x${i} = xv[${i}u];`),
+  "      ",
+)}`;
 
-const pre = (d: number, c: number, mlp: boolean) => `${mlp ? `b${c} + ` : ""}${tree(seq(d).map((i) => `x${i} * w${i}_${c}`))}`;
+const pre = (d: number, c: number, mlp: boolean) =>
+  `${mlp ? `b${c} + ` : ""}${tree(seq(d).map((i) => `x${i} * w${i}_${c}`))}`;
 
 /** The declaration around `body`: params {N, M, rpl}, one lane per row, grid (chunks, M, blocks). */
 function kernel(entry: string, inputs: string[], outputs: string[], decls: string, body: string): MechSource {
@@ -108,7 +117,11 @@ function kernel(entry: string, inputs: string[], outputs: string[], decls: strin
     entry,
     inputs,
     outputs,
-    params: [["N", "u32"], ["M", "u32"], ["rpl", "u32"]],
+    params: [
+      ["N", "u32"],
+      ["M", "u32"],
+      ["rpl", "u32"],
+    ],
     workgroupSize: LANES,
     prelude: `${common}
 const LOG2PI: f32 = ${Math.log(2 * Math.PI)};
@@ -137,7 +150,10 @@ export type Epilogue = "mean" | "logpdf" | "vjp";
  * Per epilogue: extra reads, outputs, constants hoisted per column (c{jl} = −½(log 2π + ℓ_j),
  * p{jl} = e^{−ℓ_j}), and the store of column jl at k = (m·N + n)·d + j, with r = x_j − μ_j.
  */
-const EPILOGUES: Record<Epilogue, { reads: string[]; outs: string[]; hoist: (jl: number, j: string) => string; store: (jl: number) => string }> = {
+const EPILOGUES: Record<
+  Epilogue,
+  { reads: string[]; outs: string[]; hoist: (jl: number, j: string) => string; store: (jl: number) => string }
+> = {
   mean: { reads: [], outs: ["MU"], hoist: () => "", store: (jl) => `MU[k0 + ${jl}u] = ov[${jl}u];` },
   logpdf: {
     reads: ["ELL"],
@@ -149,7 +165,8 @@ const EPILOGUES: Record<Epilogue, { reads: string[]; outs: string[]; hoist: (jl:
     reads: ["ELL", "DLO"],
     outs: ["DMU", "DELL"],
     hoist: (jl, j) => `let p${jl} = exp(-ELL[${j}]);`,
-    store: (jl) => `let g${jl} = DLO[k0 + ${jl}u]; let h${jl} = g${jl} * p${jl}; DMU[k0 + ${jl}u] = h${jl} * r${jl}; DELL[k0 + ${jl}u] = 0.5 * (h${jl} * r${jl} * r${jl} - g${jl});`,
+    store: (jl) =>
+      `let g${jl} = DLO[k0 + ${jl}u]; let h${jl} = g${jl} * p${jl}; DMU[k0 + ${jl}u] = h${jl} * r${jl}; DELL[k0 + ${jl}u] = 0.5 * (h${jl} * r${jl} * r${jl} - g${jl});`,
   },
 };
 
@@ -167,12 +184,21 @@ export function fwdSource(s: MechShape, epilogue: Epilogue = "mean"): MechSource
   });
   // With one column block (JB = d) column jl is variable jl, so x_j is the named x{jl}.
   const column = (jl: number) => (single ? `${jl}u` : `min(jb * ${JB}u + ${jl}u, ${d - 1}u)`);
-  const residual = (jl: number) => (epilogue === "mean" ? "" : `let r${jl} = ${single ? `x${jl}` : `xv[${column(jl)}]`} - ov[${jl}u]; `);
+  const residual = (jl: number) =>
+    epilogue === "mean" ? "" : `let r${jl} = ${single ? `x${jl}` : `xv[${column(jl)}]`} - ov[${jl}u]; `;
   const store = (jl: number) => `${residual(jl)}${ep.store(jl)}`;
-  const stores = single ? lines(cols.map(store), "      ") : lines(cols.map((jl) => `if (${jl}u < jn) { ${store(jl)} }`), "      ");
+  const stores = single
+    ? lines(cols.map(store), "      ")
+    : lines(
+        cols.map((jl) => `if (${jl}u < jn) { ${store(jl)} }`),
+        "      ",
+      );
   const body = `${st.code}
   let jn = min(${JB}u, ${d}u - jb * ${JB}u);
-${lines(cols.map((jl) => ep.hoist(jl, column(jl))), "  ")}
+${lines(
+  cols.map((jl) => ep.hoist(jl, column(jl))),
+  "  ",
+)}
   for (var t = 0u; t < P.rpl; t++) {
 ${rowHead(d)}
     var ov: array<f32, ${JB}>;
@@ -199,7 +225,12 @@ export function wgradSource(s: MechShape): MechSource {
     ? [
         ...seq(CB).flatMap((c) => {
           const jl = Math.floor(c / H);
-          return [`let t${c} = tanh_stable(${pre(d, c, true)});`, `let e${c} = g${jl} * v${c} * (1.0 - t${c} * t${c});`, `sw${c} += g${jl} * t${c};`, `sb${c} += e${c};`];
+          return [
+            `let t${c} = tanh_stable(${pre(d, c, true)});`,
+            `let e${c} = g${jl} * v${c} * (1.0 - t${c} * t${c});`,
+            `sw${c} += g${jl} * t${c};`,
+            `sb${c} += e${c};`,
+          ];
         }),
         ...seq(JB).map((jl) => `so${jl} += g${jl};`),
         ...acc.map(([i, c]) => `a${i}_${c} += x${i} * e${c};`),
@@ -207,7 +238,13 @@ export function wgradSource(s: MechShape): MechSource {
     : acc.map(([i, c]) => `a${i}_${c} += x${i} * g${c};`);
   const pack = [
     ...acc.map(([i, c]) => `pv[${i * CB + c}u] = a${i}_${c};`),
-    ...(mlp ? seq(CB).flatMap((c) => [`pv[${d * CB + c}u] = sw${c};`, `pv[${(d + 1) * CB + c}u] = sb${c};`, `pv[${(d + 2) * CB + c}u] = ${c % H === 0 ? `so${c / H}` : "0.0"};`]) : []),
+    ...(mlp
+      ? seq(CB).flatMap((c) => [
+          `pv[${d * CB + c}u] = sw${c};`,
+          `pv[${(d + 1) * CB + c}u] = sb${c};`,
+          `pv[${(d + 2) * CB + c}u] = ${c % H === 0 ? `so${c / H}` : "0.0"};`,
+        ])
+      : []),
   ];
   const body = `${st.code}
 ${lines([...acc.map(([i, c]) => `var a${i}_${c} = 0.0;`), ...(mlp ? seq(CB).flatMap((c) => [`var sw${c} = 0.0;`, `var sb${c} = 0.0;`]) : []), ...(mlp ? seq(JB).map((j) => `var so${j} = 0.0;`) : [])], "  ")}
@@ -218,7 +255,10 @@ ${rowHead(d)}
       let j = jb * ${JB}u + jl;
       gv[jl] = select(0.0, DMU[(m * N + nc) * ${d}u + min(j, ${d - 1}u)], n < N && j < ${d}u);
     }
-${lines(seq(JB).map((jl) => `let g${jl} = gv[${jl}u];`), "    ")}
+${lines(
+  seq(JB).map((jl) => `let g${jl} = gv[${jl}u];`),
+  "    ",
+)}
 ${lines(perRow, "    ")}
   }
 ${reduceLanes(pack, rows, CB, DH)}`;
@@ -268,9 +308,15 @@ export function gaussianWgradSource(d: number): MechSource {
     ]),
     ...acc.map(([i, c]) => `a${i}_${c} += x${i} * g${c};`),
   ];
-  const pack = [...acc.map(([i, c]) => `pv[${i * JB + c}u] = a${i}_${c};`), ...cols.map((c) => `pv[${d * JB + c}u] = sl${c};`)];
+  const pack = [
+    ...acc.map(([i, c]) => `pv[${i * JB + c}u] = a${i}_${c};`),
+    ...cols.map((c) => `pv[${d * JB + c}u] = sl${c};`),
+  ];
   const body = `${st.code}
-${lines(cols.map((c) => `let p${c} = exp(-ELL[min(jb * ${JB}u + ${c}u, ${d - 1}u)]);`), "  ")}
+${lines(
+  cols.map((c) => `let p${c} = exp(-ELL[min(jb * ${JB}u + ${c}u, ${d - 1}u)]);`),
+  "  ",
+)}
 ${lines([...acc.map(([i, c]) => `var a${i}_${c} = 0.0;`), ...cols.map((c) => `var sl${c} = 0.0;`)], "  ")}
   for (var t = 0u; t < P.rpl; t++) {
 ${rowHead(d)}
@@ -282,7 +328,13 @@ ${rowHead(d)}
 ${lines(perRow, "    ")}
   }
 ${reduceLanes(pack, d + 1, JB, d)}`;
-  return kernel("mech_gwgrad", ["X", "G", "W", "ELL", "DLO"], ["OUT"], `${st.decls}\nvar<workgroup> RED: array<f32, WG * WG>;`, body);
+  return kernel(
+    "mech_gwgrad",
+    ["X", "G", "W", "ELL", "DLO"],
+    ["OUT"],
+    `${st.decls}\nvar<workgroup> RED: array<f32, WG * WG>;`,
+    body,
+  );
 }
 
 /** Column block of mech_gwgrad: W̃'s block and the accumulators share the gradient budget. */

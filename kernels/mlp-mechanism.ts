@@ -25,7 +25,14 @@ import common from "../engine/common.wgsl";
 import { LANES, blockWidth, fwdSource, rowsPerLane, wgradSource } from "./mechanism-wgsl.js";
 
 const WG = 64;
-const PARAMS = [["N", "u32"], ["d", "u32"], ["M", "u32"], ["H", "u32"], ["C", "u32"], ["rpl", "u32"]] as const;
+const PARAMS = [
+  ["N", "u32"],
+  ["d", "u32"],
+  ["M", "u32"],
+  ["H", "u32"],
+  ["C", "u32"],
+  ["rpl", "u32"],
+] as const;
 type Dims = { N: number; d: number; M: number; H: number; C: number; rpl: number };
 
 const finishKernel = defineKernel({
@@ -137,7 +144,17 @@ fn wt(m: u32, i: u32, j: u32, h: u32) -> f32 { return G[(m * P.d + i) * P.d + j]
 });
 
 /** Reference pre-activation A[m,n,j,h] (the cpu loops share it). */
-function preact(x: ArrayLike<number>, g: ArrayLike<number>, w1: ArrayLike<number>, b1: ArrayLike<number>, { d, H }: Dims, m: number, n: number, j: number, h: number): number {
+function preact(
+  x: ArrayLike<number>,
+  g: ArrayLike<number>,
+  w1: ArrayLike<number>,
+  b1: ArrayLike<number>,
+  { d, H }: Dims,
+  m: number,
+  n: number,
+  j: number,
+  h: number,
+): number {
   let a = b1[j * H + h];
   for (let i = 0; i < d; i++) a += x[n * d + i] * g[(m * d + i) * d + j] * w1[(j * d + i) * H + h];
   return a;
@@ -206,7 +223,10 @@ function dimsOf(x: Tensor, g: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Te
   const ok = x.rank === 2 && is(g, [M, d, d]) && is(w1, [d, d, H]) && is(b1, [d, H]) && is(w2, [d, H]) && is(b2, [d]);
   if (!ok) {
     const got = [x, g, w1, b1, w2, b2].map((t) => fmt(t.shape)).join(", ");
-    throw new ShapeError("mlpMechanism", `expected X [N,d], G [M,d,d], W1 [d,d,H], b1 [d,H], w2 [d,H], b2 [d]; got ${got}`);
+    throw new ShapeError(
+      "mlpMechanism",
+      `expected X [N,d], G [M,d,d], W1 [d,d,H], b1 [d,H], w2 [d,H], b2 [d]; got ${got}`,
+    );
   }
   const rpl = rowsPerLane(N, M);
   return { N, d, M, H, rpl, C: Math.ceil(N / (LANES * rpl)) };
@@ -238,7 +258,12 @@ export const mlpMechanismOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
     const dx = needsGrad[0] ? launch1(dxKernel, args, x.shape, dims) : null;
     if (!needsGrad.slice(1).some(Boolean)) return [dx, null, null, null, null, null];
     const s = launch1(generatedKernel("wgrad", d, H), args, [C, M, d + 3, d * H], dims);
-    const [dw1, dg, dw2, db1, db2] = launch(finishKernel, [s, g, w1], [w1.shape, g.shape, w2.shape, b1.shape, b2.shape], dims);
+    const [dw1, dg, dw2, db1, db2] = launch(
+      finishKernel,
+      [s, g, w1],
+      [w1.shape, g.shape, w2.shape, b1.shape, b2.shape],
+      dims,
+    );
     s.dispose();
     // One dispatch wrote all five; keep the ones asked for (input order: X, G, W1, b1, w2, b2).
     return [dx, dg, dw1, db1, dw2, db2].map((t, k) => {
@@ -249,9 +274,24 @@ export const mlpMechanismOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
   },
   check: {
     cases: [
-      { label: "small", shapes: [[5, 3], [2, 3, 3], [3, 3, 2], [3, 2], [3, 2], [3]], attrs: {}, domains: ["real", "unit"] },
-      { label: "rows past one chunk, ragged", shapes: [[150, 2], [1, 2, 2], [2, 2, 5], [2, 5], [2, 5], [2]], attrs: {}, domains: ["real", "unit"] },
-      { label: "several column blocks", shapes: [[3, 14], [2, 14, 14], [14, 14, 5], [14, 5], [14, 5], [14]], attrs: {}, domains: ["real", "unit"] },
+      {
+        label: "small",
+        shapes: [[5, 3], [2, 3, 3], [3, 3, 2], [3, 2], [3, 2], [3]],
+        attrs: {},
+        domains: ["real", "unit"],
+      },
+      {
+        label: "rows past one chunk, ragged",
+        shapes: [[150, 2], [1, 2, 2], [2, 2, 5], [2, 5], [2, 5], [2]],
+        attrs: {},
+        domains: ["real", "unit"],
+      },
+      {
+        label: "several column blocks",
+        shapes: [[3, 14], [2, 14, 14], [14, 14, 5], [14, 5], [14, 5], [14]],
+        attrs: {},
+        domains: ["real", "unit"],
+      },
     ],
   },
 });

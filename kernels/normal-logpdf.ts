@@ -58,7 +58,10 @@ const FORMS: Record<Form, FormMath> = {
   },
 };
 
-const PARAMS = [["n", "u32"], ...paramNames("s"), ...paramNames("a"), ...paramNames("b"), ...paramNames("c")] as [string, "u32"][];
+const PARAMS = [["n", "u32"], ...paramNames("s"), ...paramNames("a"), ...paramNames("b"), ...paramNames("c")] as [
+  string,
+  "u32",
+][];
 
 const PRELUDE = `${common}
 const LOG2PI: f32 = ${Math.log(2 * Math.PI)};
@@ -125,7 +128,11 @@ type NoAttrs = Record<string, never>;
 function logpdfOp(form: Form, derivation: string): OpDef<NoAttrs> {
   const k = kernels(form);
   const params = (x: Tensor, m: Tensor, s: Tensor) => {
-    const out = broadcastShapes(`normalLogpdf(${form})`, broadcastShapes(`normalLogpdf(${form})`, x.shape, m.shape), s.shape);
+    const out = broadcastShapes(
+      `normalLogpdf(${form})`,
+      broadcastShapes(`normalLogpdf(${form})`, x.shape, m.shape),
+      s.shape,
+    );
     return { out, params: broadcastParams("normalLogpdf", out, { a: x.shape, b: m.shape, c: s.shape }) };
   };
   return defineOp<NoAttrs>({
@@ -143,7 +150,15 @@ function logpdfOp(form: Form, derivation: string): OpDef<NoAttrs> {
     },
     check: {
       cases: [
-        { label: "same shape", shapes: [[4, 3], [4, 3], [4, 3]], attrs: {} },
+        {
+          label: "same shape",
+          shapes: [
+            [4, 3],
+            [4, 3],
+            [4, 3],
+          ],
+          attrs: {},
+        },
         { label: "GIM broadcast x[N,d], m[M,N,d], s[d]", shapes: [[5, 3], [2, 5, 3], [3]], attrs: {} },
         { label: "scale per row", shapes: [[2, 4], [4], [2, 1]], attrs: {} },
       ],
@@ -152,11 +167,19 @@ function logpdfOp(form: Form, derivation: string): OpDef<NoAttrs> {
 }
 
 export const normalLogpdfOps = {
-  normalLogpdf: logpdfOp("var", "y = −½[log 2π + ℓ + (x−m)² e^{−ℓ}]; m̄ = ȳ(x−m)e^{−ℓ}, ℓ̄ = ½ȳ((x−m)²e^{−ℓ} − 1), x̄ = −m̄, each summed over broadcast axes."),
-  normalLogpdfStd: logpdfOp("std", "y = −½ log 2π − λ − ½(x−m)² e^{−2λ}; m̄ = ȳ(x−m)e^{−2λ}, λ̄ = ȳ((x−m)²e^{−2λ} − 1), x̄ = −m̄, each summed over broadcast axes."),
+  normalLogpdf: logpdfOp(
+    "var",
+    "y = −½[log 2π + ℓ + (x−m)² e^{−ℓ}]; m̄ = ȳ(x−m)e^{−ℓ}, ℓ̄ = ½ȳ((x−m)²e^{−ℓ} − 1), x̄ = −m̄, each summed over broadcast axes.",
+  ),
+  normalLogpdfStd: logpdfOp(
+    "std",
+    "y = −½ log 2π − λ − ½(x−m)² e^{−2λ}; m̄ = ȳ(x−m)e^{−2λ}, λ̄ = ȳ((x−m)²e^{−2λ} − 1), x̄ = −m̄, each summed over broadcast axes.",
+  ),
 };
 
 /** log N(x; mean, e^{logVar}) elementwise with broadcasting. */
-export const normalLogpdf = (x: Tensor, mean: Tensor, logVar: Tensor) => apply(normalLogpdfOps.normalLogpdf, [x, mean, logVar], {});
+export const normalLogpdf = (x: Tensor, mean: Tensor, logVar: Tensor) =>
+  apply(normalLogpdfOps.normalLogpdf, [x, mean, logVar], {});
 /** log N(x; mean, e^{2·logStd}) elementwise with broadcasting. */
-export const normalLogpdfStd = (x: Tensor, mean: Tensor, logStd: Tensor) => apply(normalLogpdfOps.normalLogpdfStd, [x, mean, logStd], {});
+export const normalLogpdfStd = (x: Tensor, mean: Tensor, logStd: Tensor) =>
+  apply(normalLogpdfOps.normalLogpdfStd, [x, mean, logStd], {});

@@ -82,7 +82,13 @@ const loadRow = (d: number) =>
   );
 const dot = (r: number, d: number) => tree(seq(d).map((j) => `p${j} * q${r}_${j}`));
 
-function kernel(inputs: string[], outputs: string[], parts: [number, number][], d: number, body: (r0: number, r1: number, k: number) => string): Wgsl {
+function kernel(
+  inputs: string[],
+  outputs: string[],
+  parts: [number, number][],
+  d: number,
+  body: (r0: number, r1: number, k: number) => string,
+): Wgsl {
   const largest = Math.max(...parts.map(([r0, r1]) => (r1 - r0) * d));
   return {
     inputs,
@@ -97,12 +103,18 @@ export function fwdSource(R: number, d: number): Wgsl {
   return kernel(["A", "B", "Pm", "Q", "T"], ["Y"], parts, d, (r0, r1, k) => {
     const rs = seq(r1 - r0, r0);
     const exps = rs.map((r) => `exp(l${r} - hi)`);
-    const merge = k === 0 ? `let hi = top0;\n      let s = ${tree(exps)};` : `let prev = Y[mn];\n      let hi = max(prev, top0);\n      let s = exp(prev - hi) + ${tree(exps)};`;
+    const merge =
+      k === 0
+        ? `let hi = top0;\n      let s = ${tree(exps)};`
+        : `let prev = Y[mn];\n      let hi = max(prev, top0);\n      let s = exp(prev - hi) + ${tree(exps)};`;
     return `${loadBlock(r0, r1, R, d)}
     for (var m = 0u; m < P.M; m++) {
 ${loadRow(d)}
       let a = A[mn];
-${lines(rs.map((r) => `let l${r} = a + b${r} + ${dot(r, d)};`), "      ")}
+${lines(
+  rs.map((r) => `let l${r} = a + b${r} + ${dot(r, d)};`),
+  "      ",
+)}
       let top0 = ${maxTree(rs.map((r) => `l${r}`))};
       ${merge}
       if (live) { Y[mn] = hi + log(s)${k === parts.length - 1 ? " - P.logR" : ""}; }
@@ -116,7 +128,10 @@ export function bwdSource(R: number, d: number, want: BwdFlags): Wgsl {
     const rs = seq(r1 - r0, r0);
     const rj = rs.flatMap((r) => seq(d).map((j) => [r, j] as const));
     const pbar = `      var hv: array<f32, ${d}>;
-${lines(seq(d).map((j) => `hv[${j}u] = ${tree(rs.map((r) => `v${r} * q${r}_${j}`))};`), "      ")}
+${lines(
+  seq(d).map((j) => `hv[${j}u] = ${tree(rs.map((r) => `v${r} * q${r}_${j}`))};`),
+  "      ",
+)}
       if (live) {
         for (var j = 0u; j < ${d}u; j++) { DP[mn * ${d}u + j] = ${k === 0 ? "" : `DP[mn * ${d}u + j] + `}hv[j]; }
       }`;
@@ -133,9 +148,26 @@ ${want.q ? lines(rj.map(([r, j]) => `var g${r}_${j} = 0.0;`)) : ""}
 ${loadRow(d)}
       let c = CD[2u * mn];
       let dy = CD[2u * mn + 1u];
-${lines(rs.map((r) => `let v${r} = dy * exp(c + b${r} + ${dot(r, d)});`), "      ")}
-${want.b ? lines(rs.map((r) => `bs${r} += v${r};`), "      ") : ""}
-${want.q ? lines(rj.map(([r, j]) => `g${r}_${j} += v${r} * p${j};`), "      ") : ""}
+${lines(
+  rs.map((r) => `let v${r} = dy * exp(c + b${r} + ${dot(r, d)});`),
+  "      ",
+)}
+${
+  want.b
+    ? lines(
+        rs.map((r) => `bs${r} += v${r};`),
+        "      ",
+      )
+    : ""
+}
+${
+  want.q
+    ? lines(
+        rj.map(([r, j]) => `g${r}_${j} += v${r} * p${j};`),
+        "      ",
+      )
+    : ""
+}
 ${want.p ? pbar : ""}
     }
 ${want.b ? bStore : ""}

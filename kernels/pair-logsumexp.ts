@@ -24,13 +24,36 @@ import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { type BwdFlags, LANES, bwdSource, fwdSource, prepSource, reduceSource, tableSource } from "./pair-logsumexp-wgsl.js";
+import {
+  type BwdFlags,
+  LANES,
+  bwdSource,
+  fwdSource,
+  prepSource,
+  reduceSource,
+  tableSource,
+} from "./pair-logsumexp-wgsl.js";
 
 type Dims = { M: number; N: number; R: number; d: number; E: number; logR: number };
-const PARAMS = [["M", "u32"], ["N", "u32"], ["E", "u32"], ["logR", "f32"]] as const;
+const PARAMS = [
+  ["M", "u32"],
+  ["N", "u32"],
+  ["E", "u32"],
+  ["logR", "f32"],
+] as const;
 
 /** Λ[m,r,n] + shift, the reference every cpu loop below shares. */
-function lambda(a: ArrayLike<number>, b: ArrayLike<number>, p: ArrayLike<number>, q: ArrayLike<number>, e: number, { N, R, d }: Dims, m: number, r: number, n: number): number {
+function lambda(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  p: ArrayLike<number>,
+  q: ArrayLike<number>,
+  e: number,
+  { N, R, d }: Dims,
+  m: number,
+  r: number,
+  n: number,
+): number {
   let l = a[m * N + n] + b[r * N + n];
   for (let j = 0; j < d; j++) l += p[(m * N + n) * d + j] * q[(e * R + r) * d + j];
   return l;
@@ -165,7 +188,18 @@ const reduceKernel = (R: number, d: number) =>
 function dimsOf(a: Tensor, b: Tensor, p: Tensor, q: Tensor, env: Tensor): Dims {
   const [M, N] = a.shape;
   const [E, R, d] = q.shape;
-  const ok = a.rank === 2 && b.rank === 2 && b.shape[0] === R && b.shape[1] === N && p.rank === 3 && p.shape[0] === M && p.shape[1] === N && p.shape[2] === d && q.rank === 3 && env.rank === 1 && env.shape[0] === N;
+  const ok =
+    a.rank === 2 &&
+    b.rank === 2 &&
+    b.shape[0] === R &&
+    b.shape[1] === N &&
+    p.rank === 3 &&
+    p.shape[0] === M &&
+    p.shape[1] === N &&
+    p.shape[2] === d &&
+    q.rank === 3 &&
+    env.rank === 1 &&
+    env.shape[0] === N;
   if (!ok) {
     const got = [a, b, p, q, env].map((t) => fmt(t.shape)).join(", ");
     throw new ShapeError("pairLogsumexp", `expected a [M,N], b [R,N], P [M,N,d], Q [E,R,d], env [N]; got ${got}`);
@@ -206,10 +240,30 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
   check: {
     nondiff: [4],
     cases: [
-      { label: "two envs", shapes: [[3, 6], [4, 6], [3, 6, 3], [2, 4, 3], [6]], attrs: {}, domains: ["real", "real", "real", "real", { ints: 2 }] },
-      { label: "three envs, ragged", shapes: [[2, 7], [5, 7], [2, 7, 2], [3, 5, 2], [7]], attrs: {}, domains: ["real", "real", "real", "real", { ints: 3 }] },
-      { label: "several r blocks", shapes: [[2, 5], [12, 5], [2, 5, 60], [2, 12, 60], [5]], attrs: {}, domains: ["real", "real", "unit", "unit", { ints: 2 }] },
-      { label: "one intervention sample, one env", shapes: [[2, 4], [1, 4], [2, 4, 3], [1, 1, 3], [4]], attrs: {}, domains: ["real", "real", "real", "real", { ints: 1 }] },
+      {
+        label: "two envs",
+        shapes: [[3, 6], [4, 6], [3, 6, 3], [2, 4, 3], [6]],
+        attrs: {},
+        domains: ["real", "real", "real", "real", { ints: 2 }],
+      },
+      {
+        label: "three envs, ragged",
+        shapes: [[2, 7], [5, 7], [2, 7, 2], [3, 5, 2], [7]],
+        attrs: {},
+        domains: ["real", "real", "real", "real", { ints: 3 }],
+      },
+      {
+        label: "several r blocks",
+        shapes: [[2, 5], [12, 5], [2, 5, 60], [2, 12, 60], [5]],
+        attrs: {},
+        domains: ["real", "real", "unit", "unit", { ints: 2 }],
+      },
+      {
+        label: "one intervention sample, one env",
+        shapes: [[2, 4], [1, 4], [2, 4, 3], [1, 1, 3], [4]],
+        attrs: {},
+        domains: ["real", "real", "real", "real", { ints: 1 }],
+      },
     ],
   },
 });
@@ -218,6 +272,7 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
  * y[m,n] = LSE_r(a[m,n] + b[r,n] + Σ_j P[m,n,j] Q[env[n],r,j]) − log R without materialising Λ.
  * env holds each sample's environment index as a float; grouping samples by env keeps Q̄ cheap.
  */
-export const pairLogsumexp = (a: Tensor, b: Tensor, p: Tensor, q: Tensor, env: Tensor) => apply(pairLogsumexpOp, [a, b, p, q, env], {});
+export const pairLogsumexp = (a: Tensor, b: Tensor, p: Tensor, q: Tensor, env: Tensor) =>
+  apply(pairLogsumexpOp, [a, b, p, q, env], {});
 
 export const pairLogsumexpOps = { pairLogsumexp: pairLogsumexpOp };

@@ -25,13 +25,25 @@ import { broadcastTo } from "./shape-ops.js";
 
 type Attrs<T> = T & { [key: string]: unknown };
 const WG = 256;
-const PARAMS = [["n", "u32"], ["size", "u32"], ["inner", "u32"]] as [string, "u32"][];
+const PARAMS = [
+  ["n", "u32"],
+  ["size", "u32"],
+  ["inner", "u32"],
+] as [string, "u32"][];
 // −∞ for the running max: WGSL rejects an infinite constant expression, so the bit pattern is
 // or-ed with a runtime zero to keep it out of constant evaluation. |v| > HUGE means v = ±∞.
 const NEG_INF = "bitcast<f32>(0xff800000u | (P.n & 0u))";
 const HUGE = "3.0e38";
 
-type CpuBody = (ins: readonly FloatArray[], outs: FloatArray[], i: number, o: number, b: number, size: number, inner: number) => void;
+type CpuBody = (
+  ins: readonly FloatArray[],
+  outs: FloatArray[],
+  i: number,
+  o: number,
+  b: number,
+  size: number,
+  inner: number,
+) => void;
 
 /**
  * A kernel over [outer, size, inner]. `body` sees i (the invocation), o (the output index), b (the
@@ -151,7 +163,8 @@ const scale = (t: Tensor, s: number) => unaryOps.affine.forward([t], { p0: s, p1
 type SumAttrs = Attrs<{ axes?: number | readonly number[]; keepDims: boolean }>;
 
 function sumLike(name: "sum" | "mean") {
-  const factor = (x: Tensor, ax: readonly number[]) => (name === "mean" ? 1 / Math.max(1, sizeOf(ax.map((a) => x.shape[a]))) : 1);
+  const factor = (x: Tensor, ax: readonly number[]) =>
+    name === "mean" ? 1 / Math.max(1, sizeOf(ax.map((a) => x.shape[a]))) : 1;
   return defineOp<SumAttrs>({
     name,
     derivation:
@@ -201,7 +214,11 @@ export const maxOp = defineOp<AxisAttrs>({
   forward: ([x], { axis, keepDims }) => {
     const { a, outer, size, inner } = geometry("max", x, axis);
     if (size === 0) throw new ShapeError("max", `axis ${a} of ${fmt(x.shape)} is empty and max has no identity`);
-    const [y, ties] = launch(maxKernel, [x], [keptShape(x.shape, [a]), keptShape(x.shape, [a])], { n: outer * inner, size, inner });
+    const [y, ties] = launch(maxKernel, [x], [keptShape(x.shape, [a]), keptShape(x.shape, [a])], {
+      n: outer * inner,
+      size,
+      inner,
+    });
     return { out: keepDims ? y : view(y, finalShape(x.shape, [a], false)), saved: [ties] };
   },
   vjp: ({ inputs: [x], out, saved: [ties], attrs }, dy) => {
@@ -213,7 +230,8 @@ export const maxOp = defineOp<AxisAttrs>({
 
 export const logsumexpOp = defineOp<AxisAttrs>({
   name: "logsumexp",
-  derivation: "y = c + log Σ e^{x−c}, c = max x; x̄ = ȳ·e^{x−y} = ȳ·softmax(x) (saves y); all −∞ or empty ⇒ y = −∞, x̄ = 0.",
+  derivation:
+    "y = c + log Σ e^{x−c}, c = max x; x̄ = ȳ·e^{x−y} = ȳ·softmax(x) (saves y); all −∞ or empty ⇒ y = −∞, x̄ = 0.",
   forward: ([x], { axis, keepDims }) => {
     const { a, outer, size, inner } = geometry("logsumexp", x, axis);
     const y = launch1(lseKernel, [x], keptShape(x.shape, [a]), { n: outer * inner, size, inner });
@@ -229,7 +247,9 @@ export const logsumexpOp = defineOp<AxisAttrs>({
 export const reduceOps = { sum: sumLike("sum"), mean: sumLike("mean"), max: maxOp, logsumexp: logsumexpOp };
 
 /** Σ over `axes` (all when omitted). */
-export const sum = (x: Tensor, axes?: number | readonly number[], keepDims = false) => apply(reduceOps.sum, [x], { axes, keepDims });
-export const mean = (x: Tensor, axes?: number | readonly number[], keepDims = false) => apply(reduceOps.mean, [x], { axes, keepDims });
+export const sum = (x: Tensor, axes?: number | readonly number[], keepDims = false) =>
+  apply(reduceOps.sum, [x], { axes, keepDims });
+export const mean = (x: Tensor, axes?: number | readonly number[], keepDims = false) =>
+  apply(reduceOps.mean, [x], { axes, keepDims });
 export const max = (x: Tensor, axis: number, keepDims = false) => apply(maxOp, [x], { axis, keepDims });
 export const logsumexp = (x: Tensor, axis: number, keepDims = false) => apply(logsumexpOp, [x], { axis, keepDims });

@@ -19,7 +19,10 @@ const whereKernel = defineKernel({
   entry: "where_fwd",
   inputs: ["C", "A", "B"],
   outputs: ["Y"],
-  params: [["n", "u32"], ...paramNames("s"), ...paramNames("c"), ...paramNames("a"), ...paramNames("b")] as [string, "u32"][],
+  params: [["n", "u32"], ...paramNames("s"), ...paramNames("c"), ...paramNames("a"), ...paramNames("b")] as [
+    string,
+    "u32",
+  ][],
   workgroupSize: WG,
   prelude: [common, wgslIndex("c"), wgslIndex("a"), wgslIndex("b")].join("\n"),
   body: `
@@ -42,18 +45,38 @@ export const whereOp = defineOp<NoAttrs>({
   derivation: "y = a where c ≠ 0 else b; ā = Σ_bcast ȳ·c, b̄ = Σ_bcast ȳ·(1 − c); the condition has no gradient.",
   forward: ([c, a, b]) => {
     const out = broadcastShapes("where", broadcastShapes("where", c.shape, a.shape), b.shape);
-    return { out: launch1(whereKernel, [c, a, b], out, broadcastParams("where", out, { c: c.shape, a: a.shape, b: b.shape })) };
+    return {
+      out: launch1(whereKernel, [c, a, b], out, broadcastParams("where", out, { c: c.shape, a: a.shape, b: b.shape })),
+    };
   },
   vjp: ({ inputs: [c, a, b], needsGrad }, dy) => {
     const notC = () => unaryOps.affine.forward([c], { p0: -1, p1: 1 }).out;
-    return [null, needsGrad[1] ? sumToShape(runBinary("mul", dy, c), a.shape) : null, needsGrad[2] ? sumToShape(runBinary("mul", dy, notC()), b.shape) : null];
+    return [
+      null,
+      needsGrad[1] ? sumToShape(runBinary("mul", dy, c), a.shape) : null,
+      needsGrad[2] ? sumToShape(runBinary("mul", dy, notC()), b.shape) : null,
+    ];
   },
   check: {
     nondiff: [0],
     cases: [
-      { label: "same shape", shapes: [[3, 4], [3, 4], [3, 4]], attrs: {}, domains: [{ values: [0, 1] }, "real", "real"] },
+      {
+        label: "same shape",
+        shapes: [
+          [3, 4],
+          [3, 4],
+          [3, 4],
+        ],
+        attrs: {},
+        domains: [{ values: [0, 1] }, "real", "real"],
+      },
       { label: "broadcast", shapes: [[3, 1], [4], [3, 4]], attrs: {}, domains: [{ values: [0, 1] }, "real", "real"] },
-      { label: "scalar condition", shapes: [[], [2, 3], [3]], attrs: {}, domains: [{ values: [0, 1] }, "real", "real"] },
+      {
+        label: "scalar condition",
+        shapes: [[], [2, 3], [3]],
+        attrs: {},
+        domains: [{ values: [0, 1] }, "real", "real"],
+      },
     ],
   },
 });
@@ -80,8 +103,21 @@ function compareOp(name: CompareName) {
     vjp: { none: "a comparison is piecewise constant: its derivative is 0 almost everywhere" },
     check: {
       cases: [
-        { label: "row broadcast", shapes: [[3, 4], [4]], attrs: {}, domains: [{ values: [0, 1, 2] }, { values: [0, 1, 2] }] },
-        { label: "both sides", shapes: [[3, 1], [1, 4]], attrs: {}, domains: [{ values: [0, 1, 2] }, { values: [0, 1, 2] }] },
+        {
+          label: "row broadcast",
+          shapes: [[3, 4], [4]],
+          attrs: {},
+          domains: [{ values: [0, 1, 2] }, { values: [0, 1, 2] }],
+        },
+        {
+          label: "both sides",
+          shapes: [
+            [3, 1],
+            [1, 4],
+          ],
+          attrs: {},
+          domains: [{ values: [0, 1, 2] }, { values: [0, 1, 2] }],
+        },
       ],
     },
   });
@@ -89,7 +125,10 @@ function compareOp(name: CompareName) {
 
 export const selectOps = {
   where: whereOp,
-  ...(Object.fromEntries((Object.keys(COMPARE) as CompareName[]).map((n) => [n, compareOp(n)])) as Record<CompareName, ReturnType<typeof compareOp>>),
+  ...(Object.fromEntries((Object.keys(COMPARE) as CompareName[]).map((n) => [n, compareOp(n)])) as Record<
+    CompareName,
+    ReturnType<typeof compareOp>
+  >),
 };
 
 export const where = (cond: Tensor, a: Tensor, b: Tensor) => apply(whereOp, [cond, a, b], {});

@@ -13,7 +13,17 @@
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { apply, defineOp, launch1 } from "../engine/op.js";
-import { type Shape, ShapeError, broadcastShapes, broadcastStrides, fmt, normAxis, sameShape, sizeOf, stridesOf } from "../engine/shape.js";
+import {
+  type Shape,
+  ShapeError,
+  broadcastShapes,
+  broadcastStrides,
+  fmt,
+  normAxis,
+  sameShape,
+  sizeOf,
+  stridesOf,
+} from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
 import { MAX_RANK } from "./broadcast.js";
 import common from "../engine/common.wgsl";
@@ -31,7 +41,8 @@ function resolveShape(x: Tensor, shape: Shape): number[] {
   const free = shape.filter((s) => s === -1).length;
   if (free > 1) throw new ShapeError("reshape", `more than one -1 in ${fmt(shape)}`);
   const known = sizeOf(shape.filter((s) => s !== -1));
-  if (free === 1 && known === 0) throw new ShapeError("reshape", `-1 in ${fmt(shape)} is ambiguous: the other axes hold no elements`);
+  if (free === 1 && known === 0)
+    throw new ShapeError("reshape", `-1 in ${fmt(shape)} is ambiguous: the other axes hold no elements`);
   const out = shape.map((s) => (s === -1 ? x.size / Math.max(known, 1) : s));
   if (sizeOf(out) !== x.size || out.some((s) => !Number.isInteger(s) || s < 0)) {
     throw new ShapeError("reshape", `cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
@@ -56,7 +67,9 @@ function permuteChecked(x: Tensor, perm?: readonly number[]): number[] {
   const rank = x.rank;
   assertRank("transpose", x.shape);
   // The default swaps the last two axes; below rank 2 there is nothing to swap.
-  const p = perm ?? [...Array(rank).keys()].map((k) => (rank < 2 ? k : k === rank - 2 ? rank - 1 : k === rank - 1 ? rank - 2 : k));
+  const p =
+    perm ??
+    [...Array(rank).keys()].map((k) => (rank < 2 ? k : k === rank - 2 ? rank - 1 : k === rank - 1 ? rank - 2 : k));
   if (p.length !== rank || [...p].sort((a, b) => a - b).some((v, k) => v !== k)) {
     throw new ShapeError("transpose", `perm ${JSON.stringify(p)} is not a permutation of the axes of ${fmt(x.shape)}`);
   }
@@ -65,7 +78,12 @@ function permuteChecked(x: Tensor, perm?: readonly number[]): number[] {
 
 function permute(x: Tensor, perm: readonly number[]): Tensor {
   const strides = stridesOf(x.shape);
-  return stridedRead("transpose", x, perm.map((k) => x.shape[k]), perm.map((k) => strides[k]));
+  return stridedRead(
+    "transpose",
+    x,
+    perm.map((k) => x.shape[k]),
+    perm.map((k) => strides[k]),
+  );
 }
 
 export const transposeOp = defineOp<Attrs<{ perm?: readonly number[] }>>({
@@ -89,7 +107,8 @@ export const transposeOp = defineOp<Attrs<{ perm?: readonly number[] }>>({
 function sliceGeometry(shape: Shape, axis: number, start: number, end: number) {
   assertRank("slice", shape);
   const a = normAxis("slice", axis, shape.length);
-  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= shape[a])) throw new ShapeError("slice", `range [${start}, ${end}) out of bounds for axis ${a} of ${fmt(shape)}`);
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= shape[a]))
+    throw new ShapeError("slice", `range [${start}, ${end}) out of bounds for axis ${a} of ${fmt(shape)}`);
   const strides = stridesOf(shape);
   const out = shape.map((s, k) => (k === a ? end - start : s));
   return { out, strides, base: start * strides[a] };
@@ -108,7 +127,12 @@ export const sliceOp = defineOp<Attrs<{ axis: number; start: number; end: number
     stridedWrite("slice.vjp", dy, dx, g.strides, g.base);
     return [dx];
   },
-  check: { cases: [{ shapes: [[4, 6]], attrs: { axis: 1, start: 1, end: 4 } }, { shapes: [[5, 2, 3]], attrs: { axis: 0, start: 2, end: 5 } }] },
+  check: {
+    cases: [
+      { shapes: [[4, 6]], attrs: { axis: 1, start: 1, end: 4 } },
+      { shapes: [[5, 2, 3]], attrs: { axis: 0, start: 2, end: 5 } },
+    ],
+  },
 });
 
 function concatShape(tensors: readonly Tensor[], axis: number): { a: number; out: number[] } {
@@ -151,7 +175,25 @@ export const concatOp = defineOp<Attrs<{ axis: number }>>({
       return stridedRead("concat.vjp", dy, g.out, g.strides, g.base);
     });
   },
-  check: { cases: [{ shapes: [[2, 3], [4, 3]], attrs: { axis: 0 } }, { shapes: [[2, 1], [2, 3], [2, 2]], attrs: { axis: 1 } }] },
+  check: {
+    cases: [
+      {
+        shapes: [
+          [2, 3],
+          [4, 3],
+        ],
+        attrs: { axis: 0 },
+      },
+      {
+        shapes: [
+          [2, 1],
+          [2, 3],
+          [2, 2],
+        ],
+        attrs: { axis: 1 },
+      },
+    ],
+  },
 });
 
 export const broadcastToOp = defineOp<Attrs<{ shape: readonly number[] }>>({
@@ -159,7 +201,8 @@ export const broadcastToOp = defineOp<Attrs<{ shape: readonly number[] }>>({
   derivation: "y = x repeated along broadcast axes; x̄ = Σ of ȳ over those axes.",
   forward: ([x], { shape }) => {
     assertRank("broadcastTo", shape);
-    if (!sameShape(broadcastShapes("broadcastTo", x.shape, shape), shape)) throw new ShapeError("broadcastTo", `cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}`);
+    if (!sameShape(broadcastShapes("broadcastTo", x.shape, shape), shape))
+      throw new ShapeError("broadcastTo", `cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}`);
     return { out: stridedRead("broadcastTo", x, shape, broadcastStrides(x.shape, shape)) };
   },
   vjp: ({ inputs: [x] }, dy) => [sumToShape(dy, x.shape)],
@@ -169,7 +212,13 @@ export const broadcastToOp = defineOp<Attrs<{ shape: readonly number[] }>>({
 const WG = 256;
 /** The index test of both gather kernels (u32(k) truncates, as Math.trunc does). */
 const inRange = (k: number, axisLen: number) => k >= 0 && k < axisLen;
-const GATHER_PARAMS = [["n", "u32"], ["outer", "u32"], ["axisLen", "u32"], ["count", "u32"], ["inner", "u32"]] as [string, "u32"][];
+const GATHER_PARAMS = [
+  ["n", "u32"],
+  ["outer", "u32"],
+  ["axisLen", "u32"],
+  ["count", "u32"],
+  ["inner", "u32"],
+] as [string, "u32"][];
 const gatherKernel = defineKernel({
   name: "gather.fwd",
   // gather_fwd: 0 X [outer·axisLen·inner] read, 1 Idx [count] read (integer-valued floats),
@@ -229,7 +278,8 @@ const gatherVjpKernel = defineKernel({
       const a = Math.floor(i / p.inner) % p.axisLen;
       const o = Math.floor(i / (p.inner * p.axisLen));
       let acc = 0;
-      for (let q = 0; q < p.count; q++) if (inRange(idx[q], p.axisLen) && Math.trunc(idx[q]) === a) acc += dy[(o * p.count + q) * p.inner + r];
+      for (let q = 0; q < p.count; q++)
+        if (inRange(idx[q], p.axisLen) && Math.trunc(idx[q]) === a) acc += dy[(o * p.count + q) * p.inner + r];
       dx[i] = acc;
     }
   },
@@ -245,7 +295,8 @@ function gatherGeometry(x: Tensor, indices: Tensor, axis: number) {
 
 export const gatherOp = defineOp<Attrs<{ axis: number }>>({
   name: "gather",
-  derivation: "y[o, q, r] = x[o, idx[q], r]; x̄[o, a, r] = Σ_{q: idx[q] = a} ȳ[o, q, r] (deterministic scatter-add). Indices carry no gradient; one outside [0, axisLen) reads 0.",
+  derivation:
+    "y[o, q, r] = x[o, idx[q], r]; x̄[o, a, r] = Σ_{q: idx[q] = a} ȳ[o, q, r] (deterministic scatter-add). Indices carry no gradient; one outside [0, axisLen) reads 0.",
   forward: ([x, indices], { axis }) => {
     const g = gatherGeometry(x, indices, axis);
     return { out: launch1(gatherKernel, [x, indices], g.out, { n: sizeOf(g.out), ...g.params }) };
@@ -258,12 +309,27 @@ export const gatherOp = defineOp<Attrs<{ axis: number }>>({
     nondiff: [1],
     cases: [
       { label: "rows", shapes: [[4, 3], [6]], attrs: { axis: 0 }, domains: ["real", { ints: 4 }] },
-      { label: "middle axis", shapes: [[2, 5, 3], [2, 2]], attrs: { axis: 1 }, domains: ["real", { ints: 5 }] },
+      {
+        label: "middle axis",
+        shapes: [
+          [2, 5, 3],
+          [2, 2],
+        ],
+        attrs: { axis: 1 },
+        domains: ["real", { ints: 5 }],
+      },
     ],
   },
 });
 
-export const shapeOps = { reshape: reshapeOp, transpose: transposeOp, slice: sliceOp, concat: concatOp, broadcastTo: broadcastToOp, gather: gatherOp };
+export const shapeOps = {
+  reshape: reshapeOp,
+  transpose: transposeOp,
+  slice: sliceOp,
+  concat: concatOp,
+  broadcastTo: broadcastToOp,
+  gather: gatherOp,
+};
 
 export const reshape = (x: Tensor, shape: readonly number[]) => apply(reshapeOp, [x], { shape });
 export const transpose = (x: Tensor, perm?: readonly number[]) => apply(transposeOp, [x], { perm });

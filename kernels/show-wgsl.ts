@@ -45,11 +45,16 @@ export function opKernels(name: string, shapes?: readonly Shape[]): OpKernels {
   const op: AnyOp = registry[name];
   const cases: readonly CheckCase<unknown>[] = op.check.cases;
   const base = shapes ? cases.find((c) => c.shapes.length === shapes.length) : cases[0];
-  if (!base) throw new Error(`show-wgsl: ${name} takes ${[...new Set(cases.map((c) => c.shapes.length))].join(" or ")} inputs, got ${shapes!.length} shapes`);
+  if (!base)
+    throw new Error(
+      `show-wgsl: ${name} takes ${[...new Set(cases.map((c) => c.shapes.length))].join(" or ")} inputs, got ${shapes!.length} shapes`,
+    );
   const c = shapes ? { ...base, label: "given shapes", shapes } : base;
   const backend = new RecordingBackend();
   const nondiff = new Set(op.check.nondiff ?? []);
-  const inputs = drawCase(c, 1).map((v, i) => new Tensor(backend, backend.upload(v, "f64"), c.shapes[i], !nondiff.has(i)));
+  const inputs = drawCase(c, 1).map(
+    (v, i) => new Tensor(backend, backend.upload(v, "f64"), c.shapes[i], !nondiff.has(i)),
+  );
   const out = apply(op, inputs, c.attrs);
   const forward = backend.launched;
   backend.launched = [];
@@ -77,7 +82,8 @@ export function showWgsl(name: string, shapes?: readonly Shape[]): string {
   ];
   // Kernels that share a WGSL module (several entry points) print it once.
   const modules = new Map<string, Set<string>>();
-  for (const k of [...forward, ...vjp]) modules.set(k.wgsl, (modules.get(k.wgsl) ?? new Set()).add(`${k.name} (entry ${k.entry})`));
+  for (const k of [...forward, ...vjp])
+    modules.set(k.wgsl, (modules.get(k.wgsl) ?? new Set()).add(`${k.name} (entry ${k.entry})`));
   for (const [wgsl, names] of modules) lines.push("", `// ---- kernel ${[...names].join(", ")}`, wgsl);
   return `${lines.join("\n")}\n`;
 }

@@ -34,7 +34,12 @@ const costKernel = defineKernel({
   entry: "sinkhorn_cost",
   inputs: ["Xh", "X"],
   outputs: ["C"],
-  params: [["total", "u32"], ["n", "u32"], ["m", "u32"], ["D", "u32"]],
+  params: [
+    ["total", "u32"],
+    ["n", "u32"],
+    ["m", "u32"],
+    ["D", "u32"],
+  ],
   workgroupSize: WG,
   prelude: common,
   body: `
@@ -100,7 +105,14 @@ const solveKernel = defineKernel({
   entry: "sinkhorn_solve",
   inputs: ["C"],
   outputs: ["W", "F", "G", "Fn"],
-  params: [["B", "u32"], ["n", "u32"], ["m", "u32"], ["epsilon", "f32"], ["maxIterations", "u32"], ["tolerance", "f32"]],
+  params: [
+    ["B", "u32"],
+    ["n", "u32"],
+    ["m", "u32"],
+    ["epsilon", "f32"],
+    ["maxIterations", "u32"],
+    ["tolerance", "f32"],
+  ],
   workgroupSize: 64,
   prelude: `${common}\n${solveWgsl}`,
   body: "  solve(flat_group(wid, nwg), lid.x);",
@@ -113,7 +125,12 @@ const planKernel = defineKernel({
   entry: "sinkhorn_plan",
   inputs: ["C", "F", "G"],
   outputs: ["Plan"],
-  params: [["total", "u32"], ["n", "u32"], ["m", "u32"], ["epsilon", "f32"]],
+  params: [
+    ["total", "u32"],
+    ["n", "u32"],
+    ["m", "u32"],
+    ["epsilon", "f32"],
+  ],
   workgroupSize: WG,
   prelude: common,
   body: `
@@ -132,7 +149,14 @@ const planKernel = defineKernel({
   },
 });
 
-const GRAD_PARAMS = [["total", "u32"], ["rows", "u32"], ["cols", "u32"], ["D", "u32"], ["sr", "u32"], ["sq", "u32"]] as [string, "u32"][];
+const GRAD_PARAMS = [
+  ["total", "u32"],
+  ["rows", "u32"],
+  ["cols", "u32"],
+  ["D", "u32"],
+  ["sr", "u32"],
+  ["sq", "u32"],
+] as [string, "u32"][];
 const gradKernel = defineKernel({
   name: "sinkhorn.grad",
   entry: "sinkhorn_grad",
@@ -202,7 +226,14 @@ function solve(op: string, xhat: Tensor, x: Tensor, a: SinkhornAttrs) {
   if (!(a.epsilon > 0)) throw new Error(`${op}: epsilon must be positive, got ${a.epsilon}`);
   const C = costs(op, xhat, x);
   const [B, n, m] = C.shape;
-  const [W, F, G, Fn] = launch(solveKernel, [C], [[B], [B, n], [B, m], [B, n]], { B, n, m, epsilon: a.epsilon, maxIterations: a.maxIterations, tolerance: a.tolerance });
+  const [W, F, G, Fn] = launch(solveKernel, [C], [[B], [B, n], [B, m], [B, n]], {
+    B,
+    n,
+    m,
+    epsilon: a.epsilon,
+    maxIterations: a.maxIterations,
+    tolerance: a.tolerance,
+  });
   Fn.dispose();
   return { W, F, G, C };
 }
@@ -213,8 +244,22 @@ function plan(C: Tensor, F: Tensor, G: Tensor, epsilon: number): Tensor {
 }
 
 const CASES: CheckSpec<SinkhornAttrs>["cases"] = [
-  { label: "2 × (3 vs 4 points) in 2-D, ε = 0.5", shapes: [[2, 3, 2], [2, 4, 2]], attrs: { epsilon: 0.5, maxIterations: 3000, tolerance: 1e-12 } },
-  { label: "5 vs 5 points in 3-D, ε = 1", shapes: [[1, 5, 3], [1, 5, 3]], attrs: { epsilon: 1, maxIterations: 3000, tolerance: 1e-12 } },
+  {
+    label: "2 × (3 vs 4 points) in 2-D, ε = 0.5",
+    shapes: [
+      [2, 3, 2],
+      [2, 4, 2],
+    ],
+    attrs: { epsilon: 0.5, maxIterations: 3000, tolerance: 1e-12 },
+  },
+  {
+    label: "5 vs 5 points in 3-D, ε = 1",
+    shapes: [
+      [1, 5, 3],
+      [1, 5, 3],
+    ],
+    attrs: { epsilon: 1, maxIterations: 3000, tolerance: 1e-12 },
+  },
 ];
 
 export const sinkhornOp: OpDef<SinkhornAttrs> = defineOp<SinkhornAttrs>({
@@ -250,7 +295,18 @@ export const sinkhornPlanOp: OpDef<SinkhornAttrs> = defineOp<SinkhornAttrs>({
     return { out: P };
   },
   vjp: { none: "the plan is a diagnostic (marginals, transport maps); differentiate W_ε with sinkhorn instead" },
-  check: { cases: [{ label: "3 vs 4 points, 300 updates", shapes: [[2, 3, 2], [2, 4, 2]], attrs: { epsilon: 0.5, maxIterations: 300, tolerance: 0 } }] },
+  check: {
+    cases: [
+      {
+        label: "3 vs 4 points, 300 updates",
+        shapes: [
+          [2, 3, 2],
+          [2, 4, 2],
+        ],
+        attrs: { epsilon: 0.5, maxIterations: 300, tolerance: 0 },
+      },
+    ],
+  },
 });
 
 export const sinkhornOps = { sinkhorn: sinkhornOp, sinkhornPlan: sinkhornPlanOp };
@@ -260,9 +316,15 @@ export interface SinkhornOptions {
   maxIterations?: number;
   tolerance?: number;
 }
-const attrsOf = ({ epsilon = 0.1, maxIterations = 2000, tolerance = 1e-3 }: SinkhornOptions): SinkhornAttrs => ({ epsilon, maxIterations, tolerance });
+const attrsOf = ({ epsilon = 0.1, maxIterations = 2000, tolerance = 1e-3 }: SinkhornOptions): SinkhornAttrs => ({
+  epsilon,
+  maxIterations,
+  tolerance,
+});
 
 /** W_ε [B] between x̂ [B, n, D] and x [B, m, D] (uniform weights, squared Euclidean cost). */
-export const sinkhorn = (xhat: Tensor, x: Tensor, options: SinkhornOptions = {}) => apply(sinkhornOp, [xhat, x], attrsOf(options));
+export const sinkhorn = (xhat: Tensor, x: Tensor, options: SinkhornOptions = {}) =>
+  apply(sinkhornOp, [xhat, x], attrsOf(options));
 /** The entropic plan P [B, n, m] at the same stopping point (no gradient). */
-export const sinkhornPlan = (xhat: Tensor, x: Tensor, options: SinkhornOptions = {}) => apply(sinkhornPlanOp, [xhat, x], attrsOf(options));
+export const sinkhornPlan = (xhat: Tensor, x: Tensor, options: SinkhornOptions = {}) =>
+  apply(sinkhornPlanOp, [xhat, x], attrsOf(options));

@@ -43,9 +43,12 @@ type Variant = "workgroup" | "storage";
 function forwardWgsl(variant: Variant): Pick<KernelSource, "outputs" | "prelude" | "body"> {
   const shared = variant === "workgroup";
   // Where element `i` of each iterate lives: workgroup arrays, or row m of the storage buffers.
-  const at = (name: "u" | "v" | "nu" | "nv", i: string) => (shared ? `${name}[${i}]` : `${name.toUpperCase()}[vb + ${i}]`);
+  const at = (name: "u" | "v" | "nu" | "nv", i: string) =>
+    shared ? `${name}[${i}]` : `${name.toUpperCase()}[vb + ${i}]`;
   const barrier = shared ? "workgroupBarrier();" : "storageBarrier(); workgroupBarrier();";
-  const iterates = shared ? ["u", "v", "nu", "nv"].map((name) => `var<workgroup> ${name}: array<f32, ${WORKGROUP_MAX_D}>;`) : [];
+  const iterates = shared
+    ? ["u", "v", "nu", "nv"].map((name) => `var<workgroup> ${name}: array<f32, ${WORKGROUP_MAX_D}>;`)
+    : [];
   return {
     outputs: ["Rho", "U", "V", "Den", ...(shared ? [] : ["NU", "NV"])],
     prelude: [common, prng, ...iterates, "var<workgroup> scale: vec2<f32>;"].join("\n"),
@@ -155,7 +158,13 @@ function powerIterCpu(A: FloatArray, outs: readonly FloatArray[], p: Readonly<Re
   }
 }
 
-const POWER_PARAMS = [["M", "u32"], ["d", "u32"], ["iterations", "u32"], ["seed", "u32"], ["stream", "u32"]] as [string, "u32"][];
+const POWER_PARAMS = [
+  ["M", "u32"],
+  ["d", "u32"],
+  ["iterations", "u32"],
+  ["seed", "u32"],
+  ["stream", "u32"],
+] as [string, "u32"][];
 const forwardKernel = (name: string, variant: Variant) =>
   defineKernel({
     name,
@@ -178,7 +187,10 @@ const vjpKernel = defineKernel({
   entry: "power_vjp",
   inputs: ["U", "V", "Den", "DRho"],
   outputs: ["DA"],
-  params: [["n", "u32"], ["d", "u32"]],
+  params: [
+    ["n", "u32"],
+    ["d", "u32"],
+  ],
   workgroupSize: VJP_WG,
   prelude: common,
   body: `
@@ -214,14 +226,20 @@ export const spectralRadiusOp: OpDef<PowerAttrs> = defineOp<PowerAttrs>({
   derivation:
     "ρ̂ = uᵀAv/(uᵀv) after T power iterations on A and Aᵀ from Philox U(0,1) starts; Ā = ρ̄·u vᵀ/(uᵀv) with u, v constant (the derivative of a simple Perron root, exact at convergence); ρ̂ := 0, Ā := 0 when uᵀv ≤ 1e-30. Saves u, v, uᵀv.",
   forward: ([A], a) => {
-    if (A.rank !== 3 || A.shape[1] !== A.shape[2]) throw new ShapeError("spectralRadius", `expected A [M, d, d], got ${fmt(A.shape)}`);
+    if (A.rank !== 3 || A.shape[1] !== A.shape[2])
+      throw new ShapeError("spectralRadius", `expected A [M, d, d], got ${fmt(A.shape)}`);
     const [M, d] = A.shape;
     const params = { M, d, iterations: a.iterations, seed: a.seed, stream: a.stream };
     if (d <= WORKGROUP_MAX_D) {
       const [rho, U, V, den] = launch(forwardKernels.workgroup, [A], [[M], [M, d], [M, d], [M]], params);
       return { out: rho, saved: [U, V, den] };
     }
-    const [rho, U, V, den, nu, nv] = launch(forwardKernels.storage, [A], [[M], [M, d], [M, d], [M], [M, d], [M, d]], params);
+    const [rho, U, V, den, nu, nv] = launch(
+      forwardKernels.storage,
+      [A],
+      [[M], [M, d], [M, d], [M], [M, d], [M, d]],
+      params,
+    );
     nu.dispose();
     nv.dispose();
     return { out: rho, saved: [U, V, den] };
@@ -232,8 +250,18 @@ export const spectralRadiusOp: OpDef<PowerAttrs> = defineOp<PowerAttrs>({
   },
   check: {
     cases: [
-      { label: "positive 4×4, converged", shapes: [[2, 4, 4]], attrs: { iterations: 200, seed: 3, stream: 0 }, domains: ["positive"] },
-      { label: "positive 7×7, converged", shapes: [[1, 7, 7]], attrs: { iterations: 300, seed: 5, stream: 1 }, domains: ["positive"] },
+      {
+        label: "positive 4×4, converged",
+        shapes: [[2, 4, 4]],
+        attrs: { iterations: 200, seed: 3, stream: 0 },
+        domains: ["positive"],
+      },
+      {
+        label: "positive 7×7, converged",
+        shapes: [[1, 7, 7]],
+        attrs: { iterations: 300, seed: 5, stream: 1 },
+        domains: ["positive"],
+      },
     ],
     gradTol: 1e-5,
   },
@@ -242,5 +270,7 @@ export const spectralRadiusOp: OpDef<PowerAttrs> = defineOp<PowerAttrs>({
 export const spectralRadiusOps = { spectralRadius: spectralRadiusOp };
 
 /** NO-BEARS ρ̂ for a batch A [M, d, d] ≥ 0 → [M]; u₀, v₀ from Philox (seed, stream). */
-export const spectralRadius = (A: Tensor, { iterations = 10, seed, stream = 0 }: { iterations?: number; seed: number; stream?: number }) =>
-  apply(spectralRadiusOp, [A], { iterations, seed, stream });
+export const spectralRadius = (
+  A: Tensor,
+  { iterations = 10, seed, stream = 0 }: { iterations?: number; seed: number; stream?: number },
+) => apply(spectralRadiusOp, [A], { iterations, seed, stream });

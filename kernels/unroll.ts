@@ -15,7 +15,10 @@ export function seq(n: number, from = 0): number[] {
 }
 
 /** Balanced reduction of WGSL expressions (short dependency chains, more parallel FMAs). */
-export function tree(terms: readonly string[], join: (a: string, b: string) => string = (a, b) => `(${a} + ${b})`): string {
+export function tree(
+  terms: readonly string[],
+  join: (a: string, b: string) => string = (a, b) => `(${a} + ${b})`,
+): string {
   if (terms.length === 0) return "0.0";
   if (terms.length === 1) return terms[0];
   const half = terms.length >> 1;

@@ -28,7 +28,13 @@ import common from "../engine/common.wgsl";
 
 const WG = 64;
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-const PARAMS = [["N", "u32"], ["R", "u32"], ["d", "u32"], ["E", "u32"], ["c", "f32"]] as [string, "u32" | "f32"][];
+const PARAMS = [
+  ["N", "u32"],
+  ["R", "u32"],
+  ["d", "u32"],
+  ["E", "u32"],
+  ["c", "f32"],
+] as [string, "u32" | "f32"][];
 const PRELUDE = `${common}
 const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};
 fn clamp_log_std(s: f32, c: f32) -> f32 { if (c > 0.0) { return c * tanh(s / c); } return s; }`;
@@ -86,7 +92,8 @@ const forwardKernel = defineKernel({
           const t = I[q * d + j];
           if (t === 0) continue;
           const base = q * 3 * d;
-          acc += t * cpuLogpdf(X[n * d + j], psi[base + j], psi[base + d + j], clampLogStd(psi[base + 2 * d + j], c)[0]);
+          acc +=
+            t * cpuLogpdf(X[n * d + j], psi[base + j], psi[base + d + j], clampLogStd(psi[base + 2 * d + j], c)[0]);
         }
         B[r * N + n] = acc;
       }
@@ -192,9 +199,18 @@ interface Attrs {
 function dims(X: Tensor, env: Tensor, start: Tensor, I: Tensor, psi: Tensor, c: number) {
   const [N, d] = X.shape;
   const [E, R, dI] = I.shape;
-  const ok = X.rank === 2 && env.size === N && start.size === E + 1 && I.rank === 3 && dI === d && psi.shape.join() === [E, R, 3 * d].join();
+  const ok =
+    X.rank === 2 &&
+    env.size === N &&
+    start.size === E + 1 &&
+    I.rank === 3 &&
+    dI === d &&
+    psi.shape.join() === [E, R, 3 * d].join();
   if (!ok) {
-    throw new ShapeError("zilnInterventionB", `expected X [N, d], env [N], start [E+1], I [E, R, d], ψ [E, R, 3d]; got ${[X, env, start, I, psi].map((t) => fmt(t.shape)).join(", ")}`);
+    throw new ShapeError(
+      "zilnInterventionB",
+      `expected X [N, d], env [N], start [E+1], I [E, R, d], ψ [E, R, 3d]; got ${[X, env, start, I, psi].map((t) => fmt(t.shape)).join(", ")}`,
+    );
   }
   return { N, R, d, E, c };
 }
@@ -219,7 +235,13 @@ export const zilnInterventionBOp = defineOp<Attrs>({
         label: "3 envs, sorted rows, zeros in x, clamp 2",
         shapes: [[6, 3], [6], [4], [3, 2, 3], [3, 2, 9]],
         attrs: { clamp: 2 },
-        domains: [{ values: [0, 0.4, 1.7, 3.1] }, { fixed: [0, 0, 1, 1, 1, 2] }, { fixed: [0, 2, 5, 6] }, "unit", "real"],
+        domains: [
+          { values: [0, 0.4, 1.7, 3.1] },
+          { fixed: [0, 0, 1, 1, 1, 2] },
+          { fixed: [0, 2, 5, 6] },
+          "unit",
+          "real",
+        ],
       },
       {
         label: "no clamp",

@@ -112,7 +112,8 @@ type NoAttrs = Record<string, never>;
 
 export const zilnLogpdfOp = defineOp<NoAttrs>({
   name: "zilnLogpdf",
-  derivation: "y = log σ(ζ) at x = 0, log σ(−ζ) − log x + log N(log x; μ, e^ℓ) at x > 0; μ̄ = ȳ r e^{−ℓ}, ℓ̄ = ½ȳ(r²e^{−ℓ} − 1), ζ̄ = −ȳπ (x > 0) or ȳ(1 − π) (x = 0), r = log x − μ; x is data.",
+  derivation:
+    "y = log σ(ζ) at x = 0, log σ(−ζ) − log x + log N(log x; μ, e^ℓ) at x > 0; μ̄ = ȳ r e^{−ℓ}, ℓ̄ = ½ȳ(r²e^{−ℓ} − 1), ζ̄ = −ȳπ (x > 0) or ȳ(1 − π) (x = 0), r = log x − μ; x is data.",
   forward: ([x, m, l, z]) => {
     const g = geometry(x, m, l, z);
     return { out: launch1(forwardKernel, [x, m, l, z], g.out, g.params) };
@@ -120,13 +121,33 @@ export const zilnLogpdfOp = defineOp<NoAttrs>({
   vjp: ({ inputs: [x, m, l, z], needsGrad }, dy) => {
     const g = geometry(x, m, l, z);
     const [dm, dl, dz] = launch(vjpKernel, [x, m, l, z, dy], [g.out, g.out, g.out], g.params);
-    return [null, needsGrad[1] ? sumToShape(dm, m.shape) : null, needsGrad[2] ? sumToShape(dl, l.shape) : null, needsGrad[3] ? sumToShape(dz, z.shape) : null];
+    return [
+      null,
+      needsGrad[1] ? sumToShape(dm, m.shape) : null,
+      needsGrad[2] ? sumToShape(dl, l.shape) : null,
+      needsGrad[3] ? sumToShape(dz, z.shape) : null,
+    ];
   },
   check: {
     nondiff: [0],
     cases: [
-      { label: "zeros and positives", shapes: [[4, 3], [4, 3], [4, 3], [4, 3]], attrs: {}, domains: [{ values: [0, 0.5, 1.3, 2.7] }, "real", "real", "real"] },
-      { label: "GIM broadcast: x [N,d], μ [M,N,d], ℓ [d], ζ [d]", shapes: [[5, 3], [2, 5, 3], [3], [3]], attrs: {}, domains: [{ values: [0, 0.4, 2.2] }, "real", "real", "real"] },
+      {
+        label: "zeros and positives",
+        shapes: [
+          [4, 3],
+          [4, 3],
+          [4, 3],
+          [4, 3],
+        ],
+        attrs: {},
+        domains: [{ values: [0, 0.5, 1.3, 2.7] }, "real", "real", "real"],
+      },
+      {
+        label: "GIM broadcast: x [N,d], μ [M,N,d], ℓ [d], ζ [d]",
+        shapes: [[5, 3], [2, 5, 3], [3], [3]],
+        attrs: {},
+        domains: [{ values: [0, 0.4, 2.2] }, "real", "real", "real"],
+      },
     ],
   },
 });
@@ -134,4 +155,5 @@ export const zilnLogpdfOp = defineOp<NoAttrs>({
 export const zilnLogpdfOps = { zilnLogpdf: zilnLogpdfOp };
 
 /** ZILN log-density with π = σ(ζ), elementwise with broadcasting. */
-export const zilnLogpdf = (x: Tensor, mean: Tensor, logVar: Tensor, zeta: Tensor) => apply(zilnLogpdfOp, [x, mean, logVar, zeta], {});
+export const zilnLogpdf = (x: Tensor, mean: Tensor, logVar: Tensor, zeta: Tensor) =>
+  apply(zilnLogpdfOp, [x, mean, logVar, zeta], {});

@@ -33,14 +33,30 @@ const testDir = join(root, ".build");
 export async function buildAll({ tests = false } = {}) {
   await build({
     ...common,
-    entryPoints: { index: "index.ts", engine: "kernels/library.ts", cli: "gim/cli/cli.ts", bench: "bench/run.ts", "show-wgsl": "bench/show-wgsl.ts", "kernels-doc": "kernels/docs.ts" },
+    entryPoints: {
+      index: "index.ts",
+      engine: "kernels/library.ts",
+      cli: "gim/cli/cli.ts",
+      bench: "bench/run.ts",
+      "show-wgsl": "bench/show-wgsl.ts",
+      "kernels-doc": "kernels/docs.ts",
+    },
     outdir: distDir,
   });
   if (tests) {
     // One build per test file, so a file that does not compile fails alone (reported by the runner).
     const entries = findTests("test");
     const results = await Promise.allSettled(
-      entries.map((entry) => build({ ...common, entryPoints: [entry], outdir: testDir, outbase: ".", outExtension: { ".js": ".mjs" }, logLevel: "silent" })),
+      entries.map((entry) =>
+        build({
+          ...common,
+          entryPoints: [entry],
+          outdir: testDir,
+          outbase: ".",
+          outExtension: { ".js": ".mjs" },
+          logLevel: "silent",
+        }),
+      ),
     );
     return entries.map((e, i) => ({
       file: join(testDir, e.replace(/\.ts$/, ".mjs")),

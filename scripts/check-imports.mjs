@@ -8,9 +8,21 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const rootFlag = process.argv.indexOf("--root");
-const root = rootFlag > 0 ? resolve(process.argv[rootFlag + 1]) : resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const root =
+  rootFlag > 0 ? resolve(process.argv[rootFlag + 1]) : resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Lower layers first: a file may import its own layer or any layer before it. */
-export const LAYERS = ["engine", "kernels", "gim/graph", "gim/data", "gim/model", "gim/train", "gim/eval", "gim/cli", "bench", "index.ts"];
+export const LAYERS = [
+  "engine",
+  "kernels",
+  "gim/graph",
+  "gim/data",
+  "gim/model",
+  "gim/train",
+  "gim/eval",
+  "gim/cli",
+  "bench",
+  "index.ts",
+];
 const SOURCE_DIRS = ["engine", "kernels", "gim", "bench"];
 
 function layerOf(file) {
@@ -31,7 +43,11 @@ function sourceFiles(dir) {
 /** Every relative specifier a file imports or re-exports, statically or dynamically, types too. */
 export function importsOf(text) {
   const specs = [];
-  const patterns = [/\b(?:import|export)\b[^'";]*?\bfrom\s*["']([^"']+)["']/gs, /\bimport\s*["']([^"']+)["']/g, /\bimport\(\s*["']([^"']+)["']\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\b[^'";]*?\bfrom\s*["']([^"']+)["']/gs,
+    /\bimport\s*["']([^"']+)["']/g,
+    /\bimport\(\s*["']([^"']+)["']\s*\)/g,
+  ];
   for (const re of patterns) for (const m of text.matchAll(re)) specs.push(m[1]);
   return specs.filter((s) => s.startsWith("."));
 }
@@ -46,7 +62,12 @@ export function importGraph() {
   const graph = new Map();
   for (const file of files) {
     const text = readFileSync(join(root, file), "utf8");
-    graph.set(file, importsOf(text).map((s) => resolveSpec(file, s)).filter((t) => t.endsWith(".ts")));
+    graph.set(
+      file,
+      importsOf(text)
+        .map((s) => resolveSpec(file, s))
+        .filter((t) => t.endsWith(".ts")),
+    );
   }
   return graph;
 }
@@ -93,7 +114,10 @@ export function upwardImports(graph) {
 
 export function violations() {
   const graph = importGraph();
-  return [...cycles(graph).map((c) => `import cycle: ${c.join(" ↔ ")}`), ...upwardImports(graph).map((u) => `upward import: ${u}`)];
+  return [
+    ...cycles(graph).map((c) => `import cycle: ${c.join(" ↔ ")}`),
+    ...upwardImports(graph).map((u) => `upward import: ${u}`),
+  ];
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

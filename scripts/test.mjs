@@ -11,11 +11,16 @@ process.env.XDG_RUNTIME_DIR ??= "/tmp";
 const required = process.env.GIM_REQUIRE_WEBGPU === "1" || process.env.CI === "true";
 if (required) process.env.GIM_REQUIRE_WEBGPU = "1";
 
-const built = (await buildAll({ tests: true })).filter(({ file }) => filter.length === 0 || filter.some((p) => file.includes(p)));
+const built = (await buildAll({ tests: true })).filter(
+  ({ file }) => filter.length === 0 || filter.some((p) => file.includes(p)),
+);
 const files = built.filter((b) => !b.error).map((b) => b.file);
 const broken = built.filter((b) => b.error);
 
-const probe = spawnSync(process.execPath, ["--enable-source-maps", join(distDir, "cli.js"), "backends"], { encoding: "utf8", timeout: 120_000 });
+const probe = spawnSync(process.execPath, ["--enable-source-maps", join(distDir, "cli.js"), "backends"], {
+  encoding: "utf8",
+  timeout: 120_000,
+});
 process.stdout.write(probe.stdout);
 if (probe.status !== 0) process.stdout.write(probe.stderr);
 const hasWebGpu = probe.status === 0 && /webgpu: available/.test(probe.stdout);
@@ -34,11 +39,20 @@ let failed = 0;
 let skipped = 0;
 for (const { file, error } of broken) {
   failed++;
-  console.log(`${file.replace(/^.*\.build\//, "")}: does not build (FAILED)\n${error.split("\n").map((l) => `    ${l}`).join("\n")}`);
+  console.log(
+    `${file.replace(/^.*\.build\//, "")}: does not build (FAILED)\n${error
+      .split("\n")
+      .map((l) => `    ${l}`)
+      .join("\n")}`,
+  );
 }
 for (const file of files) {
   const started = Date.now();
-  const run = spawnSync(process.execPath, ["--enable-source-maps", file], { encoding: "utf8", timeout: TIMEOUT_MS, env: process.env });
+  const run = spawnSync(process.execPath, ["--enable-source-maps", file], {
+    encoding: "utf8",
+    timeout: TIMEOUT_MS,
+    env: process.env,
+  });
   const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
   const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? 0);
   const ok = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? 0);
@@ -50,11 +64,19 @@ for (const file of files) {
   skipped += skip;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const status = run.error?.code === "ETIMEDOUT" ? `TIMED OUT after ${TIMEOUT_MS / 1000}s` : bad > 0 ? "FAILED" : "ok";
-  console.log(`${file.replace(/^.*\.build\//, "")}: ${ok} passed, ${bad} failed${skip ? `, ${skip} skipped` : ""} (${seconds}s) ${status}`);
+  console.log(
+    `${file.replace(/^.*\.build\//, "")}: ${ok} passed, ${bad} failed${skip ? `, ${skip} skipped` : ""} (${seconds}s) ${status}`,
+  );
   if (bad > 0 || process.env.GIM_TEST_VERBOSE) {
-    process.stdout.write(output.split("\n").map((l) => `    ${l}`).join("\n") + "\n");
+    process.stdout.write(
+      output
+        .split("\n")
+        .map((l) => `    ${l}`)
+        .join("\n") + "\n",
+    );
   } else {
-    for (const line of output.split("\n")) if (line.startsWith("[sweep]") || line.startsWith("[info]")) console.log(`    ${line}`);
+    for (const line of output.split("\n"))
+      if (line.startsWith("[sweep]") || line.startsWith("[info]")) console.log(`    ${line}`);
   }
 }
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

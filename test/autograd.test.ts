@@ -15,7 +15,10 @@ import type { Tensor } from "../engine/tensor.js";
 import { add, div, mul, square, sub, tanh } from "../kernels/ops.js";
 import { assertClose, type Device, eachDevice, exitWhenDone } from "./helpers.js";
 
-const TARGETS = await eachDevice("autograd", { cpu: { dtype: "f64", tol: 1e-12 }, webgpu: { dtype: "f32", tol: 2e-5 } });
+const TARGETS = await eachDevice("autograd", {
+  cpu: { dtype: "f64", tol: 1e-12 },
+  webgpu: { dtype: "f32", tol: 2e-5 },
+});
 
 function draw(seed: number, n: number): number[] {
   const rng = new HostRandom(seed);
@@ -43,16 +46,34 @@ for (const t of TARGETS) {
     const xs = draw(1, 6);
     const [x] = leaves(t, [{ values: xs, shape: [2, 3] }]);
     backwardSum(add(mul(x, x), x));
-    assertClose(await gradOf(x), xs.map((v) => 2 * v + 1), t.tol, "dy/dx");
+    assertClose(
+      await gradOf(x),
+      xs.map((v) => 2 * v + 1),
+      t.tol,
+      "dy/dx",
+    );
   });
 
   t.test(`reuse of x and y in several ops: f = x·y + x/y + tanh(x) (${t.label})`, async () => {
     const xs = draw(2, 5);
     const ys = draw(3, 5).map((v) => 1 + Math.abs(v));
-    const [x, y] = leaves(t, [{ values: xs, shape: [5] }, { values: ys, shape: [5] }]);
+    const [x, y] = leaves(t, [
+      { values: xs, shape: [5] },
+      { values: ys, shape: [5] },
+    ]);
     backwardSum(add(add(mul(x, y), div(x, y)), tanh(x)));
-    assertClose(await gradOf(x), xs.map((v, i) => ys[i] + 1 / ys[i] + 1 - Math.tanh(v) ** 2), t.tol, "∂f/∂x");
-    assertClose(await gradOf(y), xs.map((v, i) => v - v / ys[i] ** 2), t.tol, "∂f/∂y");
+    assertClose(
+      await gradOf(x),
+      xs.map((v, i) => ys[i] + 1 / ys[i] + 1 - Math.tanh(v) ** 2),
+      t.tol,
+      "∂f/∂x",
+    );
+    assertClose(
+      await gradOf(y),
+      xs.map((v, i) => v - v / ys[i] ** 2),
+      t.tol,
+      "∂f/∂y",
+    );
   });
 
   t.test(`detach stops the gradient: d/dx [x · detach(x)] = x, not 2x (${t.label})`, async () => {
@@ -71,7 +92,12 @@ for (const t of TARGETS) {
     assert.is(c.requiresGrad, false);
     assert.is(c.node, null);
     backwardSum(mul(c, x));
-    assertClose(await gradOf(x), xs.map((v) => v * v), t.tol, "gradient (x² held constant)");
+    assertClose(
+      await gradOf(x),
+      xs.map((v) => v * v),
+      t.tol,
+      "gradient (x² held constant)",
+    );
   });
 
   t.test(`gradients accumulate across two backward calls (${t.label})`, async () => {
@@ -79,21 +105,40 @@ for (const t of TARGETS) {
     const [x] = leaves(t, [{ values: xs, shape: [3] }]);
     backwardSum(mul(x, x));
     backwardSum(tanh(x));
-    assertClose(await gradOf(x), xs.map((v) => 2 * v + 1 - Math.tanh(v) ** 2), t.tol, "2x + tanh'(x)");
+    assertClose(
+      await gradOf(x),
+      xs.map((v) => 2 * v + 1 - Math.tanh(v) ** 2),
+      t.tol,
+      "2x + tanh'(x)",
+    );
   });
 
   t.test(`broadcasting gradients reduce to each input's shape (${t.label})`, async () => {
     // y[i,j,k] = a[i,0,k] · b[j,0] + c,  a: [2,1,4], b: [3,1], c: [] ⇒ y: [2,3,4]
     const as = draw(7, 8);
     const bs = draw(8, 3);
-    const [a, b, c] = leaves(t, [{ values: as, shape: [2, 1, 4] }, { values: bs, shape: [3, 1] }, { values: [0.5], shape: [] }]);
+    const [a, b, c] = leaves(t, [
+      { values: as, shape: [2, 1, 4] },
+      { values: bs, shape: [3, 1] },
+      { values: [0.5], shape: [] },
+    ]);
     const y = add(mul(a, b), c);
     assert.equal(y.shape, [2, 3, 4]);
     backwardSum(y);
     const sumB = bs.reduce((s, v) => s + v, 0);
     const sumA = as.reduce((s, v) => s + v, 0);
-    assertClose(await gradOf(a), as.map(() => sumB), t.tol, "ā = Σ_j b_j");
-    assertClose(await gradOf(b), bs.map(() => sumA), t.tol, "b̄ = Σ_{i,k} a_ik");
+    assertClose(
+      await gradOf(a),
+      as.map(() => sumB),
+      t.tol,
+      "ā = Σ_j b_j",
+    );
+    assertClose(
+      await gradOf(b),
+      bs.map(() => sumA),
+      t.tol,
+      "b̄ = Σ_{i,k} a_ik",
+    );
     assertClose(await gradOf(c), [24], t.tol, "c̄ = number of elements");
   });
 
@@ -102,12 +147,27 @@ for (const t of TARGETS) {
     // every column a [B] tensor, so each x column feeds H units and each hidden unit O outputs.
     //   A_h = tanh(b1_h + Σ_d x_d·W1_dh),  Z_o = b2_o + Σ_h A_h·W2_ho,  L = Σ_o Σ_b (Z_o − y_o)²
     const [B, D, H, O] = [5, 3, 4, 2];
-    const host = { x: draw(10, B * D), w1: draw(11, D * H), b1: draw(12, H), w2: draw(13, H * O), b2: draw(14, O), y: draw(15, B * O) };
+    const host = {
+      x: draw(10, B * D),
+      w1: draw(11, D * H),
+      b1: draw(12, H),
+      w2: draw(13, H * O),
+      b2: draw(14, O),
+      y: draw(15, B * O),
+    };
     const on = { backend: t.backend, dtype: t.dtype };
-    const scalars = (values: number[]) => leaves(t, values.map((v) => ({ values: [v], shape: [] })));
+    const scalars = (values: number[]) =>
+      leaves(
+        t,
+        values.map((v) => ({ values: [v], shape: [] })),
+      );
     const [w1, b1, w2, b2] = [scalars(host.w1), scalars(host.b1), scalars(host.w2), scalars(host.b2)];
     const column = (values: number[], k: number, width: number) =>
-      tensor(Array.from({ length: B }, (_, b) => values[b * width + k]), [B], on);
+      tensor(
+        Array.from({ length: B }, (_, b) => values[b * width + k]),
+        [B],
+        on,
+      );
     const x = Array.from({ length: D }, (_, d) => column(host.x, d, D));
     const a = b1.map((bias, h) => tanh(x.reduce((z, xd, d) => add(z, mul(xd, w1[d * H + h])), bias)));
     const errs = b2.map((bias, o) => {
@@ -131,7 +191,13 @@ for (const t of TARGETS) {
  * L = Σ (Z₂ − Y)²,  Z₂ = A W₂ + b₂,  A = tanh(X W₁ + b₁)   (row-major, X: [B, D])
  * Ḡ := ∂L/∂Z₂ = 2(Z₂ − Y);  W̄₂ = Aᵀ Ḡ;  b̄₂ = Σ_b Ḡ;  Z̄₁ = (Ḡ W₂ᵀ) ⊙ (1 − A²);  W̄₁ = Xᵀ Z̄₁;  b̄₁ = Σ_b Z̄₁
  */
-function mlpByHand(p: Record<"x" | "w1" | "b1" | "w2" | "b2" | "y", number[]>, B: number, D: number, H: number, O: number) {
+function mlpByHand(
+  p: Record<"x" | "w1" | "b1" | "w2" | "b2" | "y", number[]>,
+  B: number,
+  D: number,
+  H: number,
+  O: number,
+) {
   const a = new Array<number>(B * H);
   const g = new Array<number>(B * O);
   let loss = 0;
@@ -181,15 +247,35 @@ function brokenAdd(name: string, grads: (dy: Tensor) => (Tensor | null)[]) {
 }
 
 test("a VJP returning the wrong number of gradients throws, naming the op", () => {
-  const [a, b] = leaves(TARGETS.cpu, [{ values: [1, 2], shape: [2] }, { values: [3, 4], shape: [2] }]);
-  const y = apply(brokenAdd("oneGradForTwo", (dy) => [dy]), [a, b], {});
-  assert.throws(() => backward(y, tensor([1, 1], [2], { backend: TARGETS.cpu.backend, dtype: "f64" })), /the VJP of oneGradForTwo returned 1 gradient\(s\) for 2 input\(s\)/);
+  const [a, b] = leaves(TARGETS.cpu, [
+    { values: [1, 2], shape: [2] },
+    { values: [3, 4], shape: [2] },
+  ]);
+  const y = apply(
+    brokenAdd("oneGradForTwo", (dy) => [dy]),
+    [a, b],
+    {},
+  );
+  assert.throws(
+    () => backward(y, tensor([1, 1], [2], { backend: TARGETS.cpu.backend, dtype: "f64" })),
+    /the VJP of oneGradForTwo returned 1 gradient\(s\) for 2 input\(s\)/,
+  );
 });
 
 test("a VJP returning a gradient of the wrong shape throws, naming the op and the input", () => {
-  const [a, b] = leaves(TARGETS.cpu, [{ values: [1, 2], shape: [2] }, { values: [3, 4], shape: [2] }]);
-  const y = apply(brokenAdd("wrongShape", (dy) => [dy, tensor([1, 2], [1, 2], { backend: TARGETS.cpu.backend, dtype: "f64" })]), [a, b], {});
-  assert.throws(() => backward(y, tensor([1, 1], [2], { backend: TARGETS.cpu.backend, dtype: "f64" })), /the VJP of wrongShape returned a gradient of shape \[1, 2\] for input 1 of shape \[2\]/);
+  const [a, b] = leaves(TARGETS.cpu, [
+    { values: [1, 2], shape: [2] },
+    { values: [3, 4], shape: [2] },
+  ]);
+  const y = apply(
+    brokenAdd("wrongShape", (dy) => [dy, tensor([1, 2], [1, 2], { backend: TARGETS.cpu.backend, dtype: "f64" })]),
+    [a, b],
+    {},
+  );
+  assert.throws(
+    () => backward(y, tensor([1, 1], [2], { backend: TARGETS.cpu.backend, dtype: "f64" })),
+    /the VJP of wrongShape returned a gradient of shape \[1, 2\] for input 1 of shape \[2\]/,
+  );
 });
 
 exitWhenDone();

@@ -17,13 +17,17 @@ test("docs/kernels.md is current (run npm run docs)", () => {
 
 test("every op group's file and test files exist", () => {
   const paths = OP_GROUPS.flatMap((g) => [g.file, ...g.tests.map((t) => (typeof t === "string" ? t : t.file))]);
-  assert.equal(paths.filter((p) => !existsSync(p)), []);
+  assert.equal(
+    paths.filter((p) => !existsSync(p)),
+    [],
+  );
 });
 
 test("each op is declared in its group's file", () => {
   for (const g of OP_GROUPS) {
     const text = readFileSync(g.file, "utf8");
-    for (const name of Object.keys(g.ops)) assert.ok(text.includes(`"${name}"`) || text.includes(`${name}:`), `${name} does not appear in ${g.file}`);
+    for (const name of Object.keys(g.ops))
+      assert.ok(text.includes(`"${name}"`) || text.includes(`${name}:`), `${name} does not appear in ${g.file}`);
   }
 });
 

@@ -13,7 +13,9 @@ export interface Eigenvalue {
 /** Upper Hessenberg matrix similar to A (1-based copy, entries below the subdiagonal zeroed). */
 function hessenberg(A: readonly (readonly number[])[]): number[][] {
   const n = A.length;
-  const a = Array.from({ length: n + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i > 0 && j > 0 ? A[i - 1][j - 1] : 0)));
+  const a = Array.from({ length: n + 1 }, (_, i) =>
+    Array.from({ length: n + 1 }, (_, j) => (i > 0 && j > 0 ? A[i - 1][j - 1] : 0)),
+  );
   for (let m = 2; m < n; m++) {
     let x = 0;
     let i = m;
@@ -54,7 +56,14 @@ export function eigenvalues(A: readonly (readonly number[])[]): Eigenvalue[] {
   for (let i = 1; i <= n; i++) for (let j = Math.max(i - 1, 1); j <= n; j++) anorm += Math.abs(a[i][j]);
   let nn = n;
   let t = 0;
-  let p = 0, q = 0, r = 0, s = 0, w = 0, x = 0, y = 0, z = 0;
+  let p = 0,
+    q = 0,
+    r = 0,
+    s = 0,
+    w = 0,
+    x = 0,
+    y = 0,
+    z = 0;
   while (nn >= 1) {
     let its = 0;
     let l: number;

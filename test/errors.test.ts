@@ -24,7 +24,13 @@ async function settle(promise: Promise<unknown>, ms: number): Promise<{ error?: 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)));
   try {
-    return await Promise.race([promise.then((value) => ({ value }), (error: Error) => ({ error })), timeout]);
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        (error: Error) => ({ error }),
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -47,8 +53,14 @@ async function privateGpu(): Promise<WebGpuBackend> {
 test("shape mismatch names the op and both shapes", () => {
   const a = tensor([1, 2, 3, 4, 5, 6], [2, 3], { backend: cpu });
   const b = tensor([1, 2, 3, 4], [4], { backend: cpu });
-  assert.throws(() => add(a, b), (e: Error) => /^add: /.test(e.message) && e.message.includes("[2, 3]") && e.message.includes("[4]"));
-  assert.throws(() => mul(b, a), (e: Error) => /^mul: /.test(e.message) && e.message.includes("[4]") && e.message.includes("[2, 3]"));
+  assert.throws(
+    () => add(a, b),
+    (e: Error) => /^add: /.test(e.message) && e.message.includes("[2, 3]") && e.message.includes("[4]"),
+  );
+  assert.throws(
+    () => mul(b, a),
+    (e: Error) => /^mul: /.test(e.message) && e.message.includes("[4]") && e.message.includes("[2, 3]"),
+  );
   assert.throws(() => tensor([1, 2, 3], [2, 2], { backend: cpu }), /3 values do not fill shape \[2, 2\]/);
 });
 
@@ -118,7 +130,10 @@ devices.webgpu.test("binding layout mismatch: a validation error naming the kern
 });
 
 devices.webgpu.test("wrong number of buffers for a kernel is refused at once", () => {
-  assert.throws(() => gpu.run(mismatchedKernel, [], [], {}), /test\.binding_mismatch: expected 2 inputs and 1 outputs, got 0 and 0/);
+  assert.throws(
+    () => gpu.run(mismatchedKernel, [], [], {}),
+    /test\.binding_mismatch: expected 2 inputs and 1 outputs, got 0 and 0/,
+  );
 });
 
 devices.webgpu.test("device loss mid-run: read and sync reject with 'device lost' instead of hanging", async () => {
@@ -134,18 +149,21 @@ devices.webgpu.test("device loss mid-run: read and sync reject with 'device lost
 });
 
 devices.each("use after dispose is a clear error", async ({ backend }) => {
-    const x = rand([3, 2], { seed: 1, backend });
-    const y = rand([3, 2], { seed: 2, backend });
-    x.dispose();
-    assert.throws(() => add(x, y), /add: tensor of shape \[3, 2\] was used after dispose\(\)/);
-    assert.match(await rejection(x.toArray()), /toArray: tensor of shape \[3, 2\] was used after dispose\(\)/);
-    y.dispose();
+  const x = rand([3, 2], { seed: 1, backend });
+  const y = rand([3, 2], { seed: 2, backend });
+  x.dispose();
+  assert.throws(() => add(x, y), /add: tensor of shape \[3, 2\] was used after dispose\(\)/);
+  assert.match(await rejection(x.toArray()), /toArray: tensor of shape \[3, 2\] was used after dispose\(\)/);
+  y.dispose();
 });
 
 devices.webgpu.test("a released buffer cannot be bound by a kernel (webgpu)", () => {
   const s = gpu.alloc(16, "f32");
   gpu.release(s);
-  assert.throws(() => gpu.run(randomKernels.uniform, [], [s], { n: 16, seed: 0, stream: 0, offset: 0 }), /random\.uniform: a tensor was used after dispose\(\)/);
+  assert.throws(
+    () => gpu.run(randomKernels.uniform, [], [s], { n: 16, seed: 0, stream: 0, offset: 0 }),
+    /random\.uniform: a tensor was used after dispose\(\)/,
+  );
 });
 
 exitWhenDone();

@@ -12,10 +12,14 @@ for (const [name, op] of ops) {
     test(`${name} [${c.label ?? k}] ⟨v, VJP(u)⟩ = ⟨JVP_fd(v), u⟩ in f64`, async () => {
       const result = await checkVjp(op, c, cpuBackend(), 1000 + k);
       if (!result.ok) {
-        throw new Error(`${name}: VJP side ${result.vjpSide}, finite-difference side ${result.fdSide}, relative error ${result.error.toExponential(2)}`);
+        throw new Error(
+          `${name}: VJP side ${result.vjpSide}, finite-difference side ${result.fdSide}, relative error ${result.error.toExponential(2)}`,
+        );
       }
     });
   });
 }
-console.log(`[sweep] gradient check: ${ops.length} differentiable ops, ${cases} cases (float64, cpu, h = 1e-5, rel. tol 1e-6 unless an op says otherwise)`);
+console.log(
+  `[sweep] gradient check: ${ops.length} differentiable ops, ${cases} cases (float64, cpu, h = 1e-5, rel. tol 1e-6 unless an op says otherwise)`,
+);
 test.run();

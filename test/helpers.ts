@@ -74,7 +74,12 @@ export async function eachDevice<X extends { dtype: DType } = { dtype: DType }>(
   return new Devices(device("cpu", cpuBackend()), device("webgpu", gpu));
 }
 
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what = "values"): void {
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  what = "values",
+): void {
   if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} != ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i];

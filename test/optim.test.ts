@@ -27,12 +27,18 @@ function problem(steps: number, seed = 1): { init: number[][]; grads: number[][]
   const draw = (n: number) => Array.from({ length: n }, () => rng.normal());
   const sizes = SHAPES.map((s) => s.reduce((a, b) => a * b, 1));
   // Mixed magnitudes, so ε and the bias corrections matter.
-  const grads = Array.from({ length: steps }, (_, t) => sizes.map((n) => draw(n).map((g, k) => g * 10 ** ((k % 3) - 1) * (t + 1))));
+  const grads = Array.from({ length: steps }, (_, t) =>
+    sizes.map((n) => draw(n).map((g, k) => g * 10 ** ((k % 3) - 1) * (t + 1))),
+  );
   return { init: sizes.map(draw), grads };
 }
 
 /** Textbook Adam (Kingma & Ba, Algorithm 1) in float64 on plain arrays. */
-function hostAdam(init: number[][], grads: number[][][], { lr = 1e-2, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions): number[][] {
+function hostAdam(
+  init: number[][],
+  grads: number[][][],
+  { lr = 1e-2, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions,
+): number[][] {
   const p = init.map((a) => [...a]);
   const m = init.map((a) => a.map(() => 0));
   const v = init.map((a) => a.map(() => 0));
@@ -77,7 +83,10 @@ async function runAdam(backend: Backend, dtype: DType, steps: number, options: A
   return out;
 }
 
-for (const [label, options] of [["defaults", {}], ["custom hyperparameters", OPTIONS]] as const) {
+for (const [label, options] of [
+  ["defaults", {}],
+  ["custom hyperparameters", OPTIONS],
+] as const) {
   test(`5 steps on cpu f64 match a hand-written float64 Adam (${label})`, async () => {
     const { init, grads } = problem(5);
     const want = hostAdam(init, grads, options);
@@ -94,7 +103,9 @@ for (const [label, options] of [["defaults", {}], ["custom hyperparameters", OPT
   });
 }
 
-devices.each("step updates in place, then disposes and clears the gradients; gradless parameters stay", async ({ name, backend }) => {
+devices.each(
+  "step updates in place, then disposes and clears the gradients; gradless parameters stay",
+  async ({ name, backend }) => {
     const { init, grads } = problem(1);
     const ps = params(backend, "f32", init);
     const storages = ps.map((p) => p.storage);
@@ -105,15 +116,21 @@ devices.each("step updates in place, then disposes and clears the gradients; gra
     ps[2].grad = null;
     adam.step();
     ps.forEach((p, i) => assert.is(p.storage, storages[i], `${name}: parameter ${i} got new storage`));
-    assert.ok(ps.every((p) => p.grad === null), `${name}: gradients not cleared`);
+    assert.ok(
+      ps.every((p) => p.grad === null),
+      `${name}: gradients not cleared`,
+    );
     assert.ok(g0.isDisposed, `${name}: gradient not disposed`);
     const after = await values(ps);
     assert.not.equal(after[0], Array.from(Float32Array.from(init[0])), `${name}: parameter 0 did not move`);
     assert.equal(after[2], Array.from(Float32Array.from(init[2])), `${name}: parameter 2 had no gradient but moved`);
     adam.dispose();
-});
+  },
+);
 
-devices.each("one gradient tensor shared by two parameters (add's VJP) is used by both, then disposed once", async ({ name, backend }) => {
+devices.each(
+  "one gradient tensor shared by two parameters (add's VJP) is used by both, then disposed once",
+  async ({ name, backend }) => {
     const a = tensor([1, 2], [2], { backend, requiresGrad: true });
     const b = tensor([3, 4], [2], { backend, requiresGrad: true });
     const g = tensor([0.5, -0.5], [2], { backend });
@@ -125,35 +142,40 @@ devices.each("one gradient tensor shared by two parameters (add's VJP) is used b
     assertClose(await a.toArray(), [0.9, 2.1], 1e-6, `${name} a`);
     assertClose(await b.toArray(), [2.9, 4.1], 1e-6, `${name} b`);
     assert.ok(g.isDisposed);
-});
+  },
+);
 
 devices.each("exportState/importState: a restored optimiser continues identically", async ({ name, backend }) => {
-    const { init, grads } = problem(6, 3);
-    const original = params(backend, "f32", init);
-    const adam = new Adam(original, OPTIONS);
-    for (const g of grads.slice(0, 3)) {
-      setGrads(original, g);
-      adam.step();
+  const { init, grads } = problem(6, 3);
+  const original = params(backend, "f32", init);
+  const adam = new Adam(original, OPTIONS);
+  for (const g of grads.slice(0, 3)) {
+    setGrads(original, g);
+    adam.step();
+  }
+  const state = await adam.exportState();
+  assert.is(state.step, 3);
+  const snapshot = await values(original);
+  const restored = params(backend, "f32", snapshot);
+  const resumed = new Adam(restored, OPTIONS);
+  // Through JSON, as a checkpoint file stores it.
+  resumed.importState(JSON.parse(JSON.stringify(state)));
+  const fresh = params(backend, "f32", snapshot);
+  const restarted = new Adam(fresh, OPTIONS);
+  for (const g of grads.slice(3)) {
+    for (const [ps, opt] of [
+      [original, adam],
+      [restored, resumed],
+      [fresh, restarted],
+    ] as const) {
+      setGrads(ps, g);
+      opt.step();
     }
-    const state = await adam.exportState();
-    assert.is(state.step, 3);
-    const snapshot = await values(original);
-    const restored = params(backend, "f32", snapshot);
-    const resumed = new Adam(restored, OPTIONS);
-    // Through JSON, as a checkpoint file stores it.
-    resumed.importState(JSON.parse(JSON.stringify(state)));
-    const fresh = params(backend, "f32", snapshot);
-    const restarted = new Adam(fresh, OPTIONS);
-    for (const g of grads.slice(3)) {
-      for (const [ps, opt] of [[original, adam], [restored, resumed], [fresh, restarted]] as const) {
-        setGrads(ps, g);
-        opt.step();
-      }
-    }
-    assert.equal(await values(restored), await values(original), `${name}: resumed run differs`);
-    // Without the state the run is different, so the equality above is evidence.
-    assert.not.equal(await values(fresh), await values(original), `${name}: state made no difference`);
-    for (const opt of [adam, resumed, restarted]) opt.dispose();
+  }
+  assert.equal(await values(restored), await values(original), `${name}: resumed run differs`);
+  // Without the state the run is different, so the equality above is evidence.
+  assert.not.equal(await values(fresh), await values(original), `${name}: state made no difference`);
+  for (const opt of [adam, resumed, restarted]) opt.dispose();
 });
 
 test("step() sends the kernel stepParams(t) of its step t, lr as it is then; update() sends what it is given and counts no step", () => {
@@ -181,7 +203,10 @@ test("step() sends the kernel stepParams(t) of its step t, lr as it is then; upd
     sent.length = 0;
     setGrads(ps, grads[0]);
     adam.update(made);
-    assert.equal(sent, ps.map((p) => ({ n: p.size, ...made })));
+    assert.equal(
+      sent,
+      ps.map((p) => ({ n: p.size, ...made })),
+    );
     assert.is(adam.stepCount, 3, "update counted a step");
     assert.equal(adam.advance(), adam.stepParams(4));
     assert.is(adam.stepCount, 4, "advance counts a step");

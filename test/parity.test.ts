@@ -22,11 +22,16 @@ for (const [name, op] of ops) {
       ref.grads.forEach((g, i) => {
         if (!g) return;
         const e = scaledMaxError(got.grads[i] ?? [], g);
-        if (!(e <= tol)) throw new Error(`${name}: VJP of input ${i} ${JSON.stringify(c.shapes[i])} differs, scaled error ${e} > ${tol}`);
+        if (!(e <= tol))
+          throw new Error(
+            `${name}: VJP of input ${i} ${JSON.stringify(c.shapes[i])} differs, scaled error ${e} > ${tol}`,
+          );
       });
     });
   });
 }
-console.log(`[sweep] parity: ${ops.length} ops, ${cases} cases (float32, webgpu vs cpu, scaled tol 1e-4 unless an op says otherwise)`);
+console.log(
+  `[sweep] parity: ${ops.length} ops, ${cases} cases (float32, webgpu vs cpu, scaled tol 1e-4 unless an op says otherwise)`,
+);
 exitWhenDone();
 test.run();

@@ -84,7 +84,13 @@ async function philoxOn(backend: Backend, n: number, ctr: number[], key: number[
 const hex = (w: ArrayLike<number>) => Array.from(w, (x) => (x >>> 0).toString(16).padStart(8, "0")).join(" ");
 
 test("mulhi32 equals the high word of the exact product (BigInt)", () => {
-  const cases = [[0xffffffff, 0xffffffff], [0xd2511f53, 0x12345678], [0xcd9e8d57, 0xffff0000], [1, 0xffffffff], [0x10000, 0x10000]];
+  const cases = [
+    [0xffffffff, 0xffffffff],
+    [0xd2511f53, 0x12345678],
+    [0xcd9e8d57, 0xffff0000],
+    [1, 0xffffffff],
+    [0x10000, 0x10000],
+  ];
   for (const [a, b] of cases) assert.is(mulhi32(a, b), Number((BigInt(a) * BigInt(b)) >> 32n), `${a}·${b}`);
 });
 
@@ -116,21 +122,29 @@ devices.webgpu.test("webgpu and cpu give identical 32-bit words over 2^20 counte
   }
 });
 
-devices.webgpu.test("random tensors: webgpu equals cpu (uniform bit for bit, normal and logistic to f32 math accuracy)", async () => {
-  const at = { seed: 1234, stream: 7, offset: 0xfffff000 };  // offset + i wraps past 2^32
-  const shape = [300, 257];
-  for (const [name, make, tol] of [["uniform", rand, 0], ["normal", randn, 1e-4], ["logistic", randLogistic, 1e-5]] as const) {
-    // normal: lavapipe's f32 cos is off by a few 1e-6 absolute (WGSL allows 2⁻¹¹), times r ≤ 5.6.
-    const g = make(shape, { ...at, backend: gpu });
-    const c = make(shape, { ...at, backend: cpu, dtype: "f32" });
-    const [gv, cv] = [await g.toArray(), await c.toArray()];
-    let worst = 0;
-    for (let i = 0; i < cv.length; i++) worst = Math.max(worst, Math.abs(gv[i] - cv[i]) / Math.max(1, Math.abs(cv[i])));
-    console.log(`[info] prng ${name}: webgpu vs cpu worst error ${worst.toExponential(2)}`);
-    assert.ok(worst <= tol, `${name}: worst error ${worst} > ${tol}`);
-    g.dispose();
-  }
-});
+devices.webgpu.test(
+  "random tensors: webgpu equals cpu (uniform bit for bit, normal and logistic to f32 math accuracy)",
+  async () => {
+    const at = { seed: 1234, stream: 7, offset: 0xfffff000 }; // offset + i wraps past 2^32
+    const shape = [300, 257];
+    for (const [name, make, tol] of [
+      ["uniform", rand, 0],
+      ["normal", randn, 1e-4],
+      ["logistic", randLogistic, 1e-5],
+    ] as const) {
+      // normal: lavapipe's f32 cos is off by a few 1e-6 absolute (WGSL allows 2⁻¹¹), times r ≤ 5.6.
+      const g = make(shape, { ...at, backend: gpu });
+      const c = make(shape, { ...at, backend: cpu, dtype: "f32" });
+      const [gv, cv] = [await g.toArray(), await c.toArray()];
+      let worst = 0;
+      for (let i = 0; i < cv.length; i++)
+        worst = Math.max(worst, Math.abs(gv[i] - cv[i]) / Math.max(1, Math.abs(cv[i])));
+      console.log(`[info] prng ${name}: webgpu vs cpu worst error ${worst.toExponential(2)}`);
+      assert.ok(worst <= tol, `${name}: worst error ${worst} > ${tol}`);
+      g.dispose();
+    }
+  },
+);
 
 test("element i of a random tensor is draw (seed, stream, offset + i)", async () => {
   const t = await rand([64], { seed: 5, stream: 2, offset: 100, backend: cpu, dtype: "f64" }).toArray();
@@ -194,7 +208,10 @@ test("same address → same numbers; another seed or stream → different, uncor
   const n = 1 << 16;
   const base = await randn([n], { seed: 21, stream: 0, backend: b }).toArray();
   assert.equal(Array.from(await randn([n], { seed: 21, stream: 0, backend: b }).toArray()), Array.from(base));
-  for (const other of [{ seed: 22, stream: 0 }, { seed: 21, stream: 1 }]) {
+  for (const other of [
+    { seed: 22, stream: 0 },
+    { seed: 21, stream: 1 },
+  ]) {
     const o = await randn([n], { ...other, backend: b }).toArray();
     let equal = 0;
     let dot = 0;

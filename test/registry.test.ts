@@ -35,11 +35,21 @@ test("the registry's keys are OP_NAMES, each op carries its own name, and no gro
   assert.equal(Object.keys(registry).sort(), [...OP_NAMES].sort());
   for (const [name, op] of allOps()) assert.is(op.name, name, `registry.${name} is the op named ${op.name}`);
   const declared = OP_GROUPS.flatMap((g) => Object.keys(g.ops));
-  assert.is(declared.length, OP_NAMES.length, `ops declared by more than one group: ${declared.filter((n, i) => declared.indexOf(n) !== i)}`);
+  assert.is(
+    declared.length,
+    OP_NAMES.length,
+    `ops declared by more than one group: ${declared.filter((n, i) => declared.indexOf(n) !== i)}`,
+  );
 });
 
 test("the check catches an op that is applied but not registered", async () => {
-  const stray = defineOp({ name: "strayOp", derivation: "y = x", forward: ([x]) => ({ out: x }), vjp: { none: "test op" }, check: { cases: [{ shapes: [[1]], attrs: {} }] } });
+  const stray = defineOp({
+    name: "strayOp",
+    derivation: "y = x",
+    forward: ([x]) => ({ out: x }),
+    vjp: { none: "test op" },
+    check: { cases: [{ shapes: [[1]], attrs: {} }] },
+  });
   const seen = await appliedDuring(async () => {
     apply(stray, [tensor([1], [1], { backend: cpu })], {});
   });
@@ -62,8 +72,17 @@ test("every op applied by the ops' forwards and VJPs is registered", async () =>
 function dataset(d: number, counts: boolean): TrainingSet {
   const rng = new HostRandom(5);
   const draw = (shift: number) => (counts ? Math.max(0, Math.round(rng.normal() + shift)) : rng.normal() + shift);
-  const env = (id: string, features: number[], n: number, shift: number) => ({ id, features, n, samples: Float64Array.from({ length: n * d }, () => draw(shift)) });
-  return { variables: Array.from({ length: d }, (_, j) => `x${j}`), featureNames: ["a", "b"], envs: [env("obs", [0, 0], 30, 1), env("e0", [1, 0.5], 12, 2), env("e1", [0.5, 1], 12, 0.5)] };
+  const env = (id: string, features: number[], n: number, shift: number) => ({
+    id,
+    features,
+    n,
+    samples: Float64Array.from({ length: n * d }, () => draw(shift)),
+  });
+  return {
+    variables: Array.from({ length: d }, (_, j) => `x${j}`),
+    featureNames: ["a", "b"],
+    envs: [env("obs", [0, 0], 30, 1), env("e0", [1, 0.5], 12, 2), env("e1", [0.5, 1], 12, 0.5)],
+  };
 }
 
 const MODELS: Partial<GimConfig>[] = [
@@ -74,7 +93,16 @@ const MODELS: Partial<GimConfig>[] = [
 
 for (const model of MODELS) {
   test(`every op applied by a GIM training step (${JSON.stringify(model)}) is registered`, async () => {
-    const config: GimConfig = { ...DEFAULTS, ...model, mcSamples: 3, acyclicitySamples: 2, gimHidden: 4, hidden: 3, steps: 2, holdoutFraction: 0 };
+    const config: GimConfig = {
+      ...DEFAULTS,
+      ...model,
+      mcSamples: 3,
+      acyclicitySamples: 2,
+      gimHidden: 4,
+      hidden: 3,
+      steps: 2,
+      holdoutFraction: 0,
+    };
     const seen = await appliedDuring(async () => {
       const trainer = new Trainer(config, dataset(3, model.noise === "ziln"), cpu, "f64");
       const { loss } = trainer.queueStep();

@@ -16,7 +16,12 @@ function run(command: string, args: string[]): { status: number | null; output: 
 }
 
 test("tsc --noEmit passes over engine, kernels, gim, bench and test", () => {
-  const { status, output } = run(process.execPath, ["node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.json"]);
+  const { status, output } = run(process.execPath, [
+    "node_modules/typescript/bin/tsc",
+    "--noEmit",
+    "-p",
+    "tsconfig.json",
+  ]);
   assert.is(status, 0, `tsc failed:\n${output}`);
 });
 

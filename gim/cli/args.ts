@@ -6,7 +6,14 @@
  */
 export class UsageError extends Error {}
 
-export type NumberFlag = { type: "number"; default?: number; help: string; integer?: boolean; min?: number; max?: number };
+export type NumberFlag = {
+  type: "number";
+  default?: number;
+  help: string;
+  integer?: boolean;
+  min?: number;
+  max?: number;
+};
 export type FlagSpec =
   | NumberFlag
   | { type: "string"; default?: string; help: string; required?: boolean }
@@ -25,13 +32,17 @@ type FlagType<S extends FlagSpec> = S extends { type: "number" }
       : string;
 
 /** A flag always has a value when it has a default or is required; otherwise it may be absent. */
-type FlagValue<S extends FlagSpec> = S extends { default: number | string | boolean } | { required: true } ? FlagType<S> : FlagType<S> | undefined;
+type FlagValue<S extends FlagSpec> = S extends { default: number | string | boolean } | { required: true }
+  ? FlagType<S>
+  : FlagType<S> | undefined;
 
 export type FlagValues<F extends FlagDecls> = { readonly [K in keyof F]: FlagValue<F[K]> };
 
 /** A choice flag's default must be one of its choices, as FlagValues promises. */
 export type CheckedDecls<F extends FlagDecls> = {
-  readonly [K in keyof F]: F[K] extends { type: "choice"; choices: readonly (infer C)[] } ? { readonly default?: C } : unknown;
+  readonly [K in keyof F]: F[K] extends { type: "choice"; choices: readonly (infer C)[] }
+    ? { readonly default?: C }
+    : unknown;
 };
 
 /** Declares flags outside a command (shared ones): keeps the literal types FlagValues reads. */
@@ -42,11 +53,25 @@ export function defineFlags<const F extends FlagDecls>(flags: F & CheckedDecls<F
 export function usage(command: string, summary: string, flags: FlagDecls): string {
   const lines = [`gim ${command} — ${summary}`, "", "options:"];
   for (const [name, spec] of Object.entries(flags)) {
-    const kind = spec.type === "choice" ? spec.choices.join("|") : spec.type === "boolean" ? "" : spec.type === "number" ? "N" : "VALUE";
-    const def = spec.default !== undefined ? ` (default ${spec.default})` : spec.type === "string" && spec.required ? " (required)" : "";
+    const kind =
+      spec.type === "choice"
+        ? spec.choices.join("|")
+        : spec.type === "boolean"
+          ? ""
+          : spec.type === "number"
+            ? "N"
+            : "VALUE";
+    const def =
+      spec.default !== undefined
+        ? ` (default ${spec.default})`
+        : spec.type === "string" && spec.required
+          ? " (required)"
+          : "";
     // A flag wider than the column gets its own line, so its text never runs into the help.
     const flag = `  --${name}${kind ? ` ${kind}` : ""}`;
-    lines.push(flag.length < 34 ? flag.padEnd(34) + `${spec.help}${def}` : `${flag}\n${" ".repeat(34)}${spec.help}${def}`);
+    lines.push(
+      flag.length < 34 ? flag.padEnd(34) + `${spec.help}${def}` : `${flag}\n${" ".repeat(34)}${spec.help}${def}`,
+    );
   }
   lines.push("  --help".padEnd(34) + "print this help");
   return lines.join("\n");
@@ -77,16 +102,20 @@ export function parseFlags<const F extends FlagDecls>(argv: string[], flags: F):
       const v = Number(raw);
       if (!Number.isFinite(v) || raw.trim() === "") throw new UsageError(`--${name}: '${raw}' is not a number`);
       if (spec.integer && !Number.isInteger(v)) throw new UsageError(`--${name}: '${raw}' is not an integer`);
-      if (spec.min !== undefined && v < spec.min) throw new UsageError(`--${name}: ${v} is below the minimum ${spec.min}`);
-      if (spec.max !== undefined && v > spec.max) throw new UsageError(`--${name}: ${v} is above the maximum ${spec.max}`);
+      if (spec.min !== undefined && v < spec.min)
+        throw new UsageError(`--${name}: ${v} is below the minimum ${spec.min}`);
+      if (spec.max !== undefined && v > spec.max)
+        throw new UsageError(`--${name}: ${v} is above the maximum ${spec.max}`);
       values[name] = v;
     } else if (spec.type === "choice") {
-      if (!spec.choices.includes(raw)) throw new UsageError(`--${name}: '${raw}' is not one of ${spec.choices.join(", ")}`);
+      if (!spec.choices.includes(raw))
+        throw new UsageError(`--${name}: '${raw}' is not one of ${spec.choices.join(", ")}`);
       values[name] = raw;
     } else values[name] = raw;
   }
   for (const [name, spec] of Object.entries(flags)) {
-    if (spec.type === "string" && spec.required && values[name] === undefined) throw new UsageError(`--${name} is required`);
+    if (spec.type === "string" && spec.required && values[name] === undefined)
+      throw new UsageError(`--${name} is required`);
   }
   // Each declared flag now holds a value of its declared type (checked above) or, only when it has
   // neither a default nor `required`, undefined: what FlagValues<F> states.

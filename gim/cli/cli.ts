@@ -9,7 +9,9 @@ import { commands, runCommand } from "./commands/registry.js";
 
 const [name, ...rest] = process.argv.slice(2);
 if (!name || name === "--help" || name === "help") {
-  console.log(`usage: gim <command> [options]\n\ncommands:\n${[...commands].map(([n, c]) => `  ${n.padEnd(10)}${c.summary}`).join("\n")}\n\ngim <command> --help for its options`);
+  console.log(
+    `usage: gim <command> [options]\n\ncommands:\n${[...commands].map(([n, c]) => `  ${n.padEnd(10)}${c.summary}`).join("\n")}\n\ngim <command> --help for its options`,
+  );
   process.exitCode = name ? 0 : 2;
 } else {
   process.exitCode = await runCommand(name, rest);

@@ -23,7 +23,9 @@ export function readCsv(path: string): CsvTable {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new DataError(`${path}: cannot read file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new DataError(
+      `${path}: cannot read file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   return parseCsv(path, text);
 }
@@ -72,7 +74,10 @@ export function checkHeader(table: CsvTable, what: string): string[] {
   const seen = new Map<string, number>();
   names.forEach((name, k) => {
     if (name === "") throw new DataError(`${table.path}, line 1, column ${k + 2}: empty ${what} name`);
-    if (seen.has(name)) throw new DataError(`${table.path}, line 1: duplicate ${what} name '${name}' (columns ${seen.get(name)! + 2} and ${k + 2})`);
+    if (seen.has(name))
+      throw new DataError(
+        `${table.path}, line 1: duplicate ${what} name '${name}' (columns ${seen.get(name)! + 2} and ${k + 2})`,
+      );
     seen.set(name, k);
   });
   return names;

@@ -48,7 +48,8 @@ export function readFeatures(path: string): FeatureTable {
   const envs = table.rows.map((row) => {
     const id = row.cells[0];
     if (id === "") throw new DataError(`${path}, line ${row.line}, column 1 (env): empty env id`);
-    if (seen.has(id)) throw new DataError(`${path}, line ${row.line}: env '${id}' already has a features row (line ${seen.get(id)})`);
+    if (seen.has(id))
+      throw new DataError(`${path}, line ${row.line}: env '${id}' already has a features row (line ${seen.get(id)})`);
     seen.set(id, row.line);
     return { id, features: featureNames.map((_, k) => numberAt(table, row, k + 1)), line: row.line };
   });
@@ -73,7 +74,9 @@ function readSamples(table: CsvTable, variables: string[]): Map<string, { values
 export function loadDataset(dir: string): Dataset {
   const samplesPath = join(dir, "samples.csv");
   const featuresPath = join(dir, "features.csv");
-  for (const path of [samplesPath, featuresPath]) if (!existsSync(path)) throw new DataError(`${path}: file not found (a dataset folder holds samples.csv and features.csv)`);
+  for (const path of [samplesPath, featuresPath])
+    if (!existsSync(path))
+      throw new DataError(`${path}: file not found (a dataset folder holds samples.csv and features.csv)`);
   const samplesTable = readCsv(samplesPath);
   const variables = checkHeader(samplesTable, "variable");
   const samples = readSamples(samplesTable, variables);
@@ -81,18 +84,34 @@ export function loadDataset(dir: string): Dataset {
   const d = variables.length;
   const byId = new Map(features.envs.map((e) => [e.id, e]));
   for (const [id, { line }] of samples) {
-    if (!byId.has(id)) throw new DataError(`${samplesPath}, line ${line}: env '${id}' has samples but no features row in ${featuresPath}`);
+    if (!byId.has(id))
+      throw new DataError(
+        `${samplesPath}, line ${line}: env '${id}' has samples but no features row in ${featuresPath}`,
+      );
   }
   for (const e of features.envs) {
-    if (!samples.has(e.id)) throw new DataError(`${featuresPath}, line ${e.line}: env '${e.id}' has a features row but no samples in ${samplesPath}`);
+    if (!samples.has(e.id))
+      throw new DataError(
+        `${featuresPath}, line ${e.line}: env '${e.id}' has a features row but no samples in ${samplesPath}`,
+      );
   }
   const zero = features.envs.filter((e) => e.features.every((v) => v === 0));
-  if (zero.length > 1) throw new DataError(`${featuresPath}: envs ${zero.map((e) => `'${e.id}' (line ${e.line})`).join(" and ")} have all-zero features; exactly one (observational) env may`);
-  if (zero.length === 0) throw new DataError(`${featuresPath}: no env has all-zero features, so there is no observational environment`);
+  if (zero.length > 1)
+    throw new DataError(
+      `${featuresPath}: envs ${zero.map((e) => `'${e.id}' (line ${e.line})`).join(" and ")} have all-zero features; exactly one (observational) env may`,
+    );
+  if (zero.length === 0)
+    throw new DataError(`${featuresPath}: no env has all-zero features, so there is no observational environment`);
   const order = [zero[0], ...[...samples.keys()].filter((id) => id !== zero[0].id).map((id) => byId.get(id)!)];
   const envs: Environment[] = order.map((e) => {
     const { values } = samples.get(e.id)!;
-    return { id: e.id, features: e.features, samples: Float64Array.from(values), n: values.length / d, observational: e === zero[0] };
+    return {
+      id: e.id,
+      features: e.features,
+      samples: Float64Array.from(values),
+      n: values.length / d,
+      observational: e === zero[0],
+    };
   });
   const truthPath = join(dir, "truth.json");
   const truth = existsSync(truthPath) ? readTruth(truthPath, variables, envs) : null;
@@ -112,28 +131,38 @@ function readTruth(path: string, variables: string[], envs: Environment[]): Trut
   const bad = (message: string) => new DataError(`${path}: ${message}`);
   const d = variables.length;
   const isBit = (v: unknown) => v === 0 || v === 1;
-  if (JSON.stringify(truth.variables) !== JSON.stringify(variables)) throw bad("'variables' differ from the columns of samples.csv");
-  if (!Array.isArray(truth.graph) || truth.graph.length !== d || truth.graph.some((r) => !Array.isArray(r) || r.length !== d || !r.every(isBit))) {
+  if (JSON.stringify(truth.variables) !== JSON.stringify(variables))
+    throw bad("'variables' differ from the columns of samples.csv");
+  if (
+    !Array.isArray(truth.graph) ||
+    truth.graph.length !== d ||
+    truth.graph.some((r) => !Array.isArray(r) || r.length !== d || !r.every(isBit))
+  ) {
     throw bad(`'graph' must be a ${d}×${d} matrix of 0/1`);
   }
   if (truth.graph.some((r, i) => r[i] !== 0)) throw bad("'graph' has a self-loop");
   if (!isAcyclic(truth.graph)) throw bad("'graph' has a directed cycle");
-  if (typeof truth.targets !== "object" || truth.targets === null) throw bad("'targets' must map env ids to 0/1 vectors");
+  if (typeof truth.targets !== "object" || truth.targets === null)
+    throw bad("'targets' must map env ids to 0/1 vectors");
   if (typeof truth.split !== "object" || truth.split === null) throw bad("'split' must map env ids to splits");
   const ids = new Set(envs.map((e) => e.id));
   for (const key of ["targets", "split"] as const) {
-    for (const id of Object.keys(truth[key])) if (!ids.has(id)) throw bad(`'${key}' names env '${id}', which has no data`);
+    for (const id of Object.keys(truth[key]))
+      if (!ids.has(id)) throw bad(`'${key}' names env '${id}', which has no data`);
   }
   for (const e of envs) {
     const split = truth.split[e.id];
     if (split === undefined) throw bad(`'split' has no entry for env '${e.id}'`);
     if (!SPLITS.includes(split)) throw bad(`'split' of env '${e.id}' is '${split}', not one of ${SPLITS.join(", ")}`);
     if ((split === "observational") !== e.observational) {
-      throw bad(`env '${e.id}' is ${e.observational ? "" : "not "}the observational env (all-zero features) but its split is '${split}'`);
+      throw bad(
+        `env '${e.id}' is ${e.observational ? "" : "not "}the observational env (all-zero features) but its split is '${split}'`,
+      );
     }
     const targets = truth.targets[e.id];
     if (targets === undefined) continue;
-    if (!Array.isArray(targets) || targets.length !== d || !targets.every(isBit)) throw bad(`'targets' of env '${e.id}' must be ${d} entries of 0/1`);
+    if (!Array.isArray(targets) || targets.length !== d || !targets.every(isBit))
+      throw bad(`'targets' of env '${e.id}' must be ${d} entries of 0/1`);
     if (e.observational && targets.some((t) => t === 1)) throw bad(`the observational env '${e.id}' has targets`);
   }
   return truth;
@@ -142,16 +171,26 @@ function readTruth(path: string, variables: string[], envs: Environment[]): Trut
 /** The observational env plus the envs with the given ids, in dataset order. */
 export function subsetEnvs(dataset: Dataset, ids: Iterable<string>): Dataset {
   const keep = new Set(ids);
-  for (const id of keep) if (!dataset.envs.some((e) => e.id === id)) throw new DataError(`no env '${id}' in ${dataset.dir}`);
+  for (const id of keep)
+    if (!dataset.envs.some((e) => e.id === id)) throw new DataError(`no env '${id}' in ${dataset.dir}`);
   return { ...dataset, envs: dataset.envs.filter((e) => e.observational || keep.has(e.id)) };
 }
 
 /** Training envs: split = train (plus the observational env) when truth exists, else all. */
 export function trainingSubset(dataset: Dataset): Dataset {
   const split = dataset.truth?.split;
-  return split ? subsetEnvs(dataset, Object.keys(split).filter((id) => split[id] === "train")) : dataset;
+  return split
+    ? subsetEnvs(
+        dataset,
+        Object.keys(split).filter((id) => split[id] === "train"),
+      )
+    : dataset;
 }
-export function writeSamplesCsv(path: string, variables: string[], envs: { id: string; samples: ArrayLike<number>; n: number }[]): void {
+export function writeSamplesCsv(
+  path: string,
+  variables: string[],
+  envs: { id: string; samples: ArrayLike<number>; n: number }[],
+): void {
   const d = variables.length;
   const lines = [["env", ...variables].join(",")];
   for (const e of envs) {
@@ -164,8 +203,15 @@ export function writeSamplesCsv(path: string, variables: string[], envs: { id: s
   writeFileSync(path, `${lines.join("\n")}\n`);
 }
 
-export function writeFeaturesCsv(path: string, featureNames: string[], envs: { id: string; features: number[] }[]): void {
-  const lines = [["env", ...featureNames].join(","), ...envs.map((e) => [e.id, ...e.features.map(formatNumber)].join(","))];
+export function writeFeaturesCsv(
+  path: string,
+  featureNames: string[],
+  envs: { id: string; features: number[] }[],
+): void {
+  const lines = [
+    ["env", ...featureNames].join(","),
+    ...envs.map((e) => [e.id, ...e.features.map(formatNumber)].join(",")),
+  ];
   writeFileSync(path, `${lines.join("\n")}\n`);
 }
 

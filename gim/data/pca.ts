@@ -53,9 +53,13 @@ export function fitPca(rows: number[][], q: number): PcaModel {
   const width = rows[0].length;
   const n = rows.length;
   const mean = Array.from({ length: width }, (_, j) => rows.reduce((s, r) => s + r[j], 0) / n);
-  const std = Array.from({ length: width }, (_, j) => Math.sqrt(rows.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / n));
+  const std = Array.from({ length: width }, (_, j) =>
+    Math.sqrt(rows.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / n),
+  );
   const z = rows.map((r) => r.map((v, j) => (std[j] > 1e-12 ? (v - mean[j]) / std[j] : 0)));
-  const cov = Array.from({ length: width }, (_, a) => Array.from({ length: width }, (_, b) => z.reduce((s, r) => s + r[a] * r[b], 0) / n));
+  const cov = Array.from({ length: width }, (_, a) =>
+    Array.from({ length: width }, (_, b) => z.reduce((s, r) => s + r[a] * r[b], 0) / n),
+  );
   const { vectors } = symmetricEigen(cov);
   const components = vectors.slice(0, Math.min(q, width)).map((v) => {
     const big = v.reduce((best, x) => (Math.abs(x) > Math.abs(best) ? x : best), 0);

@@ -50,4 +50,3 @@ export function scaleFree(d: number, edgesPerNode: number, rng: Random): Matrix 
   }
   return relabel(g, rng.permutation(d));
 }
-

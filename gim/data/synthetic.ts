@@ -122,7 +122,16 @@ function drawHill(rng: Random): Hill {
   return { a: rng.between(1, 5), K: rng.between(0.5, 2), n: 1 + rng.below(4) };
 }
 
-function simulate(n: number, d: number, order: number[], f: Mechanism[], psi: Map<number, number>, hard: boolean, rng: Random, ziln: Ziln | null = null): Float64Array {
+function simulate(
+  n: number,
+  d: number,
+  order: number[],
+  f: Mechanism[],
+  psi: Map<number, number>,
+  hard: boolean,
+  rng: Random,
+  ziln: Ziln | null = null,
+): Float64Array {
   if (ziln) return simulateZiln(n, d, order, f, psi, ziln, rng);
   const out = new Float64Array(n * d);
   for (let s = 0; s < n; s++) {
@@ -136,7 +145,15 @@ function simulate(n: number, d: number, order: number[], f: Mechanism[], psi: Ma
   return out;
 }
 
-function simulateZiln(n: number, d: number, order: number[], f: Mechanism[], hillValue: Map<number, number>, ziln: Ziln, rng: Random): Float64Array {
+function simulateZiln(
+  n: number,
+  d: number,
+  order: number[],
+  f: Mechanism[],
+  hillValue: Map<number, number>,
+  ziln: Ziln,
+  rng: Random,
+): Float64Array {
   const out = new Float64Array(n * d);
   for (let s = 0; s < n; s++) {
     const x = out.subarray(s * d, (s + 1) * d);
@@ -153,9 +170,13 @@ function simulateZiln(n: number, d: number, order: number[], f: Mechanism[], hil
 /** Refuses option combinations the generator cannot honour, naming the flags. */
 export function checkBenchmarkOptions(options: BenchmarkOptions): void {
   const ziln = options.noise === "ziln";
-  if (ziln && options.intervention !== "ziln") throw new Error(`--noise ziln needs --intervention ziln (got --intervention ${options.intervention})`);
+  if (ziln && options.intervention !== "ziln")
+    throw new Error(`--noise ziln needs --intervention ziln (got --intervention ${options.intervention})`);
   if (!ziln && options.intervention === "ziln") throw new Error("--intervention ziln needs --noise ziln");
-  if (ziln && options.mechanism !== "mlp") throw new Error("--noise ziln needs --mechanism mlp: a linear mean of raw counts, exp(w·x) of exp(·) parents, explodes down the graph");
+  if (ziln && options.mechanism !== "mlp")
+    throw new Error(
+      "--noise ziln needs --mechanism mlp: a linear mean of raw counts, exp(w·x) of exp(·) parents, explodes down the graph",
+    );
 }
 
 export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir"> & { truth: Truth } {
@@ -168,7 +189,8 @@ export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir
   const f = mechanisms(g, options, rng, zilnNoise ? 0.5 : 1);
   const ziln: Ziln | null = zilnNoise ? { zeroProb: Array.from({ length: d }, () => rng.between(0.1, 0.4)) } : null;
   const taken = new Set<string>();
-  const perturb = (sets: number[][]): Perturbation[] => sets.map((targets) => ({ targets, hills: targets.map(() => drawHill(rng)) }));
+  const perturb = (sets: number[][]): Perturbation[] =>
+    sets.map((targets) => ({ targets, hills: targets.map(() => drawHill(rng)) }));
   const train = perturb(drawTargetSets(d, options.perturbations, rng, taken));
   const full = perturb(drawTargetSets(d, options.perturbations, rng, taken));
   const hard = options.intervention === "hard";
@@ -181,14 +203,30 @@ export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir
     samples: Float64Array;
     n: number;
   }
-  const raws: Raw[] = [{ id: "obs", split: "observational", targets: new Array(d).fill(0), psi: new Array(d).fill(0), samples: simulate(options.nObs, d, order, f, new Map(), hard, rng, ziln), n: options.nObs }];
+  const raws: Raw[] = [
+    {
+      id: "obs",
+      split: "observational",
+      targets: new Array(d).fill(0),
+      psi: new Array(d).fill(0),
+      samples: simulate(options.nObs, d, order, f, new Map(), hard, rng, ziln),
+      n: options.nObs,
+    },
+  ];
   const addEnvs = (prefix: string, perts: Perturbation[], doses: number[], split: Split) =>
     perts.forEach((p, k) =>
       doses.forEach((s) => {
         const psiMap = new Map(p.targets.map((j, t) => [j, hill(p.hills[t], s)]));
         const targets = Array.from({ length: d }, (_, j) => (psiMap.has(j) ? 1 : 0));
         const psi = Array.from({ length: d }, (_, j) => psiMap.get(j) ?? 0);
-        raws.push({ id: `${prefix}${k}_s${s}`, split, targets, psi, samples: simulate(options.nPerEnv, d, order, f, psiMap, hard, rng, ziln), n: options.nPerEnv });
+        raws.push({
+          id: `${prefix}${k}_s${s}`,
+          split,
+          targets,
+          psi,
+          samples: simulate(options.nPerEnv, d, order, f, psiMap, hard, rng, ziln),
+          n: options.nPerEnv,
+        });
       }),
     );
   addEnvs("p", train, TRAIN_DOSES, "train");
@@ -207,7 +245,9 @@ export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir
     for (let r = 0; r < options.nObs; r++) s += (obs[r * d + j] - m) ** 2;
     return Math.sqrt(s / options.nObs) || 1;
   });
-  if (!ziln) for (const raw of raws) for (let k = 0; k < raw.samples.length; k++) raw.samples[k] = (raw.samples[k] - mean[k % d]) / std[k % d];
+  if (!ziln)
+    for (const raw of raws)
+      for (let k = 0; k < raw.samples.length; k++) raw.samples[k] = (raw.samples[k] - mean[k % d]) / std[k % d];
 
   // Features: PCA of the standardised [I_e; ψ_e], fitted on the training envs (spec §9).
   const rows = (r: Raw) => [...r.targets, ...r.psi];
@@ -217,7 +257,8 @@ export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir
     // The loader takes the all-zero row for the observational env, so an interventional env may
     // never have one. Its PCA row is exactly zero only if its standardised [I; ψ] is orthogonal to
     // all q components (measure zero); should it happen, the first feature becomes 1e-6.
-    if (r.split !== "observational" && features.every((v) => v === 0)) features = features.map((v, k) => (k === 0 ? 1e-6 : v));
+    if (r.split !== "observational" && features.every((v) => v === 0))
+      features = features.map((v, k) => (k === 0 ? 1e-6 : v));
     return { id: r.id, features, samples: r.samples, n: r.n, observational: r.split === "observational" };
   });
   const variables = Array.from({ length: d }, (_, j) => `x${j + 1}`);

@@ -20,7 +20,11 @@ export interface TrainingSet {
 }
 
 /** Splits each env's rows at random into (train, holdout) with `fraction` in the holdout. */
-export function splitHoldout(set: TrainingSet, fraction: number, seed: number): { train: TrainingSet; holdout: TrainingSet } {
+export function splitHoldout(
+  set: TrainingSet,
+  fraction: number,
+  seed: number,
+): { train: TrainingSet; holdout: TrainingSet } {
   const rng = new HostRandom(seed + 7919);
   const d = set.variables.length;
   const train: EnvironmentData[] = [];

@@ -32,7 +32,12 @@ function forward(layers: Layer[], x: number[]): { acts: number[][]; out: number[
   return { acts, out: h };
 }
 
-export function fitMeanShiftBaseline(observational: Environment, train: Environment[], d: number, { seed = 0, steps = 1500, lr = 1e-2 } = {}): MeanShiftModel {
+export function fitMeanShiftBaseline(
+  observational: Environment,
+  train: Environment[],
+  d: number,
+  { seed = 0, steps = 1500, lr = 1e-2 } = {},
+): MeanShiftModel {
   const rng = new Random(seed + 31);
   const p = train[0]?.features.length ?? 0;
   const base = columnMeans(observational.samples, d);
@@ -41,7 +46,12 @@ export function fitMeanShiftBaseline(observational: Environment, train: Environm
   const layers: Layer[] = widths.slice(0, -1).map((inW, l) => {
     const outW = widths[l + 1];
     const std = Math.sqrt(2 / (inW + outW));
-    return { W: Float64Array.from({ length: inW * outW }, () => std * rng.normal()), b: new Float64Array(outW), inW, outW };
+    return {
+      W: Float64Array.from({ length: inW * outW }, () => std * rng.normal()),
+      b: new Float64Array(outW),
+      inW,
+      outW,
+    };
   });
   const m = layers.map((L) => ({ W: new Float64Array(L.W.length), b: new Float64Array(L.b.length) }));
   const v = layers.map((L) => ({ W: new Float64Array(L.W.length), b: new Float64Array(L.b.length) }));
@@ -53,7 +63,8 @@ export function fitMeanShiftBaseline(observational: Environment, train: Environm
       for (let l = layers.length - 1; l >= 0; l--) {
         const L = layers[l];
         const input = acts[l];
-        for (let i = 0; i < L.inW; i++) for (let o = 0; o < L.outW; o++) grads[l].W[i * L.outW + o] += input[i] * delta[o];
+        for (let i = 0; i < L.inW; i++)
+          for (let o = 0; o < L.outW; o++) grads[l].W[i * L.outW + o] += input[i] * delta[o];
         for (let o = 0; o < L.outW; o++) grads[l].b[o] += delta[o];
         if (l > 0) {
           const back = new Array<number>(L.inW).fill(0);
@@ -76,7 +87,10 @@ export function fitMeanShiftBaseline(observational: Environment, train: Environm
       }
     });
   }
-  return { shift: (features) => (features.every((x) => x === 0) ? new Array<number>(d).fill(0) : forward(layers, features).out) };
+  return {
+    shift: (features) =>
+      features.every((x) => x === 0) ? new Array<number>(d).fill(0) : forward(layers, features).out,
+  };
 }
 
 /** n samples: observational rows (cycled) plus a per-variable shift. */

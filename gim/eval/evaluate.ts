@@ -36,7 +36,15 @@ function average(values: number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-function scoreSplit(method: string, split: Split, envs: Environment[], predict: Predictor, observational: Environment, d: number, seed: number): SplitScores {
+function scoreSplit(
+  method: string,
+  split: Split,
+  envs: Environment[],
+  predict: Predictor,
+  observational: Environment,
+  d: number,
+  seed: number,
+): SplitScores {
   const rows = envs.map((env, k) => {
     const rng = new HostRandom(seed * 7919 + k);
     const predicted = predict(env, PREDICTED, rng);
@@ -62,13 +70,16 @@ function scoreSplit(method: string, split: Split, envs: Environment[], predict: 
 
 export function evaluate(model: ModelFile, dataset: Dataset, seed = 0): EvaluationReport {
   if (JSON.stringify(model.variables) !== JSON.stringify(dataset.variables)) {
-    throw new Error(`the model's variables (${model.variables.join(", ")}) differ from the dataset's (${dataset.variables.join(", ")})`);
+    throw new Error(
+      `the model's variables (${model.variables.join(", ")}) differ from the dataset's (${dataset.variables.join(", ")})`,
+    );
   }
   const d = dataset.variables.length;
   const host = new HostModel(model);
   const observational = dataset.envs.find((e) => e.observational)!;
   const split = dataset.truth?.split;
-  const envsOf = (s: Split) => dataset.envs.filter((e) => !e.observational && (split ? split[e.id] === s : s === "train"));
+  const envsOf = (s: Split) =>
+    dataset.envs.filter((e) => !e.observational && (split ? split[e.id] === s : s === "train"));
   const trainEnvs = envsOf("train");
   const meanShift = fitMeanShiftBaseline(observational, trainEnvs, d, { seed });
   const methods: [string, Predictor][] = [
@@ -82,7 +93,8 @@ export function evaluate(model: ModelFile, dataset: Dataset, seed = 0): Evaluati
     if (envs.length === 0) continue;
     if (s !== "train" && !model.config.amortize) {
       // BaCaDI* has no features-to-targets map: it cannot predict environments it did not see.
-      for (const [name, predict] of methods.slice(1)) splits.push(scoreSplit(name, s, envs, predict, observational, d, seed));
+      for (const [name, predict] of methods.slice(1))
+        splits.push(scoreSplit(name, s, envs, predict, observational, d, seed));
       continue;
     }
     for (const [name, predict] of methods) {
@@ -115,7 +127,16 @@ export function formatReport(report: EvaluationReport): string {
     lines.push(`graph: Edge-F1 ${fmt(g.edgeF1)}, SID ${g.sid}, ${g.edges} edges estimated (${g.trueEdges} true)`, "");
   }
   const header = ["split", "method", "envs", "mean dist ↓", "W_ε ↓", "KDE-NLL ↓", "Pearson ↑", "Target-F1 ↑"];
-  const rows = report.splits.map((s) => [s.split, s.method, String(s.envs), fmt(s.meanDistance), fmt(s.wasserstein), fmt(s.kdeNll), fmt(s.pearson), fmt(s.targetF1)]);
+  const rows = report.splits.map((s) => [
+    s.split,
+    s.method,
+    String(s.envs),
+    fmt(s.meanDistance),
+    fmt(s.wasserstein),
+    fmt(s.kdeNll),
+    fmt(s.pearson),
+    fmt(s.targetF1),
+  ]);
   const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
   const line = (cells: string[]) => cells.map((c, k) => c.padEnd(widths[k])).join("  ");
   lines.push(line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line));

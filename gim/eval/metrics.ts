@@ -96,7 +96,14 @@ function lse(values: Float64Array): number {
  * After a g-update, P1 = a ⊙ exp((f − f')/ε) where f' is the next f-update, so the marginal error
  * comes out of that update's log-sum-exp with no second pass over C.
  */
-export function entropicWasserstein(xhat: ArrayLike<number>, x: ArrayLike<number>, d: number, epsilon = 0.1, tolerance = 1e-3, maxIterations = 2000): number {
+export function entropicWasserstein(
+  xhat: ArrayLike<number>,
+  x: ArrayLike<number>,
+  d: number,
+  epsilon = 0.1,
+  tolerance = 1e-3,
+  maxIterations = 2000,
+): number {
   const n = xhat.length / d;
   const m = x.length / d;
   const C = new Float64Array(n * m);
@@ -170,7 +177,12 @@ export function kdeNll(xhat: ArrayLike<number>, x: ArrayLike<number>, d: number)
 }
 
 /** Pearson correlation across variables of the predicted and true mean shifts from control. */
-export function pearsonOfShifts(xhat: ArrayLike<number>, x: ArrayLike<number>, control: ArrayLike<number>, d: number): number {
+export function pearsonOfShifts(
+  xhat: ArrayLike<number>,
+  x: ArrayLike<number>,
+  control: ArrayLike<number>,
+  d: number,
+): number {
   const c = columnMeans(control, d);
   const p = columnMeans(xhat, d).map((v, j) => v - c[j]);
   const t = columnMeans(x, d).map((v, j) => v - c[j]);

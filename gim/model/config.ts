@@ -135,6 +135,7 @@ export function incompatibility(config: GimConfig): string | null {
   if (noise === "ziln" && config.intervention !== "ziln") {
     return `--noise ziln needs --intervention ziln (got --intervention ${config.intervention}): a ZILN model takes hard-ZILN interventions only`;
   }
-  if (noise !== "ziln" && config.intervention === "ziln") return "--intervention ziln needs --noise ziln (got --noise gaussian)";
+  if (noise !== "ziln" && config.intervention === "ziln")
+    return "--intervention ziln needs --noise ziln (got --noise gaussian)";
   return null;
 }

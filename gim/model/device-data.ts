@@ -51,7 +51,13 @@ export function featureMatrix(set: TrainingSet, backend: Backend, dtype: DType):
  * likelihood is a sum over rows), which the per-env variant cannot allow. The whole-data object
  * then holds no rows itself (X is [0, d]): everything row-dependent goes through its chunks.
  */
-export function uploadData(set: TrainingSet, backend: Backend, dtype: DType, withOneHot: boolean, chunkRows = Number.POSITIVE_INFINITY): DeviceData {
+export function uploadData(
+  set: TrainingSet,
+  backend: Backend,
+  dtype: DType,
+  withOneHot: boolean,
+  chunkRows = Number.POSITIVE_INFINITY,
+): DeviceData {
   const d = set.variables.length;
   const N = set.envs.reduce((acc, e) => acc + e.n, 0);
   const E = set.envs.length;
@@ -68,7 +74,9 @@ export function uploadData(set: TrainingSet, backend: Backend, dtype: DType, wit
   envStart.push(N);
   const chunked = chunkRows < N;
   if (chunked && withOneHot) {
-    throw new Error(`per-env marginalisation needs all ${N} rows in one block, but the memory budget allows ${chunkRows} (use per-sample, or a larger --chunk-rows)`);
+    throw new Error(
+      `per-env marginalisation needs all ${N} rows in one block, but the memory budget allows ${chunkRows} (use per-sample, or a larger --chunk-rows)`,
+    );
   }
   const offDiagonal = new Float64Array(d * d).fill(1);
   for (let i = 0; i < d; i++) offDiagonal[i * d + i] = 0;

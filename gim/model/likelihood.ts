@@ -15,7 +15,33 @@
  * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
  */
 import { isRecording, tidy, zeros } from "../../engine/index.js";
-import { add, affine, concat, exp, gather, hardInterventionB, linearGaussianLogpdf, linearMechanism, logsumexp, matmul, mlpGaussianLogpdf, mlpMechanism, mul, neg, normalLogpdf, pairLogsumexp, reshape, slice, square, sub, sum, tanh, transpose, zilnInterventionB, zilnLogpdf } from "../../kernels/ops.js";
+import {
+  add,
+  affine,
+  concat,
+  exp,
+  gather,
+  hardInterventionB,
+  linearGaussianLogpdf,
+  linearMechanism,
+  logsumexp,
+  matmul,
+  mlpGaussianLogpdf,
+  mlpMechanism,
+  mul,
+  neg,
+  normalLogpdf,
+  pairLogsumexp,
+  reshape,
+  slice,
+  square,
+  sub,
+  sum,
+  tanh,
+  transpose,
+  zilnInterventionB,
+  zilnLogpdf,
+} from "../../kernels/ops.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, noiseOf } from "./config.js";
 import { type DeviceData, rowBlocks } from "./device-data.js";
@@ -52,11 +78,19 @@ export interface InterventionTerms {
  * Hard: targets [E, R, d] (env 0 all zero), psi [E, R, 2d] = (m, λ);
  * b[r, n] = Σ_j I L^i by the fused kernel (kernels/intervention-logpdf.ts); Q = 1 − I.
  */
-export function hardInterventionTerms(data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig): InterventionTerms {
+export function hardInterventionTerms(
+  data: DeviceData,
+  targets: Tensor,
+  psi: Tensor,
+  config: GimConfig,
+): InterventionTerms {
   const { d } = data;
   const mean = slice(psi, 2, 0, d);
   const logStd = clampLogStd(slice(psi, 2, d, 2 * d), config.logStdClamp);
-  return { b: hardInterventionB(data.X, data.env, data.envStartTensor, targets, mean, logStd), Q: affine(targets, -1, 1) };
+  return {
+    b: hardInterventionB(data.X, data.env, data.envStartTensor, targets, mean, logStd),
+    Q: affine(targets, -1, 1),
+  };
 }
 
 /** Shift: psi [E, R, d] = δ; Q = I·δ, b[r, n] = −½ Σ_j I δ² e^{−ℓ} of env e(n). */
@@ -67,19 +101,29 @@ export function shiftInterventionTerms(data: DeviceData, ell: Tensor, targets: T
 }
 
 /** b and Q of Λ for these targets and ψ (they do not depend on the graph or the mechanisms). */
-export function interventionTerms(config: GimConfig, data: DeviceData, at: Pick<LikelihoodInputs, "ell" | "targets" | "psi">): InterventionTerms {
+export function interventionTerms(
+  config: GimConfig,
+  data: DeviceData,
+  at: Pick<LikelihoodInputs, "ell" | "targets" | "psi">,
+): InterventionTerms {
   if (config.intervention === "ziln") return zilnInterventionTerms(data, at.targets, at.psi, config);
-  return config.intervention === "hard" ? hardInterventionTerms(data, at.targets, at.psi, config) : shiftInterventionTerms(data, at.ell, at.targets, at.psi);
+  return config.intervention === "hard"
+    ? hardInterventionTerms(data, at.targets, at.psi, config)
+    : shiftInterventionTerms(data, at.ell, at.targets, at.psi);
 }
 
 /** μ [M, N, d] for graphs G [M, d, d]. */
 export function mechanismMean(X: Tensor, graphs: Tensor, mech: MechanismParams): Tensor {
-  return mech.kind === "linear" ? linearMechanism(X, graphs, mech.Theta) : mlpMechanism(X, graphs, mech.W1, mech.b1, mech.w2, mech.b2);
+  return mech.kind === "linear"
+    ? linearMechanism(X, graphs, mech.Theta)
+    : mlpMechanism(X, graphs, mech.W1, mech.b1, mech.w2, mech.b2);
 }
 
 /** L^o [M, N, d] = log N(x; μ(G ⊙ x), e^ℓ) by the fused mechanism + Gaussian kernel. */
 export function observationalLogpdf(X: Tensor, graphs: Tensor, mech: MechanismParams, ell: Tensor): Tensor {
-  return mech.kind === "linear" ? linearGaussianLogpdf(X, graphs, mech.Theta, ell) : mlpGaussianLogpdf(X, graphs, mech.W1, mech.b1, mech.w2, mech.b2, ell);
+  return mech.kind === "linear"
+    ? linearGaussianLogpdf(X, graphs, mech.Theta, ell)
+    : mlpGaussianLogpdf(X, graphs, mech.W1, mech.b1, mech.w2, mech.b2, ell);
 }
 
 /**
@@ -95,8 +139,16 @@ export function noiseLogpdf(X: Tensor, mu: Tensor, ell: Tensor, mech: MechanismP
  * log-std; L^i[r, n, j] = log ZILN(x[n, j]; π = σ(ζ'), μ = m, ℓ = 2λ) of env e(n), and, as for
  * hard, b[r, n] = Σ_j I L^i by the fused kernel (kernels/ziln-intervention.ts); Q = 1 − I.
  */
-export function zilnInterventionTerms(data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig): InterventionTerms {
-  return { b: zilnInterventionB(data.X, data.env, data.envStartTensor, targets, psi, config.logStdClamp), Q: affine(targets, -1, 1) };
+export function zilnInterventionTerms(
+  data: DeviceData,
+  targets: Tensor,
+  psi: Tensor,
+  config: GimConfig,
+): InterventionTerms {
+  return {
+    b: zilnInterventionB(data.X, data.env, data.envStartTensor, targets, psi, config.logStdClamp),
+    Q: affine(targets, -1, 1),
+  };
 }
 
 /**
@@ -129,10 +181,19 @@ export function contraction(config: GimConfig, obs: Observational, ell: Tensor, 
  * One row block's A_m [M] (the sum over its rows inside eq 10's LSE over m), and its L^o and ρ,
  * which the φ term reuses. `terms` may be passed when another term already built them.
  */
-export function likelihoodSums(config: GimConfig, data: DeviceData, at: LikelihoodInputs, terms = interventionTerms(config, data, at)): { perGraph: Tensor } & Observational {
+export function likelihoodSums(
+  config: GimConfig,
+  data: DeviceData,
+  at: LikelihoodInputs,
+  terms = interventionTerms(config, data, at),
+): { perGraph: Tensor } & Observational {
   if (config.intervention !== "shift" && noiseOf(config) === "gaussian") {
     const Lo = observationalLogpdf(data.X, at.graphs, at.mech, at.ell);
-    return { perGraph: perGraphSums(data, contraction(config, { Lo, rho: null }, at.ell, terms), config), Lo, rho: null };
+    return {
+      perGraph: perGraphSums(data, contraction(config, { Lo, rho: null }, at.ell, terms), config),
+      Lo,
+      rho: null,
+    };
   }
   const mu = mechanismMean(data.X, at.graphs, at.mech);
   const Lo = noiseLogpdf(data.X, mu, at.ell, at.mech);
@@ -199,5 +260,10 @@ export function gaussianPrior(tensors: Tensor[], std: number): Tensor {
 }
 
 function concatSum(parts: Tensor[]): Tensor {
-  return sum(concat(parts.map((p) => reshape(p, [1])), 0));
+  return sum(
+    concat(
+      parts.map((p) => reshape(p, [1])),
+      0,
+    ),
+  );
 }

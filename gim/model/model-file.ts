@@ -29,7 +29,8 @@ export interface ModelFile {
 
 export function loadModel(path: string): ModelFile {
   const model = readJson<ModelFile>(path, "model file");
-  if (model.format !== "gim-webgpu-model/1") throw new Error(`${path}: not a gim-webgpu model (format ${String(model.format)})`);
+  if (model.format !== "gim-webgpu-model/1")
+    throw new Error(`${path}: not a gim-webgpu model (format ${String(model.format)})`);
   for (const key of ["variables", "featureNames", "graph", "weights", "config"] as const) {
     if (!(key in model)) throw new Error(`${path}: model file has no '${key}'`);
   }

@@ -32,8 +32,27 @@ import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";
 import { type DeviceData, rowBlocks } from "./device-data.js";
-import { contraction, gaussianPrior, interventionTerms, likelihood, likelihoodSums, logMeanExp, perGraphSums } from "./likelihood.js";
-import { type GimParams, type MechanismParams, gimNets, groupParams, mapMechanism, meanWeights, mechanismParams, noiseParams, param, psiWidth } from "./params.js";
+import {
+  contraction,
+  gaussianPrior,
+  interventionTerms,
+  likelihood,
+  likelihoodSums,
+  logMeanExp,
+  perGraphSums,
+} from "./likelihood.js";
+import {
+  type GimParams,
+  type MechanismParams,
+  gimNets,
+  groupParams,
+  mapMechanism,
+  meanWeights,
+  mechanismParams,
+  noiseParams,
+  param,
+  psiWidth,
+} from "./params.js";
 
 /** Philox streams: one block of 16 per step, one stream per purpose, so counters never collide. */
 export const STREAMS = { graph: 0, targets: 1, psi: 2, acyclicity: 3, power: 4 } as const;
@@ -63,7 +82,13 @@ export interface StepScalars {
 }
 
 export function scalarsAt(config: GimConfig, step: number, al: LagrangianState): StepScalars {
-  return { step, alpha: alphaAt(config, step), targetPriorScale: -lambdaTargetsAt(config, step), alLinear: -al.alpha, alQuadratic: -al.mu / 2 };
+  return {
+    step,
+    alpha: alphaAt(config, step),
+    targetPriorScale: -lambdaTargetsAt(config, step),
+    alLinear: -al.alpha,
+    alQuadratic: -al.mu / 2,
+  };
 }
 
 export interface StepTerms {
@@ -108,7 +133,9 @@ export function targetLogits(params: GimParams, config: GimConfig, gamma: Tensor
 /** Mean intervention parameters h_φ(Γ): [K, c·d]. */
 export function psiMean(params: GimParams, config: GimConfig, gamma: Tensor): Tensor {
   if (!config.amortize) return param(params, "psiFree");
-  const heads = gimNets(config).slice(1).map((net) => gimNet(params, net, gamma));
+  const heads = gimNets(config)
+    .slice(1)
+    .map((net) => gimNet(params, net, gamma));
   return heads.length === 1 ? heads[0] : concat(heads, 1);
 }
 
@@ -141,7 +168,12 @@ export function drawStep({ params, config, data, gamma }: StepInputs, step: numb
   const hard = transpose(hardBernoulli(detach(a), targetNoise), [1, 0, 2]);
   const K = gamma.shape[0];
   const width = psiWidth(config, data.d);
-  const eps = randn([K, M, width], { seed, stream: streamFor(step, "psi"), backend: gamma.backend, dtype: gamma.dtype });
+  const eps = randn([K, M, width], {
+    seed,
+    stream: streamFor(step, "psi"),
+    backend: gamma.backend,
+    dtype: gamma.dtype,
+  });
   const psi = add(reshape(psiMean(params, config, gamma), [K, 1, width]), affine(eps, config.sigmaPsi));
   return {
     softGraph,
@@ -163,7 +195,11 @@ export function acyclicity(params: GimParams, config: GimConfig, step: number, a
     stream: streamFor(step, "acyclicity"),
     zeroDiagonal: true,
   });
-  const rho = spectralRadius(samples, { iterations: config.powerIterations, seed: config.seed, stream: streamFor(step, "power") });
+  const rho = spectralRadius(samples, {
+    iterations: config.powerIterations,
+    seed: config.seed,
+    stream: streamFor(step, "power"),
+  });
   return affine(sum(rho), 1 / config.acyclicitySamples);
 }
 
@@ -187,7 +223,10 @@ function modelPrior({ params, config, data }: StepInputs, alpha: number): Tensor
 
 /** log p(φ) = −λ_I(t) Σ σ(a) − ‖φ‖²/(2σ_φ²). */
 function gimPrior({ params, config }: StepInputs, targetPriorScale: number, logits: Tensor): Tensor {
-  return add(affine(sum(sigmoid(logits)), targetPriorScale), gaussianPrior(groupParams(params, "phi"), config.sigmaPhi));
+  return add(
+    affine(sum(sigmoid(logits)), targetPriorScale),
+    gaussianPrior(groupParams(params, "phi"), config.sigmaPhi),
+  );
 }
 
 /** The step's draws and θ_mech, ℓ, live and frozen (sg: the Z pass's θ, ℓ, ψ; the φ pass's θ, ℓ). */
@@ -199,14 +238,28 @@ interface StepPass {
 }
 
 /** A_m [M] of the three likelihood terms of J for one row block (see the file comment). */
-function blockTerms(config: GimConfig, data: DeviceData, { draws, mech, ell, frozen }: StepPass): { z: Tensor; theta: Tensor; phi: Tensor } {
+function blockTerms(
+  config: GimConfig,
+  data: DeviceData,
+  { draws, mech, ell, frozen }: StepPass,
+): { z: Tensor; theta: Tensor; phi: Tensor } {
   const hard = { targets: draws.hardTargets, psi: frozen.psi };
   // Hard(-ZILN) interventions: b, Q of the Z and θ terms coincide (same targets, frozen ψ, no ℓ in b).
-  const shared = config.intervention !== "shift" ? interventionTerms(config, data, { ...hard, ell: frozen.ell }) : undefined;
-  const z = likelihoodSums(config, data, { ...hard, graphs: draws.softGraph, mech: frozen.mech, ell: frozen.ell }, shared).perGraph;
+  const shared =
+    config.intervention !== "shift" ? interventionTerms(config, data, { ...hard, ell: frozen.ell }) : undefined;
+  const z = likelihoodSums(
+    config,
+    data,
+    { ...hard, graphs: draws.softGraph, mech: frozen.mech, ell: frozen.ell },
+    shared,
+  ).perGraph;
   const theta = likelihoodSums(config, data, { ...hard, graphs: draws.hardGraph, mech, ell }, shared);
   const phiTerms = interventionTerms(config, data, { ell: frozen.ell, targets: draws.softTargets, psi: draws.psi });
-  const phi = perGraphSums(data, contraction(config, { Lo: detach(theta.Lo), rho: theta.rho && detach(theta.rho) }, frozen.ell, phiTerms), config);
+  const phi = perGraphSums(
+    data,
+    contraction(config, { Lo: detach(theta.Lo), rho: theta.rho && detach(theta.rho) }, frozen.ell, phiTerms),
+    config,
+  );
   return { z, theta: theta.perGraph, phi };
 }
 
@@ -229,13 +282,20 @@ export function stepObjective(inputs: StepInputs, scalars: StepScalars): StepTer
   const draws = inPhase("likelihood", () => drawStep(inputs, scalars.step, scalars.alpha));
   const mech = mechanismParams(params, config);
   const ell = param(params, "ell");
-  const pass: StepPass = { draws, mech, ell, frozen: { mech: mapMechanism(mech, detach), ell: detach(ell), psi: detach(draws.psi) } };
+  const pass: StepPass = {
+    draws,
+    mech,
+    ell,
+    frozen: { mech: mapMechanism(mech, detach), ell: detach(ell), psi: detach(draws.psi) },
+  };
   const { h, penalty } = inPhase("acyclicity", () => {
     const h = acyclicity(params, config, scalars.step, scalars.alpha);
     return { h, penalty: lagrangianPenalty(h, scalars) };
   });
   const rest = inPhase("priors", () =>
-    [modelPrior(inputs, scalars.alpha), penalty, gimPrior(inputs, scalars.targetPriorScale, draws.logits)].reduce((acc, t) => add(acc, t)),
+    [modelPrior(inputs, scalars.alpha), penalty, gimPrior(inputs, scalars.targetPriorScale, draws.logits)].reduce(
+      (acc, t) => add(acc, t),
+    ),
   );
   const scale = -1 / data.N;
   const blocks = rowBlocks(data);
@@ -249,9 +309,14 @@ export function stepObjective(inputs: StepInputs, scalars: StepScalars): StepTer
               .reduce((acc, t) => ({ z: add(acc.z, t.z), theta: add(acc.theta, t.theta), phi: add(acc.phi, t.phi) })),
           );
     const [zTerm, thetaTerm, phiTerm] = [sums.z, sums.theta, sums.phi].map(logMeanExp);
-    const loss = affine([zTerm, phiTerm, thetaTerm, rest].reduce((acc, t) => add(acc, t)), scale);
+    const loss = affine(
+      [zTerm, phiTerm, thetaTerm, rest].reduce((acc, t) => add(acc, t)),
+      scale,
+    );
     if (blocks.length === 1) return { loss, thetaTerm, weights: null };
-    const weights = noGrad(() => [sums.z, sums.theta, sums.phi].map((a) => affine(exp(sub(a, logsumexp(a, 0))), scale)));
+    const weights = noGrad(() =>
+      [sums.z, sums.theta, sums.phi].map((a) => affine(exp(sub(a, logsumexp(a, 0))), scale)),
+    );
     return { loss, thetaTerm, weights };
   });
   if (!weights) return { loss, logLikelihood: thetaTerm, acyclicity: h, gradientParts: [() => loss] };
@@ -279,7 +344,10 @@ export function passObjectives(inputs: StepInputs, scalars: StepScalars): { z: T
   const modelTerms = add(modelPrior(inputs, alpha), lagrangianPenalty(h, scalars));
   const at = (graphs: Tensor, targets: Tensor) => ({ graphs, mech, ell, targets, psi: draws.psi });
   const z = add(likelihood(config, data, at(draws.softGraph, draws.hardTargets)), modelTerms);
-  const phi = add(likelihood(config, data, at(draws.hardGraph, draws.softTargets)), gimPrior(inputs, scalars.targetPriorScale, draws.logits));
+  const phi = add(
+    likelihood(config, data, at(draws.hardGraph, draws.softTargets)),
+    gimPrior(inputs, scalars.targetPriorScale, draws.logits),
+  );
   const theta = add(likelihood(config, data, at(draws.hardGraph, draws.hardTargets)), modelTerms);
   const scale = -1 / data.N;
   return { z: affine(z, scale), phi: affine(phi, scale), theta: affine(theta, scale) };

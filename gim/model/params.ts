@@ -44,7 +44,10 @@ export function dimensionsOf(config: GimConfig, set: TrainingSet): Dimensions {
   for (const env of set.envs) {
     for (let k = 0; k < env.n * d; k++) {
       const x = env.samples[k];
-      if (x < 0) throw new Error(`--noise ziln needs non-negative data, but env '${env.id}' has ${set.variables[k % d]} = ${x} (row ${Math.floor(k / d) + 1})`);
+      if (x < 0)
+        throw new Error(
+          `--noise ziln needs non-negative data, but env '${env.id}' has ${set.variables[k % d]} = ${x} (row ${Math.floor(k / d) + 1})`,
+        );
       if (x === 0) zeros[k % d]++;
     }
     rows += env.n;
@@ -54,7 +57,10 @@ export function dimensionsOf(config: GimConfig, set: TrainingSet): Dimensions {
 
 /** ζ_j = logit(clip(zero fraction, 0.01, 0.99)) (spec §3 [default]). */
 function zeroLogitInit(fractions: number[] | undefined) {
-  if (!fractions) throw new Error("ZILN noise: initialising ζ needs the zero fraction of the training data (Dimensions.zeroFraction)");
+  if (!fractions)
+    throw new Error(
+      "ZILN noise: initialising ζ needs the zero fraction of the training data (Dimensions.zeroFraction)",
+    );
   return () =>
     fractions.map((f) => {
       const p = Math.min(0.99, Math.max(0.01, f));
@@ -95,7 +101,12 @@ function netSpecs(name: string, p: number, hidden: number, out: number): ParamSp
   const widths = [p, hidden, hidden, out];
   const specs: ParamSpec[] = [];
   for (let l = 0; l < 3; l++) {
-    specs.push({ name: `${name}.W${l}`, shape: [widths[l], widths[l + 1]], group: "phi", init: glorot(widths[l], widths[l + 1]) });
+    specs.push({
+      name: `${name}.W${l}`,
+      shape: [widths[l], widths[l + 1]],
+      group: "phi",
+      init: glorot(widths[l], widths[l + 1]),
+    });
     specs.push({ name: `${name}.b${l}`, shape: [widths[l + 1]], group: "phi", init: zerosInit });
   }
   return specs;
@@ -122,7 +133,8 @@ export function paramSpecs(config: GimConfig, dims: Dimensions): ParamSpec[] {
     );
   }
   specs.push({ name: "ell", shape: [d], group: "theta", init: zerosInit });
-  if (noiseOf(config) === "ziln") specs.push({ name: "zeta", shape: [d], group: "theta", init: zeroLogitInit(dims.zeroFraction) });
+  if (noiseOf(config) === "ziln")
+    specs.push({ name: "zeta", shape: [d], group: "theta", init: zeroLogitInit(dims.zeroFraction) });
   if (config.amortize) {
     for (const net of gimNets(config)) specs.push(...netSpecs(net, p, config.gimHidden, d));
   } else {
@@ -168,7 +180,14 @@ export type MechanismParams =
 export function mechanismParams(params: GimParams, config: GimConfig): MechanismParams {
   const zeta = noiseOf(config) === "ziln" ? param(params, "zeta") : null;
   if (config.mechanism === "linear") return { kind: "linear", Theta: param(params, "Theta"), zeta };
-  return { kind: "mlp", W1: param(params, "W1"), b1: param(params, "b1"), w2: param(params, "w2"), b2: param(params, "b2"), zeta };
+  return {
+    kind: "mlp",
+    W1: param(params, "W1"),
+    b1: param(params, "b1"),
+    w2: param(params, "w2"),
+    b2: param(params, "b2"),
+    zeta,
+  };
 }
 
 /** The mean's weights, in the order above: Θ, or W1, b1, w2, b2 (the θ prior's tensors). */
@@ -203,7 +222,8 @@ export function writeParams(params: GimParams, values: Record<string, ArrayLike<
   for (const spec of params.specs) {
     const v = values[spec.name];
     if (!v) throw new Error(`checkpoint has no parameter '${spec.name}'`);
-    if (v.length !== sizeOf(spec.shape)) throw new Error(`checkpoint parameter '${spec.name}' has ${v.length} values, expected ${sizeOf(spec.shape)}`);
+    if (v.length !== sizeOf(spec.shape))
+      throw new Error(`checkpoint parameter '${spec.name}' has ${v.length} values, expected ${sizeOf(spec.shape)}`);
     const t = param(params, spec.name);
     const staged = t.backend.upload(v, t.dtype);
     t.backend.copy(staged, 0, t.storage, 0, v.length);

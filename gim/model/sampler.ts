@@ -54,9 +54,13 @@ export class HostModel {
   }
 
   private trainIndex(features: number[]): number {
-    const k = this.model.trainFeatures.findIndex((f) => f.length === features.length && f.every((v, i) => v === features[i]));
+    const k = this.model.trainFeatures.findIndex(
+      (f) => f.length === features.length && f.every((v, i) => v === features[i]),
+    );
     if (k < 0) {
-      throw new Error("this model was trained without amortization (BaCaDI*: free per-environment targets) and cannot predict unseen environments; only the training environments' features are known to it");
+      throw new Error(
+        "this model was trained without amortization (BaCaDI*: free per-environment targets) and cannot predict unseen environments; only the training environments' features are known to it",
+      );
     }
     return k;
   }
@@ -81,7 +85,9 @@ export class HostModel {
       const k = this.trainIndex(features);
       return w(weights, "psiFree").slice(k * width, (k + 1) * width);
     }
-    return gimNets(config).slice(1).flatMap((name) => net(weights, name, features));
+    return gimNets(config)
+      .slice(1)
+      .flatMap((name) => net(weights, name, features));
   }
 
   /** μ_j(G_MAP[:, j] ⊙ x). */
@@ -138,7 +144,13 @@ export class HostModel {
   }
 
   /** ZILN noise, hard-ZILN interventions; ψ = (ζ', m, λ) [3d]. */
-  private sampleZiln(n: number, rng: HostRandom, probs: number[], psiMean: number[], clampLogStd: (v: number) => number): Float64Array {
+  private sampleZiln(
+    n: number,
+    rng: HostRandom,
+    probs: number[],
+    psiMean: number[],
+    clampLogStd: (v: number) => number,
+  ): Float64Array {
     const { config, weights } = this.model;
     const d = this.d;
     const ell = w(weights, "ell");
@@ -152,7 +164,9 @@ export class HostModel {
         const u = rng.uniform();
         const eps = rng.normal();
         if (!targeted[j]) x[j] = u < zeroProb[j] ? 0 : Math.exp(this.mechanism(j, x) + Math.exp(0.5 * ell[j]) * eps);
-        else x[j] = u < 1 / (1 + Math.exp(-psi[j])) ? 0 : Math.exp(psi[d + j] + Math.exp(clampLogStd(psi[2 * d + j])) * eps);
+        else
+          x[j] =
+            u < 1 / (1 + Math.exp(-psi[j])) ? 0 : Math.exp(psi[d + j] + Math.exp(clampLogStd(psi[2 * d + j])) * eps);
       }
     }
     return out;

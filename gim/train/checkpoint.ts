@@ -58,7 +58,9 @@ export async function loadCheckpoint(path: string, state: TrainingState): Promis
   if (file.format !== FORMAT) throw new Error(`${path}: not a gim-webgpu checkpoint`);
   for (const key of MUST_MATCH) {
     if (file.config[key] !== state.config[key]) {
-      throw new Error(`${path}: checkpoint was made with ${key} = ${file.config[key]}, this run has ${state.config[key]}`);
+      throw new Error(
+        `${path}: checkpoint was made with ${key} = ${file.config[key]}, this run has ${state.config[key]}`,
+      );
     }
   }
   writeParams(state.params, Object.fromEntries(Object.entries(file.params).map(([k, v]) => [k, decodeArray(v)])));

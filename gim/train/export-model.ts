@@ -10,7 +10,9 @@ export async function modelFromTrainer(trainer: Trainer, throughput: ModelFile["
   const alpha = trainer.alpha();
   const edgeProbabilities = scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
   const host = await readParams(trainer.params);
-  const weights = Object.fromEntries(trainer.params.specs.map((s) => [s.name, { shape: s.shape, values: host[s.name].map(Number) }]));
+  const weights = Object.fromEntries(
+    trainer.params.specs.map((s) => [s.name, { shape: s.shape, values: host[s.name].map(Number) }]),
+  );
   const lagrangian = trainer.lagrangian.exportState();
   return {
     format: "gim-webgpu-model/1",

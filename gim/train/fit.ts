@@ -22,13 +22,19 @@ export interface FitOptions {
   log?: (line: string) => void;
 }
 
-export async function fit(dataset: Dataset, config: GimConfig, backend: Backend, options: FitOptions = {}): Promise<{ model: ModelFile; stoppedEarly: boolean }> {
+export async function fit(
+  dataset: Dataset,
+  config: GimConfig,
+  backend: Backend,
+  options: FitOptions = {},
+): Promise<{ model: ModelFile; stoppedEarly: boolean }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const train = trainingSubset(dataset);
   if (train.envs.length < 2) throw new Error(`${dataset.dir}: no training environments besides the observational one`);
   const trainer = new Trainer(config, train, backend);
   if (options.resume) {
-    if (!options.checkpointPath || !existsSync(options.checkpointPath)) throw new Error(`--resume: no checkpoint at ${options.checkpointPath ?? "(none given)"}`);
+    if (!options.checkpointPath || !existsSync(options.checkpointPath))
+      throw new Error(`--resume: no checkpoint at ${options.checkpointPath ?? "(none given)"}`);
     await trainer.loadCheckpoint(options.checkpointPath);
     log(`resumed from ${options.checkpointPath} at step ${trainer.step}`);
   }

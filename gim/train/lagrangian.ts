@@ -49,7 +49,13 @@ export class Lagrangian {
   }
 
   exportState() {
-    return { alpha: this.alpha, mu: this.mu, previousScore: this.previousScore, hAtLastUpdate: this.hAtLastUpdate, checks: this.checks };
+    return {
+      alpha: this.alpha,
+      mu: this.mu,
+      previousScore: this.previousScore,
+      hAtLastUpdate: this.hAtLastUpdate,
+      checks: this.checks,
+    };
   }
 
   importState(state: ReturnType<Lagrangian["exportState"]>): void {

@@ -51,9 +51,17 @@ interface Key {
   of: (values: StepValues) => number;
 }
 
-const scalarKey = (name: Exclude<keyof StepScalars, "step">): Key => ({ name, type: "f32", of: (v) => v.scalars[name] });
+const scalarKey = (name: Exclude<keyof StepScalars, "step">): Key => ({
+  name,
+  type: "f32",
+  of: (v) => v.scalars[name],
+});
 const adamKey = (name: "lr" | "c1" | "c2"): Key => ({ name, type: "f32", of: (v) => v.update[name] });
-const streamKey = (purpose: keyof typeof STREAMS): Key => ({ name: `stream ${purpose}`, type: "u32", of: (v) => streamFor(v.scalars.step, purpose) });
+const streamKey = (purpose: keyof typeof STREAMS): Key => ({
+  name: `stream ${purpose}`,
+  type: "u32",
+  of: (v) => streamFor(v.scalars.step, purpose),
+});
 
 const KEYS: readonly Key[] = [
   ...(["alpha", "targetPriorScale", "alLinear", "alQuadratic"] as const).map(scalarKey),
@@ -68,8 +76,16 @@ const KEYS: readonly Key[] = [
  * graph stream 960 = M·N of test/gim/step-replay.test.ts's data, a collision that test checks.
  */
 export const PROBES: readonly { scalars: StepScalars; adamStep: number; lr: number }[] = [
-  { scalars: { step: 0x5a5a5, alpha: 1234.5, targetPriorScale: -2345.25, alLinear: -3456.125, alQuadratic: -4567.375 }, adamStep: 7, lr: 0.0123 },
-  { scalars: { step: 60, alpha: 2718.5, targetPriorScale: -3141.25, alLinear: -1618.125, alQuadratic: -1414.375 }, adamStep: 11, lr: 0.0321 },
+  {
+    scalars: { step: 0x5a5a5, alpha: 1234.5, targetPriorScale: -2345.25, alLinear: -3456.125, alQuadratic: -4567.375 },
+    adamStep: 7,
+    lr: 0.0123,
+  },
+  {
+    scalars: { step: 60, alpha: 2718.5, targetPriorScale: -3141.25, alLinear: -1618.125, alQuadratic: -1414.375 },
+    adamStep: 11,
+    lr: 0.0321,
+  },
 ];
 
 const f32Word = new Uint32Array(1);
@@ -97,7 +113,9 @@ function shown(word: number, type: string): string {
 }
 
 function describe(command: RecordedCommand): string {
-  return "copy" in command ? `a copy of ${command.copy.bytes} bytes` : `${command.dispatch.kernel.name} [${command.dispatch.groups}]`;
+  return "copy" in command
+    ? `a copy of ${command.copy.bytes} bytes`
+    : `${command.dispatch.kernel.name} [${command.dispatch.groups}]`;
 }
 
 /**
@@ -107,8 +125,14 @@ function describe(command: RecordedCommand): string {
  */
 function findPatches(first: Recording, second: Recording, values: readonly [StepValues, StepValues]): Patch[] {
   const differ = (index: number, why: string) =>
-    new Error(`step replay: the two recordings differ at command ${index} (${why}): the step's commands depend on its per-step values; cannot replay`);
-  if (first.commands.length !== second.commands.length) throw differ(Math.min(first.commands.length, second.commands.length), `${first.commands.length} vs ${second.commands.length} commands`);
+    new Error(
+      `step replay: the two recordings differ at command ${index} (${why}): the step's commands depend on its per-step values; cannot replay`,
+    );
+  if (first.commands.length !== second.commands.length)
+    throw differ(
+      Math.min(first.commands.length, second.commands.length),
+      `${first.commands.length} vs ${second.commands.length} commands`,
+    );
   // Buffers made before the recording (parameters, moments, data) must be the same ones; the
   // step's own may be others, one for one.
   const forward = new Map<GPUBuffer, GPUBuffer>();
@@ -128,17 +152,27 @@ function findPatches(first: Recording, second: Recording, values: readonly [Step
     if ("copy" in one || "copy" in two) {
       if (!("copy" in one && "copy" in two)) throw differ(index, `${describe(one)} vs ${describe(two)}`);
       const [a, b] = [one.copy, two.copy];
-      if (a.srcOffset !== b.srcOffset || a.dstOffset !== b.dstOffset || a.bytes !== b.bytes || !same(a.src, b.src) || !same(a.dst, b.dst)) {
+      if (
+        a.srcOffset !== b.srcOffset ||
+        a.dstOffset !== b.dstOffset ||
+        a.bytes !== b.bytes ||
+        !same(a.src, b.src) ||
+        !same(a.dst, b.dst)
+      ) {
         throw differ(index, "copies between other buffers or ranges");
       }
       return;
     }
     const [a, b] = [one.dispatch, two.dispatch];
-    if (a.kernel !== b.kernel || a.groups.some((g, i) => g !== b.groups[i])) throw differ(index, `${describe(one)} vs ${describe(two)}`);
-    if (a.buffers.length !== b.buffers.length || a.buffers.some((buffer, i) => !same(buffer, b.buffers[i]))) throw differ(index, `${a.kernel.name} bound to other buffers`);
+    if (a.kernel !== b.kernel || a.groups.some((g, i) => g !== b.groups[i]))
+      throw differ(index, `${describe(one)} vs ${describe(two)}`);
+    if (a.buffers.length !== b.buffers.length || a.buffers.some((buffer, i) => !same(buffer, b.buffers[i])))
+      throw differ(index, `${a.kernel.name} bound to other buffers`);
     a.kernel.params.forEach(([field, type], word) => {
       if (a.params[word] === b.params[word]) return;
-      const key = KEYS.findIndex((k, i) => k.type === type && keyWords[0][i] === a.params[word] && keyWords[1][i] === b.params[word]);
+      const key = KEYS.findIndex(
+        (k, i) => k.type === type && keyWords[0][i] === a.params[word] && keyWords[1][i] === b.params[word],
+      );
       if (key < 0) {
         throw new Error(
           `step replay: ${a.kernel.name}.${field} (${type}, command ${index}) is ${shown(a.params[word], type)} and ${shown(b.params[word], type)} in the two recordings, ` +
@@ -149,7 +183,10 @@ function findPatches(first: Recording, second: Recording, values: readonly [Step
     });
   });
   const missing = KEYS.filter((_, i) => !patches.some((p) => p.key === i)).map((k) => k.name);
-  if (missing.length > 0) throw new Error(`step replay: the recorded step does not carry ${missing.join(", ")} in any uniform; cannot replay`);
+  if (missing.length > 0)
+    throw new Error(
+      `step replay: the recorded step does not carry ${missing.join(", ")} in any uniform; cannot replay`,
+    );
   return patches;
 }
 
@@ -169,7 +206,10 @@ export class ReplayedStep {
 
   /** Records the step twice (see the file comment); changes no state of the source. */
   static record(source: ReplaySource, backend: WebGpuBackend): ReplayedStep {
-    const values = PROBES.map((p) => ({ scalars: p.scalars, update: { ...source.adam.stepParams(p.adamStep), lr: p.lr } }));
+    const values = PROBES.map((p) => ({
+      scalars: p.scalars,
+      update: { ...source.adam.stepParams(p.adamStep), lr: p.lr },
+    }));
     const capture = (v: StepValues) => {
       let outputs: StepOutputs | null = null;
       const recording = backend.record(() => {

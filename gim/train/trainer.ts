@@ -96,7 +96,8 @@ export class Trainer {
     readonly backend: Backend,
     readonly dtype: DType = backend.supports("f32") ? "f32" : "f64",
   ) {
-    if (set.envs.length < 2) throw new Error("training needs the observational environment and at least one interventional environment");
+    if (set.envs.length < 2)
+      throw new Error("training needs the observational environment and at least one interventional environment");
     const { train, holdout } = splitHoldout(set, config.holdoutFraction, config.seed);
     const perEnv = config.marginalize === "per-env";
     const chunkRows = config.chunkRows > 0 ? config.chunkRows : autoChunkRows(config, train.variables.length);
@@ -144,7 +145,10 @@ export class Trainer {
    */
   buildStep(scalars: StepScalars, update: AdamStepParams = this.adam.advance()): { loss: Tensor; acyclicity: Tensor } {
     const result = tidy(() => {
-      const terms = stepObjective({ params: this.params, config: this.config, data: this.data, gamma: this.gamma }, scalars);
+      const terms = stepObjective(
+        { params: this.params, config: this.config, data: this.data, gamma: this.gamma },
+        scalars,
+      );
       for (const part of terms.gradientParts) tidy(() => backward(part()));
       inPhase("optimizer", () => {
         this.adam.update(update);
@@ -198,7 +202,8 @@ export class Trainer {
       const atEnd = this.step === config.steps;
       const stop = options.shouldStop?.() ?? false;
       const alDue = this.step % config.alSteps === 0;
-      const checkpointDue = options.checkpointPath && options.checkpointEvery && this.step % options.checkpointEvery === 0;
+      const checkpointDue =
+        options.checkpointPath && options.checkpointEvery && this.step % options.checkpointEvery === 0;
       if (this.step % every === 0 || atEnd || stop || alDue || checkpointDue) {
         finalLoss = await loss.item();
         this.lastAcyclicity = await acyclicity.item();
@@ -221,7 +226,8 @@ export class Trainer {
           stepsPerSecond: rate,
           elapsedSeconds: (now - started) / 1000,
         });
-        if (options.checkpointPath && (checkpointDue || stop || atEnd)) await this.saveCheckpoint(options.checkpointPath);
+        if (options.checkpointPath && (checkpointDue || stop || atEnd))
+          await this.saveCheckpoint(options.checkpointPath);
       }
       if (!this.replayed) {
         loss.dispose();
@@ -246,9 +252,19 @@ export class Trainer {
     const config = { ...this.config, seed: this.config.seed + HOLDOUT_SEED_SALT };
     const value = noGrad(() =>
       tidy(() => {
-        const draws = drawStep({ params: this.params, config, data, gamma: this.gamma }, this.step, alphaAt(this.config, this.step));
+        const draws = drawStep(
+          { params: this.params, config, data, gamma: this.gamma },
+          this.step,
+          alphaAt(this.config, this.step),
+        );
         const mech = mechanismParams(this.params, this.config);
-        return likelihood(config, data, { graphs: draws.hardGraph, mech, ell: param(this.params, "ell"), targets: draws.hardTargets, psi: draws.psi });
+        return likelihood(config, data, {
+          graphs: draws.hardGraph,
+          mech,
+          ell: param(this.params, "ell"),
+          targets: draws.hardTargets,
+          psi: draws.psi,
+        });
       }),
     );
     const result = (await value.item()) / data.N;

@@ -33,7 +33,13 @@ for (let i = 0; i < d; i++) {
   }
 }
 const round = (v, k = 3) => Number(v.toFixed(k));
-const report = { edgeF1: round(metrics.edgeF1(truth.graph, model.graph)), edges: tp + fp, trueEdges: tp + fn, truePositives: tp, reversed };
+const report = {
+  edgeF1: round(metrics.edgeF1(truth.graph, model.graph)),
+  edges: tp + fp,
+  trueEdges: tp + fn,
+  truePositives: tp,
+  reversed,
+};
 
 const observational = data.envs.find((e) => e.observational);
 for (const split of ["train", "partial-ood", "full-ood"]) {
@@ -52,7 +58,9 @@ for (const split of ["train", "partial-ood", "full-ood"]) {
     }
   });
   // The same sampling seeds as `gim eval --seed 0`, so the mean distances agree with it.
-  const gim = envs.map((env, k) => metrics.meanDistance(host.sample(env.features, 1000, new HostRandom(k)), env.samples, d));
+  const gim = envs.map((env, k) =>
+    metrics.meanDistance(host.sample(env.features, 1000, new HostRandom(k)), env.samples, d),
+  );
   const obs = envs.map((env) => metrics.meanDistance(observational.samples, env.samples, d));
   const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
   report[split] = {

@@ -14,7 +14,12 @@ import type { TrainingSet } from "../../gim/data/training-set.js";
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
 
 const M = 32;
-const config = (mechanism: GimConfig["mechanism"], hidden = DEFAULTS.hidden): GimConfig => ({ ...DEFAULTS, mechanism, hidden, mcSamples: M });
+const config = (mechanism: GimConfig["mechanism"], hidden = DEFAULTS.hidden): GimConfig => ({
+  ...DEFAULTS,
+  mechanism,
+  hidden,
+  mcSamples: M,
+});
 
 const loBytes = (d: number, rows: number) => 4 * M * rows * d;
 const partialBytes = (d: number, H: number, rows: number) => 4 * mlpPartialElements(rows, M, d, H);
@@ -22,7 +27,10 @@ const partialBytes = (d: number, H: number, rows: number) => 4 * mlpPartialEleme
 test("spec §9 sizes (d = 10 and 20, N = 9,000) run in one block: no chunking, no second pass", () => {
   for (const d of [10, 20]) {
     for (const mechanism of ["linear", "mlp"] as const) {
-      assert.ok(autoChunkRows(config(mechanism), d) >= 9000, `${mechanism} d=${d}: ${autoChunkRows(config(mechanism), d)} rows per block`);
+      assert.ok(
+        autoChunkRows(config(mechanism), d) >= 9000,
+        `${mechanism} d=${d}: ${autoChunkRows(config(mechanism), d)} rows per block`,
+      );
     }
   }
 });
@@ -32,23 +40,40 @@ test("d = 100 mlp (H = 5), M = 32, N = 100,000: 20 blocks of 5,242 rows, every p
   assert.is(rows, 5242);
   assert.is(Math.ceil(100000 / rows), 20);
   assert.ok(loBytes(100, rows) <= CHUNK_BYTES && partialBytes(100, 5, rows) <= CHUNK_BYTES);
-  assert.ok(loBytes(100, 100000) > BINDING_BYTES && partialBytes(100, 5, 100000) > BINDING_BYTES, "unchunked, the step would pass the binding limit");
+  assert.ok(
+    loBytes(100, 100000) > BINDING_BYTES && partialBytes(100, 5, 100000) > BINDING_BYTES,
+    "unchunked, the step would pass the binding limit",
+  );
 });
 
 test("wide MLP (d = 100, H = 20): the weight-gradient partials, not [M, rows, d], set the block size", () => {
   const rows = autoChunkRows(config("mlp", 20), 100);
   const byLoOnly = Math.floor(CHUNK_BYTES / (4 * M * 100));
   assert.ok(partialBytes(100, 20, byLoOnly) > BINDING_BYTES, "at the L^o-only size S would pass the binding limit");
-  assert.ok(rows < byLoOnly && partialBytes(100, 20, rows) <= BINDING_BYTES, `${rows} rows: S is ${partialBytes(100, 20, rows)} bytes`);
+  assert.ok(
+    rows < byLoOnly && partialBytes(100, 20, rows) <= BINDING_BYTES,
+    `${rows} rows: S is ${partialBytes(100, 20, rows)} bytes`,
+  );
   assert.ok(rows >= 4096, `${rows} rows: needlessly small blocks`);
 });
 
 test("--chunk-rows sets the trainer's block count; 0 picks it from the budget", () => {
   const rng = new HostRandom(5);
   const d = 3;
-  const env = (id: string, n: number, features: number[]) => ({ id, features, samples: Float64Array.from({ length: n * d }, () => rng.normal()), n });
-  const set: TrainingSet = { variables: ["a", "b", "c"], featureNames: ["f"], envs: [env("obs", 30, [0]), env("e1", 20, [1]), env("e2", 20, [-1])] };
-  const blocks = (chunkRows: number) => new Trainer({ ...DEFAULTS, holdoutFraction: 0, mcSamples: 4, chunkRows }, set, cpuBackend(), "f64").likelihoodBlocks;
+  const env = (id: string, n: number, features: number[]) => ({
+    id,
+    features,
+    samples: Float64Array.from({ length: n * d }, () => rng.normal()),
+    n,
+  });
+  const set: TrainingSet = {
+    variables: ["a", "b", "c"],
+    featureNames: ["f"],
+    envs: [env("obs", 30, [0]), env("e1", 20, [1]), env("e2", 20, [-1])],
+  };
+  const blocks = (chunkRows: number) =>
+    new Trainer({ ...DEFAULTS, holdoutFraction: 0, mcSamples: 4, chunkRows }, set, cpuBackend(), "f64")
+      .likelihoodBlocks;
   assert.is(blocks(0), 1);
   assert.is(blocks(16), 5);
   assert.is(blocks(70), 1);

@@ -40,7 +40,10 @@ test("each kind of flag has its type: number, string, union of choices, boolean;
   assert.ok(same<typeof v.mode, "fast" | "slow">(true));
   assert.ok(same<typeof v.shape, "round" | "square" | undefined>(true));
   assert.ok(same<typeof v.verbose, boolean>(true));
-  assert.equal({ ...v }, { steps: 10, rate: 0.5, data: "d.csv", label: undefined, mode: "fast", shape: "square", verbose: true });
+  assert.equal(
+    { ...v },
+    { steps: 10, rate: 0.5, data: "d.csv", label: undefined, mode: "fast", shape: "square", verbose: true },
+  );
 });
 
 test("help: a flag wider than its column puts its text on the next line, aligned", () => {

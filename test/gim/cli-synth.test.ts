@@ -34,7 +34,10 @@ test("writes samples.csv, features.csv and truth.json that load as a dataset", (
   assert.ok(data.envs.slice(1).every((e) => e.n === 10));
   assert.ok(data.truth !== null);
   const splits = Object.values(data.truth!.split);
-  assert.equal(["observational", "train", "partial-ood", "full-ood"].map((s) => splits.filter((x) => x === s).length), [1, 8, 8, 8]);
+  assert.equal(
+    ["observational", "train", "partial-ood", "full-ood"].map((s) => splits.filter((x) => x === s).length),
+    [1, 8, 8, 8],
+  );
 });
 
 test("same seed → byte-identical files; another seed → different files", () => {
@@ -47,13 +50,37 @@ test("same seed → byte-identical files; another seed → different files", () 
 });
 
 test("the options reach the generator (scale-free graph, MLP, shift, sizes)", () => {
-  const args = ["--d", "7", "--graph", "sf", "--edges-per-node", "2", "--mechanism", "mlp", "--intervention", "shift", "--perturbations", "1", "--n-per-env", "5", "--n-obs", "20", "--q", "2", "--seed", "1"];
+  const args = [
+    "--d",
+    "7",
+    "--graph",
+    "sf",
+    "--edges-per-node",
+    "2",
+    "--mechanism",
+    "mlp",
+    "--intervention",
+    "shift",
+    "--perturbations",
+    "1",
+    "--n-per-env",
+    "5",
+    "--n-obs",
+    "20",
+    "--q",
+    "2",
+    "--seed",
+    "1",
+  ];
   assert.is(gim("synth", "--out", join(dir, "sf"), ...args).code, 0);
   const data = loadDataset(join(dir, "sf"));
   assert.is(data.variables.length, 7);
   assert.is(data.featureNames.length, 2);
   // Barabási–Albert with m = 2: node v adds min(2, v) edges, 1 + 2·5 in all.
-  assert.is(data.truth!.graph.flat().reduce((a, b) => a + b, 0), 11);
+  assert.is(
+    data.truth!.graph.flat().reduce((a, b) => a + b, 0),
+    11,
+  );
   assert.is(data.envs.length, 1 + 1 * 4 * 3);
   assert.ok(data.envs.slice(1).every((e) => e.n === 5));
 });
@@ -61,7 +88,19 @@ test("the options reach the generator (scale-free graph, MLP, shift, sizes)", ()
 test("--help prints every option and exits 0", () => {
   const r = gim("synth", "--help");
   assert.is(r.code, 0);
-  for (const flag of ["--out", "--d", "--graph", "--edges-per-node", "--mechanism", "--intervention", "--perturbations", "--n-per-env", "--n-obs", "--q", "--seed"]) {
+  for (const flag of [
+    "--out",
+    "--d",
+    "--graph",
+    "--edges-per-node",
+    "--mechanism",
+    "--intervention",
+    "--perturbations",
+    "--n-per-env",
+    "--n-obs",
+    "--q",
+    "--seed",
+  ]) {
     assert.ok(r.out.includes(flag), flag);
   }
 });

@@ -14,17 +14,37 @@ const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
 const dir = mkdtempSync(join(tmpdir(), "gim-cli-"));
 
 function gim(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 240_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp" } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    timeout: 240_000,
+    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp" },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const SYNTH = ["--d", "3", "--edges-per-node", "1", "--perturbations", "2", "--n-per-env", "20", "--n-obs", "60", "--q", "3", "--seed", "4"];
+const SYNTH = [
+  "--d",
+  "3",
+  "--edges-per-node",
+  "1",
+  "--perturbations",
+  "2",
+  "--n-per-env",
+  "20",
+  "--n-obs",
+  "60",
+  "--q",
+  "3",
+  "--seed",
+  "4",
+];
 const TRAIN = ["--backend", "cpu", "--mc-samples", "4", "--log-every", "5"];
 
 test("synth writes the three files, deterministically per seed", () => {
   assert.is(gim("synth", "--out", join(dir, "a"), ...SYNTH).code, 0);
   assert.is(gim("synth", "--out", join(dir, "b"), ...SYNTH).code, 0);
-  for (const f of ["samples.csv", "features.csv", "truth.json"]) assert.is(readFileSync(join(dir, "a", f), "utf8"), readFileSync(join(dir, "b", f), "utf8"), f);
+  for (const f of ["samples.csv", "features.csv", "truth.json"])
+    assert.is(readFileSync(join(dir, "a", f), "utf8"), readFileSync(join(dir, "b", f), "utf8"), f);
   const truth = JSON.parse(readFileSync(join(dir, "a", "truth.json"), "utf8"));
   assert.equal(Object.values(truth.split).filter((s) => s === "train").length, 8);
 });
@@ -38,7 +58,10 @@ test("every command has --help; bad flags and values name the flag", () => {
   assert.match(gim("synth", "--out", dir, "--dd", "3").err, /unknown flag --dd/);
   assert.match(gim("synth", "--out", dir, "--d", "three").err, /--d: 'three' is not a number/);
   assert.match(gim("train", "--data", dir).err, /--out is required/);
-  assert.match(gim("train", "--data", join(dir, "a"), "--out", join(dir, "m.json"), "--backend", "tpu").err, /--backend: 'tpu' is not one of auto, webgpu, cpu/);
+  assert.match(
+    gim("train", "--data", join(dir, "a"), "--out", join(dir, "m.json"), "--backend", "tpu").err,
+    /--backend: 'tpu' is not one of auto, webgpu, cpu/,
+  );
   assert.is(gim("nope").code, 2);
 });
 
@@ -58,7 +81,19 @@ test("Ctrl-C writes a checkpoint; --resume continues to the same result as an un
   const steps = ["--steps", "300"];
   assert.is(gim("train", "--data", data, "--out", join(dir, "full.json"), ...TRAIN, ...steps).code, 0);
   const ckpt = join(dir, "run.ckpt.json");
-  const args = ["train", "--data", data, "--out", join(dir, "resumed.json"), ...TRAIN, ...steps, "--checkpoint", ckpt, "--checkpoint-every", "5"];
+  const args = [
+    "train",
+    "--data",
+    data,
+    "--out",
+    join(dir, "resumed.json"),
+    ...TRAIN,
+    ...steps,
+    "--checkpoint",
+    ckpt,
+    "--checkpoint-every",
+    "5",
+  ];
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
@@ -85,16 +120,38 @@ test("predict samples unseen features; a mismatched features file is refused", (
   const features = join(dir, "unseen.csv");
   writeFileSync(features, "env,pc1,pc2,pc3\nobs,0,0,0\nnew1,0.3,-1.2,2\n");
   const out = join(dir, "pred.csv");
-  const r = gim("predict", "--model", model, "--features", features, "--n-per-env", "7", "--out", out, "--targets-out", join(dir, "targets.csv"));
+  const r = gim(
+    "predict",
+    "--model",
+    model,
+    "--features",
+    features,
+    "--n-per-env",
+    "7",
+    "--out",
+    out,
+    "--targets-out",
+    join(dir, "targets.csv"),
+  );
   assert.is(r.code, 0, r.err);
   const lines = readFileSync(out, "utf8").trim().split("\n");
   assert.is(lines[0], "env,x1,x2,x3");
   assert.is(lines.length, 1 + 14);
-  assert.ok(lines.slice(1).every((l) => l.split(",").slice(1).every((v) => Number.isFinite(Number(v)))));
+  assert.ok(
+    lines.slice(1).every((l) =>
+      l
+        .split(",")
+        .slice(1)
+        .every((v) => Number.isFinite(Number(v))),
+    ),
+  );
   const targets = readFileSync(join(dir, "targets.csv"), "utf8").trim().split("\n");
   assert.is(targets[1], "obs,0,0,0");
   writeFileSync(features, "env,a,b\nobs,0,0\n");
-  assert.match(gim("predict", "--model", model, "--features", features, "--out", out).err, /features \[a, b\] differ from the model's \[pc1, pc2, pc3\]/);
+  assert.match(
+    gim("predict", "--model", model, "--features", features, "--out", out).err,
+    /features \[a, b\] differ from the model's \[pc1, pc2, pc3\]/,
+  );
 });
 
 test("eval prints graph metrics and every split for GIM and both baselines", () => {
@@ -104,7 +161,10 @@ test("eval prints graph metrics and every split for GIM and both baselines", () 
   assert.ok(report.graph.edgeF1 >= 0 && report.graph.edgeF1 <= 1);
   const methods = new Set(report.splits.map((s: { method: string }) => s.method));
   assert.equal([...methods].sort(), ["GIM", "mean-shift MLP", "observational"]);
-  assert.equal([...new Set(report.splits.map((s: { split: string }) => s.split))], ["train", "partial-ood", "full-ood"]);
+  assert.equal(
+    [...new Set(report.splits.map((s: { split: string }) => s.split))],
+    ["train", "partial-ood", "full-ood"],
+  );
 });
 
 test.run();

@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { loadDataset, readFeatures, subsetEnvs, trainingSubset, writeFeaturesCsv, writeSamplesCsv } from "../../gim/data/dataset.js";
+import {
+  loadDataset,
+  readFeatures,
+  subsetEnvs,
+  trainingSubset,
+  writeFeaturesCsv,
+  writeSamplesCsv,
+} from "../../gim/data/dataset.js";
 
 const GOOD_SAMPLES = "env,a,b\nobs,0.1,0.2\nobs,0.3,0.4\ne1,1,2\ne1,1.5,2.5\n";
 const GOOD_FEATURES = "env,f1,f2\nobs,0,0\ne1,1,0.5\n";
@@ -32,7 +39,10 @@ function fails(samples: string, features: string, ...fragments: string[]): void 
 test("a valid dataset loads with the observational env first", () => {
   const d = loadDataset(dataset(GOOD_SAMPLES, "env,f1,f2\ne1,1,0.5\nobs,0,0\n"));
   assert.equal(d.variables, ["a", "b"]);
-  assert.equal(d.envs.map((e) => e.id), ["obs", "e1"]);
+  assert.equal(
+    d.envs.map((e) => e.id),
+    ["obs", "e1"],
+  );
   assert.ok(d.envs[0].observational);
   assert.equal(Array.from(d.envs[1].samples), [1, 2, 1.5, 2.5]);
 });
@@ -45,7 +55,14 @@ test("NaN and Inf values name file, line and column", () => {
 
 test("ragged rows, non-numeric and empty cells", () => {
   fails("env,a,b\nobs,0.1\ne1,1,2\n", GOOD_FEATURES, "samples.csv", "line 2", "2 fields", "header has 3");
-  fails("env,a,b\nobs,0.1,abc\ne1,1,2\n", GOOD_FEATURES, "samples.csv", "line 2", "column 3 (b)", "'abc' is not a number");
+  fails(
+    "env,a,b\nobs,0.1,abc\ne1,1,2\n",
+    GOOD_FEATURES,
+    "samples.csv",
+    "line 2",
+    "column 3 (b)",
+    "'abc' is not a number",
+  );
   fails("env,a,b\nobs,0.1,\ne1,1,2\n", GOOD_FEATURES, "samples.csv", "line 2", "column 3 (b)", "empty cell");
 });
 
@@ -59,7 +76,14 @@ test("an env without a features row, and a features row without samples", () => 
 });
 
 test("two all-zero feature rows, or none", () => {
-  fails(GOOD_SAMPLES + "e2,1,1\n", GOOD_FEATURES + "e2,0,0\n", "features.csv", "all-zero", "'obs' (line 2)", "'e2' (line 4)");
+  fails(
+    GOOD_SAMPLES + "e2,1,1\n",
+    GOOD_FEATURES + "e2,0,0\n",
+    "features.csv",
+    "all-zero",
+    "'obs' (line 2)",
+    "'e2' (line 4)",
+  );
   fails(GOOD_SAMPLES, "env,f1,f2\nobs,1,0\ne1,1,0.5\n", "features.csv", "no observational");
 });
 
@@ -88,22 +112,70 @@ test("write → load round trip; subsetEnvs keeps the observational env and refu
   writeFeaturesCsv(join(dir, "features.csv"), ["f", "g"], [envs[2], envs[0], envs[1]]);
   const d = loadDataset(dir);
   // Observational first, then the order of first appearance in samples.csv (k1 before k2).
-  assert.equal(d.envs.map((e) => [e.id, e.n, e.observational, e.features, Array.from(e.samples)]), envs.map((e, k) => [e.id, e.n, k === 0, e.features, e.samples]));
+  assert.equal(
+    d.envs.map((e) => [e.id, e.n, e.observational, e.features, Array.from(e.samples)]),
+    envs.map((e, k) => [e.id, e.n, k === 0, e.features, e.samples]),
+  );
   assert.equal(readFeatures(join(dir, "features.csv")).envs[2], { id: "k1", features: [1.5, -0.25], line: 4 });
-  assert.equal(subsetEnvs(d, ["k2"]).envs.map((e) => e.id), ["ctrl", "k2"]);
+  assert.equal(
+    subsetEnvs(d, ["k2"]).envs.map((e) => e.id),
+    ["ctrl", "k2"],
+  );
   assert.throws(() => subsetEnvs(d, ["k3"]), /no env 'k3'/);
 });
 
 test("truth.json: the train split is selected and inconsistencies are named", () => {
-  const truth = { variables: ["a", "b"], graph: [[0, 1], [0, 0]], targets: { obs: [0, 0], e1: [1, 0] }, split: { obs: "observational", e1: "full-ood" } };
+  const truth = {
+    variables: ["a", "b"],
+    graph: [
+      [0, 1],
+      [0, 0],
+    ],
+    targets: { obs: [0, 0], e1: [1, 0] },
+    split: { obs: "observational", e1: "full-ood" },
+  };
   const d = loadDataset(dataset(GOOD_SAMPLES, GOOD_FEATURES, truth));
-  assert.equal(trainingSubset(d).envs.map((e) => e.id), ["obs"]);
-  assert.throws(() => loadDataset(dataset(GOOD_SAMPLES, GOOD_FEATURES, { ...truth, variables: ["a", "c"] })), /truth\.json: 'variables' differ/);
-  assert.throws(() => loadDataset(dataset(GOOD_SAMPLES, GOOD_FEATURES, { ...truth, split: { obs: "observational" } })), /truth\.json: 'split' has no entry for env 'e1'/);
-  const refused = (change: object, pattern: RegExp) => assert.throws(() => loadDataset(dataset(GOOD_SAMPLES, GOOD_FEATURES, { ...truth, ...change })), pattern);
-  refused({ graph: [[0, 1], [1, 0]] }, /truth\.json: 'graph' has a directed cycle/);
-  refused({ graph: [[1, 0], [0, 0]] }, /truth\.json: 'graph' has a self-loop/);
-  refused({ graph: [[0, 2], [0, 0]] }, /truth\.json: 'graph' must be a 2×2 matrix of 0\/1/);
+  assert.equal(
+    trainingSubset(d).envs.map((e) => e.id),
+    ["obs"],
+  );
+  assert.throws(
+    () => loadDataset(dataset(GOOD_SAMPLES, GOOD_FEATURES, { ...truth, variables: ["a", "c"] })),
+    /truth\.json: 'variables' differ/,
+  );
+  assert.throws(
+    () => loadDataset(dataset(GOOD_SAMPLES, GOOD_FEATURES, { ...truth, split: { obs: "observational" } })),
+    /truth\.json: 'split' has no entry for env 'e1'/,
+  );
+  const refused = (change: object, pattern: RegExp) =>
+    assert.throws(() => loadDataset(dataset(GOOD_SAMPLES, GOOD_FEATURES, { ...truth, ...change })), pattern);
+  refused(
+    {
+      graph: [
+        [0, 1],
+        [1, 0],
+      ],
+    },
+    /truth\.json: 'graph' has a directed cycle/,
+  );
+  refused(
+    {
+      graph: [
+        [1, 0],
+        [0, 0],
+      ],
+    },
+    /truth\.json: 'graph' has a self-loop/,
+  );
+  refused(
+    {
+      graph: [
+        [0, 2],
+        [0, 0],
+      ],
+    },
+    /truth\.json: 'graph' must be a 2×2 matrix of 0\/1/,
+  );
   refused({ graph: [[0, 1]] }, /'graph' must be a 2×2 matrix/);
   refused({ targets: { obs: [0, 0], e1: [1] } }, /'targets' of env 'e1' must be 2 entries of 0\/1/);
   refused({ targets: { obs: [1, 0], e1: [1, 0] } }, /the observational env 'obs' has targets/);

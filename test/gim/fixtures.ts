@@ -11,7 +11,13 @@ import { Tensor } from "../../engine/tensor.js";
 import type { TrainingSet } from "../../gim/data/training-set.js";
 import type { GimConfig } from "../../gim/model/config.js";
 import { featureMatrix, uploadData } from "../../gim/model/device-data.js";
-import { type StepInputs, type StepScalars, passObjectives, scalarsAt, stepObjective } from "../../gim/model/objective.js";
+import {
+  type StepInputs,
+  type StepScalars,
+  passObjectives,
+  scalarsAt,
+  stepObjective,
+} from "../../gim/model/objective.js";
 import { dimensionsOf, groupParams, initParams } from "../../gim/model/params.js";
 
 export const cpu = cpuBackend();
@@ -23,10 +29,17 @@ export const lse = (v: number[]) => {
 };
 
 export const f64 = (values: ArrayLike<number>, shape: number[]) => new Tensor(cpu, cpu.upload(values, "f64"), shape);
-export const draw = (rng: HostRandom, n: number, f: (r: HostRandom) => number) => Array.from({ length: n }, () => f(rng));
+export const draw = (rng: HostRandom, n: number, f: (r: HostRandom) => number) =>
+  Array.from({ length: n }, () => f(rng));
 
 /** Envs of `sizes` rows (the first observational), d variables, p features, samples from `sample`. */
-export function makeSet(rng: HostRandom, d: number, sizes: number[], p = 2, sample = (r: HostRandom) => r.normal()): TrainingSet {
+export function makeSet(
+  rng: HostRandom,
+  d: number,
+  sizes: number[],
+  p = 2,
+  sample = (r: HostRandom) => r.normal(),
+): TrainingSet {
   return {
     variables: Array.from({ length: d }, (_, j) => `x${j}`),
     featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
@@ -45,7 +58,15 @@ export function countSet(rng: HostRandom, d: number, sizes: number[], p = 2): Tr
 }
 
 /** μ_j of row x under graph m of G [M, d, d], written out from the weights by name. */
-export function naiveMean(config: GimConfig, x: number[], G: number[], m: number, j: number, d: number, w: Record<string, number[]>): number {
+export function naiveMean(
+  config: GimConfig,
+  x: number[],
+  G: number[],
+  m: number,
+  j: number,
+  d: number,
+  w: Record<string, number[]>,
+): number {
   if (config.mechanism === "linear") {
     let mu = 0;
     for (let i = 0; i < d; i++) mu += x[i] * G[(m * d + i) * d + j] * w.Theta[i * d + j];
@@ -62,7 +83,13 @@ export function naiveMean(config: GimConfig, x: number[], G: number[], m: number
 }
 
 /** Sizes of the merged-step tests: small enough for finite differences, every term present. */
-export const STEP_CONFIG = { mcSamples: 4, acyclicitySamples: 3, hidden: 2, gimHidden: 6, alphaLinear: 0.5 } satisfies Partial<GimConfig>;
+export const STEP_CONFIG = {
+  mcSamples: 4,
+  acyclicitySamples: 3,
+  hidden: 2,
+  gimHidden: 6,
+  alphaLinear: 0.5,
+} satisfies Partial<GimConfig>;
 
 /** The step the tests take: t = 3 with a fixed AL state. */
 export const stepScalars = (config: GimConfig): StepScalars => scalarsAt(config, 3, { alpha: 0.7, mu: 2 });
@@ -76,10 +103,28 @@ export function stepInputs(config: GimConfig, set: TrainingSet, chunkRows = Numb
 }
 
 /** Random direction over a parameter group, ⟨v, g⟩ and the central difference of f along v. */
-export async function directional(group: Tensor[], grads: Float64Array[], f: () => Promise<number>, rng: HostRandom, h = 1e-6) {
+export async function directional(
+  group: Tensor[],
+  grads: Float64Array[],
+  f: () => Promise<number>,
+  rng: HostRandom,
+  h = 1e-6,
+) {
   const base = await Promise.all(group.map((t) => t.toArray()));
   const v = group.map((t) => Float64Array.from({ length: t.size }, () => rng.normal()));
-  const set = (sign: number) => group.forEach((t, k) => t.backend.copy(t.backend.upload(base[k].map((x, i) => x + sign * h * v[k][i]), "f64"), 0, t.storage, 0, t.size));
+  const set = (sign: number) =>
+    group.forEach((t, k) =>
+      t.backend.copy(
+        t.backend.upload(
+          base[k].map((x, i) => x + sign * h * v[k][i]),
+          "f64",
+        ),
+        0,
+        t.storage,
+        0,
+        t.size,
+      ),
+    );
   set(1);
   const plus = await f();
   set(-1);
@@ -106,7 +151,10 @@ export async function checkPassGradients(inputs: StepInputs, scalars: StepScalar
     };
     const { analytic, numeric } = await directional(group, grads, f, rng);
     const err = Math.abs(analytic - numeric) / Math.max(1e-6, Math.abs(numeric));
-    if (!(err < 1e-5)) throw new Error(`${name} pass: merged-step gradient ${analytic}, finite difference ${numeric} (rel. error ${err})`);
+    if (!(err < 1e-5))
+      throw new Error(
+        `${name} pass: merged-step gradient ${analytic}, finite difference ${numeric} (rel. error ${err})`,
+      );
   }
 }
 

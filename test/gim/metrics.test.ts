@@ -5,7 +5,16 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { erdosRenyi } from "../../gim/data/random-graphs.js";
-import { edgeF1, entropicWasserstein, kdeNll, meanDistance, pearson, pearsonOfShifts, sid, targetF1 } from "../../gim/eval/metrics.js";
+import {
+  edgeF1,
+  entropicWasserstein,
+  kdeNll,
+  meanDistance,
+  pearson,
+  pearsonOfShifts,
+  sid,
+  targetF1,
+} from "../../gim/eval/metrics.js";
 import { Random } from "../../gim/data/random.js";
 
 /** Solves A x = b (Gaussian elimination with partial pivoting; A small and well conditioned). */
@@ -57,9 +66,15 @@ function sidByAdjustmentFormula(G: number[][], Ghat: number[][], rng: Random): n
       if (Z.includes(j)) wrong = !(same(doSlope, 0) && same(doVar, cov(j, j)));
       else {
         const S = [i, ...Z];
-        const beta = solve(S.map((a) => S.map((b) => cov(a, b))), S.map((a) => cov(a, j)));
+        const beta = solve(
+          S.map((a) => S.map((b) => cov(a, b))),
+          S.map((a) => cov(a, j)),
+        );
         const residual = cov(j, j) - S.reduce((s, a, k) => s + beta[k] * cov(a, j), 0);
-        const spread = Z.reduce((s, a, k) => s + Z.reduce((t, b, l) => t + beta[k + 1] * cov(a, b) * beta[l + 1], 0), 0);
+        const spread = Z.reduce(
+          (s, a, k) => s + Z.reduce((t, b, l) => t + beta[k + 1] * cov(a, b) * beta[l + 1], 0),
+          0,
+        );
         wrong = !(same(beta[0], doSlope) && same(residual + spread, doVar));
       }
       if (wrong) errors++;
@@ -68,26 +83,101 @@ function sidByAdjustmentFormula(G: number[][], Ghat: number[][], rng: Random): n
   return errors;
 }
 
-const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, tol: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 test("Edge-F1 and Target-F1, including 0/0 → 0", () => {
-  const truth = [[0, 1, 0], [0, 0, 1], [0, 0, 0]];
+  const truth = [
+    [0, 1, 0],
+    [0, 0, 1],
+    [0, 0, 0],
+  ];
   assert.is(edgeF1(truth, truth), 1);
   // TP = {0→1}, FP = {2→1}, FN = {1→2}.
-  assert.is(edgeF1(truth, [[0, 1, 0], [0, 0, 0], [0, 1, 0]]), (2 * 1) / (2 * 1 + 1 + 1));
+  assert.is(
+    edgeF1(truth, [
+      [0, 1, 0],
+      [0, 0, 0],
+      [0, 1, 0],
+    ]),
+    (2 * 1) / (2 * 1 + 1 + 1),
+  );
   // The diagonal is ignored.
-  assert.is(edgeF1(truth, [[1, 1, 0], [0, 1, 1], [0, 0, 1]]), 1);
-  assert.is(edgeF1([[0, 0], [0, 0]], [[0, 0], [0, 0]]), 0);
-  assert.is(edgeF1([[0, 0], [0, 0]], [[0, 1], [0, 0]]), 0);
+  assert.is(
+    edgeF1(truth, [
+      [1, 1, 0],
+      [0, 1, 1],
+      [0, 0, 1],
+    ]),
+    1,
+  );
+  assert.is(
+    edgeF1(
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [0, 0],
+      ],
+    ),
+    0,
+  );
+  assert.is(
+    edgeF1(
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      [
+        [0, 1],
+        [0, 0],
+      ],
+    ),
+    0,
+  );
   // Micro-average: TP = (0,0), FP = (0,1), FN = (1,1) over all (env, variable) pairs.
-  assert.is(targetF1([[1, 0], [0, 1]], [[1, 1], [0, 0]]), (2 * 1) / (2 + 1 + 1));
-  assert.is(targetF1([[0, 0], [0, 0]], [[0, 0], [0, 0]]), 0);
+  assert.is(
+    targetF1(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [
+        [1, 1],
+        [0, 0],
+      ],
+    ),
+    (2 * 1) / (2 + 1 + 1),
+  );
+  assert.is(
+    targetF1(
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [0, 0],
+      ],
+    ),
+    0,
+  );
 });
 
-const chain = [[0, 1, 0], [0, 0, 1], [0, 0, 0]]; // 0 → 1 → 2
+const chain = [
+  [0, 1, 0],
+  [0, 0, 1],
+  [0, 0, 0],
+]; // 0 → 1 → 2
 
 test("SID: identical graphs 0; hand-derived values on 3-node graphs", () => {
-  const empty = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  const empty = [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ];
   assert.is(sid(chain, chain), 0);
   // Ĝ empty, so Z = ∅ for every i. (0,1), (0,2), (1,2): no back-door path in a chain, ∅ is valid.
   // (1,0), (2,0), (2,1): the true effect is zero, but ∅ leaves i and j d-connected (j → … → i),
@@ -98,11 +188,32 @@ test("SID: identical graphs 0; hand-derived values on 3-node graphs", () => {
   // Ĝ = 2 → 1 → 0. i = 0, Z = {1}: (0,1) j ∈ Z ∩ De(0) ✗; (0,2) 1 ∈ Forb = De(CN) ∪ {0} ✗.
   // i = 1, Z = {2}: (1,2) j ∈ Z ∩ De(1) ✗; (1,0) {2} does not block 0 → 1 ✗.
   // i = 2, Z = ∅: (2,0), (2,1) d-connected, effect zero ✗. All 6 pairs.
-  assert.is(sid(chain, [[0, 0, 0], [1, 0, 0], [0, 1, 0]]), 6);
+  assert.is(
+    sid(chain, [
+      [0, 0, 0],
+      [1, 0, 0],
+      [0, 1, 0],
+    ]),
+    6,
+  );
   // G: 0 → 1, 0 → 2, 1 → 2 (0 confounds 1 → 2); Ĝ: 1 → 2 only.
   // i = 0, Z = ∅: 0 is a root, (0,1), (0,2) fine. i = 1, Z = ∅: (1,0) 0 → 1 unblocked ✗; (1,2)
   // back-door 1 ← 0 → 2 open ✗. i = 2, Z = {1}: (2,1) j ∈ Z, 1 ∉ De(2) fine; (2,0) edge 0 → 2 ✗.
-  assert.is(sid([[0, 1, 1], [0, 0, 1], [0, 0, 0]], [[0, 0, 0], [0, 0, 1], [0, 0, 0]]), 3);
+  assert.is(
+    sid(
+      [
+        [0, 1, 1],
+        [0, 0, 1],
+        [0, 0, 0],
+      ],
+      [
+        [0, 0, 0],
+        [0, 0, 1],
+        [0, 0, 0],
+      ],
+    ),
+    3,
+  );
 });
 
 test("SID: hand-derived value on a 4-node diamond", () => {
@@ -111,13 +222,37 @@ test("SID: hand-derived value on a 4-node diamond", () => {
   // (1,2) conditioning on the collider 3 opens 1 → 3 ← 2 ✗. i = 2, Z = {0}: (2,0) fine; (2,1) 0
   // blocks 2 ← 0 → 1, the collider 3 stays closed: fine; (2,3) CN = {3}, 0 blocks 2 ← 0 → 1 → 3 in
   // G minus 2 → 3: fine. i = 3, Z = {2}: (3,2) fine; (3,0), (3,1) 3 ← 1 (← 0) is open ✗✗. Total 4.
-  const G = [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]];
-  const Ghat = [[0, 1, 1, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 1, 0, 0]];
+  const G = [
+    [0, 1, 1, 0],
+    [0, 0, 0, 1],
+    [0, 0, 0, 1],
+    [0, 0, 0, 0],
+  ];
+  const Ghat = [
+    [0, 1, 1, 0],
+    [0, 0, 0, 0],
+    [0, 0, 0, 1],
+    [0, 1, 0, 0],
+  ];
   assert.is(sid(G, Ghat), 4);
   assert.is(sidByAdjustmentFormula(G, Ghat, new Random(1)), 4);
   // A supergraph that only adds the edge 0 → 1 between the collider's parents keeps every
   // parent set valid for the collider 0 → 2 ← 1.
-  assert.is(sid([[0, 0, 1], [0, 0, 1], [0, 0, 0]], [[0, 1, 1], [0, 0, 1], [0, 0, 0]]), 0);
+  assert.is(
+    sid(
+      [
+        [0, 0, 1],
+        [0, 0, 1],
+        [0, 0, 0],
+      ],
+      [
+        [0, 1, 1],
+        [0, 0, 1],
+        [0, 0, 0],
+      ],
+    ),
+    0,
+  );
 });
 
 test("SID agrees with the brute-force adjustment formula on random small DAGs", () => {
@@ -139,11 +274,13 @@ test("KDE-NLL with one predicted point equals the Gaussian closed form", () => {
   const xhat = [0.5, -1];
   const x = [1, 0, -0.5, 2];
   const h = 1; // n = 1 ⇒ h = 1^{−1/(d+4)} = 1
-  const nll = (p: number[]) => ((p[0] - 0.5) ** 2 + (p[1] + 1) ** 2) / (2 * h * h) + d * Math.log(h) + (d / 2) * Math.log(2 * Math.PI);
+  const nll = (p: number[]) =>
+    ((p[0] - 0.5) ** 2 + (p[1] + 1) ** 2) / (2 * h * h) + d * Math.log(h) + (d / 2) * Math.log(2 * Math.PI);
   close(kdeNll(xhat, x, d), (nll([1, 0]) + nll([-0.5, 2])) / 2, 1e-12, "KDE-NLL");
   // Two identical predicted points: h = 2^{−1/6}, the same Gaussian, now narrower.
   const h2 = 2 ** (-1 / 6);
-  const nll2 = (p: number[]) => ((p[0] - 0.5) ** 2 + (p[1] + 1) ** 2) / (2 * h2 * h2) + d * Math.log(h2) + (d / 2) * Math.log(2 * Math.PI);
+  const nll2 = (p: number[]) =>
+    ((p[0] - 0.5) ** 2 + (p[1] + 1) ** 2) / (2 * h2 * h2) + d * Math.log(h2) + (d / 2) * Math.log(2 * Math.PI);
   close(kdeNll([...xhat, ...xhat], x, d), (nll2([1, 0]) + nll2([-0.5, 2])) / 2, 1e-12, "KDE-NLL, n = 2");
 });
 
@@ -166,7 +303,12 @@ test("W_ε: n = m = 1 is the squared distance; n = m = 2 matches the closed-form
   const far = [0, 0, 10, 0];
   const near = [10.1, 0, 0.2, 0];
   close(entropicWasserstein(far, near, 2, 1e-3, 1e-9, 5000), 0.025 + 1e-3 * Math.log(2), 1e-4, "ε → 0");
-  close(entropicWasserstein(near, far, 2, 1e-3, 1e-9, 5000), entropicWasserstein(far, near, 2, 1e-3, 1e-9, 5000), 1e-6, "symmetry");
+  close(
+    entropicWasserstein(near, far, 2, 1e-3, 1e-9, 5000),
+    entropicWasserstein(far, near, 2, 1e-3, 1e-9, 5000),
+    1e-6,
+    "symmetry",
+  );
 });
 
 test("mean distance, Pearson ±1 and Pearson of shifts", () => {

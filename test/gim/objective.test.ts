@@ -12,7 +12,20 @@ import { uploadData } from "../../gim/model/device-data.js";
 import { likelihood } from "../../gim/model/likelihood.js";
 import { stepObjective } from "../../gim/model/objective.js";
 import { mechanismParams, param } from "../../gim/model/params.js";
-import { LOG2PI, STEP_CONFIG, checkPassGradients, cpu, draw, f64, lse, makeSet, naiveMean, stepGradients, stepInputs, stepScalars } from "./fixtures.js";
+import {
+  LOG2PI,
+  STEP_CONFIG,
+  checkPassGradients,
+  cpu,
+  draw,
+  f64,
+  lse,
+  makeSet,
+  naiveMean,
+  stepGradients,
+  stepInputs,
+  stepScalars,
+} from "./fixtures.js";
 
 const logN = (x: number, m: number, logVar: number) => -0.5 * (LOG2PI + logVar + (x - m) ** 2 * Math.exp(-logVar));
 
@@ -50,7 +63,13 @@ for (const c of [
     weights.ell = ell;
     const ellT = f64(ell, [d]);
     const got = await noGrad(() =>
-      likelihood(config, data, { graphs: f64(G, [M, d, d]), mech: mechanismParams(params, config), ell: ellT, targets: f64(I, [E, M, d]), psi: f64(psi, [E, M, width]) }),
+      likelihood(config, data, {
+        graphs: f64(G, [M, d, d]),
+        mech: mechanismParams(params, config),
+        ell: ellT,
+        targets: f64(I, [E, M, d]),
+        psi: f64(psi, [E, M, width]),
+      }),
     ).item();
 
     const c5 = config.logStdClamp;
@@ -69,7 +88,10 @@ for (const c of [
               const Iv = I[(e * M + r) * d + j];
               const lo = logN(x[j], mu, ell[j]);
               const p0 = psi[(e * M + r) * width + j];
-              const li = c.intervention === "hard" ? logN(x[j], p0, 2 * c5 * Math.tanh(psi[(e * M + r) * width + d + j] / c5)) : logN(x[j], mu + p0, ell[j]);
+              const li =
+                c.intervention === "hard"
+                  ? logN(x[j], p0, 2 * c5 * Math.tanh(psi[(e * M + r) * width + d + j] / c5))
+                  : logN(x[j], mu + p0, ell[j]);
               t += (1 - Iv) * lo + Iv * li;
             }
             terms.push(t);
@@ -82,7 +104,8 @@ for (const c of [
       perGraph.push(A);
     }
     const expected = lse(perGraph) - Math.log(M);
-    if (!(Math.abs(got - expected) <= 1e-9 * Math.max(1, Math.abs(expected)))) throw new Error(`ℓ̂ = ${got}, direct computation ${expected}`);
+    if (!(Math.abs(got - expected) <= 1e-9 * Math.max(1, Math.abs(expected))))
+      throw new Error(`ℓ̂ = ${got}, direct computation ${expected}`);
   });
 }
 
@@ -108,11 +131,15 @@ for (const mechanism of ["linear", "mlp"] as const) {
       const set = makeSet(new HostRandom(21), d, [6, 4, 4]);
       const whole = await stepGradients(config, set, Number.POSITIVE_INFINITY);
       const chunked = await stepGradients(config, set, 4); // envs at rows 0–5, 6–9, 10–13; blocks 0–3, 4–7, 8–11, 12–13
-      if (whole.blocks !== 0 || chunked.blocks !== 4) throw new Error(`expected 0 and 4 chunks, got ${whole.blocks} and ${chunked.blocks}`);
+      if (whole.blocks !== 0 || chunked.blocks !== 4)
+        throw new Error(`expected 0 and 4 chunks, got ${whole.blocks} and ${chunked.blocks}`);
       const close = (a: number, b: number) => Math.abs(a - b) <= 1e-10 * Math.max(1, Math.abs(b));
       if (!close(chunked.loss, whole.loss)) throw new Error(`loss: chunked ${chunked.loss}, one block ${whole.loss}`);
       for (const [name, g] of Object.entries(whole.grads)) {
-        const worst = g.reduce((w, x, i) => Math.max(w, Math.abs(x - chunked.grads[name][i]) / Math.max(1, Math.abs(x))), 0);
+        const worst = g.reduce(
+          (w, x, i) => Math.max(w, Math.abs(x - chunked.grads[name][i]) / Math.max(1, Math.abs(x))),
+          0,
+        );
         if (!(worst <= 1e-10)) throw new Error(`${name}: chunked gradient differs by ${worst} (relative)`);
       }
     });

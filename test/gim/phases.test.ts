@@ -23,8 +23,16 @@ const PHASES = ["likelihood", "acyclicity", "priors", "optimizer"];
 
 function dataset(d: number): TrainingSet {
   const rng = new HostRandom(8);
-  const envs = [{ id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * d }, () => rng.normal()), n: 60 }];
-  for (let k = 0; k < 4; k++) envs.push({ id: `e${k}`, features: [k + 1, (k % 2) - 0.5, 0.3], samples: Float64Array.from({ length: 25 * d }, () => rng.normal() + k), n: 25 });
+  const envs = [
+    { id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * d }, () => rng.normal()), n: 60 },
+  ];
+  for (let k = 0; k < 4; k++)
+    envs.push({
+      id: `e${k}`,
+      features: [k + 1, (k % 2) - 0.5, 0.3],
+      samples: Float64Array.from({ length: 25 * d }, () => rng.normal() + k),
+      n: 25,
+    });
   return { variables: Array.from({ length: d }, (_, j) => `x${j}`), featureNames: ["a", "b", "c"], envs };
 }
 
@@ -74,7 +82,10 @@ run("an op's backward dispatches carry the phase of its forward", () => {
   assert.ok(forward.includes("a") && forward.includes("b"), `forward phases ${forward}`);
   const backwardPhases = phasesOf(() => inPhase("elsewhere", () => backward(loss)));
   assert.ok(backwardPhases.length > 0, "backward queued no dispatch");
-  assert.ok(backwardPhases.every((p) => p === "a" || p === "b"), `backward phases ${backwardPhases}`);
+  assert.ok(
+    backwardPhases.every((p) => p === "a" || p === "b"),
+    `backward phases ${backwardPhases}`,
+  );
   assert.ok(backwardPhases.includes("a") && backwardPhases.includes("b"), `backward phases ${backwardPhases}`);
 });
 
@@ -90,10 +101,16 @@ run("a profiled step splits its GPU time over the four phases", async () => {
   for (const phase of PHASES) assert.ok(profile.phases[phase] > 0, `${phase}: ${profile.phases[phase]} ms`);
   assert.equal(Object.keys(profile.phases).sort(), [...PHASES].sort());
   const summed = Object.values(profile.phases).reduce((a, b) => a + b, 0);
-  assert.ok(summed <= profile.totalMs * 1.001 && summed >= 0.3 * profile.totalMs, `phases sum to ${summed} ms of ${profile.totalMs} ms`);
+  assert.ok(
+    summed <= profile.totalMs * 1.001 && summed >= 0.3 * profile.totalMs,
+    `phases sum to ${summed} ms of ${profile.totalMs} ms`,
+  );
   const perKernel = (await trainer.profileStep({ perKernel: true }))!;
   const kernels = Object.values(perKernel.kernels ?? {}).reduce((a, b) => a + b, 0);
-  assert.ok(kernels > 0 && kernels <= perKernel.totalMs * 1.001, `kernels sum to ${kernels} ms of ${perKernel.totalMs} ms`);
+  assert.ok(
+    kernels > 0 && kernels <= perKernel.totalMs * 1.001,
+    `kernels sum to ${kernels} ms of ${perKernel.totalMs} ms`,
+  );
   const byPhase = Object.values(perKernel.phases).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(byPhase - kernels) <= 1e-6 * kernels, "per-kernel mode: phases and kernels sum to the same time");
   assert.equal(trainer.step, 3);

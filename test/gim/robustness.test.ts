@@ -17,7 +17,21 @@ import { HostModel } from "../../gim/model/sampler.js";
 import { generateBenchmark } from "../../gim/data/synthetic.js";
 import { Trainer } from "../../gim/train/trainer.js";
 
-const data = trainingSubset({ ...generateBenchmark({ d: 3, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 2, nPerEnv: 20, nObs: 60, q: 3, seed: 2 }), dir: "synthetic" });
+const data = trainingSubset({
+  ...generateBenchmark({
+    d: 3,
+    graph: "er",
+    edgesPerNode: 1,
+    mechanism: "linear",
+    intervention: "hard",
+    perturbations: 2,
+    nPerEnv: 20,
+    nObs: 60,
+    q: 3,
+    seed: 2,
+  }),
+  dir: "synthetic",
+});
 const small: GimConfig = { ...DEFAULTS, mcSamples: 4, acyclicitySamples: 4, gimHidden: 8, logEvery: 5 };
 
 test("a non-finite loss stops training with a clear error; the last good checkpoint is kept", async () => {
@@ -35,7 +49,10 @@ test("a non-finite loss stops training with a clear error; the last good checkpo
     await blown.train({ checkpointPath: checkpoint, checkpointEvery: 5 });
     assert.unreachable("training should have stopped");
   } catch (error) {
-    assert.match((error as Error).message, /non-finite loss .* at step \d+; training stopped; the last good checkpoint is kept at/);
+    assert.match(
+      (error as Error).message,
+      /non-finite loss .* at step \d+; training stopped; the last good checkpoint is kept at/,
+    );
   }
   const kept = JSON.parse(readFileSync(checkpoint, "utf8"));
   assert.ok(Object.values(kept.params).every((p) => typeof (p as { base64: string }).base64 === "string"));
@@ -52,7 +69,15 @@ test("BaCaDI* (amortize = false) predicts its training envs but refuses unseen o
   const host = new HostModel(await modelFromTrainer(trainer, { stepsPerSecond: 0, wallSeconds: 0 }));
   const seen = data.envs[1].features;
   assert.is(host.sample(seen, 3, new HostRandom(1)).length, 9);
-  assert.throws(() => host.sample(seen.map((v) => v + 1), 3, new HostRandom(1)), /without amortization .* cannot predict unseen environments/);
+  assert.throws(
+    () =>
+      host.sample(
+        seen.map((v) => v + 1),
+        3,
+        new HostRandom(1),
+      ),
+    /without amortization .* cannot predict unseen environments/,
+  );
 });
 
 test("an unknown backend is refused, listing the choices", async () => {

@@ -31,13 +31,25 @@ const run = gpuTest(gpu);
 
 function dataset(d: number): TrainingSet {
   const rng = new HostRandom(8);
-  const envs = [{ id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * d }, () => rng.normal()), n: 60 }];
-  for (let k = 0; k < 4; k++) envs.push({ id: `e${k}`, features: [k + 1, (k % 2) - 0.5, 0.3], samples: Float64Array.from({ length: 25 * d }, () => rng.normal() + k), n: 25 });
+  const envs = [
+    { id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * d }, () => rng.normal()), n: 60 },
+  ];
+  for (let k = 0; k < 4; k++)
+    envs.push({
+      id: `e${k}`,
+      features: [k + 1, (k % 2) - 0.5, 0.3],
+      samples: Float64Array.from({ length: 25 * d }, () => rng.normal() + k),
+      n: 25,
+    });
   return { variables: Array.from({ length: d }, (_, j) => `x${j}`), featureNames: ["a", "b", "c"], envs };
 }
 
 /** Ten steps; `lrAt(s)`, when given, is set as Adam's lr before step s (a schedule). */
-async function trainTen(config: GimConfig, replay: boolean, lrAt?: (step: number) => number): Promise<{ params: Record<string, number[]>; loss: number; blocks: number }> {
+async function trainTen(
+  config: GimConfig,
+  replay: boolean,
+  lrAt?: (step: number) => number,
+): Promise<{ params: Record<string, number[]>; loss: number; blocks: number }> {
   const trainer = new Trainer(config, dataset(4), gpu!);
   if (replay) {
     const before = await readParams(trainer.params);
@@ -77,9 +89,15 @@ const small = (overrides: Partial<GimConfig>): GimConfig => ({
   ...overrides,
 });
 
-function assertSameTraining(generic: Awaited<ReturnType<typeof trainTen>>, replayed: Awaited<ReturnType<typeof trainTen>>): void {
+function assertSameTraining(
+  generic: Awaited<ReturnType<typeof trainTen>>,
+  replayed: Awaited<ReturnType<typeof trainTen>>,
+): void {
   // The loss of step 10 is read before the step's update, from the same parameters up to f32.
-  assert.ok(Math.abs(generic.loss - replayed.loss) <= 1e-4 * Math.max(1, Math.abs(generic.loss)), `loss: generic ${generic.loss}, replayed ${replayed.loss}`);
+  assert.ok(
+    Math.abs(generic.loss - replayed.loss) <= 1e-4 * Math.max(1, Math.abs(generic.loss)),
+    `loss: generic ${generic.loss}, replayed ${replayed.loss}`,
+  );
   assert.ok(Object.keys(generic.params).length >= 5, "parameters to compare");
   for (const name of Object.keys(generic.params)) {
     const a = generic.params[name];
@@ -91,22 +109,28 @@ function assertSameTraining(generic: Awaited<ReturnType<typeof trainTen>>, repla
 }
 
 for (const { mechanism, intervention, chunkRows } of cases) {
-  run(`replayed step = generic path after 10 steps (${mechanism}, ${intervention}${chunkRows ? `, chunked over N in blocks of ${chunkRows} rows` : ""})`, async () => {
-    const config = small({ mechanism, intervention, chunkRows });
-    const generic = await trainTen(config, false);
-    const replayed = await trainTen(config, true);
-    // 160 rows in blocks of 37: five blocks, boundaries (rows 37, 74, 111, 148) inside the
-    // observational env and inside envs 1, 3 and 4 (rows 60–84, 110–134, 135–159).
-    assert.is(generic.blocks, chunkRows ? 5 : 1, "likelihood row blocks");
-    assertSameTraining(generic, replayed);
-  });
+  run(
+    `replayed step = generic path after 10 steps (${mechanism}, ${intervention}${chunkRows ? `, chunked over N in blocks of ${chunkRows} rows` : ""})`,
+    async () => {
+      const config = small({ mechanism, intervention, chunkRows });
+      const generic = await trainTen(config, false);
+      const replayed = await trainTen(config, true);
+      // 160 rows in blocks of 37: five blocks, boundaries (rows 37, 74, 111, 148) inside the
+      // observational env and inside envs 1, 3 and 4 (rows 60–84, 110–134, 135–159).
+      assert.is(generic.blocks, chunkRows ? 5 : 1, "likelihood row blocks");
+      assertSameTraining(generic, replayed);
+    },
+  );
 }
 
-run("seed 11259362 (= 0xABCDE·16 + 2, a stream of the old sentinel step) and an lr schedule: replayed = generic", async () => {
-  const config = small({ mechanism: "linear", intervention: "hard", seed: 11259362 });
-  const lrAt = (step: number) => (step < 5 ? config.lr : config.lr / 2);
-  assertSameTraining(await trainTen(config, false, lrAt), await trainTen(config, true, lrAt));
-});
+run(
+  "seed 11259362 (= 0xABCDE·16 + 2, a stream of the old sentinel step) and an lr schedule: replayed = generic",
+  async () => {
+    const config = small({ mechanism: "linear", intervention: "hard", seed: 11259362 });
+    const lrAt = (step: number) => (step < 5 ? config.lr : config.lr / 2);
+    assertSameTraining(await trainTen(config, false, lrAt), await trainTen(config, true, lrAt));
+  },
+);
 
 run("a size equal to a stream of the replayed recording is a constant: not patched, replayed = generic", async () => {
   const config = small({ mechanism: "linear", intervention: "hard" });
@@ -123,10 +147,17 @@ run("a size equal to a stream of the replayed recording is a constant: not patch
   const replayed = ReplayedStep.record(source, gpu!);
   const patched = new Set(replayed.patches.map((p) => `${p.index}:${p.word}`));
   const holding = replayed.recording.commands.flatMap((c, index) =>
-    "dispatch" in c ? c.dispatch.kernel.params.flatMap(([, type], word) => (type === "u32" && c.dispatch.params[word] === stream ? [`${index}:${word}`] : [])) : [],
+    "dispatch" in c
+      ? c.dispatch.kernel.params.flatMap(([, type], word) =>
+          type === "u32" && c.dispatch.params[word] === stream ? [`${index}:${word}`] : [],
+        )
+      : [],
   );
   const constants = holding.filter((site) => !patched.has(site));
-  assert.ok(constants.length > 0 && constants.length < holding.length, `${holding.length} words hold ${stream}, ${constants.length} of them unpatched`);
+  assert.ok(
+    constants.length > 0 && constants.length < holding.length,
+    `${holding.length} words hold ${stream}, ${constants.length} of them unpatched`,
+  );
   replayed.outputs.loss.dispose();
   replayed.outputs.acyclicity.dispose();
   replayed.dispose();
@@ -151,21 +182,30 @@ function toyStep(scale: (scalars: StepScalars, build: number) => number) {
   return { p, adam, source: { adam, build, scalarsAt: () => PROBES[0].scalars } };
 }
 
-run("a uniform that differs between the recordings but is no per-step value makes recording throw, changing no state", async () => {
-  const toy = toyStep((_, build) => build + 0.5);
-  assert.throws(() => ReplayedStep.record(toy.source, gpu!), /affine\S*\.p0 \(f32, command \d+\) is 1\.5 and 2\.5 in the two recordings, which is no per-step value/);
-  assert.is(toy.adam.stepCount, 0);
-  // The failed recordings gave back only their own buffers: new tensors do not land on p's.
-  const fresh = [0, 1, 2, 3].map((k) => affine(zeros([4], { backend: gpu! }), k + 7));
-  assert.equal(Array.from(await toy.p.toArray()), [0.5, -1, 2, 0.25], "p changed");
-  for (const t of [...fresh, toy.p]) t.dispose();
-  toy.adam.dispose();
-});
+run(
+  "a uniform that differs between the recordings but is no per-step value makes recording throw, changing no state",
+  async () => {
+    const toy = toyStep((_, build) => build + 0.5);
+    assert.throws(
+      () => ReplayedStep.record(toy.source, gpu!),
+      /affine\S*\.p0 \(f32, command \d+\) is 1\.5 and 2\.5 in the two recordings, which is no per-step value/,
+    );
+    assert.is(toy.adam.stepCount, 0);
+    // The failed recordings gave back only their own buffers: new tensors do not land on p's.
+    const fresh = [0, 1, 2, 3].map((k) => affine(zeros([4], { backend: gpu! }), k + 7));
+    assert.equal(Array.from(await toy.p.toArray()), [0.5, -1, 2, 0.25], "p changed");
+    for (const t of [...fresh, toy.p]) t.dispose();
+    toy.adam.dispose();
+  },
+);
 
 run("a per-step value in derived form (2α) is refused; raw, it is found, and keys found nowhere are named", () => {
   const derived = toyStep((scalars) => 2 * scalars.alpha);
   const [a, b] = PROBES.map((probe) => 2 * probe.scalars.alpha);
-  assert.throws(() => ReplayedStep.record(derived.source, gpu!), new RegExp(`affine\\S*\\.p0 .* is ${a} and ${b} in the two recordings, which is no per-step value`));
+  assert.throws(
+    () => ReplayedStep.record(derived.source, gpu!),
+    new RegExp(`affine\\S*\\.p0 .* is ${a} and ${b} in the two recordings, which is no per-step value`),
+  );
   const raw = toyStep((scalars) => scalars.alpha);
   // α, lr, c1 and c2 are carried (the affine and Adam kernels); the rest of the keys are not.
   assert.throws(
@@ -185,12 +225,46 @@ run("gim train --seed 11259362: --replay true and --replay false write the same 
     assert.is(r.status, 0, r.stderr);
     return r.stderr;
   };
-  gim("synth", "--out", dir, "--d", "3", "--edges-per-node", "1", "--perturbations", "2", "--n-per-env", "20", "--n-obs", "60", "--q", "3", "--seed", "4");
-  const train = ["train", "--data", dir, "--backend", "webgpu", "--mc-samples", "4", "--steps", "10", "--log-every", "5", "--seed", "11259362"];
+  gim(
+    "synth",
+    "--out",
+    dir,
+    "--d",
+    "3",
+    "--edges-per-node",
+    "1",
+    "--perturbations",
+    "2",
+    "--n-per-env",
+    "20",
+    "--n-obs",
+    "60",
+    "--q",
+    "3",
+    "--seed",
+    "4",
+  );
+  const train = [
+    "train",
+    "--data",
+    dir,
+    "--backend",
+    "webgpu",
+    "--mc-samples",
+    "4",
+    "--steps",
+    "10",
+    "--log-every",
+    "5",
+    "--seed",
+    "11259362",
+  ];
   assert.match(gim(...train, "--out", join(dir, "on.json"), "--replay", "true"), /step replay: on/);
   assert.not.match(gim(...train, "--out", join(dir, "off.json"), "--replay", "false"), /step replay: on/);
   type Weights = Record<string, { values: number[] }>;
-  const [on, off] = ["on", "off"].map((name) => (JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as { weights: Weights }).weights);
+  const [on, off] = ["on", "off"].map(
+    (name) => (JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as { weights: Weights }).weights,
+  );
   assert.equal(Object.keys(on), Object.keys(off));
   for (const name of Object.keys(off)) assertClose(on[name].values, off[name].values, 1e-4, name);
 });

@@ -14,7 +14,18 @@ import { applyPca, fitPca } from "../../gim/data/pca.js";
 import { Random } from "../../gim/data/random.js";
 import { type BenchmarkOptions, generateBenchmark } from "../../gim/data/synthetic.js";
 
-const SMALL: BenchmarkOptions = { d: 6, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 3, nPerEnv: 200, nObs: 2000, q: 4, seed: 5 };
+const SMALL: BenchmarkOptions = {
+  d: 6,
+  graph: "er",
+  edgesPerNode: 1,
+  mechanism: "linear",
+  intervention: "hard",
+  perturbations: 3,
+  nPerEnv: 200,
+  nObs: 2000,
+  q: 4,
+  seed: 5,
+};
 
 const edges = (g: number[][]) => g.flat().reduce((a, b) => a + b, 0);
 const inDegrees = (g: number[][]) => g[0].map((_, j) => g.reduce((s, row) => s + row[j], 0));
@@ -152,7 +163,11 @@ test("features: γ_obs = 0, no other zero row, PCA-whitened on the train envs", 
 
 test("PCA: zero-std columns become 0, rank-limited fits pad with zero columns", () => {
   // Width 3 with a constant column and rank 1: one informative component, q = 3 asks for more.
-  const rows = [[1, 5, 2], [2, 5, 4], [3, 5, 6]];
+  const rows = [
+    [1, 5, 2],
+    [2, 5, 4],
+    [3, 5, 6],
+  ];
   const model = fitPca(rows, 3);
   const out = rows.map((r) => applyPca(model, r, 3));
   // Standardised columns 1 and 3 are both (−√1.5, 0, √1.5); the component is (1, 0, 1)/√2.

@@ -16,8 +16,31 @@ import { generateBenchmark } from "../../gim/data/synthetic.js";
 import { Trainer } from "../../gim/train/trainer.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
 
-const data = { ...generateBenchmark({ d: 3, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 3, nPerEnv: 40, nObs: 200, q: 4, seed: 1 }), dir: "synthetic" };
-const config: GimConfig = { ...DEFAULTS, steps: 600, mcSamples: 8, acyclicitySamples: 8, gimHidden: 32, alSteps: 100, alphaLinear: 0.02, logEvery: 100 };
+const data = {
+  ...generateBenchmark({
+    d: 3,
+    graph: "er",
+    edgesPerNode: 1,
+    mechanism: "linear",
+    intervention: "hard",
+    perturbations: 3,
+    nPerEnv: 40,
+    nObs: 200,
+    q: 4,
+    seed: 1,
+  }),
+  dir: "synthetic",
+};
+const config: GimConfig = {
+  ...DEFAULTS,
+  steps: 600,
+  mcSamples: 8,
+  acyclicitySamples: 8,
+  gimHidden: 32,
+  alSteps: 100,
+  alphaLinear: 0.02,
+  logEvery: 100,
+};
 
 async function trainOn(backend: Backend) {
   const train = trainingSubset(data);
@@ -38,7 +61,9 @@ let cpuGraph: number[][] | null = null;
 test("cpu: the MAP graph equals the true DAG and the targets are found", async () => {
   const started = performance.now();
   const r = await trainOn(cpuBackend());
-  console.log(`[info] cpu: ${((performance.now() - started) / 1000).toFixed(1)} s, Edge-F1 ${r.edgeF1}, Target-F1 ${r.targetF1.toFixed(2)}`);
+  console.log(
+    `[info] cpu: ${((performance.now() - started) / 1000).toFixed(1)} s, Edge-F1 ${r.edgeF1}, Target-F1 ${r.targetF1.toFixed(2)}`,
+  );
   assert.equal(r.graph, data.truth.graph);
   assert.ok(r.targetF1 >= 0.8, `Target-F1 ${r.targetF1}`);
   cpuGraph = r.graph;

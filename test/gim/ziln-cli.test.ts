@@ -15,11 +15,30 @@ import { generateBenchmark } from "../../gim/data/synthetic.js";
 const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
 const dir = mkdtempSync(join(tmpdir(), "gim-ziln-cli-"));
 const ZILN = ["--noise", "ziln", "--intervention", "ziln", "--mechanism", "mlp"];
-const SYNTH = ["--d", "3", "--edges-per-node", "1", "--perturbations", "2", "--n-per-env", "20", "--n-obs", "80", "--q", "3", "--seed", "5"];
+const SYNTH = [
+  "--d",
+  "3",
+  "--edges-per-node",
+  "1",
+  "--perturbations",
+  "2",
+  "--n-per-env",
+  "20",
+  "--n-obs",
+  "80",
+  "--q",
+  "3",
+  "--seed",
+  "5",
+];
 const TRAIN = ["--backend", "cpu", "--mc-samples", "4", "--log-every", "5", "--steps", "20"];
 
 function gim(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 240_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp" } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    timeout: 240_000,
+    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp" },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -34,7 +53,19 @@ function values(csv: string): number[] {
 test("ZILN generator: observational zero fractions in [0.1, 0.4]; knock-downs add zeros and lower the level with dose", () => {
   const d = 4;
   const nObs = 2000;
-  const data = generateBenchmark({ d, graph: "er", edgesPerNode: 1, mechanism: "mlp", intervention: "ziln", noise: "ziln", perturbations: 6, nPerEnv: 300, nObs, q: 4, seed: 3 });
+  const data = generateBenchmark({
+    d,
+    graph: "er",
+    edgesPerNode: 1,
+    mechanism: "mlp",
+    intervention: "ziln",
+    noise: "ziln",
+    perturbations: 6,
+    nPerEnv: 300,
+    nObs,
+    q: 4,
+    seed: 3,
+  });
   const stats = (samples: Float64Array, n: number, j: number) => {
     let zeros = 0;
     let logs = 0;
@@ -76,7 +107,10 @@ test("synth --noise ziln → train → predict → eval", () => {
   assert.is(s.code, 0, s.err);
   const dataset = loadDataset(data);
   const x = dataset.envs.flatMap((e) => Array.from(e.samples));
-  assert.ok(x.every((v) => v >= 0 && Number.isFinite(v)), "count-like data: finite, non-negative");
+  assert.ok(
+    x.every((v) => v >= 0 && Number.isFinite(v)),
+    "count-like data: finite, non-negative",
+  );
   const zeros = x.filter((v) => v === 0).length / x.length;
   assert.ok(zeros > 0.05 && zeros < 0.8, `zero fraction ${zeros}`);
 
@@ -90,11 +124,24 @@ test("synth --noise ziln → train → predict → eval", () => {
   assert.ok("hZeroLogit.W2" in file.weights && "hMean.W2" in file.weights && "hLogStd.W2" in file.weights);
 
   const pred = join(dir, "pred.csv");
-  const p = gim("predict", "--model", model, "--features", join(data, "features.csv"), "--n-per-env", "50", "--out", pred);
+  const p = gim(
+    "predict",
+    "--model",
+    model,
+    "--features",
+    join(data, "features.csv"),
+    "--n-per-env",
+    "50",
+    "--out",
+    pred,
+  );
   assert.is(p.code, 0, p.err);
   const predicted = values(readFileSync(pred, "utf8"));
   assert.is(predicted.length, dataset.envs.length * 50 * 3);
-  assert.ok(predicted.every((v) => v >= 0 && Number.isFinite(v)), "ZILN predictions are finite and non-negative");
+  assert.ok(
+    predicted.every((v) => v >= 0 && Number.isFinite(v)),
+    "ZILN predictions are finite and non-negative",
+  );
   assert.ok(predicted.some((v) => v === 0) && predicted.some((v) => v > 0), "predictions hold zeros and positives");
 
   const e = gim("eval", "--model", model, "--data", data, "--json");
@@ -102,7 +149,9 @@ test("synth --noise ziln → train → predict → eval", () => {
   const report = JSON.parse(e.out);
   const gimRows = report.splits.filter((r: { method: string }) => r.method === "GIM");
   assert.is(gimRows.length, 3);
-  for (const r of gimRows) for (const k of ["meanDistance", "wasserstein", "kdeNll", "pearson"]) assert.ok(Number.isFinite(r[k]), `${r.split} ${k} = ${r[k]}`);
+  for (const r of gimRows)
+    for (const k of ["meanDistance", "wasserstein", "kdeNll", "pearson"])
+      assert.ok(Number.isFinite(r[k]), `${r.split} ${k} = ${r[k]}`);
 });
 
 test("incompatible flags exit 2 naming them; Gaussian data is refused for --noise ziln", () => {
@@ -110,12 +159,30 @@ test("incompatible flags exit 2 naming them; Gaussian data is refused for --nois
   assert.is(gim("synth", "--out", data, ...SYNTH).code, 0);
   const out = join(dir, "bad.json");
   const cases: [string[], RegExp][] = [
-    [["train", "--data", data, "--out", out, ...TRAIN, "--noise", "ziln"], /gim train: --noise ziln needs --intervention ziln \(got --intervention hard\)/],
-    [["train", "--data", data, "--out", out, ...TRAIN, "--noise", "ziln", "--intervention", "shift"], /--noise ziln needs --intervention ziln \(got --intervention shift\)/],
-    [["train", "--data", data, "--out", out, ...TRAIN, "--intervention", "ziln"], /gim train: --intervention ziln needs --noise ziln/],
-    [["synth", "--out", join(dir, "x"), ...SYNTH, "--noise", "ziln", "--intervention", "ziln"], /gim synth: --noise ziln needs --mechanism mlp/],
-    [["synth", "--out", join(dir, "x"), ...SYNTH, "--intervention", "ziln"], /gim synth: --intervention ziln needs --noise ziln/],
-    [["train", "--data", data, "--out", out, ...TRAIN, "--noise", "poisson"], /--noise: 'poisson' is not one of gaussian, ziln/],
+    [
+      ["train", "--data", data, "--out", out, ...TRAIN, "--noise", "ziln"],
+      /gim train: --noise ziln needs --intervention ziln \(got --intervention hard\)/,
+    ],
+    [
+      ["train", "--data", data, "--out", out, ...TRAIN, "--noise", "ziln", "--intervention", "shift"],
+      /--noise ziln needs --intervention ziln \(got --intervention shift\)/,
+    ],
+    [
+      ["train", "--data", data, "--out", out, ...TRAIN, "--intervention", "ziln"],
+      /gim train: --intervention ziln needs --noise ziln/,
+    ],
+    [
+      ["synth", "--out", join(dir, "x"), ...SYNTH, "--noise", "ziln", "--intervention", "ziln"],
+      /gim synth: --noise ziln needs --mechanism mlp/,
+    ],
+    [
+      ["synth", "--out", join(dir, "x"), ...SYNTH, "--intervention", "ziln"],
+      /gim synth: --intervention ziln needs --noise ziln/,
+    ],
+    [
+      ["train", "--data", data, "--out", out, ...TRAIN, "--noise", "poisson"],
+      /--noise: 'poisson' is not one of gaussian, ziln/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = gim(...args);

@@ -17,25 +17,50 @@ import { Tensor } from "../../engine/tensor.js";
 import type { TrainingSet } from "../../gim/data/training-set.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
 import { uploadData } from "../../gim/model/device-data.js";
-import { likelihood, noiseLogpdf, zilnInterventionBComposed, zilnInterventionTerms } from "../../gim/model/likelihood.js";
+import {
+  likelihood,
+  noiseLogpdf,
+  zilnInterventionBComposed,
+  zilnInterventionTerms,
+} from "../../gim/model/likelihood.js";
 import type { ModelFile } from "../../gim/model/model-file.js";
 import { stepObjective } from "../../gim/model/objective.js";
 import { dimensionsOf, initParams, mechanismParams, param, paramSpecs, readParams } from "../../gim/model/params.js";
 import { HostModel } from "../../gim/model/sampler.js";
 import { Trainer } from "../../gim/train/trainer.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
-import { LOG2PI, STEP_CONFIG, checkPassGradients, countSet, cpu, draw, f64, lse, naiveMean, stepGradients, stepInputs, stepScalars } from "./fixtures.js";
+import {
+  LOG2PI,
+  STEP_CONFIG,
+  checkPassGradients,
+  countSet,
+  cpu,
+  draw,
+  f64,
+  lse,
+  naiveMean,
+  stepGradients,
+  stepInputs,
+  stepScalars,
+} from "./fixtures.js";
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 /** log ZILN(x; π = σ(ζ), μ, e^ℓ), written out from eq 15. */
 const logZiln = (x: number, mu: number, logVar: number, zeta: number) =>
-  x === 0 ? Math.log(sigmoid(zeta)) : Math.log(1 - sigmoid(zeta)) - Math.log(x) - 0.5 * (LOG2PI + logVar + (Math.log(x) - mu) ** 2 * Math.exp(-logVar));
+  x === 0
+    ? Math.log(sigmoid(zeta))
+    : Math.log(1 - sigmoid(zeta)) - Math.log(x) - 0.5 * (LOG2PI + logVar + (Math.log(x) - mu) ** 2 * Math.exp(-logVar));
 const ZILN: Partial<GimConfig> = { noise: "ziln", intervention: "ziln" };
 const close = (got: number, want: number, what: string, rel = 1e-9) => {
-  if (!(Math.abs(got - want) <= rel * Math.max(1, Math.abs(want)))) throw new Error(`${what}: ${got}, direct computation ${want}`);
+  if (!(Math.abs(got - want) <= rel * Math.max(1, Math.abs(want))))
+    throw new Error(`${what}: ${got}, direct computation ${want}`);
 };
 
-for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-sample"], ["linear", "per-env"]] as const) {
+for (const [mechanism, marginalize] of [
+  ["linear", "per-sample"],
+  ["mlp", "per-sample"],
+  ["linear", "per-env"],
+] as const) {
   test(`L^o, hard-ZILN b and ℓ̂ (eq 10) match a direct computation: ${mechanism}, ${marginalize}`, async () => {
     const rng = new HostRandom(21);
     const d = 3;
@@ -54,7 +79,9 @@ for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-s
     const weights: Record<string, number[]> = {};
     for (const s of params.specs) weights[s.name] = Array.from(await param(params, s.name).toArray());
     const mech = { ...mechanismParams(params, config), zeta: f64(zeta, [d]) };
-    const rows = set.envs.flatMap((env, e) => Array.from({ length: env.n }, (_, n) => ({ e, x: Array.from(env.samples.subarray(n * d, (n + 1) * d)) })));
+    const rows = set.envs.flatMap((env, e) =>
+      Array.from({ length: env.n }, (_, n) => ({ e, x: Array.from(env.samples.subarray(n * d, (n + 1) * d)) })),
+    );
     const N = rows.length;
     const c5 = config.logStdClamp;
     const Li = (e: number, r: number, x: number[], j: number) => {
@@ -62,27 +89,39 @@ for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-s
       return logZiln(x[j], psi[q + d + j], 2 * c5 * Math.tanh(psi[q + 2 * d + j] / c5), psi[q + j]);
     };
 
-    const muT = f64(draw(rng, M * N * d, (r) => r.normal()), [M, N, d]);
+    const muT = f64(
+      draw(rng, M * N * d, (r) => r.normal()),
+      [M, N, d],
+    );
     const [LoT, bT, valueT] = noGrad(() => [
       noiseLogpdf(data.X, muT, f64(ell, [d]), mech),
       zilnInterventionTerms(data, f64(I, [E, M, d]), f64(psi, [E, M, width]), config).b,
-      likelihood(config, data, { graphs: f64(G, [M, d, d]), mech, ell: f64(ell, [d]), targets: f64(I, [E, M, d]), psi: f64(psi, [E, M, width]) }),
+      likelihood(config, data, {
+        graphs: f64(G, [M, d, d]),
+        mech,
+        ell: f64(ell, [d]),
+        targets: f64(I, [E, M, d]),
+        psi: f64(psi, [E, M, width]),
+      }),
     ]);
     const Lo = { mu: await muT.toArray(), got: await LoT.toArray() };
     const b = await bT.toArray();
     const total = await valueT.item();
     // L^o [M, N, d] for arbitrary means.
-    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) for (let j = 0; j < d; j++) {
-      const k = (m * N + n) * d + j;
-      close(Lo.got[k], logZiln(rows[n].x[j], Lo.mu[k], ell[j], zeta[j]), `L^o[${m},${n},${j}]`);
-    }
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++)
+        for (let j = 0; j < d; j++) {
+          const k = (m * N + n) * d + j;
+          close(Lo.got[k], logZiln(rows[n].x[j], Lo.mu[k], ell[j], zeta[j]), `L^o[${m},${n},${j}]`);
+        }
     // b[r, n] = Σ_j I L^i.
-    for (let r = 0; r < M; r++) for (let n = 0; n < N; n++) {
-      const { e, x } = rows[n];
-      let want = 0;
-      for (let j = 0; j < d; j++) want += I[(e * M + r) * d + j] * Li(e, r, x, j);
-      close(b[r * N + n], want, `b[${r},${n}]`);
-    }
+    for (let r = 0; r < M; r++)
+      for (let n = 0; n < N; n++) {
+        const { e, x } = rows[n];
+        let want = 0;
+        for (let j = 0; j < d; j++) want += I[(e * M + r) * d + j] * Li(e, r, x, j);
+        close(b[r * N + n], want, `b[${r},${n}]`);
+      }
     // ℓ̂ = LSE_m[A_m] − log M with the per-sample (or per-env) inner LSE over r.
     const perGraph: number[] = [];
     for (let m = 0; m < M; m++) {
@@ -95,7 +134,9 @@ for (const [mechanism, marginalize] of [["linear", "per-sample"], ["mlp", "per-s
               let t = 0;
               for (let j = 0; j < d; j++) {
                 const Iv = I[(e * M + r) * d + j];
-                t += (1 - Iv) * logZiln(x[j], naiveMean(config, x, G, m, j, d, weights), ell[j], zeta[j]) + Iv * Li(e, r, x, j);
+                t +=
+                  (1 - Iv) * logZiln(x[j], naiveMean(config, x, G, m, j, d, weights), ell[j], zeta[j]) +
+                  Iv * Li(e, r, x, j);
               }
               return t;
             }),
@@ -117,9 +158,18 @@ test("fused hard-ZILN b = its composition from gather + zilnLogpdf, values and V
   const set = countSet(rng, d, [5, 6, 4]);
   const data = uploadData(set, cpu, "f64", false);
   const config: GimConfig = { ...DEFAULTS, ...ZILN, logStdClamp: 1.5 };
-  const I = f64(draw(rng, E * R * d, (r) => r.uniform()), [E, R, d]);
-  const psi = f64(draw(rng, E * R * 3 * d, (r) => 2 * r.normal()), [E, R, 3 * d]);
-  const weights = f64(draw(rng, R * data.N, (r) => r.normal()), [R, data.N]);
+  const I = f64(
+    draw(rng, E * R * d, (r) => r.uniform()),
+    [E, R, d],
+  );
+  const psi = f64(
+    draw(rng, E * R * 3 * d, (r) => 2 * r.normal()),
+    [E, R, 3 * d],
+  );
+  const weights = f64(
+    draw(rng, R * data.N, (r) => r.normal()),
+    [R, data.N],
+  );
   const run = async (f: typeof zilnInterventionBComposed) => {
     const [it, pt] = [I, psi].map((t) => new Tensor(cpu, t.storage, t.shape, true));
     const b = f(data, it, pt, config);
@@ -141,7 +191,11 @@ test("ζ starts at the logit of each variable's zero fraction, clipped to [0.01,
     samples[r * d + 1] = 2; // none → 0.01
     samples[r * d + 2] = 0; // all → 0.99
   }
-  const set: TrainingSet = { variables: ["a", "b", "c"], featureNames: ["f"], envs: [{ id: "obs", features: [0], samples, n }] };
+  const set: TrainingSet = {
+    variables: ["a", "b", "c"],
+    featureNames: ["f"],
+    envs: [{ id: "obs", features: [0], samples, n }],
+  };
   const config: GimConfig = { ...DEFAULTS, ...ZILN };
   const dims = { ...dimensionsOf(config, set), K: 1 };
   assert.equal(dims.zeroFraction, [0.25, 0, 1]);
@@ -159,7 +213,10 @@ for (const mechanism of ["linear", "mlp"] as const) {
     const scalars = stepScalars(config);
     tidy(() => backward(stepObjective(inputs, scalars).loss));
     const zetaGrad = Array.from(await param(inputs.params, "zeta").grad!.toArray());
-    assert.ok(zetaGrad.some((g) => Math.abs(g) > 1e-6), `ζ gets a gradient: ${zetaGrad}`);
+    assert.ok(
+      zetaGrad.some((g) => Math.abs(g) > 1e-6),
+      `ζ gets a gradient: ${zetaGrad}`,
+    );
     await checkPassGradients(inputs, scalars, rng);
   });
 }
@@ -172,9 +229,9 @@ test("ZILN step chunked over N (blocks of 5 rows, splitting envs) = one block: l
   const chunked = await stepGradients(config, set, 5);
   assert.equal([whole.blocks, chunked.blocks], [0, 3]);
   close(chunked.loss, whole.loss, "chunked loss", 1e-10);
-  for (const [name, g] of Object.entries(whole.grads)) g.forEach((x, i) => close(chunked.grads[name][i], x, `${name}[${i}] chunked gradient`, 1e-10));
+  for (const [name, g] of Object.entries(whole.grads))
+    g.forEach((x, i) => close(chunked.grads[name][i], x, `${name}[${i}] chunked gradient`, 1e-10));
 });
-
 
 /** d = 2, x0 → x1 (Θ01 = 0.5), BaCaDI*-style free parameters for one training env. */
 function tinyModel(): ModelFile {
@@ -224,7 +281,8 @@ test("sampler: zero fractions π = σ(ζ) and σ(ζ'), log-levels μ and m, with
     }
     return { zeroFraction: zeros / n, meanLog: logSum / (n - zeros), positives: n - zeros };
   };
-  const within = (got: number, want: number, se: number, what: string) => assert.ok(Math.abs(got - want) <= 4 * se, `${what}: ${got}, expected ${want} ± 4·${se.toFixed(4)}`);
+  const within = (got: number, want: number, se: number, what: string) =>
+    assert.ok(Math.abs(got - want) <= 4 * se, `${what}: ${got}, expected ${want} ± 4·${se.toFixed(4)}`);
   const bernSe = (p: number) => Math.sqrt((p * (1 - p)) / n);
   const obs = host.sample([0], n, new HostRandom(3));
   const x0 = stats(obs, 0);
@@ -245,25 +303,55 @@ test("sampler: zero fractions π = σ(ζ) and σ(ζ'), log-levels μ and m, with
 
 test("refused: --noise ziln with a Gaussian intervention type, --intervention ziln without ZILN noise, negative data", () => {
   const dims = { d: 2, p: 1, K: 1, zeroFraction: [0.5, 0.5] };
-  assert.throws(() => paramSpecs({ ...DEFAULTS, noise: "ziln", intervention: "hard" }, dims), /--noise ziln needs --intervention ziln/);
-  assert.throws(() => paramSpecs({ ...DEFAULTS, noise: "ziln", intervention: "shift" }, dims), /--noise ziln needs --intervention ziln/);
-  assert.throws(() => paramSpecs({ ...DEFAULTS, intervention: "ziln" }, dims), /--intervention ziln needs --noise ziln/);
+  assert.throws(
+    () => paramSpecs({ ...DEFAULTS, noise: "ziln", intervention: "hard" }, dims),
+    /--noise ziln needs --intervention ziln/,
+  );
+  assert.throws(
+    () => paramSpecs({ ...DEFAULTS, noise: "ziln", intervention: "shift" }, dims),
+    /--noise ziln needs --intervention ziln/,
+  );
+  assert.throws(
+    () => paramSpecs({ ...DEFAULTS, intervention: "ziln" }, dims),
+    /--intervention ziln needs --noise ziln/,
+  );
   const set = countSet(new HostRandom(1), 2, [4, 3], 1);
   set.envs[1].samples[3] = -0.5;
-  assert.throws(() => dimensionsOf({ ...DEFAULTS, ...ZILN }, set), /--noise ziln needs non-negative data, but env 'e1' has x1 = -0.5 \(row 2\)/);
+  assert.throws(
+    () => dimensionsOf({ ...DEFAULTS, ...ZILN }, set),
+    /--noise ziln needs non-negative data, but env 'e1' has x1 = -0.5 \(row 2\)/,
+  );
   assert.not.throws(() => dimensionsOf(DEFAULTS, set));
 });
 
 function trainingSet(): TrainingSet {
   const rng = new HostRandom(8);
   const count = (shift: number) => (rng.uniform() < 0.25 ? 0 : Math.exp(0.4 * rng.normal() + shift));
-  const envs = [{ id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * 4 }, () => count(0)), n: 60 }];
-  for (let k = 0; k < 4; k++) envs.push({ id: `e${k}`, features: [k + 1, (k % 2) - 0.5, 0.3], samples: Float64Array.from({ length: 25 * 4 }, () => count(0.3 * k)), n: 25 });
+  const envs = [
+    { id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * 4 }, () => count(0)), n: 60 },
+  ];
+  for (let k = 0; k < 4; k++)
+    envs.push({
+      id: `e${k}`,
+      features: [k + 1, (k % 2) - 0.5, 0.3],
+      samples: Float64Array.from({ length: 25 * 4 }, () => count(0.3 * k)),
+      n: 25,
+    });
   return { variables: ["a", "b", "c", "d"], featureNames: ["f1", "f2", "f3"], envs };
 }
 
 test("checkpoint round trip: ζ and the three ψ heads are saved; resuming continues bitwise (cpu)", async () => {
-  const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism: "mlp", mcSamples: 4, acyclicitySamples: 3, gimHidden: 8, hidden: 3, steps: 100, holdoutFraction: 0 };
+  const config: GimConfig = {
+    ...DEFAULTS,
+    ...ZILN,
+    mechanism: "mlp",
+    mcSamples: 4,
+    acyclicitySamples: 3,
+    gimHidden: 8,
+    hidden: 3,
+    steps: 100,
+    holdoutFraction: 0,
+  };
   const path = join(mkdtempSync(join(tmpdir(), "gim-ziln-")), "ckpt.json");
   const run = async (trainer: Trainer, steps: number) => {
     for (let s = 0; s < steps; s++) {
@@ -273,7 +361,10 @@ test("checkpoint round trip: ζ and the three ψ heads are saved; resuming conti
     }
   };
   const a = new Trainer(config, trainingSet(), cpu, "f64");
-  assert.ok(a.params.specs.some((s) => s.name === "hZeroLogit.W0"), "ψ has a zero-logit head");
+  assert.ok(
+    a.params.specs.some((s) => s.name === "hZeroLogit.W0"),
+    "ψ has a zero-logit head",
+  );
   await run(a, 3);
   await a.saveCheckpoint(path);
   await run(a, 2);
@@ -287,7 +378,18 @@ test("checkpoint round trip: ζ and the three ψ heads are saved; resuming conti
 
 const gpu = await gpuOrSkip("ZILN step replay");
 gpuTest(gpu)("webgpu: replayed ZILN step = generic path after 10 steps (linear mean, hard-ZILN)", async () => {
-  const config: GimConfig = { ...DEFAULTS, ...ZILN, mechanism: "linear", mcSamples: 6, acyclicitySamples: 4, gimHidden: 16, hidden: 3, alphaLinear: 0.05, steps: 100, holdoutFraction: 0 };
+  const config: GimConfig = {
+    ...DEFAULTS,
+    ...ZILN,
+    mechanism: "linear",
+    mcSamples: 6,
+    acyclicitySamples: 4,
+    gimHidden: 16,
+    hidden: 3,
+    alphaLinear: 0.05,
+    steps: 100,
+    holdoutFraction: 0,
+  };
   const trainTen = async (replay: boolean) => {
     const trainer = new Trainer(config, trainingSet(), gpu!);
     if (replay) assert.ok(trainer.enableReplay(), "replay should be available on webgpu");

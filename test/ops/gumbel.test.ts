@@ -33,7 +33,10 @@ devices.each("shared noise: hard = 1[soft > ½] elementwise", async ({ backend: 
   const z = tensor(logits, [6, 6], { backend: b, dtype: "f32" });
   const soft = await noGrad(() => gumbelSigmoid(z, { ...noise, offset: 17 })).toArray();
   const hard = await noGrad(() => hardBernoulli(z, { ...noise, offset: 17 })).toArray();
-  assert.equal(Array.from(hard), Array.from(soft, (v) => (v > 0.5 ? 1 : 0)));
+  assert.equal(
+    Array.from(hard),
+    Array.from(soft, (v) => (v > 0.5 ? 1 : 0)),
+  );
   assert.ok(hard.some((v) => v === 1) && hard.some((v) => v === 0), "both outcomes occur");
 });
 
@@ -43,7 +46,10 @@ devices.each("counter layout: offset k·|z| continues the draw at sample k", asy
   const tail = await noGrad(() => gumbelSigmoid(z, { ...noise, samples: 2, offset: 2 * 36 })).toArray();
   assertClose(tail, all.slice(2 * 36), 0, "samples 2..3");
   const other = await noGrad(() => gumbelSigmoid(z, { ...noise, samples: 4, stream: 6 })).toArray();
-  assert.ok(other.some((v, k) => v !== all[k]), "another stream gives other noise");
+  assert.ok(
+    other.some((v, k) => v !== all[k]),
+    "another stream gives other noise",
+  );
 });
 
 devices.each("zero diagonal: 0 on the diagonal, with zero gradient", async ({ backend: b }) => {
@@ -68,24 +74,42 @@ test("gradient with the noise fixed: z̄ matches central differences of the same
   const grad = await z.grad!.toArray();
   const h = 1e-6;
   for (let e = 0; e < 10; e++) {
-    const at = async (dz: number) => noGrad(() => gumbelSigmoid(tensor(zv.map((v, k) => (k === e ? v + dz : v)), [10], { backend: cpu, dtype: "f64" }), opts)).toArray();
+    const at = async (dz: number) =>
+      noGrad(() =>
+        gumbelSigmoid(
+          tensor(
+            zv.map((v, k) => (k === e ? v + dz : v)),
+            [10],
+            { backend: cpu, dtype: "f64" },
+          ),
+          opts,
+        ),
+      ).toArray();
     const [plus, minus] = [await at(h), await at(-h)];
     let fd = 0;
     for (let s = 0; s < 5; s++) fd += (u[s * 10 + e] * (plus[s * 10 + e] - minus[s * 10 + e])) / (2 * h);
-    assert.ok(Math.abs(fd - grad[e]) < 1e-7 * Math.max(1, Math.abs(fd)), `z̄[${e}] = ${grad[e]}, finite difference ${fd}`);
+    assert.ok(
+      Math.abs(fd - grad[e]) < 1e-7 * Math.max(1, Math.abs(fd)),
+      `z̄[${e}] = ${grad[e]}, finite difference ${fd}`,
+    );
   }
 });
 
 devices.each("hard samples are Bernoulli(σ(z)): frequencies within 3 standard errors", async ({ backend: b }) => {
   const zv = [-3, -1, 0, 0.4, 2, 4];
   const samples = 20000;
-  const hard = await noGrad(() => hardBernoulli(tensor(zv, [6], { backend: b, dtype: "f32" }), { seed: 99, stream: 3, samples })).toArray();
+  const hard = await noGrad(() =>
+    hardBernoulli(tensor(zv, [6], { backend: b, dtype: "f32" }), { seed: 99, stream: 3, samples }),
+  ).toArray();
   zv.forEach((zj, j) => {
     let ones = 0;
     for (let s = 0; s < samples; s++) ones += hard[s * zv.length + j];
     const p = sigmoid(zj);
     const se = Math.sqrt((p * (1 - p)) / samples);
-    assert.ok(Math.abs(ones / samples - p) < 3 * se, `z = ${zj}: frequency ${ones / samples}, σ(z) = ${p}, 3 SE = ${3 * se}`);
+    assert.ok(
+      Math.abs(ones / samples - p) < 3 * se,
+      `z = ${zj}: frequency ${ones / samples}, σ(z) = ${p}, 3 SE = ${3 * se}`,
+    );
   });
 });
 

@@ -27,13 +27,24 @@ const randoms = (n: number, seed: number) => {
   const rng = new HostRandom(seed);
   return Float64Array.from({ length: n }, () => rng.normal());
 };
-const on = (b: Backend, values: ArrayLike<number>, shape: number[], requiresGrad = false) => new Tensor(b, b.upload(values, "f32"), shape, requiresGrad);
+const on = (b: Backend, values: ArrayLike<number>, shape: number[], requiresGrad = false) =>
+  new Tensor(b, b.upload(values, "f32"), shape, requiresGrad);
 
 /** Element (i, κ) of op(X) for a stored [rows, cols] matrix starting at `base`. */
-const at = (x: ArrayLike<number>, base: number, cols: number, t: boolean, i: number, q: number) => (t ? x[base + q * cols + i] : x[base + i * cols + q]);
+const at = (x: ArrayLike<number>, base: number, cols: number, t: boolean, i: number, q: number) =>
+  t ? x[base + q * cols + i] : x[base + i * cols + q];
 
 /** Float64 reference of C[z] = op(A[z])·op(B[z]); a 2-D operand (batch 0) is shared. */
-function reference(a: Float64Array, b: Float64Array, m: number, k: number, n: number, batchA: number, batchB: number, t: { transposeA: boolean; transposeB: boolean }) {
+function reference(
+  a: Float64Array,
+  b: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+  batchA: number,
+  batchB: number,
+  t: { transposeA: boolean; transposeB: boolean },
+) {
   const batch = Math.max(batchA, batchB, 1);
   const c = new Float64Array(batch * m * n);
   for (let z = 0; z < batch; z++) {
@@ -42,7 +53,10 @@ function reference(a: Float64Array, b: Float64Array, m: number, k: number, n: nu
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0;
-        for (let q = 0; q < k; q++) s += at(a, aBase, t.transposeA ? m : k, t.transposeA, i, q) * at(b, bBase, t.transposeB ? k : n, t.transposeB, q, j);
+        for (let q = 0; q < k; q++)
+          s +=
+            at(a, aBase, t.transposeA ? m : k, t.transposeA, i, q) *
+            at(b, bBase, t.transposeB ? k : n, t.transposeB, q, j);
         c[z * m * n + i * n + j] = s;
       }
     }
@@ -50,22 +64,59 @@ function reference(a: Float64Array, b: Float64Array, m: number, k: number, n: nu
   return c;
 }
 
-const shapeOf = (rows: number, cols: number, t: boolean, batch: number) => [...(batch > 0 ? [batch] : []), ...(t ? [cols, rows] : [rows, cols])];
+const shapeOf = (rows: number, cols: number, t: boolean, batch: number) => [
+  ...(batch > 0 ? [batch] : []),
+  ...(t ? [cols, rows] : [rows, cols]),
+];
 
-async function checkProduct(b: Backend, m: number, k: number, n: number, batchA: number, batchB: number, flags: (typeof FLAGS)[number]) {
+async function checkProduct(
+  b: Backend,
+  m: number,
+  k: number,
+  n: number,
+  batchA: number,
+  batchB: number,
+  flags: (typeof FLAGS)[number],
+) {
   const sa = shapeOf(m, k, flags.transposeA, batchA);
   const sb = shapeOf(k, n, flags.transposeB, batchB);
-  const a = randoms(sa.reduce((p, v) => p * v, 1), m * 7 + k);
-  const bv = randoms(sb.reduce((p, v) => p * v, 1), n * 11 + k);
+  const a = randoms(
+    sa.reduce((p, v) => p * v, 1),
+    m * 7 + k,
+  );
+  const bv = randoms(
+    sb.reduce((p, v) => p * v, 1),
+    n * 11 + k,
+  );
   const got = await matmul(on(b, a, sa), on(b, bv, sb), flags).toArray();
   // f32 products summed over k: the error grows like √k·ε relative to the row scale √k.
-  assertClose(got, reference(a, bv, m, k, n, batchA, batchB, flags), 2e-5 * Math.sqrt(k), `${b.name} ${JSON.stringify(sa)}·${JSON.stringify(sb)} ${JSON.stringify(flags)}`);
+  assertClose(
+    got,
+    reference(a, bv, m, k, n, batchA, batchB, flags),
+    2e-5 * Math.sqrt(k),
+    `${b.name} ${JSON.stringify(sa)}·${JSON.stringify(sb)} ${JSON.stringify(flags)}`,
+  );
 }
 
 for (const device of devices) {
   const b = device.backend;
   device.test(`${device.name}: 2-D products at odd sizes, all four transpose flags`, async () => {
-    const sizes = device.name === "cpu" ? [[1, 1, 1], [3, 5, 7], [33, 65, 17]] : [[1, 1, 1], [3, 5, 7], [33, 65, 17], [128, 64, 130], [8, 32, 128], [13, 97, 260], [2, 3, 64]];
+    const sizes =
+      device.name === "cpu"
+        ? [
+            [1, 1, 1],
+            [3, 5, 7],
+            [33, 65, 17],
+          ]
+        : [
+            [1, 1, 1],
+            [3, 5, 7],
+            [33, 65, 17],
+            [128, 64, 130],
+            [8, 32, 128],
+            [13, 97, 260],
+            [2, 3, 64],
+          ];
     for (const [m, k, n] of sizes) for (const flags of FLAGS) await checkProduct(b, m, k, n, 0, 0, flags);
   });
 
@@ -89,10 +140,13 @@ for (const device of devices) {
     backward(sum(mul(matmul(A, B), on(b, wv, [Z, m, n]))));
     const wantB = new Float64Array(k * n);
     const wantA = new Float64Array(Z * m * k);
-    for (let z = 0; z < Z; z++) for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) for (let j = 0; j < n; j++) {
-      wantB[q * n + j] += av[z * m * k + i * k + q] * wv[z * m * n + i * n + j];
-      wantA[z * m * k + i * k + q] += wv[z * m * n + i * n + j] * bv[q * n + j];
-    }
+    for (let z = 0; z < Z; z++)
+      for (let i = 0; i < m; i++)
+        for (let q = 0; q < k; q++)
+          for (let j = 0; j < n; j++) {
+            wantB[q * n + j] += av[z * m * k + i * k + q] * wv[z * m * n + i * n + j];
+            wantA[z * m * k + i * k + q] += wv[z * m * n + i * n + j] * bv[q * n + j];
+          }
     assert.equal(B.grad!.shape, [k, n]);
     assertClose(await B.grad!.toArray(), wantB, 1e-5, "B̄");
     assertClose(await A.grad!.toArray(), wantA, 1e-5, "Ā");
@@ -100,8 +154,14 @@ for (const device of devices) {
 
   device.test(`${device.name}: shape errors name the operands`, () => {
     const x = on(b, new Float64Array(6), [2, 3]);
-    assert.throws(() => matmul(x, x), (e: unknown) => e instanceof ShapeError && /inner sizes differ \(3 vs 2\)/.test(String(e)));
-    assert.throws(() => matmul(on(b, new Float64Array(12), [2, 2, 3]), on(b, new Float64Array(27), [3, 3, 3])), /batch sizes differ/);
+    assert.throws(
+      () => matmul(x, x),
+      (e: unknown) => e instanceof ShapeError && /inner sizes differ \(3 vs 2\)/.test(String(e)),
+    );
+    assert.throws(
+      () => matmul(on(b, new Float64Array(12), [2, 2, 3]), on(b, new Float64Array(27), [3, 3, 3])),
+      /batch sizes differ/,
+    );
     assert.throws(() => matmul(on(b, new Float64Array(3), [3]), x), /2-D or 3-D/);
   });
 }
@@ -111,7 +171,10 @@ devices.webgpu.test("webgpu: stale NaN in pooled buffers past the operands' ends
   // Fill buffers of the buckets the operands will use with NaN, free them, then allocate smaller
   // operands there: any read past k, m or n would turn outputs into NaN.
   for (const size of [4096, 2048, 1024]) on(gpu, new Float32Array(size).fill(NaN), [size]).dispose();
-  for (const [m, k, n] of [[17, 37, 23], [9, 45, 44]]) {
+  for (const [m, k, n] of [
+    [17, 37, 23],
+    [9, 45, 44],
+  ]) {
     const a = randoms(m * k, 5);
     const b = randoms(k * n, 6);
     const got = await matmul(on(gpu, a, [m, k]), on(gpu, b, [k, n])).toArray();

@@ -10,10 +10,19 @@ import { tensor } from "../../engine/create.js";
 import { HostRandom } from "../../engine/gradcheck.js";
 import { backward } from "../../engine/tape.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { linearGaussianLogpdf, linearMechanism, mlpGaussianLogpdf, mlpMechanism, normalLogpdf } from "../../kernels/ops.js";
+import {
+  linearGaussianLogpdf,
+  linearMechanism,
+  mlpGaussianLogpdf,
+  mlpMechanism,
+  normalLogpdf,
+} from "../../kernels/ops.js";
 import { assertClose, type Device, eachDevice, exitWhenDone } from "../helpers.js";
 
-const devices = await eachDevice("mechanism-logpdf", { cpu: { dtype: "f64", tol: 1e-10 }, webgpu: { dtype: "f32", tol: 1e-4 } });
+const devices = await eachDevice("mechanism-logpdf", {
+  cpu: { dtype: "f64", tol: 1e-10 },
+  webgpu: { dtype: "f32", tol: 1e-4 },
+});
 
 const rng = new HostRandom(5);
 const normals = (n: number, scale = 1) => Array.from({ length: n }, () => scale * rng.normal());
@@ -27,7 +36,8 @@ const cases: Case[] = [
 ];
 
 function draw({ kind, M, N, d, H }: Case): { values: number[][]; shapes: number[][] } {
-  const shapes = kind === "linear" ? [[N, d], [M, d, d], [d, d], [d]] : [[N, d], [M, d, d], [d, d, H], [d, H], [d, H], [d], [d]];
+  const shapes =
+    kind === "linear" ? [[N, d], [M, d, d], [d, d], [d]] : [[N, d], [M, d, d], [d, d, H], [d, H], [d, H], [d], [d]];
   const values = shapes.map((s, k) => {
     const n = s.reduce((a, b) => a * b, 1);
     if (k === 1) return units(n);
@@ -38,15 +48,35 @@ function draw({ kind, M, N, d, H }: Case): { values: number[][]; shapes: number[
 }
 
 async function gradients(w: Device, c: Case, values: number[][], shapes: number[][], fused: boolean, xLive: boolean) {
-  const inputs = values.map((v, k) => tensor(v, shapes[k], { backend: w.backend, dtype: w.dtype, requiresGrad: k > 0 || xLive }));
+  const inputs = values.map((v, k) =>
+    tensor(v, shapes[k], { backend: w.backend, dtype: w.dtype, requiresGrad: k > 0 || xLive }),
+  );
   const [x, g, ...rest] = inputs;
   const ell = rest[rest.length - 1];
   const weights = rest.slice(0, -1);
   let out: Tensor;
-  if (fused) out = c.kind === "linear" ? linearGaussianLogpdf(x, g, weights[0], ell) : mlpGaussianLogpdf(x, g, weights[0], weights[1], weights[2], weights[3], ell);
-  else out = normalLogpdf(x, c.kind === "linear" ? linearMechanism(x, g, weights[0]) : mlpMechanism(x, g, weights[0], weights[1], weights[2], weights[3]), ell);
+  if (fused)
+    out =
+      c.kind === "linear"
+        ? linearGaussianLogpdf(x, g, weights[0], ell)
+        : mlpGaussianLogpdf(x, g, weights[0], weights[1], weights[2], weights[3], ell);
+  else
+    out = normalLogpdf(
+      x,
+      c.kind === "linear"
+        ? linearMechanism(x, g, weights[0])
+        : mlpMechanism(x, g, weights[0], weights[1], weights[2], weights[3]),
+      ell,
+    );
   const seed = new HostRandom(9);
-  backward(out, tensor(Array.from({ length: out.size }, () => seed.normal()), out.shape, { backend: w.backend, dtype: w.dtype }));
+  backward(
+    out,
+    tensor(
+      Array.from({ length: out.size }, () => seed.normal()),
+      out.shape,
+      { backend: w.backend, dtype: w.dtype },
+    ),
+  );
   const grads = await Promise.all(inputs.map((t) => (t.grad ? t.grad.toArray() : Promise.resolve(null))));
   return { value: await out.toArray(), grads };
 }

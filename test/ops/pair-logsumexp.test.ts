@@ -13,7 +13,10 @@ import type { Tensor } from "../../engine/tensor.js";
 import { interventionMix, pairLogsumexp } from "../../kernels/ops.js";
 import { assertClose, type Device, eachDevice, exitWhenDone } from "../helpers.js";
 
-const devices = await eachDevice("pair-logsumexp", { cpu: { dtype: "f64", tol: 1e-10 }, webgpu: { dtype: "f32", tol: 2e-5 } });
+const devices = await eachDevice("pair-logsumexp", {
+  cpu: { dtype: "f64", tol: 1e-10 },
+  webgpu: { dtype: "f32", tol: 2e-5 },
+});
 
 const rng = new HostRandom(5);
 const normals = (n: number, scale = 1, shift = 0) => Array.from({ length: n }, () => shift + scale * rng.normal());
@@ -57,7 +60,12 @@ devices.each("hard interventions: y and every gradient match a brute-force Λ", 
   const [M, R, N, d, E] = [3, 4, 11, 3, 3];
   const env = sortedEnv(N, E);
   const h = hardProblem(M, R, N, d, E, env);
-  const [a, b, p, q, e] = inputs(w, [[M, N], [R, N], [M, N, d], [E, R, d], [N]], [h.a, h.b, h.lo, h.q, env], [true, true, true, true, false]);
+  const [a, b, p, q, e] = inputs(
+    w,
+    [[M, N], [R, N], [M, N, d], [E, R, d], [N]],
+    [h.a, h.b, h.lo, h.q, env],
+    [true, true, true, true, false],
+  );
   const y = pairLogsumexp(a, b, p, q, e);
   const dy = normals(M * N);
   backward(y, tensor(dy, [M, N], { backend: w.backend, dtype: w.dtype }));
@@ -94,7 +102,12 @@ devices.each("hard interventions: y and every gradient match a brute-force Λ", 
 devices.each("observational env (Q = 0, b = 0) gives y = a", async (w) => {
   const [M, R, N, d] = [2, 5, 7, 4];
   const av = normals(M * N);
-  const [a, b, p, q, e] = inputs(w, [[M, N], [R, N], [M, N, d], [1, R, d], [N]], [av, new Array(R * N).fill(0), normals(M * N * d), new Array(R * d).fill(0), new Array(N).fill(0)], [false, false, false, false, false]);
+  const [a, b, p, q, e] = inputs(
+    w,
+    [[M, N], [R, N], [M, N, d], [1, R, d], [N]],
+    [av, new Array(R * N).fill(0), normals(M * N * d), new Array(R * d).fill(0), new Array(N).fill(0)],
+    [false, false, false, false, false],
+  );
   assertClose(await pairLogsumexp(a, b, p, q, e).toArray(), av, w.tol, "y");
 });
 
@@ -105,7 +118,12 @@ devices.each("very negative and widely spread Λ: finite, exact LSE, softmax sum
   const bv = Array.from({ length: R * N }, (_, t) => -3000 * Math.floor(t / N) + rng.normal());
   const pv = normals(M * N * d, 100);
   const qv = normals(E * R * d);
-  const [a, b, p, q, e] = inputs(w, [[M, N], [R, N], [M, N, d], [E, R, d], [N]], [av, bv, pv, qv, env], [true, true, true, true, false]);
+  const [a, b, p, q, e] = inputs(
+    w,
+    [[M, N], [R, N], [M, N, d], [E, R, d], [N]],
+    [av, bv, pv, qv, env],
+    [true, true, true, true, false],
+  );
   const y = pairLogsumexp(a, b, p, q, e);
   const dy = new Array(M * N).fill(1);
   backward(y, tensor(dy, [M, N], { backend: w.backend, dtype: w.dtype }));
@@ -122,7 +140,10 @@ devices.each("very negative and widely spread Λ: finite, exact LSE, softmax sum
   assert.ok(got.every(Number.isFinite), "y finite");
   assertClose(got, yRef, w.tol, "y");
   const db = await b.grad!.toArray();
-  assert.ok([...db, ...(await p.grad!.toArray()), ...(await q.grad!.toArray())].every(Number.isFinite), "gradients finite");
+  assert.ok(
+    [...db, ...(await p.grad!.toArray()), ...(await q.grad!.toArray())].every(Number.isFinite),
+    "gradients finite",
+  );
   // Σ_r w[m,r,n] = 1 for each (m, n), so Σ_r b̄[r,n] = Σ_m ȳ[m,n] = M. The backward recomputes w
   // as exp(Λ − y − log R) from the stored y, so in f32 w carries y's rounding, |y|·2⁻²⁴ ≈ 6e-4 here.
   const tol = w.dtype === "f32" ? 2e-3 : 1e-9;
@@ -142,18 +163,27 @@ devices.each("unsorted samples and an env without samples: same values, permuted
   const permuted = (v: number[], lead: number, width: number) => {
     const out = new Array<number>(v.length);
     for (let l = 0; l < lead; l++)
-      for (let n = 0; n < N; n++) for (let c = 0; c < width; c++) out[(l * N + n) * width + c] = v[(l * N + perm[n]) * width + c];
+      for (let n = 0; n < N; n++)
+        for (let c = 0; c < width; c++) out[(l * N + n) * width + c] = v[(l * N + perm[n]) * width + c];
     return out;
   };
   const run = async (order: number[][], envOrder: number[]) => {
-    const ts = inputs(w, [[M, N], [R, N], [M, N, d], [E, R, d], [N]], [...order, envOrder], [true, true, true, true, false]);
+    const ts = inputs(
+      w,
+      [[M, N], [R, N], [M, N, d], [E, R, d], [N]],
+      [...order, envOrder],
+      [true, true, true, true, false],
+    );
     const y = pairLogsumexp(ts[0], ts[1], ts[2], ts[3], ts[4]);
     backward(y, tensor(new Array(M * N).fill(1), [M, N], { backend: w.backend, dtype: w.dtype }));
     return { y: await y.toArray(), dq: await ts[3].grad!.toArray() };
   };
   const plain = await run(vals, env);
   const plainY = Array.from(plain.y);
-  const sorted = await run([permuted(vals[0], M, 1), permuted(vals[1], R, 1), permuted(vals[2], M, d), vals[3]], perm.map((n) => env[n]));
+  const sorted = await run(
+    [permuted(vals[0], M, 1), permuted(vals[1], R, 1), permuted(vals[2], M, d), vals[3]],
+    perm.map((n) => env[n]),
+  );
   assertClose(sorted.y, permuted(plainY, M, 1), w.tol, "y (sorted vs unsorted)");
   assertClose(sorted.dq, plain.dq, 1e2 * w.tol, "Q̄ (sorted vs unsorted)");
   assertClose(plain.dq.slice(R * d, 2 * R * d), new Array(R * d).fill(0), 0, "Q̄ of the empty env");
@@ -163,10 +193,24 @@ devices.each("one intervention sample: pairLogsumexp = interventionMix per sampl
   const [M, N, d, E] = [3, 8, 4, 3];
   const env = sortedEnv(N, E);
   const h = hardProblem(M, 1, N, d, E, env);
-  const [a, b, p, q, e] = inputs(w, [[M, N], [1, N], [M, N, d], [E, 1, d], [N]], [h.a, h.b, h.lo, h.q, env], [false, false, false, false, false]);
+  const [a, b, p, q, e] = inputs(
+    w,
+    [[M, N], [1, N], [M, N, d], [E, 1, d], [N]],
+    [h.a, h.b, h.lo, h.q, env],
+    [false, false, false, false, false],
+  );
   const liRepeated = Array.from({ length: M * N * d }, (_, k) => h.li[k % (N * d)]);
   const perSample = env.flatMap((en) => h.I.slice(en * d, en * d + d));
-  const [lo, li, I] = inputs(w, [[M, N, d], [M, N, d], [N, d]], [h.lo, liRepeated, perSample], [false, false, false]);
+  const [lo, li, I] = inputs(
+    w,
+    [
+      [M, N, d],
+      [M, N, d],
+      [N, d],
+    ],
+    [h.lo, liRepeated, perSample],
+    [false, false, false],
+  );
   assertClose(await pairLogsumexp(a, b, p, q, e).toArray(), await interventionMix(lo, li, I).toArray(), w.tol, "y");
 });
 
@@ -175,7 +219,16 @@ devices.each("interventionMix with soft targets broadcast over samples: values a
   const lov = normals(R * N * d);
   const liv = normals(R * N * d);
   const iv = Array.from({ length: R * d }, () => rng.uniform());
-  const [lo, li, I] = inputs(w, [[R, N, d], [R, N, d], [R, 1, d]], [lov, liv, iv], [true, true, true]);
+  const [lo, li, I] = inputs(
+    w,
+    [
+      [R, N, d],
+      [R, N, d],
+      [R, 1, d],
+    ],
+    [lov, liv, iv],
+    [true, true, true],
+  );
   const y = interventionMix(lo, li, I);
   const dy = normals(R * N);
   backward(y, tensor(dy, [R, N], { backend: w.backend, dtype: w.dtype }));
@@ -193,7 +246,12 @@ devices.each("interventionMix with soft targets broadcast over samples: values a
     }
   assertClose(await y.toArray(), yRef, w.tol, "y");
   assertClose(await I.grad!.toArray(), dI, w.tol, "Ī");
-  assertClose(await lo.grad!.toArray(), lov.map((_, k) => dy[Math.floor(k / d)] * (1 - iv[Math.floor(k / (N * d)) * d + (k % d)])), w.tol, "L̄^o");
+  assertClose(
+    await lo.grad!.toArray(),
+    lov.map((_, k) => dy[Math.floor(k / d)] * (1 - iv[Math.floor(k / (N * d)) * d + (k % d)])),
+    w.tol,
+    "L̄^o",
+  );
 });
 
 exitWhenDone();

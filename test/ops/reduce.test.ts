@@ -36,7 +36,8 @@ function hostReduce(values: number[], shape: Shape, axes: number[], f: (slice: n
 }
 
 /** Broadcasts a kept-shape array back over the reduced axes (the adjoint of a sum). */
-const spread = (kept: number[], shape: Shape, axes: number[]) => Array.from({ length: sizeOf(shape) }, (_, i) => kept[keptIndex(i, shape, axes)]);
+const spread = (kept: number[], shape: Shape, axes: number[]) =>
+  Array.from({ length: sizeOf(shape) }, (_, i) => kept[keptIndex(i, shape, axes)]);
 
 const total = (s: number[]) => s.reduce((a, v) => a + v, 0);
 const lse = (s: number[]) => {
@@ -70,14 +71,30 @@ for (const t of TARGETS) {
       for (const keepDims of [false, true]) {
         const what = `axes ${JSON.stringify(axes)} keepDims ${keepDims}`;
         const count = sizeOf(norm.map((a) => shape[a]));
-        const wantShape = keepDims ? shape.map((s, k) => (norm.includes(k) ? 1 : s)) : shape.filter((_, k) => !norm.includes(k));
+        const wantShape = keepDims
+          ? shape.map((s, k) => (norm.includes(k) ? 1 : s))
+          : shape.filter((_, k) => !norm.includes(k));
         const s = await valueAndGrad(t, xs, shape, (x) => sum(x, axes, keepDims));
         assert.equal(s.shape, wantShape, `sum ${what}: shape`);
         assertClose(s.y, hostReduce(xs, shape, norm, total), t.tol, `sum ${what}`);
         assertClose(s.grad, spread(s.w, shape, norm), t.tol, `sum ${what}: x̄ = ȳ broadcast`);
         const m = await valueAndGrad(t, xs, shape, (x) => mean(x, axes, keepDims));
-        assertClose(m.y, hostReduce(xs, shape, norm, (v) => total(v) / count), t.tol, `mean ${what}`);
-        assertClose(m.grad, spread(m.w.map((v) => v / count), shape, norm), t.tol, `mean ${what}: x̄ = ȳ/count`);
+        assertClose(
+          m.y,
+          hostReduce(xs, shape, norm, (v) => total(v) / count),
+          t.tol,
+          `mean ${what}`,
+        );
+        assertClose(
+          m.grad,
+          spread(
+            m.w.map((v) => v / count),
+            shape,
+            norm,
+          ),
+          t.tol,
+          `mean ${what}: x̄ = ȳ/count`,
+        );
       }
     }
   });
@@ -88,7 +105,12 @@ for (const t of TARGETS) {
       const maxima = hostReduce(xs, shape, [axis], (s) => Math.max(...s));
       assertClose(r.y, maxima, t.tol, `max axis ${axis}`);
       const routed = spread(maxima, shape, [axis]).map((m, i) => (xs[i] === m ? 1 : 0));
-      assertClose(r.grad, spread(r.w, shape, [axis]).map((w, i) => w * routed[i]), t.tol, `max axis ${axis}: x̄ at the arg-max`);
+      assertClose(
+        r.grad,
+        spread(r.w, shape, [axis]).map((w, i) => w * routed[i]),
+        t.tol,
+        `max axis ${axis}: x̄ at the arg-max`,
+      );
     }
     const ties = [1, 3, 3, 0, 2, 2, 2, 2, 5, -1, 4, 5];
     const r = await valueAndGrad(t, ties, [3, 4], (x) => max(x, 1, true), [1, 2, 3]);
@@ -105,7 +127,12 @@ for (const t of TARGETS) {
       const want = hostReduce(big, shape, [a], lse);
       assertClose(r.y, want, t.tol, `logsumexp axis ${axis}`);
       const softmax = spread(want, shape, [a]).map((y, i) => Math.exp(big[i] - y));
-      assertClose(r.grad, spread(r.w, shape, [a]).map((w, i) => w * softmax[i]), 10 * t.tol, `axis ${axis}: gradient`);
+      assertClose(
+        r.grad,
+        spread(r.w, shape, [a]).map((w, i) => w * softmax[i]),
+        10 * t.tol,
+        `axis ${axis}: gradient`,
+      );
     }
   });
 
@@ -121,7 +148,8 @@ for (const t of TARGETS) {
 
   t.test(`reductions name the op and shape on bad axes; max of an empty axis throws (${t.label})`, () => {
     const x = tensor(xs, shape, { backend: t.backend, dtype: t.dtype });
-    const fails = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof ShapeError && pattern.test(String(e)));
+    const fails = (f: () => unknown, pattern: RegExp) =>
+      assert.throws(f, (e: unknown) => e instanceof ShapeError && pattern.test(String(e)));
     fails(() => sum(x, 3), /^ShapeError: sum: axis 3 out of range for rank 3/);
     fails(() => mean(x, [0, -4]), /mean: axis -4/);
     fails(() => max(x, 5), /max: axis 5/);

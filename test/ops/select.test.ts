@@ -29,15 +29,23 @@ for (const t of TARGETS) {
 
   t.test(`where broadcasts c, a and b; ā = Σ ȳ·c, b̄ = Σ ȳ·(1 − c), c gets none (${t.label})`, async () => {
     const forms: [Shape, Shape, Shape][] = [
-      [[3, 4], [3, 4], [3, 4]],
+      [
+        [3, 4],
+        [3, 4],
+        [3, 4],
+      ],
       [[3, 1], [4], [3, 4]],
       [[], [2, 3], [3]],
-      [[2, 1, 3], [1, 4, 1], [4, 3]],
+      [
+        [2, 1, 3],
+        [1, 4, 1],
+        [4, 3],
+      ],
     ];
     for (const [sc, sa, sb] of forms) {
       const what = JSON.stringify([sc, sa, sb]);
       const out = broadcastShapes("test", broadcastShapes("test", sc, sa), sb);
-      const cs = Array.from({ length: sizeOf(sc) }, (_, i) => (i * 5 + 1) % 3 === 0 ? 0 : 1);
+      const cs = Array.from({ length: sizeOf(sc) }, (_, i) => ((i * 5 + 1) % 3 === 0 ? 0 : 1));
       const as = quarters(sizeOf(sa), 1);
       const bs = quarters(sizeOf(sb), 2);
       const c = tensor(cs, sc, { ...on, requiresGrad: true });
@@ -47,7 +55,11 @@ for (const t of TARGETS) {
       assert.equal(y.shape, out, `${what}: shape`);
       const n = sizeOf(out);
       const pick = (i: number) => cs[bcastIndex(i, out, sc)] !== 0;
-      assert.equal(await read(y), Array.from({ length: n }, (_, i) => (pick(i) ? as[bcastIndex(i, out, sa)] : bs[bcastIndex(i, out, sb)])), `${what}: values`);
+      assert.equal(
+        await read(y),
+        Array.from({ length: n }, (_, i) => (pick(i) ? as[bcastIndex(i, out, sa)] : bs[bcastIndex(i, out, sb)])),
+        `${what}: values`,
+      );
       const ws = quarters(n, 5);
       backward(sum(mul(y, tensor(ws, out, on))));
       const ga = new Array<number>(as.length).fill(0);
@@ -58,30 +70,43 @@ for (const t of TARGETS) {
       assert.is(c.grad, null, `${what}: the condition has no gradient`);
     }
     const x = tensor([1, 2, 3], [3], on);
-    assert.throws(() => where(tensor([1, 0], [2], on), x, x), (e: unknown) => e instanceof ShapeError && /where: cannot broadcast \[2\] with \[3\]/.test(String(e)));
+    assert.throws(
+      () => where(tensor([1, 0], [2], on), x, x),
+      (e: unknown) => e instanceof ShapeError && /where: cannot broadcast \[2\] with \[3\]/.test(String(e)),
+    );
   });
 
-  t.test(`comparisons give 0/1 with broadcasting, exact ties and ±∞; they record no gradient (${t.label})`, async () => {
-    const av = [-Infinity, -1, 0, 0.5, 2, Infinity];
-    const bv = [0.5, 0, -Infinity];
-    const a = tensor(av, [6, 1], { ...on, requiresGrad: true });
-    const b = tensor(bv, [3], on);
-    const table = [
-      ["greater", greater, (x: number, y: number) => x > y],
-      ["greaterEqual", greaterEqual, (x: number, y: number) => x >= y],
-      ["less", less, (x: number, y: number) => x < y],
-      ["lessEqual", lessEqual, (x: number, y: number) => x <= y],
-      ["equal", equal, (x: number, y: number) => x === y],
-      ["notEqual", notEqual, (x: number, y: number) => x !== y],
-    ] as const;
-    for (const [name, op, f] of table) {
-      const y = op(a, b);
-      assert.equal(y.shape, [6, 3]);
-      assert.equal(await read(y), av.flatMap((x) => bv.map((v) => (f(x, v) ? 1 : 0))), name);
-      assert.is(y.requiresGrad, false, `${name}: off the tape`);
-    }
-    assert.throws(() => less(tensor([1, 2], [2], on), tensor([1, 2, 3], [3], on)), (e: unknown) => e instanceof ShapeError && /less: cannot broadcast/.test(String(e)));
-  });
+  t.test(
+    `comparisons give 0/1 with broadcasting, exact ties and ±∞; they record no gradient (${t.label})`,
+    async () => {
+      const av = [-Infinity, -1, 0, 0.5, 2, Infinity];
+      const bv = [0.5, 0, -Infinity];
+      const a = tensor(av, [6, 1], { ...on, requiresGrad: true });
+      const b = tensor(bv, [3], on);
+      const table = [
+        ["greater", greater, (x: number, y: number) => x > y],
+        ["greaterEqual", greaterEqual, (x: number, y: number) => x >= y],
+        ["less", less, (x: number, y: number) => x < y],
+        ["lessEqual", lessEqual, (x: number, y: number) => x <= y],
+        ["equal", equal, (x: number, y: number) => x === y],
+        ["notEqual", notEqual, (x: number, y: number) => x !== y],
+      ] as const;
+      for (const [name, op, f] of table) {
+        const y = op(a, b);
+        assert.equal(y.shape, [6, 3]);
+        assert.equal(
+          await read(y),
+          av.flatMap((x) => bv.map((v) => (f(x, v) ? 1 : 0))),
+          name,
+        );
+        assert.is(y.requiresGrad, false, `${name}: off the tape`);
+      }
+      assert.throws(
+        () => less(tensor([1, 2], [2], on), tensor([1, 2, 3], [3], on)),
+        (e: unknown) => e instanceof ShapeError && /less: cannot broadcast/.test(String(e)),
+      );
+    },
+  );
 }
 
 exitWhenDone();

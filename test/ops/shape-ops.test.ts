@@ -40,7 +40,8 @@ for (const t of TARGETS) {
   const leaf = (values: number[], shape: Shape) => tensor(values, shape, { ...on, requiresGrad: true });
   const weights = (y: Tensor, seed: number) => tensor(draw(y.size, seed), y.shape, on);
   const read = async (x: Tensor) => Array.from(await x.toArray());
-  const fails = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof ShapeError && pattern.test(String(e)));
+  const fails = (f: () => unknown, pattern: RegExp) =>
+    assert.throws(f, (e: unknown) => e instanceof ShapeError && pattern.test(String(e)));
 
   t.test(`reshape is a view with one inferred -1; it outlives its disposed source (${t.label})`, async () => {
     const xs = draw(12, 1);
@@ -59,49 +60,89 @@ for (const t of TARGETS) {
     fails(() => reshape(tensor([], [0, 3], on), [-1, 0]), /reshape: -1 in \[-1, 0\] is ambiguous/);
   });
 
-  t.test(`transpose of rank 2 to 6 matches host indexing; its VJP is the inverse permutation (${t.label})`, async () => {
-    const cases: [number[], number[] | undefined][] = [
-      [[3, 5], undefined],
-      [[2, 3, 4], undefined],
-      [[2, 3, 4], [2, 0, 1]],
-      [[2, 1, 3, 2], [3, 0, 2, 1]],
-      [[2, 3, 1, 2, 2, 3], [5, 3, 0, 4, 1, 2]],
-    ];
-    for (const [shape, perm] of cases) {
-      const p = perm ?? shape.map((_, k) => (k < shape.length - 2 ? k : 2 * shape.length - 3 - k));
-      const xs = draw(sizeOf(shape), 3);
-      const x = leaf(xs, shape);
-      const y = transpose(x, perm);
-      assert.equal(y.shape, p.map((k) => shape[k]), `shape for ${JSON.stringify(perm)}`);
-      assert.equal(await read(y), hostTranspose(xs, shape, p), `values for ${JSON.stringify(perm)}`);
-      const w = weights(y, 4);
-      backward(sum(mul(y, w)));
-      const inverse = p.map((_, k) => p.indexOf(k));
-      assert.equal(await read(x.grad!), hostTranspose(await read(w), y.shape, inverse), `x̄ for ${JSON.stringify(perm)}`);
-    }
-    const v = tensor([1, 2, 3], [3], on);
-    assert.equal([transpose(v).shape, await read(transpose(v))], [[3], [1, 2, 3]], "below rank 2 the default is the identity");
-    const x = tensor(draw(6, 5), [2, 3], on);
-    fails(() => transpose(x, [0, 0]), /transpose: perm \[0,0\] is not a permutation of the axes of \[2, 3\]/);
-    fails(() => transpose(x, [1, 0, 2]), /transpose: perm/);
-    fails(() => transpose(tensor(draw(1, 6), [1, 1, 1, 1, 1, 1, 1], on), [6, 5, 4, 3, 2, 1, 0]), /transpose: rank 7 of \[1, 1, 1, 1, 1, 1, 1\] exceeds 6/);
-  });
+  t.test(
+    `transpose of rank 2 to 6 matches host indexing; its VJP is the inverse permutation (${t.label})`,
+    async () => {
+      const cases: [number[], number[] | undefined][] = [
+        [[3, 5], undefined],
+        [[2, 3, 4], undefined],
+        [
+          [2, 3, 4],
+          [2, 0, 1],
+        ],
+        [
+          [2, 1, 3, 2],
+          [3, 0, 2, 1],
+        ],
+        [
+          [2, 3, 1, 2, 2, 3],
+          [5, 3, 0, 4, 1, 2],
+        ],
+      ];
+      for (const [shape, perm] of cases) {
+        const p = perm ?? shape.map((_, k) => (k < shape.length - 2 ? k : 2 * shape.length - 3 - k));
+        const xs = draw(sizeOf(shape), 3);
+        const x = leaf(xs, shape);
+        const y = transpose(x, perm);
+        assert.equal(
+          y.shape,
+          p.map((k) => shape[k]),
+          `shape for ${JSON.stringify(perm)}`,
+        );
+        assert.equal(await read(y), hostTranspose(xs, shape, p), `values for ${JSON.stringify(perm)}`);
+        const w = weights(y, 4);
+        backward(sum(mul(y, w)));
+        const inverse = p.map((_, k) => p.indexOf(k));
+        assert.equal(
+          await read(x.grad!),
+          hostTranspose(await read(w), y.shape, inverse),
+          `x̄ for ${JSON.stringify(perm)}`,
+        );
+      }
+      const v = tensor([1, 2, 3], [3], on);
+      assert.equal(
+        [transpose(v).shape, await read(transpose(v))],
+        [[3], [1, 2, 3]],
+        "below rank 2 the default is the identity",
+      );
+      const x = tensor(draw(6, 5), [2, 3], on);
+      fails(() => transpose(x, [0, 0]), /transpose: perm \[0,0\] is not a permutation of the axes of \[2, 3\]/);
+      fails(() => transpose(x, [1, 0, 2]), /transpose: perm/);
+      fails(
+        () => transpose(tensor(draw(1, 6), [1, 1, 1, 1, 1, 1, 1], on), [6, 5, 4, 3, 2, 1, 0]),
+        /transpose: rank 7 of \[1, 1, 1, 1, 1, 1, 1\] exceeds 6/,
+      );
+    },
+  );
 
   t.test(`slice reads [start, end); its VJP scatters ȳ into zeros (${t.label})`, async () => {
     const xs = draw(30, 7);
     const shape = [2, 5, 3];
-    for (const [axis, start, end] of [[1, 1, 4], [-1, 2, 3], [0, 0, 2], [1, 3, 3]]) {
+    for (const [axis, start, end] of [
+      [1, 1, 4],
+      [-1, 2, 3],
+      [0, 0, 2],
+      [1, 3, 3],
+    ]) {
       const a = axis < 0 ? axis + 3 : axis;
       const x = leaf(xs, shape);
       const y = slice(x, axis, start, end);
       const inside = (i: number) => coords(i, shape)[a] >= start && coords(i, shape)[a] < end;
-      assert.equal(await read(y), xs.filter((_, i) => inside(i)), `values [${axis}, ${start}:${end}]`);
+      assert.equal(
+        await read(y),
+        xs.filter((_, i) => inside(i)),
+        `values [${axis}, ${start}:${end}]`,
+      );
       if (y.size === 0) continue;
       const w = weights(y, 8);
       backward(sum(mul(y, w)));
       const ws = await read(w);
       let k = 0;
-      assert.equal(await read(x.grad!), xs.map((_, i) => (inside(i) ? ws[k++] : 0)), `x̄ [${axis}, ${start}:${end}]`);
+      assert.equal(
+        await read(x.grad!),
+        xs.map((_, i) => (inside(i) ? ws[k++] : 0)),
+        `x̄ [${axis}, ${start}:${end}]`,
+      );
     }
     fails(() => slice(tensor(xs, shape, on), 1, 2, 6), /slice: range \[2, 6\) out of bounds for axis 1 of \[2, 5, 3\]/);
     fails(() => slice(tensor(xs, shape, on), 3, 0, 1), /slice: axis 3 out of range/);
@@ -109,7 +150,11 @@ for (const t of TARGETS) {
   });
 
   t.test(`concat of three inputs along the middle axis; each x̄ is its slice of ȳ (${t.label})`, async () => {
-    const shapes = [[2, 1, 3], [2, 4, 3], [2, 2, 3]];
+    const shapes = [
+      [2, 1, 3],
+      [2, 4, 3],
+      [2, 2, 3],
+    ];
     const values = shapes.map((s, k) => draw(sizeOf(s), 10 + k));
     const xs = shapes.map((s, k) => leaf(values[k], s));
     const y = concat(xs, 1);
@@ -127,7 +172,10 @@ for (const t of TARGETS) {
     const grads = shapes.map((s) => new Array<number>(sizeOf(s)).fill(0));
     ws.forEach((v, i) => (grads[source(i)[0]][source(i)[1]] = v));
     for (let k = 0; k < 3; k++) assert.equal(await read(xs[k].grad!), grads[k], `x̄${k}`);
-    fails(() => concat([tensor([1, 2], [2], on), tensor([1, 2], [1, 2], on)], 0), /concat: shapes \[2\], \[1, 2\] differ off axis 0/);
+    fails(
+      () => concat([tensor([1, 2], [2], on), tensor([1, 2], [1, 2], on)], 0),
+      /concat: shapes \[2\], \[1, 2\] differ off axis 0/,
+    );
     fails(() => concat([], 0), /concat: no tensors/);
   });
 
@@ -141,8 +189,15 @@ for (const t of TARGETS) {
   t.test(`gather: repeated indices add their cotangents; 2-D indices; out-of-range reads 0 (${t.label})`, async () => {
     const xs = draw(24, 30);
     const shape = [2, 4, 3];
-    const idx = [[3, 0, 3, 3, 1], [2, 2]];
-    for (const [axis, indices, ishape] of [[1, idx[0], [5]], [-1, idx[1], [1, 2]], [0, [1, 1, 0], [3]]] as [number, number[], number[]][]) {
+    const idx = [
+      [3, 0, 3, 3, 1],
+      [2, 2],
+    ];
+    for (const [axis, indices, ishape] of [
+      [1, idx[0], [5]],
+      [-1, idx[1], [1, 2]],
+      [0, [1, 1, 0], [3]],
+    ] as [number, number[], number[]][]) {
       const a = axis < 0 ? axis + 3 : axis;
       const x = leaf(xs, shape);
       const y = gather(x, tensor(indices, ishape, on), axis);
@@ -153,7 +208,11 @@ for (const t of TARGETS) {
         const q = flat(c.slice(a, a + ishape.length), ishape);
         return flat([...c.slice(0, a), indices[q], ...c.slice(a + ishape.length)], shape);
       };
-      assert.equal(await read(y), Array.from({ length: y.size }, (_, i) => xs[pick(i)]), `values, axis ${axis}`);
+      assert.equal(
+        await read(y),
+        Array.from({ length: y.size }, (_, i) => xs[pick(i)]),
+        `values, axis ${axis}`,
+      );
       const w = weights(y, 31);
       backward(sum(mul(y, w)));
       const want = new Array<number>(24).fill(0);
@@ -163,9 +222,17 @@ for (const t of TARGETS) {
     const x = leaf(xs, shape);
     const y = gather(x, tensor([-1, 4, 1.0], [3], on), 1);
     const ys = await read(y);
-    assert.equal(ys.filter((_, i) => Math.floor(i / 3) % 3 !== 2), new Array(12).fill(0), "out-of-range indices read 0");
+    assert.equal(
+      ys.filter((_, i) => Math.floor(i / 3) % 3 !== 2),
+      new Array(12).fill(0),
+      "out-of-range indices read 0",
+    );
     backward(sum(y));
-    assert.equal(await read(x.grad!), xs.map((_, i) => (coords(i, shape)[1] === 1 ? 1 : 0)), "and receive no gradient");
+    assert.equal(
+      await read(x.grad!),
+      xs.map((_, i) => (coords(i, shape)[1] === 1 ? 1 : 0)),
+      "and receive no gradient",
+    );
     fails(() => gather(x, tensor([0], [1], on), 3), /gather: axis 3 out of range for rank 3/);
   });
 }

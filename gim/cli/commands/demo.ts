@@ -25,7 +25,18 @@ function withDefault<S extends NumberFlag>(spec: S, value: number): S & { defaul
   return { ...spec, default: value };
 }
 
-export const DEMO_BENCHMARK = { d: 10, graph: "er", edgesPerNode: 1, mechanism: "linear", intervention: "hard", perturbations: 10, nPerEnv: 50, nObs: 300, q: 10, seed: 0 } as const;
+export const DEMO_BENCHMARK = {
+  d: 10,
+  graph: "er",
+  edgesPerNode: 1,
+  mechanism: "linear",
+  intervention: "hard",
+  perturbations: 10,
+  nPerEnv: 50,
+  nObs: 300,
+  q: 10,
+  seed: 0,
+} as const;
 
 registerCommand("demo", {
   summary: "synthesize a d = 10 benchmark, train, evaluate against the baselines (npm start)",
@@ -47,7 +58,10 @@ registerCommand("demo", {
     const { model } = await fit(dataset, config, backend, { replay: v.replay });
     saveModel(join(out, "model.json"), model);
     const report = evaluate(model, dataset, config.seed);
-    writeFileSync(join(out, "report.json"), `${JSON.stringify({ benchmark: DEMO_BENCHMARK, backend: backend.name, adapter: backend.description, steps: model.steps, throughput: model.throughput, ...report }, null, 2)}\n`);
+    writeFileSync(
+      join(out, "report.json"),
+      `${JSON.stringify({ benchmark: DEMO_BENCHMARK, backend: backend.name, adapter: backend.description, steps: model.steps, throughput: model.throughput, ...report }, null, 2)}\n`,
+    );
     console.log(formatReport(report));
     console.log(`\nwrote ${join(out, "model.json")} and ${join(out, "report.json")}`);
     return 0;

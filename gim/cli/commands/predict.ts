@@ -20,7 +20,9 @@ registerCommand("predict", {
     const model = loadModel(v.model);
     const table = readFeatures(v.features);
     if (JSON.stringify(table.featureNames) !== JSON.stringify(model.featureNames)) {
-      throw new Error(`${v.features}: features [${table.featureNames.join(", ")}] differ from the model's [${model.featureNames.join(", ")}]`);
+      throw new Error(
+        `${v.features}: features [${table.featureNames.join(", ")}] differ from the model's [${model.featureNames.join(", ")}]`,
+      );
     }
     const host = new HostModel(model);
     const rng = new HostRandom(v.seed);
@@ -28,7 +30,10 @@ registerCommand("predict", {
     const envs = table.envs.map((e) => ({ id: e.id, samples: host.sample(e.features, n, rng), n }));
     writeSamplesCsv(v.out, model.variables, envs);
     if (v["targets-out"]) {
-      const lines = [["env", ...model.variables].join(","), ...table.envs.map((e) => [e.id, ...host.targetProbabilities(e.features).map(formatNumber)].join(","))];
+      const lines = [
+        ["env", ...model.variables].join(","),
+        ...table.envs.map((e) => [e.id, ...host.targetProbabilities(e.features).map(formatNumber)].join(",")),
+      ];
       writeFileSync(v["targets-out"], `${lines.join("\n")}\n`);
     }
     console.error(`wrote ${envs.length} environments × ${n} samples to ${v.out}`);

@@ -10,14 +10,19 @@ export interface Command<F extends FlagDecls = FlagDecls> {
 
 export const commands = new Map<string, Command>();
 
-export function registerCommand<const F extends FlagDecls>(name: string, command: Command<F> & { flags: CheckedDecls<F> }): void {
+export function registerCommand<const F extends FlagDecls>(
+  name: string,
+  command: Command<F> & { flags: CheckedDecls<F> },
+): void {
   commands.set(name, command);
 }
 
 export async function runCommand(name: string, argv: string[]): Promise<number> {
   const command = commands.get(name);
   if (!command) {
-    console.error(`gim: unknown command '${name}'\n\ncommands:\n${[...commands].map(([n, c]) => `  ${n.padEnd(10)}${c.summary}`).join("\n")}`);
+    console.error(
+      `gim: unknown command '${name}'\n\ncommands:\n${[...commands].map(([n, c]) => `  ${n.padEnd(10)}${c.summary}`).join("\n")}`,
+    );
     return 2;
   }
   try {

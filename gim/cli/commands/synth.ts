@@ -1,6 +1,11 @@
 import { writeDataset } from "../../data/dataset.js";
 import { UsageError } from "../args.js";
-import { BENCHMARK_DEFAULTS, type BenchmarkOptions, checkBenchmarkOptions, generateBenchmark } from "../../data/synthetic.js";
+import {
+  BENCHMARK_DEFAULTS,
+  type BenchmarkOptions,
+  checkBenchmarkOptions,
+  generateBenchmark,
+} from "../../data/synthetic.js";
 import { registerCommand } from "./registry.js";
 
 const D = BENCHMARK_DEFAULTS;
@@ -12,9 +17,25 @@ registerCommand("synth", {
     graph: { type: "choice", choices: ["er", "sf"], default: D.graph, help: "graph model" },
     "edges-per-node": { type: "number", min: 0, default: D.edgesPerNode, help: "expected edges per node" },
     mechanism: { type: "choice", choices: ["linear", "mlp"], default: D.mechanism, help: "causal mechanisms" },
-    intervention: { type: "choice", choices: ["hard", "shift", "ziln"], default: D.intervention, help: "intervention type (ziln: hard zero-inflated log-normal, needs --noise ziln)" },
-    noise: { type: "choice", choices: ["gaussian", "ziln"], default: "gaussian", help: "gaussian, or ziln: count-like zero-inflated log-normal data (needs --mechanism mlp --intervention ziln)" },
-    perturbations: { type: "number", integer: true, min: 1, default: D.perturbations, help: "perturbations (each at 4 dosages)" },
+    intervention: {
+      type: "choice",
+      choices: ["hard", "shift", "ziln"],
+      default: D.intervention,
+      help: "intervention type (ziln: hard zero-inflated log-normal, needs --noise ziln)",
+    },
+    noise: {
+      type: "choice",
+      choices: ["gaussian", "ziln"],
+      default: "gaussian",
+      help: "gaussian, or ziln: count-like zero-inflated log-normal data (needs --mechanism mlp --intervention ziln)",
+    },
+    perturbations: {
+      type: "number",
+      integer: true,
+      min: 1,
+      default: D.perturbations,
+      help: "perturbations (each at 4 dosages)",
+    },
     "n-per-env": { type: "number", integer: true, min: 1, default: D.nPerEnv, help: "samples per interventional env" },
     "n-obs": { type: "number", integer: true, min: 2, default: D.nObs, help: "observational samples" },
     q: { type: "number", integer: true, min: 1, default: D.q, help: "PCA feature dimension" },

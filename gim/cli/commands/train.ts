@@ -10,7 +10,13 @@ registerCommand("train", {
     data: { type: "string", required: true, help: "dataset folder (samples.csv, features.csv)" },
     out: { type: "string", required: true, help: "model file to write (JSON)" },
     ...TRAIN_FLAGS,
-    "checkpoint-every": { type: "number", integer: true, min: 1, default: 500, help: "write a checkpoint every N steps" },
+    "checkpoint-every": {
+      type: "number",
+      integer: true,
+      min: 1,
+      default: 500,
+      help: "write a checkpoint every N steps",
+    },
     checkpoint: { type: "string", help: "checkpoint file (default: <out>.checkpoint.json)" },
     resume: { type: "boolean", default: false, help: "continue from the checkpoint" },
   },
@@ -29,7 +35,9 @@ registerCommand("train", {
       return 130;
     }
     saveModel(out, model);
-    console.error(`wrote ${out} (${model.steps} steps, ${model.throughput.stepsPerSecond.toFixed(2)} steps/s on ${model.backend})`);
+    console.error(
+      `wrote ${out} (${model.steps} steps, ${model.throughput.stepsPerSecond.toFixed(2)} steps/s on ${model.backend})`,
+    );
     return 0;
   },
 });
