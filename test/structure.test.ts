@@ -1,7 +1,8 @@
 /**
  * The code's structure as tests, so CI fails where a promise would not: the whole tree type-checks
- * (which also runs the type-level tests: `@ts-expect-error` lines that must stay errors), and the
- * import graph has no cycle and no folder importing one above it (scripts/check-imports.mjs).
+ * (which also runs the type-level tests: `@ts-expect-error` lines that must stay errors), is
+ * formatted, and the import graph has no cycle and no folder importing one above it
+ * (scripts/check-imports.mjs).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +24,11 @@ test("tsc --noEmit passes over engine, kernels, gim, bench and test", () => {
     "tsconfig.json",
   ]);
   assert.is(status, 0, `tsc failed:\n${output}`);
+});
+
+test("the tree is formatted (npm run format)", () => {
+  const { status, output } = run(process.execPath, ["node_modules/prettier/bin/prettier.cjs", "--check", "."]);
+  assert.is(status, 0, `prettier --check found unformatted files (run npm run format):\n${output}`);
 });
 
 test("no import cycle and no upward import (engine ← kernels ← gim/{graph,data,model,train,eval,cli})", () => {
