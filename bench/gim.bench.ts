@@ -11,7 +11,7 @@
  *
  * `--memory` runs only the bounded-memory line instead: d = 100 mlp hard, M = 32, N = 100,000
  * (80 envs × 1,240 + 800 observational) on webgpu, where one step's [M, N, d] tensors (1.3 GB)
- * would exceed the 128 MiB binding limit: the likelihood runs chunked over N (gim/objective.ts).
+ * would exceed the 128 MiB binding limit: the likelihood runs chunked over N (gim/model/objective.ts).
  * It times one replayed step (`--memory-steps=k` for k; shaders compile when the step is
  * captured, before the clock starts): on lavapipe that step takes many minutes. The line also
  * gives the chunk count, the largest storage buffer made (against maxStorageBufferBindingSize)

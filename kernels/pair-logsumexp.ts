@@ -2,7 +2,7 @@
  * Pair contraction + logsumexp over intervention samples (spec §5 "Efficient evaluation"):
  *   y[m,n] = LSE_r Λ[m,r,n] − log R,   Λ[m,r,n] = a[m,n] + b[r,n] + Σ_j P[m,n,j] Q[e_n, r, j],
  * a [M,N], b [R,N], P [M,N,d], Q [E,R,d], env [N] (e_n, float-coded integers in [0, E), no gradient).
- * Hard interventions: a = 0, b[r,n] = Σ_j I L^i, P = L^o, Q = 1 − I (gim/likelihood.ts). Shift: P = ρ/σ², Q = I δ,
+ * Hard interventions: a = 0, b[r,n] = Σ_j I L^i, P = L^o, Q = 1 − I (gim/model/likelihood.ts). Shift: P = ρ/σ², Q = I δ,
  * b = −Σ_j I δ²/(2σ²). The observational env has Q = 0, b = 0, so y = a. The M×R×N tensor Λ is
  * never stored: each kernel recomputes its slice (O(M R N d)).
  *

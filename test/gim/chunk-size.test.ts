@@ -1,5 +1,5 @@
 /**
- * The chunk size over N (gim/train.ts autoChunkRows): L^o-sized [M, rows, d] tensors stay under
+ * The chunk size over N (gim/train/trainer.ts autoChunkRows): L^o-sized [M, rows, d] tensors stay under
  * the 64 MiB budget and the MLP VJP's weight-gradient partials S [C, M, d+3, dH] under the
  * 128 MiB binding limit; the benchmark sizes of spec §9 stay in one block; --chunk-rows sets the
  * block count a trainer uses. Sizes only (cpu; nothing runs but a trainer's upload).

@@ -2,7 +2,7 @@
  * Log-domain Sinkhorn (W_ε, plan, envelope gradient) against facts that hold independently of
  * the code: the marginals of the plan, the assignment bounds OT ≤ W_ε ≤ OT + ε log n for equal
  * uniform clouds (brute force over permutations), symmetry, exact behaviour under translation,
- * primal–dual agreement, the host implementation in gim/metrics.ts, and costs of order 1e4.
+ * primal–dual agreement, the host implementation in gim/eval/metrics.ts, and costs of order 1e4.
  * cpu runs in float64, webgpu in float32. The registry sweeps add the float64 gradient check and
  * webgpu-vs-cpu parity of W and its VJP.
  */
@@ -201,7 +201,7 @@ for (const device of devices) {
   );
 
   device.test(
-    `${device.name}: batched W matches the host implementation (gim/metrics.ts) element by element`,
+    `${device.name}: batched W matches the host implementation (gim/eval/metrics.ts) element by element`,
     async () => {
       const [B, n, m, D] = [3, 12, 8, 5];
       const xh = cloud(B * n, D);
