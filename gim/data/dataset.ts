@@ -15,7 +15,7 @@ import { type CsvTable, DataError, checkHeader, formatNumber, numberAt, readCsv 
 import { isAcyclic } from "../graph/dag.js";
 import type { EnvironmentData, TrainingSet } from "./training-set.js";
 
-export type Split = "observational" | "train" | "partial-ood" | "full-ood";
+export type Split = "observational" | "train" | "partial-ood" | "full-ood" | "test";
 
 export interface Truth {
   variables: string[];
@@ -118,7 +118,7 @@ export function loadDataset(dir: string): Dataset {
   return { dir, variables, featureNames: features.featureNames, envs, truth };
 }
 
-const SPLITS: readonly Split[] = ["observational", "train", "partial-ood", "full-ood"];
+const SPLITS: readonly Split[] = ["observational", "train", "partial-ood", "full-ood", "test"];
 
 /** Parses truth.json and checks it against the data: names, a d×d 0/1 DAG, targets and splits. */
 function readTruth(path: string, variables: string[], envs: Environment[]): Truth {
