@@ -4,9 +4,11 @@
  *   env,perturbation,dose
  *   Belinostat@1000,Belinostat,1000
  * one row per interventional env (the observational env may be listed with any dose; it is
- * ignored). `gim prep` writes it; a dataset without it has no next-lower-dose baseline.
+ * ignored). Without it, the `envs` list of prep.json (written by `gim prep`: {id, perturbation,
+ * dose}, dose null for the control) says the same; a dataset with neither has no
+ * next-lower-dose baseline.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DataError, formatNumber, numberAt, readCsv } from "./csv.js";
 
@@ -37,10 +39,36 @@ export function readPerturbations(path: string, envIds?: Iterable<string>): Map<
   return out;
 }
 
-/** perturbations.csv of a dataset folder, or null when the folder has none. */
+/** prep.json's `envs`: the interventional ones (dose not null). */
+export function readPrepEnvs(path: string, envIds?: Iterable<string>): Map<string, EnvPerturbation> {
+  let prep: { envs?: unknown };
+  try {
+    prep = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new DataError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(prep.envs)) throw new DataError(`${path}: no 'envs' list (env, perturbation and dose per env)`);
+  const known = envIds ? new Set(envIds) : null;
+  const out = new Map<string, EnvPerturbation>();
+  prep.envs.forEach((e: { id?: unknown; perturbation?: unknown; dose?: unknown }, k: number) => {
+    const where = `${path}: envs[${k}]`;
+    if (typeof e?.id !== "string" || typeof e.perturbation !== "string")
+      throw new DataError(`${where} needs a string 'id' and 'perturbation'`);
+    if (e.dose === null) return;
+    if (typeof e.dose !== "number" || !Number.isFinite(e.dose))
+      throw new DataError(`${where} ('${e.id}'): 'dose' must be a number or null`);
+    if (known && !known.has(e.id)) throw new DataError(`${where}: env '${e.id}' is not in the dataset`);
+    out.set(e.id, { perturbation: e.perturbation, dose: e.dose });
+  });
+  return out;
+}
+
+/** perturbations.csv of a dataset folder, else prep.json's envs, else null. */
 export function loadPerturbations(dir: string, envIds?: Iterable<string>): Map<string, EnvPerturbation> | null {
   const path = join(dir, PERTURBATIONS_FILE);
-  return existsSync(path) ? readPerturbations(path, envIds) : null;
+  if (existsSync(path)) return readPerturbations(path, envIds);
+  const prep = join(dir, "prep.json");
+  return existsSync(prep) ? readPrepEnvs(prep, envIds) : null;
 }
 
 export function writePerturbationsCsv(path: string, rows: Map<string, EnvPerturbation>): void {

@@ -11,7 +11,12 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Environment } from "../../gim/data/dataset.js";
-import { loadPerturbations, readPerturbations, writePerturbationsCsv } from "../../gim/data/perturbations.js";
+import {
+  loadPerturbations,
+  readPerturbations,
+  readPrepEnvs,
+  writePerturbationsCsv,
+} from "../../gim/data/perturbations.js";
 import { nextLowerDoseEnv } from "../../gim/eval/baselines.js";
 
 const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
@@ -118,6 +123,22 @@ test("perturbations.csv round-trips; bad rows name the file, line and column", (
   bad("env,perturbation,dose\nD@1,D,1\nD@1,D,1\n", /line 3: env 'D@1' is listed twice/);
   bad("env,perturbation,dose\nD@1,,1\n", /line 2, column 2 \(perturbation\): empty name/);
   bad("env,perturbation,dose\nX@1,X,1\n", /line 2, column 1 \(env\): env 'X@1' is not in the dataset/, ["D@1"]);
+});
+
+test("without perturbations.csv, prep.json's envs say the drug and dose", () => {
+  const data = join(dir, "prep");
+  mkdirSync(data, { recursive: true });
+  const envs = [
+    { id: "Vehicle", perturbation: "Vehicle", dose: null, cells: 2, split: "observational" },
+    { id: "D@10", perturbation: "D", dose: 10, cells: 2, split: "train" },
+  ];
+  writeFileSync(join(data, "prep.json"), JSON.stringify({ genes: ["g1"], envs }));
+  assert.equal([...loadPerturbations(data)!], [["D@10", { perturbation: "D", dose: 10 }]]);
+  const path = join(data, "prep.json");
+  writeFileSync(path, JSON.stringify({ envs: [{ id: "D@10", perturbation: "D", dose: "10" }] }));
+  assert.throws(() => readPrepEnvs(path), /prep\.json: envs\[0\] \('D@10'\): 'dose' must be a number or null/);
+  writeFileSync(path, JSON.stringify({ genes: [] }));
+  assert.throws(() => readPrepEnvs(path), /prep\.json: no 'envs' list/);
 });
 
 test("next-lower dose: the same perturbation's largest training dose below the env's, else none", () => {
