@@ -6,7 +6,7 @@
  */
 import { HostRandom } from "../../engine/host-random.js";
 import { fitMeanShiftBaseline, shiftedObservational } from "./baselines.js";
-import type { Dataset, Environment, Split } from "../data/dataset.js";
+import { type Dataset, type Environment, type Split, splitOf } from "../data/dataset.js";
 import { edgeF1, entropicWasserstein, kdeNll, meanDistance, pearsonOfShifts, sid, targetF1 } from "./metrics.js";
 import type { ModelFile } from "../model/model-file.js";
 import { HostModel } from "../model/sampler.js";
@@ -28,7 +28,7 @@ export interface EvaluationReport {
 }
 
 const PREDICTED = 1000;
-const SPLITS: Split[] = ["train", "partial-ood", "full-ood"];
+const SPLITS: Split[] = ["train", "partial-ood", "full-ood", "test"];
 
 type Predictor = (env: Environment, n: number, rng: HostRandom) => Float64Array;
 
@@ -77,7 +77,7 @@ export function evaluate(model: ModelFile, dataset: Dataset, seed = 0): Evaluati
   const d = dataset.variables.length;
   const host = new HostModel(model);
   const observational = dataset.envs.find((e) => e.observational)!;
-  const split = dataset.truth?.split;
+  const split = splitOf(dataset);
   const envsOf = (s: Split) =>
     dataset.envs.filter((e) => !e.observational && (split ? split[e.id] === s : s === "train"));
   const trainEnvs = envsOf("train");
