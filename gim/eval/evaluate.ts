@@ -9,7 +9,7 @@
 import { HostRandom } from "../../engine/host-random.js";
 import { fitMeanShiftBaseline, nextLowerDoseEnv, shiftedObservational } from "./baselines.js";
 import type { EnvPerturbation } from "../data/perturbations.js";
-import type { Dataset, Environment, Split } from "../data/dataset.js";
+import { type Dataset, type Environment, type Split, splitOf } from "../data/dataset.js";
 import { edgeF1, entropicWasserstein, kdeNll, meanDistance, pearsonOfShifts, sid, targetF1 } from "./metrics.js";
 import type { ModelFile } from "../model/model-file.js";
 import { HostModel } from "../model/sampler.js";
@@ -96,7 +96,7 @@ export function evaluate(
   const d = dataset.variables.length;
   const host = new HostModel(model);
   const observational = dataset.envs.find((e) => e.observational)!;
-  const split = dataset.truth?.split;
+  const split = splitOf(dataset);
   const envsOf = (s: Split) =>
     dataset.envs.filter((e) => !e.observational && (split ? split[e.id] === s : s === "train"));
   const trainEnvs = envsOf("train");
