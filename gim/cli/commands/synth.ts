@@ -48,7 +48,9 @@ registerCommand("synth", {
   async run(v) {
     // A flag of the other generator, given a non-default value, would be silently ignored.
     const changed = (decls: FlagDecls) =>
-      Object.keys(decls).find((k) => k !== "counts" && (v as Record<string, unknown>)[k] !== decls[k].default);
+      Object.keys(decls).find(
+        (k) => k !== "counts" && (v as Record<string, unknown>)[k] !== (decls[k] as { default?: unknown }).default,
+      );
     const { out: _out, seed: _seed, ...benchmarkFlags } = flags;
     if (v.counts) {
       const stray = changed(benchmarkFlags);
