@@ -1,5 +1,6 @@
 // Bundles the library, the CLI, the benchmarks and (with --tests) every test file with esbuild.
-// `.wgsl` files load as text; `webgpu` (a native addon) stays external.
+// `.wgsl` files load as text; `webgpu` (a native addon) stays external, and so does `h5wasm` (4 MB of
+// inlined wasm, imported lazily: only code that reads or writes .h5ad loads it).
 import { build } from "esbuild";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ const common = {
   target: "node20",
   sourcemap: "linked",
   loader: { ".wgsl": "text" },
-  external: ["webgpu"],
+  external: ["webgpu", "h5wasm"],
   logLevel: "warning",
 };
 

@@ -1,5 +1,6 @@
 /**
- * A small flag parser: `--name value` and `--flag` (booleans, also `--flag true|false`).
+ * A small flag parser: `--name value`, `--flag` (booleans, also `--flag true|false`) and repeatable
+ * `--name a --name b` (type "list", parsed to string[]).
  * Unknown flags, missing values and bad values are errors naming the flag.
  * The declarations are `const` objects, so the parsed values get their types from them
  * (FlagValues): reading an undeclared flag, or a flag as the wrong type, fails to compile.
@@ -18,21 +19,27 @@ export type FlagSpec =
   | NumberFlag
   | { type: "string"; default?: string; help: string; required?: boolean }
   | { type: "choice"; choices: readonly string[]; default?: string; help: string }
-  | { type: "boolean"; default?: boolean; help: string };
+  | { type: "boolean"; default?: boolean; help: string }
+  | { type: "list"; help: string };
 
 export type FlagDecls = Readonly<Record<string, FlagSpec>>;
 
 /** What a flag parses to: a choice flag to the union of its choices. */
 type FlagType<S extends FlagSpec> = S extends { type: "number" }
   ? number
-  : S extends { type: "boolean" }
-    ? boolean
-    : S extends { type: "choice"; choices: readonly (infer C)[] }
-      ? C
-      : string;
+  : S extends { type: "list" }
+    ? string[]
+    : S extends { type: "boolean" }
+      ? boolean
+      : S extends { type: "choice"; choices: readonly (infer C)[] }
+        ? C
+        : string;
 
 /** A flag always has a value when it has a default or is required; otherwise it may be absent. */
-type FlagValue<S extends FlagSpec> = S extends { default: number | string | boolean } | { required: true }
+type FlagValue<S extends FlagSpec> = S extends
+  | { default: number | string | boolean }
+  | { required: true }
+  | { type: "list" }
   ? FlagType<S>
   : FlagType<S> | undefined;
 
@@ -60,9 +67,11 @@ export function usage(command: string, summary: string, flags: FlagDecls): strin
           ? ""
           : spec.type === "number"
             ? "N"
-            : "VALUE";
+            : spec.type === "list"
+              ? "VALUE (repeatable)"
+              : "VALUE";
     const def =
-      spec.default !== undefined
+      spec.type !== "list" && spec.default !== undefined
         ? ` (default ${spec.default})`
         : spec.type === "string" && spec.required
           ? " (required)"
@@ -78,8 +87,9 @@ export function usage(command: string, summary: string, flags: FlagDecls): strin
 }
 
 export function parseFlags<const F extends FlagDecls>(argv: string[], flags: F): FlagValues<F> | "help" {
-  const values: Record<string, number | string | boolean | undefined> = {};
-  for (const [name, spec] of Object.entries(flags)) values[name] = spec.default;
+  const values: Record<string, number | string | boolean | string[] | undefined> = {};
+  for (const [name, spec] of Object.entries(flags)) values[name] = spec.type === "list" ? [] : spec.default;
+  const given = new Set<string>();
   for (let k = 0; k < argv.length; k++) {
     const token = argv[k];
     if (token === "--help" || token === "-h") return "help";
@@ -88,6 +98,7 @@ export function parseFlags<const F extends FlagDecls>(argv: string[], flags: F):
     // Own properties only: `--toString` or `--constructor` must be unknown flags, not Object's.
     const spec = Object.hasOwn(flags, name) ? flags[name] : undefined;
     if (!spec) throw new UsageError(`unknown flag --${name}`);
+    given.add(name);
     if (spec.type === "boolean") {
       const next = argv[k + 1];
       if (next === "true" || next === "false") {
@@ -111,13 +122,22 @@ export function parseFlags<const F extends FlagDecls>(argv: string[], flags: F):
       if (!spec.choices.includes(raw))
         throw new UsageError(`--${name}: '${raw}' is not one of ${spec.choices.join(", ")}`);
       values[name] = raw;
-    } else values[name] = raw;
+    } else if (spec.type === "list") (values[name] as string[]).push(raw);
+    else values[name] = raw;
   }
   for (const [name, spec] of Object.entries(flags)) {
     if (spec.type === "string" && spec.required && values[name] === undefined)
       throw new UsageError(`--${name} is required`);
   }
+  explicit.set(values, given);
   // Each declared flag now holds a value of its declared type (checked above) or, only when it has
   // neither a default nor `required`, undefined: what FlagValues<F> states.
   return values as FlagValues<F>;
+}
+
+const explicit = new WeakMap<object, ReadonlySet<string>>();
+
+/** The flags given on the command line (not defaulted) of values from parseFlags. */
+export function explicitFlags(values: object): ReadonlySet<string> {
+  return explicit.get(values) ?? new Set();
 }

@@ -1,6 +1,7 @@
 /** `gim` command line: `gim <command> [--flags]`, `gim <command> --help`. */
 import "./commands/backends.js";
 import "./commands/synth.js";
+import "./commands/prep.js";
 import "./commands/train.js";
 import "./commands/predict.js";
 import "./commands/eval.js";

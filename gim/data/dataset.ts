@@ -6,6 +6,8 @@
  *   truth.json    optional, synthetic data: { variables, graph (graph[i][j] = 1 iff i → j),
  *                 targets: {env: 0/1 × d}, split: {env: "observational" | "train" |
  *                 "partial-ood" | "full-ood"} }
+ *   split.json    optional, data without a known truth (gim prep): {env: "observational" |
+ *                 "train" | "test"}; it takes precedence over truth.json's split
  * Loading validates everything and names file, line and column in its errors. Envs come out
  * observational first, then in order of first appearance in samples.csv.
  */
@@ -15,7 +17,7 @@ import { type CsvTable, DataError, checkHeader, formatNumber, numberAt, readCsv 
 import { isAcyclic } from "../graph/dag.js";
 import type { EnvironmentData, TrainingSet } from "./training-set.js";
 
-export type Split = "observational" | "train" | "partial-ood" | "full-ood";
+export type Split = "observational" | "train" | "partial-ood" | "full-ood" | "test";
 
 export interface Truth {
   variables: string[];
@@ -32,6 +34,8 @@ export interface Dataset extends TrainingSet {
   dir: string;
   envs: Environment[];
   truth: Truth | null;
+  /** From split.json (absent: the split of truth.json, if any). */
+  split?: Record<string, Split>;
 }
 
 export interface FeatureTable {
@@ -115,10 +119,47 @@ export function loadDataset(dir: string): Dataset {
   });
   const truthPath = join(dir, "truth.json");
   const truth = existsSync(truthPath) ? readTruth(truthPath, variables, envs) : null;
-  return { dir, variables, featureNames: features.featureNames, envs, truth };
+  const splitPath = join(dir, "split.json");
+  const split = existsSync(splitPath) ? readSplit(splitPath, envs) : undefined;
+  return { dir, variables, featureNames: features.featureNames, envs, truth, ...(split ? { split } : {}) };
 }
 
-const SPLITS: readonly Split[] = ["observational", "train", "partial-ood", "full-ood"];
+const SPLITS: readonly Split[] = ["observational", "train", "partial-ood", "full-ood", "test"];
+
+/** Checks that every env has a known split and that "observational" is exactly the all-zero env. */
+function checkSplit(split: Record<string, Split>, envs: Environment[], bad: (message: string) => DataError): void {
+  const ids = new Set(envs.map((e) => e.id));
+  for (const id of Object.keys(split)) if (!ids.has(id)) throw bad(`'split' names env '${id}', which has no data`);
+  for (const e of envs) {
+    const s = split[e.id];
+    if (s === undefined) throw bad(`'split' has no entry for env '${e.id}'`);
+    if (!SPLITS.includes(s)) throw bad(`'split' of env '${e.id}' is '${s}', not one of ${SPLITS.join(", ")}`);
+    if ((s === "observational") !== e.observational) {
+      throw bad(
+        `env '${e.id}' is ${e.observational ? "" : "not "}the observational env (all-zero features) but its split is '${s}'`,
+      );
+    }
+  }
+}
+
+/** split.json: {env: split}. */
+function readSplit(path: string, envs: Environment[]): Record<string, Split> {
+  let split: Record<string, Split>;
+  try {
+    split = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new DataError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof split !== "object" || split === null || Array.isArray(split))
+    throw new DataError(`${path}: expected an object mapping env ids to splits`);
+  checkSplit(split, envs, (message) => new DataError(`${path}: ${message}`));
+  return split;
+}
+
+/** The split of each env: split.json, else truth.json's, else none (every env trains). */
+export function splitOf(dataset: Dataset): Record<string, Split> | null {
+  return dataset.split ?? dataset.truth?.split ?? null;
+}
 
 /** Parses truth.json and checks it against the data: names, a d×d 0/1 DAG, targets and splits. */
 function readTruth(path: string, variables: string[], envs: Environment[]): Truth {
@@ -146,19 +187,10 @@ function readTruth(path: string, variables: string[], envs: Environment[]): Trut
     throw bad("'targets' must map env ids to 0/1 vectors");
   if (typeof truth.split !== "object" || truth.split === null) throw bad("'split' must map env ids to splits");
   const ids = new Set(envs.map((e) => e.id));
-  for (const key of ["targets", "split"] as const) {
-    for (const id of Object.keys(truth[key]))
-      if (!ids.has(id)) throw bad(`'${key}' names env '${id}', which has no data`);
-  }
+  for (const id of Object.keys(truth.targets))
+    if (!ids.has(id)) throw bad(`'targets' names env '${id}', which has no data`);
+  checkSplit(truth.split, envs, bad);
   for (const e of envs) {
-    const split = truth.split[e.id];
-    if (split === undefined) throw bad(`'split' has no entry for env '${e.id}'`);
-    if (!SPLITS.includes(split)) throw bad(`'split' of env '${e.id}' is '${split}', not one of ${SPLITS.join(", ")}`);
-    if ((split === "observational") !== e.observational) {
-      throw bad(
-        `env '${e.id}' is ${e.observational ? "" : "not "}the observational env (all-zero features) but its split is '${split}'`,
-      );
-    }
     const targets = truth.targets[e.id];
     if (targets === undefined) continue;
     if (!Array.isArray(targets) || targets.length !== d || !targets.every(isBit))
@@ -176,9 +208,9 @@ export function subsetEnvs(dataset: Dataset, ids: Iterable<string>): Dataset {
   return { ...dataset, envs: dataset.envs.filter((e) => e.observational || keep.has(e.id)) };
 }
 
-/** Training envs: split = train (plus the observational env) when truth exists, else all. */
+/** Training envs: split = train (plus the observational env) when splits are known, else all. */
 export function trainingSubset(dataset: Dataset): Dataset {
-  const split = dataset.truth?.split;
+  const split = splitOf(dataset) ?? undefined;
   return split
     ? subsetEnvs(
         dataset,

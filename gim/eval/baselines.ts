@@ -4,8 +4,11 @@
  *   mean shift:    an MLP (features → per-variable mean shift from the observational mean,
  *                  p → 64 → 64 → d, tanh) fitted by full-batch Adam in float64 on the training
  *                  envs' observed shifts; prediction = observational samples + predicted shift.
+ * And the paper's naive baseline for dose responses (section 5, SciPlex3): predict the training
+ * data's cells of the same perturbation at the next-lower dose.
  */
 import type { Environment } from "../data/dataset.js";
+import type { EnvPerturbation } from "../data/perturbations.js";
 import { columnMeans } from "./metrics.js";
 import { Random } from "../data/random.js";
 
@@ -101,4 +104,28 @@ export function shiftedObservational(observational: Environment, shift: number[]
     for (let j = 0; j < d; j++) out[s * d + j] = observational.samples[r * d + j] + shift[j];
   }
   return out;
+}
+
+/**
+ * The training env of the same perturbation at the largest dose below the env's, or null when
+ * there is none: then the next-lower dose is dose 0, the control (the caller predicts the
+ * observational cells). Throws when the env is not in the perturbation table.
+ */
+export function nextLowerDoseEnv(
+  env: Environment,
+  train: Environment[],
+  perturbations: Map<string, EnvPerturbation>,
+): Environment | null {
+  const p = perturbations.get(env.id);
+  if (!p) throw new Error(`env '${env.id}' has no row in perturbations.csv (needed by the next-lower-dose baseline)`);
+  let best: Environment | null = null;
+  let bestDose = -Infinity;
+  for (const e of train) {
+    const q = perturbations.get(e.id);
+    if (q && q.perturbation === p.perturbation && q.dose < p.dose && q.dose > bestDose) {
+      best = e;
+      bestDose = q.dose;
+    }
+  }
+  return best;
 }

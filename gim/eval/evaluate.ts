@@ -1,12 +1,15 @@
 /**
- * `gim eval`: every metric of spec §10 per split, for GIM and the two baselines of D.5.
+ * `gim eval`: every metric of spec §10 per split, for GIM and the two baselines of D.5, plus the
+ * next-lower-dose baseline when the dataset says which perturbation and dose each env is
+ * (perturbations.csv).
  * Per environment, each method predicts samples for the env's features: KDE-NLL uses 1,000
  * predicted samples (spec §10); W_ε compares the true samples with as many predicted ones (the
  * Sinkhorn cost grows with n·m); mean distance and Pearson use all 1,000.
  */
 import { HostRandom } from "../../engine/host-random.js";
-import { fitMeanShiftBaseline, shiftedObservational } from "./baselines.js";
-import type { Dataset, Environment, Split } from "../data/dataset.js";
+import { fitMeanShiftBaseline, nextLowerDoseEnv, shiftedObservational } from "./baselines.js";
+import type { EnvPerturbation } from "../data/perturbations.js";
+import { type Dataset, type Environment, type Split, splitOf } from "../data/dataset.js";
 import { edgeF1, entropicWasserstein, kdeNll, meanDistance, pearsonOfShifts, sid, targetF1 } from "./metrics.js";
 import type { ModelFile } from "../model/model-file.js";
 import { HostModel } from "../model/sampler.js";
@@ -28,7 +31,16 @@ export interface EvaluationReport {
 }
 
 const PREDICTED = 1000;
-const SPLITS: Split[] = ["train", "partial-ood", "full-ood"];
+const SPLITS: Split[] = ["train", "partial-ood", "full-ood", "test"];
+
+export interface EvaluateOptions {
+  /** Drug and dose per env: enables the next-lower-dose baseline. */
+  perturbations?: Map<string, EnvPerturbation> | null;
+  /** Only these splits (default: every split present). */
+  splits?: Split[];
+  /** W_ε (Sinkhorn; the slowest metric at large d); default true. */
+  wasserstein?: boolean;
+}
 
 type Predictor = (env: Environment, n: number, rng: HostRandom) => Float64Array;
 
@@ -44,6 +56,7 @@ function scoreSplit(
   observational: Environment,
   d: number,
   seed: number,
+  wasserstein: boolean,
 ): SplitScores {
   const rows = envs.map((env, k) => {
     const rng = new HostRandom(seed * 7919 + k);
@@ -51,7 +64,7 @@ function scoreSplit(
     const forOt = predicted.subarray(0, Math.min(env.n, PREDICTED) * d);
     return {
       meanDistance: meanDistance(predicted, env.samples, d),
-      wasserstein: entropicWasserstein(forOt, env.samples, d),
+      wasserstein: wasserstein ? entropicWasserstein(forOt, env.samples, d) : Number.NaN,
       kdeNll: kdeNll(predicted, env.samples, d),
       pearson: pearsonOfShifts(predicted, env.samples, observational.samples, d),
     };
@@ -68,7 +81,13 @@ function scoreSplit(
   };
 }
 
-export function evaluate(model: ModelFile, dataset: Dataset, seed = 0): EvaluationReport {
+export function evaluate(
+  model: ModelFile,
+  dataset: Dataset,
+  seed = 0,
+  options: EvaluateOptions = {},
+): EvaluationReport {
+  const { perturbations = null, wasserstein = true } = options;
   if (JSON.stringify(model.variables) !== JSON.stringify(dataset.variables)) {
     throw new Error(
       `the model's variables (${model.variables.join(", ")}) differ from the dataset's (${dataset.variables.join(", ")})`,
@@ -77,7 +96,7 @@ export function evaluate(model: ModelFile, dataset: Dataset, seed = 0): Evaluati
   const d = dataset.variables.length;
   const host = new HostModel(model);
   const observational = dataset.envs.find((e) => e.observational)!;
-  const split = dataset.truth?.split;
+  const split = splitOf(dataset);
   const envsOf = (s: Split) =>
     dataset.envs.filter((e) => !e.observational && (split ? split[e.id] === s : s === "train"));
   const trainEnvs = envsOf("train");
@@ -87,21 +106,30 @@ export function evaluate(model: ModelFile, dataset: Dataset, seed = 0): Evaluati
     ["observational", (_env, n) => shiftedObservational(observational, new Array(d).fill(0), n, d)],
     ["mean-shift MLP", (env, n) => shiftedObservational(observational, meanShift.shift(env.features), n, d)],
   ];
+  if (perturbations) {
+    const zero = new Array<number>(d).fill(0);
+    methods.push([
+      "next-lower dose",
+      (env, n) => shiftedObservational(nextLowerDoseEnv(env, trainEnvs, perturbations) ?? observational, zero, n, d),
+    ]);
+  }
   const splits: SplitScores[] = [];
-  for (const s of SPLITS) {
+  for (const s of options.splits ?? SPLITS) {
     const envs = envsOf(s);
     if (envs.length === 0) continue;
     if (s !== "train" && !model.config.amortize) {
       // BaCaDI* has no features-to-targets map: it cannot predict environments it did not see.
       for (const [name, predict] of methods.slice(1))
-        splits.push(scoreSplit(name, s, envs, predict, observational, d, seed));
+        splits.push(scoreSplit(name, s, envs, predict, observational, d, seed, wasserstein));
       continue;
     }
     for (const [name, predict] of methods) {
-      const scores = scoreSplit(name, s, envs, predict, observational, d, seed);
-      if (name === "GIM" && dataset.truth) {
-        const truth = envs.map((e) => dataset.truth!.targets[e.id]);
-        const estimate = envs.map((e) => host.targetProbabilities(e.features).map((p) => (p > 0.5 ? 1 : 0)));
+      const scores = scoreSplit(name, s, envs, predict, observational, d, seed, wasserstein);
+      // truth.json's targets are optional per env (none for real data with a held-out split).
+      const known = envs.filter((e) => dataset.truth?.targets[e.id] !== undefined);
+      if (name === "GIM" && known.length > 0) {
+        const truth = known.map((e) => dataset.truth!.targets[e.id]);
+        const estimate = known.map((e) => host.targetProbabilities(e.features).map((p) => (p > 0.5 ? 1 : 0)));
         scores.targetF1 = targetF1(truth, estimate);
       }
       splits.push(scores);

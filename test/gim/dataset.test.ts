@@ -180,10 +180,25 @@ test("truth.json: the train split is selected and inconsistencies are named", ()
   refused({ targets: { obs: [0, 0], e1: [1] } }, /'targets' of env 'e1' must be 2 entries of 0\/1/);
   refused({ targets: { obs: [1, 0], e1: [1, 0] } }, /the observational env 'obs' has targets/);
   refused({ targets: { obs: [0, 0], e9: [1, 0] } }, /'targets' names env 'e9', which has no data/);
-  refused({ split: { obs: "observational", e1: "test" } }, /'split' of env 'e1' is 'test'/);
+  refused({ split: { obs: "observational", e1: "holdout" } }, /'split' of env 'e1' is 'holdout'/);
   refused({ split: { obs: "train", e1: "train" } }, /env 'obs' is the observational env .* its split is 'train'/);
   refused({ split: { obs: "observational", e1: "observational" } }, /env 'e1' is not the observational env/);
   assert.throws(() => loadDataset(dataset(GOOD_SAMPLES, GOOD_FEATURES, "{ nope")), /truth\.json: not valid JSON/);
+});
+
+test("split.json (gim prep): 'test' envs leave the training subset; bad entries are named", () => {
+  const dir = dataset(GOOD_SAMPLES + "e2,3,4\n", GOOD_FEATURES + "e2,0,1\n");
+  writeFileSync(join(dir, "split.json"), JSON.stringify({ obs: "observational", e1: "train", e2: "test" }));
+  const d = loadDataset(dir);
+  assert.equal(d.split, { obs: "observational", e1: "train", e2: "test" });
+  assert.equal(
+    trainingSubset(d).envs.map((e) => e.id),
+    ["obs", "e1"],
+  );
+  writeFileSync(join(dir, "split.json"), JSON.stringify({ obs: "observational", e1: "train" }));
+  assert.throws(() => loadDataset(dir), /split\.json: 'split' has no entry for env 'e2'/);
+  writeFileSync(join(dir, "split.json"), JSON.stringify({ obs: "test", e1: "train", e2: "test" }));
+  assert.throws(() => loadDataset(dir), /split\.json: env 'obs' is the observational env .* its split is 'test'/);
 });
 
 test.run();

@@ -1,5 +1,8 @@
 /** Flags shared by `gim train` and `gim demo`, and their mapping onto GimConfig. */
-import { UsageError, type FlagValues, defineFlags } from "../args.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { UsageError, type FlagValues, defineFlags, explicitFlags } from "../args.js";
+import { readJson } from "../../data/json-file.js";
 import { DEFAULTS, type GimConfig, incompatibility } from "../../model/config.js";
 
 export const TRAIN_FLAGS = defineFlags({
@@ -116,4 +119,31 @@ export function configFrom(v: FlagValues<typeof TRAIN_FLAGS>): GimConfig {
   const problem = incompatibility(config);
   if (problem) throw new UsageError(problem);
   return config;
+}
+
+/**
+ * The flags of `v`, with those not given on the command line taken from DIR/prep.json's
+ * `trainDefaults` when the dataset was made by `gim prep` (count data: ZILN noise, MLP mechanisms,
+ * hard-ZILN interventions). Prints what it took, on stderr.
+ */
+export function withDataDefaults<V extends FlagValues<typeof TRAIN_FLAGS>>(v: V, dir: string): V {
+  const path = join(dir, "prep.json");
+  if (!existsSync(path)) return v;
+  const defaults = readJson<{ trainDefaults?: Record<string, unknown> }>(path, "prep record").trainDefaults ?? {};
+  const given = explicitFlags(v);
+  const taken: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(defaults)) {
+    const spec = (TRAIN_FLAGS as Record<string, (typeof TRAIN_FLAGS)[keyof typeof TRAIN_FLAGS]>)[name];
+    if (!spec) throw new Error(`${path}: trainDefaults names '${name}', which is not a gim train flag`);
+    const ok = spec.type === "choice" ? spec.choices.includes(value as never) : typeof value === typeof spec.default;
+    if (!ok) throw new Error(`${path}: trainDefaults '${name}' = ${JSON.stringify(value)} is not a valid --${name}`);
+    if (!given.has(name)) taken[name] = value;
+  }
+  if (Object.keys(taken).length > 0)
+    console.error(
+      `defaults from ${path}: ${Object.entries(taken)
+        .map(([k, x]) => `--${k} ${x}`)
+        .join(" ")}`,
+    );
+  return { ...v, ...taken };
 }

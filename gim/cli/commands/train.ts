@@ -2,12 +2,16 @@ import { createBackend } from "../../../engine/context.js";
 import { loadDataset } from "../../data/dataset.js";
 import { fit, saveModel } from "../../train/fit.js";
 import { registerCommand } from "./registry.js";
-import { TRAIN_FLAGS, configFrom } from "./train-flags.js";
+import { TRAIN_FLAGS, configFrom, withDataDefaults } from "./train-flags.js";
 
 registerCommand("train", {
   summary: "train a GIM on a dataset folder (its train split when truth.json exists)",
   flags: {
-    data: { type: "string", required: true, help: "dataset folder (samples.csv, features.csv)" },
+    data: {
+      type: "string",
+      required: true,
+      help: "dataset folder (samples.csv, features.csv); flags not given default to DIR/prep.json's trainDefaults",
+    },
     out: { type: "string", required: true, help: "model file to write (JSON)" },
     ...TRAIN_FLAGS,
     "checkpoint-every": {
@@ -24,7 +28,7 @@ registerCommand("train", {
     const dataset = loadDataset(v.data);
     const backend = await createBackend(v.backend);
     const { out } = v;
-    const { model, stoppedEarly } = await fit(dataset, configFrom(v), backend, {
+    const { model, stoppedEarly } = await fit(dataset, configFrom(withDataDefaults(v, v.data)), backend, {
       checkpointPath: v.checkpoint ?? `${out}.checkpoint.json`,
       checkpointEvery: v["checkpoint-every"],
       resume: v.resume,
