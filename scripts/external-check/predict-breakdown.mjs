@@ -16,6 +16,13 @@
 //   trueIψ    learned SCM, true targets, true ψ                          ((c): graph and weights only)
 //   oracleSCM oracle SCM, MAP targets, learned m                         (targets + ψ only)
 //   oracle    oracle SCM, true targets, true ψ                           (the floor)
+// With --means FILE (scripts/external-check/true-means.py, generate.py data only) also the
+// population means: "population" is the distance of the true mean to the sample mean (what
+// even the data-generating model scores), and ψ errors are taken against the true Hill values.
+// The squared error of the sampled prediction is split over the variables by what they are in
+// the env: a target found (ψ error), a target missed, a target added, or none (downstream).
+//   node scripts/external-check/predict-breakdown.mjs MODEL.json DATA_DIR [--means FILE] [--split S] [--worst K] [--json]
+import { readFileSync } from "node:fs";
 import { HostModel, loadDataset, loadModel } from "../../dist/index.js";
 
 const args = process.argv.slice(2);
@@ -38,6 +45,7 @@ const d = data.variables.length;
 const host = new HostModel(model);
 const split = flag("split", "train");
 const worst = Number(flag("worst", "5"));
+const means = flag("means") ? JSON.parse(readFileSync(flag("means"), "utf8")) : null;
 
 const colMeans = (env) => {
   const m = new Array(d).fill(0);
@@ -123,7 +131,9 @@ for (const env of data.envs.filter((e) => !e.observational && truth.split[e.id] 
     oracleSCM: predictMean(oracle, mapI, m),
     oracle: predictMean(oracle, trueI, truePsi),
   };
+  if (means) variants.population = means[env.id].mean;
   const score = Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, dist(v, observed)]));
+  const kind = (j) => (trueI[j] ? (mapI[j] ? "found" : "missed") : mapI[j] ? "added" : "downstream");
   const perVar = [...Array(d).keys()].map((j) => ({
     j,
     truth: trueI[j],
@@ -131,6 +141,8 @@ for (const env of data.envs.filter((e) => !e.observational && truth.split[e.id] 
     m: m[j],
     logStd: psi[d + j],
     observed: observed[j],
+    kind: kind(j),
+    truePsi: means ? means[env.id].psi[j] : trueI[j] ? observed[j] : null,
     sampledErr: variants.sampled[j] - observed[j],
     mapErr: variants.map[j] - observed[j],
   }));
@@ -147,7 +159,10 @@ const summary = Object.fromEntries(Object.keys(rows[0].score).map((k) => [k, Num
 // Target probabilities of true targets: how far from 0/1 the Bernoulli draws are.
 const trueP = rows.flatMap((r) => r.perVar.filter((v) => v.truth).map((v) => v.p));
 const falseP = rows.flatMap((r) => r.perVar.filter((v) => !v.truth).map((v) => v.p));
-const psiErr = rows.flatMap((r) => r.perVar.filter((v) => v.truth).map((v) => Math.abs(v.m - v.observed)));
+const psiErr = rows.flatMap((r) => r.perVar.filter((v) => v.kind === "found").map((v) => Math.abs(v.m - v.truePsi)));
+const squared = {};
+for (const r of rows)
+  for (const v of r.perVar) squared[v.kind] = (squared[v.kind] ?? 0) + v.sampledErr ** 2 / rows.length;
 const avg = (a) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : Number.NaN);
 const ell = model.weights.ell.values;
 const report = {
@@ -158,7 +173,8 @@ const report = {
   addedTargets: rows.reduce((s, r) => s + r.added, 0),
   trueTargetP: { mean: Number(avg(trueP).toFixed(3)), below09: trueP.filter((q) => q < 0.9).length, of: trueP.length },
   otherP: { mean: Number(avg(falseP).toFixed(4)), above01: falseP.filter((q) => q > 0.1).length, of: falseP.length },
-  psiAbsErrorTrueTargets: Number(avg(psiErr).toFixed(3)),
+  psiAbsErrorFoundTargets: Number(avg(psiErr).toFixed(3)),
+  squaredErrorByKind: Object.fromEntries(Object.entries(squared).map(([k, v]) => [k, Number(v.toFixed(3))])),
   noise: [...Array(d).keys()].map((j) => ({
     j,
     learnedStd: Number(Math.exp(0.5 * ell[j]).toFixed(3)),

@@ -10,9 +10,14 @@ registerCommand("eval", {
     data: { type: "string", required: true, help: "dataset folder (with truth.json for graph and target metrics)" },
     json: { type: "boolean", default: false, help: "print JSON instead of a table" },
     seed: { type: "number", integer: true, min: 0, default: 0, help: "sampling seed" },
+    "map-targets": {
+      type: "boolean",
+      default: true,
+      help: "also score GIM predicting with its MAP targets 1[σ(f_φ(γ)) > 0.5] instead of Bernoulli draws (row 'GIM (MAP targets)'; JSON: mapTargets)",
+    },
   },
   async run(v) {
-    const report = evaluate(loadModel(v.model), loadDataset(v.data), v.seed);
+    const report = evaluate(loadModel(v.model), loadDataset(v.data), v.seed, v["map-targets"]);
     console.log(v.json ? JSON.stringify(report, null, 2) : formatReport(report));
     return 0;
   },
