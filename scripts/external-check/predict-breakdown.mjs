@@ -23,7 +23,7 @@
 // the env: a target found (ψ error), a target missed, a target added, or none (downstream).
 //   node scripts/external-check/predict-breakdown.mjs MODEL.json DATA_DIR [--means FILE] [--split S] [--worst K] [--json]
 import { readFileSync } from "node:fs";
-import { HostModel, loadDataset, loadModel } from "../../dist/index.js";
+import { HostModel, fitMeanShiftBaseline, loadDataset, loadModel } from "../../dist/index.js";
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -114,6 +114,44 @@ function predictMean(scm, p, m) {
   return mu;
 }
 
+// Every split's exact mean distances, with the baselines of gim eval (their predicted means are
+// the observational sample mean, plus the mean-shift MLP's shift).
+const obsEnv = data.envs.find((e) => e.observational);
+const obsMean = colMeans(obsEnv);
+const mlp = fitMeanShiftBaseline(
+  obsEnv,
+  data.envs.filter((e) => !e.observational && truth.split[e.id] === "train"),
+  d,
+  { seed: 0 },
+);
+const splits = {};
+for (const s of ["train", "partial-ood", "full-ood"]) {
+  const envs = data.envs.filter((e) => !e.observational && truth.split[e.id] === s);
+  const sum = { gimSampled: 0, gimMap: 0, meanShiftMlp: 0, observational: 0, population: 0 };
+  for (const env of envs) {
+    const observed = colMeans(env);
+    const probs = host.targetProbabilities(env.features);
+    const m = host.psiMean(env.features).slice(0, d);
+    sum.gimSampled += dist(predictMean(learned, probs, m), observed);
+    sum.gimMap += dist(
+      predictMean(
+        learned,
+        probs.map((q) => (q > 0.5 ? 1 : 0)),
+        m,
+      ),
+      observed,
+    );
+    const shift = mlp.shift(env.features);
+    sum.meanShiftMlp += dist(
+      obsMean.map((v, j) => v + shift[j]),
+      observed,
+    );
+    sum.observational += dist(obsMean, observed);
+    sum.population += means ? dist(means[env.id].mean, observed) : Number.NaN;
+  }
+  splits[s] = Object.fromEntries(Object.entries(sum).map(([k, v]) => [k, Number((v / envs.length).toFixed(3))]));
+}
+
 const rows = [];
 for (const env of data.envs.filter((e) => !e.observational && truth.split[e.id] === split)) {
   const observed = colMeans(env);
@@ -166,6 +204,7 @@ for (const r of rows)
 const avg = (a) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : Number.NaN);
 const ell = model.weights.ell.values;
 const report = {
+  splits,
   split,
   envs: rows.length,
   meanDistance: summary,
