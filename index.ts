@@ -9,4 +9,5 @@ export { type ModelFile, loadModel } from "./gim/model/model-file.js";
 export { modelFromTrainer } from "./gim/train/export-model.js";
 export { HostModel } from "./gim/model/sampler.js";
 export { evaluate, formatReport } from "./gim/eval/evaluate.js";
+export { fitMeanShiftBaseline } from "./gim/eval/baselines.js";
 export * as metrics from "./gim/eval/metrics.js";

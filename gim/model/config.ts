@@ -64,6 +64,13 @@ export interface GimConfig {
   marginalize: Marginalize;
   /** false: BaCaDI* ablation, free per-environment target logits and parameters instead of φ. */
   amortize: boolean;
+  /**
+   * Steps after `steps` that keep training θ, ℓ and φ with the graph fixed to the MAP DAG (Z
+   * frozen), so that the model prediction samples from is the one the mechanisms and targets were
+   * fitted to (gim/train/refit.ts; docs/tuning.md, session 4). 0: the spec's training only.
+   * Absent in older model files: read it through refitStepsOf().
+   */
+  refitSteps?: number;
   /** Read loss/acyclicity back every this many steps. */
   logEvery: number;
   /** Rows per block when chunking the likelihood over N; 0 = from the memory budget (gim/train.ts). */
@@ -104,6 +111,7 @@ export const DEFAULTS: GimConfig = {
   thetaStd: 0.3,
   marginalize: "per-sample",
   amortize: true,
+  refitSteps: 0,
   logEvery: 50,
   chunkRows: 0,
 };
@@ -113,11 +121,19 @@ export function alphaAt(config: GimConfig, step: number): number {
   return config.alphaConstant ?? config.alphaLinear * step;
 }
 
-/** λ_I(t) of §6: cosine from λ_I to lambdaTargetsEnd·λ_I over the step budget (constant when it is 1). */
+/**
+ * λ_I(t) of §6: cosine from λ_I to lambdaTargetsEnd·λ_I over the step budget (constant when it is
+ * 1); the refit steps after the budget keep the end value.
+ */
 export function lambdaTargetsAt(config: GimConfig, step: number): number {
   const start = config.lambdaTargets;
   const end = config.lambdaTargetsEnd * start;
-  return end + 0.5 * (start - end) * (1 + Math.cos((Math.PI * step) / Math.max(config.steps, 1)));
+  const t = Math.min(step, config.steps);
+  return end + 0.5 * (start - end) * (1 + Math.cos((Math.PI * t) / Math.max(config.steps, 1)));
+}
+
+export function refitStepsOf(config: GimConfig): number {
+  return config.refitSteps ?? 0;
 }
 
 export function noiseOf(config: GimConfig): Noise {

@@ -6,6 +6,10 @@
  * π_j = σ(ζ_j), else exp(μ_j + e^{ℓ_j/2} ε); targeted (hard-ZILN, ψ = (ζ', m, λ)): 0 with
  * probability σ(ζ'_j), else exp(m_j + e^{λ_j} ε), λ clamped as in training.
  * γ = 0 is the observational environment: I = 0.
+ *
+ * Targets "map" replaces the Bernoulli draw by the MAP targets 1[σ(f_φ(γ*)) > 0.5], the same in
+ * every sample: a model unsure of a target (probability near ½) otherwise predicts a mixture of
+ * the intervened and the unintervened system, whose mean is neither (issue #13, item (d)).
  */
 import { HostRandom } from "../../engine/host-random.js";
 import { noiseOf } from "./config.js";
@@ -14,6 +18,9 @@ import { topologicalOrder } from "../graph/dag.js";
 import { gimNets, psiWidth } from "./params.js";
 
 type Weights = ModelFile["weights"];
+
+/** How prediction picks the targets per sample: Bernoulli draws (spec §8) or the MAP targets. */
+export type TargetMode = "sampled" | "map";
 
 function w(weights: Weights, name: string): number[] {
   const entry = weights[name];
@@ -113,8 +120,13 @@ export class HostModel {
     return mu;
   }
 
+  /** The targets of one sample: fresh Bernoulli draws, or the MAP targets (no draw). */
+  private targetDraw(probs: number[], mode: TargetMode, rng: HostRandom): boolean[] {
+    return mode === "map" ? probs.map((p) => p > 0.5) : probs.map((p) => rng.uniform() < p);
+  }
+
   /** n samples [n·d] for features γ. */
-  sample(features: number[], n: number, rng: HostRandom): Float64Array {
+  sample(features: number[], n: number, rng: HostRandom, targets: TargetMode = "sampled"): Float64Array {
     const { config, weights } = this.model;
     const d = this.d;
     const ell = w(weights, "ell");
@@ -123,10 +135,10 @@ export class HostModel {
     const psiMean = observational ? [] : this.psiMean(features);
     const clampC = config.logStdClamp;
     const clampLogStd = (v: number) => (clampC > 0 ? clampC * Math.tanh(v / clampC) : v);
-    if (noiseOf(config) === "ziln") return this.sampleZiln(n, rng, probs, psiMean, clampLogStd);
+    if (noiseOf(config) === "ziln") return this.sampleZiln(n, rng, probs, psiMean, clampLogStd, targets);
     const out = new Float64Array(n * d);
     for (let s = 0; s < n; s++) {
-      const targeted = probs.map((p) => rng.uniform() < p);
+      const targeted = this.targetDraw(probs, targets, rng);
       const psi = psiMean.map((m) => m + config.sigmaPsi * rng.normal());
       const x = out.subarray(s * d, (s + 1) * d);
       for (const j of this.order) {
@@ -150,6 +162,7 @@ export class HostModel {
     probs: number[],
     psiMean: number[],
     clampLogStd: (v: number) => number,
+    mode: TargetMode,
   ): Float64Array {
     const { config, weights } = this.model;
     const d = this.d;
@@ -157,7 +170,7 @@ export class HostModel {
     const zeroProb = w(weights, "zeta").map((z) => 1 / (1 + Math.exp(-z)));
     const out = new Float64Array(n * d);
     for (let s = 0; s < n; s++) {
-      const targeted = probs.map((p) => rng.uniform() < p);
+      const targeted = this.targetDraw(probs, mode, rng);
       const psi = psiMean.map((m) => m + config.sigmaPsi * rng.normal());
       const x = out.subarray(s * d, (s + 1) * d);
       for (const j of this.order) {

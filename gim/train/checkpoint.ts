@@ -11,6 +11,7 @@ import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic 
 import type { GimConfig } from "../model/config.js";
 import { type GimParams, readParams, writeParams } from "../model/params.js";
 import type { Lagrangian } from "./lagrangian.js";
+import type { RefitState } from "./refit.js";
 
 const FORMAT = "gim-webgpu-checkpoint/1";
 
@@ -22,6 +23,8 @@ export interface CheckpointFile {
   params: Record<string, EncodedArray>;
   adam: AdamState;
   lagrangian: ReturnType<Lagrangian["exportState"]>;
+  /** Present once the refit phase has pinned the graph (older files: absent). */
+  refit?: RefitState | null;
 }
 
 /** The state of a training run that a checkpoint saves and restores (a Trainer is one). */
@@ -33,6 +36,7 @@ export interface TrainingState {
   readonly params: GimParams;
   readonly adam: Adam;
   readonly lagrangian: Lagrangian;
+  refit: RefitState | null;
 }
 
 /** A resumed run must draw the same numbers from the same parameter shapes. */
@@ -48,6 +52,7 @@ export async function saveCheckpoint(path: string, state: TrainingState): Promis
     params: Object.fromEntries(Object.entries(host).map(([k, v]) => [k, encodeArray(v, state.dtype)])),
     adam: await state.adam.exportState(),
     lagrangian: state.lagrangian.exportState(),
+    refit: state.refit,
   };
   writeJsonAtomic(path, file);
 }
@@ -67,4 +72,5 @@ export async function loadCheckpoint(path: string, state: TrainingState): Promis
   state.adam.importState(file.adam);
   state.lagrangian.importState(file.lagrangian);
   state.step = file.step;
+  state.refit = file.refit ?? null;
 }

@@ -8,7 +8,10 @@ export async function modelFromTrainer(trainer: Trainer, throughput: ModelFile["
   const scores = await trainer.scores();
   const { graph, dropped } = mapGraph(scores);
   const alpha = trainer.alpha();
-  const edgeProbabilities = scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
+  // After a refit Z is pinned to G_MAP (σ(αS) is 0/1): report the probabilities from before.
+  const edgeProbabilities =
+    trainer.refit?.edgeProbabilities ??
+    scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
   const host = await readParams(trainer.params);
   const weights = Object.fromEntries(
     trainer.params.specs.map((s) => [s.name, { shape: s.shape, values: host[s.name].map(Number) }]),
@@ -20,7 +23,7 @@ export async function modelFromTrainer(trainer: Trainer, throughput: ModelFile["
     featureNames: trainer.set.featureNames,
     graph,
     edgeProbabilities,
-    cycleEdgesDropped: dropped,
+    cycleEdgesDropped: trainer.refit?.cycleEdgesDropped ?? dropped,
     trainEnvs: trainer.set.envs.slice(1).map((e) => e.id),
     trainFeatures: trainer.set.envs.slice(1).map((e) => e.features),
     config: trainer.config,

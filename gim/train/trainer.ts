@@ -11,18 +11,19 @@ import { type PhaseProfile, inPhase } from "../../engine/phase.js";
 import { backward, detach, keep, noGrad, tidy } from "../../engine/index.js";
 import { clamp, matmul } from "../../kernels/ops.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { type GimConfig, alphaAt } from "../model/config.js";
+import { type GimConfig, alphaAt, refitStepsOf } from "../model/config.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { Lagrangian } from "./lagrangian.js";
 import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/device-data.js";
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
 import { isAcyclic } from "../graph/dag.js";
-import { limitGraph } from "../model/map-estimate.js";
+import { limitGraph, mapGraph } from "../model/map-estimate.js";
+import { type RefitState, pinnedEmbedding } from "./refit.js";
 import { likelihood } from "../model/likelihood.js";
 import { type StepScalars, drawStep, scalarsAt, stepObjective } from "../model/objective.js";
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../../engine/backend-webgpu.js";
-import { type GimParams, dimensionsOf, initParams, mechanismParams, param } from "../model/params.js";
+import { type GimParams, dimensionsOf, groupParams, initParams, mechanismParams, param } from "../model/params.js";
 import { type TrainingSet, splitHoldout } from "../data/training-set.js";
 
 export interface Progress {
@@ -84,6 +85,8 @@ export class Trainer {
   readonly lagrangian: Lagrangian;
   step = 0;
   lastAcyclicity = 0;
+  /** Set once the graph is pinned for the refit phase (gim/train/refit.ts). */
+  refit: RefitState | null = null;
   readonly adam: Adam;
   private replayed: ReplayedStep | null = null;
   private readonly data: DeviceData;
@@ -108,6 +111,11 @@ export class Trainer {
     this.params = initParams(config, dims, backend, this.dtype);
     this.adam = new Adam([...this.params.tensors.values()], { lr: config.lr });
     this.lagrangian = new Lagrangian({ eta: config.alEta, muMax: config.alMuMax, tolerance: config.convergenceTol });
+  }
+
+  /** The main phase and the refit phase after it. */
+  get totalSteps(): number {
+    return this.config.steps + refitStepsOf(this.config);
   }
 
   get trainingRows(): number {
@@ -150,6 +158,13 @@ export class Trainer {
         scalars,
       );
       for (const part of terms.gradientParts) tidy(() => backward(part()));
+      // Refit: Z stays pinned; Adam leaves a parameter without a gradient untouched.
+      if (this.refit) {
+        for (const z of groupParams(this.params, "z")) {
+          z.grad?.dispose();
+          z.grad = null;
+        }
+      }
       inPhase("optimizer", () => {
         this.adam.update(update);
         this.clampLogVariances();
@@ -196,10 +211,12 @@ export class Trainer {
     let rate = 0;
     let finalLoss = Number.NaN;
     const started = performance.now();
-    while (this.step < config.steps) {
+    const total = this.totalSteps;
+    while (this.step < total) {
+      if (this.step >= config.steps && !this.refit) await this.pinGraph();
       const { loss, acyclicity } = this.queueStep();
       stepsSinceRead++;
-      const atEnd = this.step === config.steps;
+      const atEnd = this.step === total;
       const stop = options.shouldStop?.() ?? false;
       const alDue = this.step % config.alSteps === 0;
       const checkpointDue =
@@ -220,7 +237,7 @@ export class Trainer {
         if (alDue) await this.lagrangianCheck();
         options.onProgress?.({
           step: this.step,
-          steps: config.steps,
+          steps: total,
           loss: finalLoss,
           acyclicity: this.lastAcyclicity,
           stepsPerSecond: rate,
@@ -237,6 +254,37 @@ export class Trainer {
     }
     await this.backend.sync();
     return { steps: this.step, stoppedEarly: false, stepsPerSecond: rate, finalLoss };
+  }
+
+  /**
+   * Starts the refit phase: Z pinned to G_MAP and frozen (gim/train/refit.ts). A replayed step is
+   * recorded again, because the pinned step launches no Adam update for Z.
+   */
+  async pinGraph(): Promise<void> {
+    await this.backend.sync();
+    const scores = await this.scores();
+    const { graph, dropped } = mapGraph(scores);
+    const alpha = this.alpha();
+    const edgeProbabilities = scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
+    const d = this.set.variables.length;
+    const { U, V } = pinnedEmbedding(graph, this.config.rank ?? d, alpha);
+    for (const [name, values] of [
+      ["U", U],
+      ["V", V],
+    ] as const) {
+      const t = param(this.params, name);
+      const staged = this.backend.upload(values, t.dtype);
+      this.backend.copy(staged, 0, t.storage, 0, values.length);
+      this.backend.release(staged);
+    }
+    this.refit = { fromStep: this.step, cycleEdgesDropped: dropped, edgeProbabilities };
+    if (this.replayed) {
+      this.replayed.outputs.loss.dispose();
+      this.replayed.outputs.acyclicity.dispose();
+      this.replayed.dispose();
+      this.replayed = null;
+      this.enableReplay();
+    }
   }
 
   private async lagrangianCheck(): Promise<void> {

@@ -20,6 +20,11 @@ registerCommand("eval", {
     seed: { type: "number", integer: true, min: 0, default: 0, help: "sampling seed" },
     splits: { type: "string", help: `comma-separated splits to score (default: all present; ${SPLITS.join(", ")})` },
     wasserstein: { type: "boolean", default: true, help: "compute W_ε (Sinkhorn: the slowest metric at large d)" },
+    "map-targets": {
+      type: "boolean",
+      default: true,
+      help: "also score GIM predicting with its MAP targets 1[σ(f_φ(γ)) > 0.5] instead of Bernoulli draws (row 'GIM (MAP targets)'; JSON: mapTargets)",
+    },
   },
   async run(v) {
     const splits = v.splits?.split(",").map((s) => s.trim());
@@ -34,6 +39,7 @@ registerCommand("eval", {
       perturbations,
       splits: splits as Split[] | undefined,
       wasserstein: v.wasserstein,
+      mapTargets: v["map-targets"],
     });
     console.log(v.json ? JSON.stringify(report, null, 2) : formatReport(report));
     return 0;

@@ -15,6 +15,12 @@ registerCommand("predict", {
     out: { type: "string", required: true, help: "predicted samples (samples.csv layout)" },
     "targets-out": { type: "string", help: "target probabilities σ(f_φ(γ)) per env and variable" },
     seed: { type: "number", integer: true, min: 0, default: 0, help: "sampling seed" },
+    targets: {
+      type: "choice",
+      choices: ["sampled", "map"],
+      default: "sampled",
+      help: "targets per sample: Bernoulli draws from σ(f_φ(γ)) (spec §8) or the MAP targets 1[σ(f_φ(γ)) > 0.5]",
+    },
   },
   async run(v) {
     const model = loadModel(v.model);
@@ -27,7 +33,7 @@ registerCommand("predict", {
     const host = new HostModel(model);
     const rng = new HostRandom(v.seed);
     const n = v["n-per-env"];
-    const envs = table.envs.map((e) => ({ id: e.id, samples: host.sample(e.features, n, rng), n }));
+    const envs = table.envs.map((e) => ({ id: e.id, samples: host.sample(e.features, n, rng, v.targets), n }));
     writeSamplesCsv(v.out, model.variables, envs);
     if (v["targets-out"]) {
       const lines = [

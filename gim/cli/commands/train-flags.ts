@@ -62,6 +62,13 @@ export const TRAIN_FLAGS = defineFlags({
     default: DEFAULTS.alForceFrom,
     help: "from this fraction of --steps on, every AL check counts as converged (1: never)",
   },
+  "refit-steps": {
+    type: "number",
+    integer: true,
+    min: 0,
+    default: DEFAULTS.refitSteps ?? 0,
+    help: "after --steps, train θ, ℓ and φ this many steps more with the graph fixed to the MAP DAG that prediction uses (Z frozen) [not in the spec]",
+  },
   marginalize: {
     type: "choice",
     choices: ["per-sample", "per-env"],
@@ -110,6 +117,7 @@ export function configFrom(v: FlagValues<typeof TRAIN_FLAGS>): GimConfig {
     alSteps: v["al-every"],
     convergenceTol: v["al-tolerance"],
     alForceFrom: v["al-force-from"],
+    refitSteps: v["refit-steps"],
     marginalize: v.marginalize,
     amortize: v.amortize,
     seed: v.seed,
