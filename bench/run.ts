@@ -7,6 +7,7 @@ import { webgpuBackend } from "../engine/context.js";
 import "./engine.bench.js";
 import "./gim.bench.js";
 import "./kernels.bench.js";
+import "./concurrent.bench.js";
 import { type Row, suites } from "./report.js";
 
 const args = process.argv.slice(2);

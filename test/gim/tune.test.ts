@@ -20,8 +20,10 @@ import { defaultSpace, drawTrials, parseParam } from "../../gim/eval/tune-space.
 import { trialsCsv } from "../../gim/eval/tune-table.js";
 import { fit } from "../../gim/train/fit.js";
 import { fitRestarts, restartRecord } from "../../gim/train/restarts.js";
+import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
 
 const cpu = cpuBackend();
+const gpu = await gpuOrSkip("tune");
 const data: Dataset = {
   ...generateBenchmark({
     d: 3,
@@ -39,7 +41,7 @@ const data: Dataset = {
 };
 const config: GimConfig = {
   ...DEFAULTS,
-  steps: 20,
+  steps: 12,
   mcSamples: 4,
   acyclicitySamples: 4,
   gimHidden: 8,
@@ -149,6 +151,15 @@ test("restarts keep the best holdout log-likelihood; interleaved equals sequenti
   assert.equal(one.model.weights, plain.model.weights);
 });
 
+gpuTest(gpu)("webgpu: interleaved trainings (replayed steps) give the same models as one at a time", async () => {
+  const options = { restarts: 2, replay: true, log: quiet };
+  const short = { ...config, steps: 5 };
+  const together = await fitRestarts(data, short, gpu!, { ...options, parallel: 2 });
+  const alone = await fitRestarts(data, short, gpu!, { ...options, parallel: 1 });
+  assert.equal(together.model.restarts!.holdoutLogLikelihood, alone.model.restarts!.holdoutLogLikelihood);
+  assert.equal(together.model.weights, alone.model.weights);
+});
+
 test("restart record: the best finite score wins; graph differences are counted against seed 0", () => {
   const g0 = [
     [0, 1],
@@ -203,3 +214,4 @@ test("bad arguments of gim tune and gim train --restarts give clear errors", () 
 });
 
 test.run();
+exitWhenDone();
