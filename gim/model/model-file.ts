@@ -37,6 +37,8 @@ export interface RestartRecord {
   holdoutLogLikelihood: number[];
   finalAcyclicity: number[];
   edges: (number | null)[];
+  /** Each restart's MAP graph (null: failed). */
+  graphs: (number[][] | null)[];
   /** Index of the kept restart (the best score). */
   chosen: number;
   chosenSeed: number;

@@ -90,6 +90,7 @@ export function restartRecord(
     holdoutLogLikelihood: scores,
     finalAcyclicity: extra.finalAcyclicity,
     edges: graphs.map((g) => (g ? edgeCount(g) : null)),
+    graphs,
     chosen,
     chosenSeed: seeds[chosen],
     edgesDifferingFromSeed0: differences,
