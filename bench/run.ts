@@ -8,6 +8,7 @@ import "./engine.bench.js";
 import "./gim.bench.js";
 import "./kernels.bench.js";
 import "./prep.bench.js";
+import "./concurrent.bench.js";
 import { type Row, suites } from "./report.js";
 
 const args = process.argv.slice(2);

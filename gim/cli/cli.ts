@@ -6,6 +6,7 @@ import "./commands/train.js";
 import "./commands/predict.js";
 import "./commands/eval.js";
 import "./commands/demo.js";
+import "./commands/tune.js";
 import { commands, runCommand } from "./commands/registry.js";
 
 const [name, ...rest] = process.argv.slice(2);

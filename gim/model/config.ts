@@ -50,6 +50,11 @@ export interface GimConfig {
   alMuMax: number;
   powerIterations: number;
   holdoutFraction: number;
+  /**
+   * Seed of the holdout split; absent: `seed`. Restarts (gim/train/restarts.ts) vary `seed` and
+   * fix this, so every restart is scored on the same rows it did not train on.
+   */
+  holdoutSeed?: number;
   convergenceTol: number;
   /**
    * From this fraction of the step budget on, every AL check counts as converged (the update

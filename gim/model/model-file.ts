@@ -25,6 +25,31 @@ export interface ModelFile {
   throughput: { stepsPerSecond: number; wallSeconds: number };
   augmentedLagrangian: { alpha: number; mu: number; checks: unknown[] };
   weights: Record<string, { shape: number[]; values: number[] }>;
+  /** `gim train --restarts K` (gim/train/restarts.ts): every restart's score and which won. */
+  restarts?: RestartRecord;
+  /** `gim tune` (gim/eval/tune.ts): the held-out perturbation and the chosen trial. */
+  tuning?: Record<string, unknown>;
+}
+
+export interface RestartRecord {
+  seeds: number[];
+  /** Mean log-likelihood per holdout row, the same rows and draws for all; NaN: failed. */
+  holdoutLogLikelihood: number[];
+  finalAcyclicity: number[];
+  edges: (number | null)[];
+  /** Each restart's MAP graph (null: failed). */
+  graphs: (number[][] | null)[];
+  /** Index of the kept restart (the best score). */
+  chosen: number;
+  chosenSeed: number;
+  /** Entries of each MAP graph that differ from restart 0's (null: failed). */
+  edgesDifferingFromSeed0: (number | null)[];
+  distinctGraphs: number;
+  graphsDiffer: boolean;
+  winnerGraphDiffersFromSeed0: boolean;
+  wallSeconds: number;
+  /** Restarts in flight at once. */
+  parallel: number;
 }
 
 export function loadModel(path: string): ModelFile {

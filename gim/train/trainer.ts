@@ -101,7 +101,7 @@ export class Trainer {
   ) {
     if (set.envs.length < 2)
       throw new Error("training needs the observational environment and at least one interventional environment");
-    const { train, holdout } = splitHoldout(set, config.holdoutFraction, config.seed);
+    const { train, holdout } = splitHoldout(set, config.holdoutFraction, config.holdoutSeed ?? config.seed);
     const perEnv = config.marginalize === "per-env";
     const chunkRows = config.chunkRows > 0 ? config.chunkRows : autoChunkRows(config, train.variables.length);
     this.data = uploadData(train, backend, this.dtype, perEnv, chunkRows);
@@ -339,5 +339,18 @@ export class Trainer {
 
   loadCheckpoint(path: string): Promise<void> {
     return loadCheckpoint(path, this);
+  }
+
+  /** Gives the trainer's device memory back to the pool (`gim tune` makes one trainer per trial). */
+  dispose(): void {
+    this.replayed?.dispose();
+    this.replayed = null;
+    this.adam.dispose();
+    for (const t of this.params.tensors.values()) t.dispose();
+    for (const data of [this.data, this.holdout]) {
+      for (const block of data ? [data, ...data.chunks] : [])
+        for (const t of [block.X, block.env, block.envStartTensor, block.envOneHot, block.offDiagonal]) t?.dispose();
+    }
+    this.gamma.dispose();
   }
 }

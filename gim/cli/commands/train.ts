@@ -1,6 +1,9 @@
 import { createBackend } from "../../../engine/context.js";
 import { loadDataset } from "../../data/dataset.js";
 import { fit, saveModel } from "../../train/fit.js";
+import { describeRestarts, fitRestarts } from "../../train/restarts.js";
+import { UsageError } from "../args.js";
+import { PARALLEL_FLAG, parallelFor } from "./parallel-flag.js";
 import { registerCommand } from "./registry.js";
 import { TRAIN_FLAGS, configFrom, withDataDefaults } from "./train-flags.js";
 
@@ -23,11 +26,43 @@ registerCommand("train", {
     },
     checkpoint: { type: "string", help: "checkpoint file (default: <out>.checkpoint.json)" },
     resume: { type: "boolean", default: false, help: "continue from the checkpoint" },
+    restarts: {
+      type: "number",
+      integer: true,
+      min: 1,
+      default: 1,
+      help: "train seeds seed … seed+K−1 and keep the best holdout log-likelihood (no checkpoints)",
+    },
+    ...PARALLEL_FLAG,
   },
   async run(v) {
     const dataset = loadDataset(v.data);
     const backend = await createBackend(v.backend);
     const { out } = v;
+    if (v.restarts > 1) {
+      if (v.resume) throw new UsageError("--resume continues one training; it cannot be combined with --restarts");
+      let interrupted = false;
+      const onSigint = () => (interrupted = true);
+      process.once("SIGINT", onSigint);
+      try {
+        const { model, stoppedEarly } = await fitRestarts(dataset, configFrom(withDataDefaults(v, v.data)), backend, {
+          restarts: v.restarts,
+          parallel: parallelFor(v.parallel, backend),
+          replay: v.replay,
+          shouldStop: () => interrupted,
+        });
+        if (stoppedEarly) {
+          console.error("interrupted: restarts write no checkpoints; nothing was saved");
+          return 130;
+        }
+        saveModel(out, model);
+        console.error(describeRestarts(model.restarts!));
+        console.error(`wrote ${out} (seed ${model.seed}, ${model.steps} steps on ${model.backend})`);
+        return 0;
+      } finally {
+        process.removeListener("SIGINT", onSigint);
+      }
+    }
     const { model, stoppedEarly } = await fit(dataset, configFrom(withDataDefaults(v, v.data)), backend, {
       checkpointPath: v.checkpoint ?? `${out}.checkpoint.json`,
       checkpointEvery: v["checkpoint-every"],
