@@ -5,7 +5,8 @@
  * dimension d (an eval-sized W_ε). The cpu backend skips the cases marked cpuMaxD beyond that d,
  * where one call takes minutes; `--d 20` runs one d only (`--d 10,50` a list), `--only mlp` the
  * cases whose name contains "mlp". The "(GEMM)" cases are the same ops as batched GEMMs
- * (kernels/mechanism-gemm.ts), next to the per-row kernels they replace at large d.
+ * (kernels/mechanism-gemm.ts), next to the per-row kernels they replace at large d. `--gpu-only`
+ * skips the cpu backend.
  */
 import type { Backend } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
@@ -260,7 +261,7 @@ registerSuite("kernels", async (log) => {
   const cases = pick > 0 ? CASES.filter((c) => c.name.includes(process.argv[pick + 1])) : CASES;
   for (const d of dims) {
     for (const c of cases) {
-      for (const b of [gpu, cpuBackend()]) {
+      for (const b of [gpu, process.argv.includes("--gpu-only") ? null : cpuBackend()]) {
         if (!b || (b.name === "cpu" && d > c.cpuMaxD)) continue;
         const run = c.build(b, d);
         const ms = await timeIt(

@@ -46,13 +46,13 @@ type Attrs = { kind: Kind; density: Density; chunkRows?: number };
 
 /**
  * Whether the objective takes this path (gim/model/likelihood.ts) rather than the per-row kernels
- * (kernels/mechanism-wgsl.ts), which keep all of W̃'s column block in registers and win while d·H
- * is small; past GEMM_MIN_D the GEMM is faster on lavapipe (bench/RESULTS.md, "Mechanisms as
- * GEMMs"), and the per-row kernels' named weights and private rows stop compiling in sensible
- * time somewhere past d = 100.
+ * (kernels/mechanism-wgsl.ts), which keep W̃'s column block in registers and win while d is
+ * small. Measured on lavapipe, fwd + VJP at M = 32, N = 9,000 (bench/RESULTS.md, "Mechanisms as
+ * GEMMs"): mlp equal at d = 20, GEMM 5.3× faster at d = 50; linear GEMM 2.7× slower at d = 20,
+ * 3.2× faster at d = 50. The thresholds lie between the measured sizes, not at a measured
+ * crossover. Past d ≈ 100 the per-row kernels' named weights stop compiling in sensible time.
  */
-export const GEMM_MIN_D = 32;
-export const gemmPreferred = (d: number) => d >= GEMM_MIN_D;
+export const gemmPreferred = (kind: Kind, d: number) => d >= (kind === "mlp" ? 32 : 40);
 
 /** Bytes of Ā per row chunk of the VJP. */
 export const ABAR_BYTES = 32 * 2 ** 20;
@@ -227,7 +227,7 @@ function vjp(attrs: Attrs, inputs: readonly Tensor[], needsGrad: readonly boolea
     if (xc !== x) xc.dispose();
     wb = add(wb, w);
     const s = sumToShape(part, [1, K * dp]);
-    part.dispose();
+    if (s !== part) part.dispose(); // one workgroup row: sumToShape returns its input
     ps = add(ps, s);
   }
   gp.dispose();

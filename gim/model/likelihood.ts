@@ -117,7 +117,8 @@ export function interventionTerms(
 
 /** μ [M, N, d] for graphs G [M, d, d] (as batched GEMMs at large d; X is data, it gets no gradient there). */
 export function mechanismMean(X: Tensor, graphs: Tensor, mech: MechanismParams): Tensor {
-  if (gemmPreferred(X.shape[1]) && !X.requiresGrad) return mechanismGemmMean(mech.kind, X, graphs, meanWeights(mech));
+  if (gemmPreferred(mech.kind, X.shape[1]) && !X.requiresGrad)
+    return mechanismGemmMean(mech.kind, X, graphs, meanWeights(mech));
   return mech.kind === "linear"
     ? linearMechanism(X, graphs, mech.Theta)
     : mlpMechanism(X, graphs, mech.W1, mech.b1, mech.w2, mech.b2);
@@ -125,7 +126,7 @@ export function mechanismMean(X: Tensor, graphs: Tensor, mech: MechanismParams):
 
 /** L^o [M, N, d] = log N(x; μ(G ⊙ x), e^ℓ) by the fused mechanism + Gaussian kernel. */
 export function observationalLogpdf(X: Tensor, graphs: Tensor, mech: MechanismParams, ell: Tensor): Tensor {
-  if (gemmPreferred(X.shape[1]) && !X.requiresGrad)
+  if (gemmPreferred(mech.kind, X.shape[1]) && !X.requiresGrad)
     return mechanismGemmLogpdf(mech.kind, X, graphs, meanWeights(mech), ell);
   return mech.kind === "linear"
     ? linearGaussianLogpdf(X, graphs, mech.Theta, ell)
