@@ -3,7 +3,10 @@
  * 100), webgpu vs cpu in the same run, time to completed work. `npm run bench -- kernels`.
  * hardBernoulli has no VJP (forward only). Sinkhorn: a batch of 4 pairs of 300-point clouds in
  * dimension d (an eval-sized W_ε). The cpu backend skips the cases marked cpuMaxD beyond that d,
- * where one call takes minutes; `--d 20` runs one d only.
+ * where one call takes minutes; `--d 20` runs one d only (`--d 10,50` a list), `--only mlp` the
+ * cases whose name contains "mlp". The "(GEMM)" cases are the same ops as batched GEMMs
+ * (kernels/mechanism-gemm.ts), next to the per-row kernels they replace at large d. `--gpu-only`
+ * skips the cpu backend.
  */
 import type { Backend } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
@@ -19,6 +22,8 @@ import {
   interventionMix,
   linearGaussianLogpdf,
   linearMechanism,
+  mechanismGemmLogpdf,
+  mechanismGemmMean,
   mlpGaussianLogpdf,
   mlpMechanism,
   normalLogpdf,
@@ -165,6 +170,36 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "mlpMechanism (GEMM)",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 7);
+      const weights = [random(b, [d, d, 5], 9), random(b, [d, 5], 10), random(b, [d, 5], 11), random(b, [d], 12)];
+      const G = random(b, [M, d, d], 8, true);
+      return () => mechanismGemmMean("mlp", X, G, weights);
+    },
+  },
+  {
+    name: "linearGaussianLogpdf (GEMM)",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 21);
+      const G = random(b, [M, d, d], 22, true);
+      const [T, l] = [random(b, [d, d], 23), random(b, [d], 24)];
+      return () => mechanismGemmLogpdf("linear", X, G, [T], l);
+    },
+  },
+  {
+    name: "mlpGaussianLogpdf (GEMM)",
+    cpuMaxD: 20,
+    build: (b, d) => {
+      const X = data(b, [N, d], 25);
+      const G = random(b, [M, d, d], 26, true);
+      const weights = [random(b, [d, d, 5], 27), random(b, [d, 5], 28), random(b, [d, 5], 29), random(b, [d], 30)];
+      return () => mechanismGemmLogpdf("mlp", X, G, weights, random(b, [d], 31));
+    },
+  },
+  {
     name: "zilnLogpdf",
     cpuMaxD: 20,
     build: (b, d) => {
@@ -221,10 +256,12 @@ registerSuite("kernels", async (log) => {
   const rows: Row[] = [];
   const gpu = await webgpuBackend();
   const only = process.argv.indexOf("--d");
-  const dims = only > 0 ? [Number(process.argv[only + 1])] : [20, 100];
+  const dims = only > 0 ? process.argv[only + 1].split(",").map(Number) : [20, 100];
+  const pick = process.argv.indexOf("--only");
+  const cases = pick > 0 ? CASES.filter((c) => c.name.includes(process.argv[pick + 1])) : CASES;
   for (const d of dims) {
-    for (const c of CASES) {
-      for (const b of [gpu, cpuBackend()]) {
+    for (const c of cases) {
+      for (const b of [gpu, process.argv.includes("--gpu-only") ? null : cpuBackend()]) {
         if (!b || (b.name === "cpu" && d > c.cpuMaxD)) continue;
         const run = c.build(b, d);
         const ms = await timeIt(

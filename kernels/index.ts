@@ -11,6 +11,7 @@ import { unaryOps } from "./elementwise-unary.js";
 import { linearMechanismOps } from "./linear-mechanism.js";
 import { mlpMechanismOps } from "./mlp-mechanism.js";
 import { mechanismLogpdfOps } from "./mechanism-logpdf.js";
+import { mechanismGemmOps } from "./mechanism-gemm.js";
 import { pairLogsumexpOps } from "./pair-logsumexp.js";
 import { interventionMixOps } from "./intervention-mix.js";
 import { normalLogpdfOps } from "./normal-logpdf.js";
@@ -46,6 +47,7 @@ export const OP_NAMES = [
   "linearMechanism",
   "mlpMechanism",
   "mechanismLogpdf",
+  "mechanismGemm",
   "pairLogsumexp",
   "interventionMix",
   "normalLogpdf",
@@ -120,6 +122,7 @@ export const OP_GROUPS = [
   group("kernels/linear-mechanism.ts", linearMechanismOps, ["test/ops/mechanisms.test.ts"]),
   group("kernels/mlp-mechanism.ts", mlpMechanismOps, ["test/ops/mechanisms.test.ts"]),
   group("kernels/mechanism-logpdf.ts", mechanismLogpdfOps, ["test/ops/mechanism-logpdf.test.ts"]),
+  group("kernels/mechanism-gemm.ts", mechanismGemmOps, ["test/ops/mechanism-gemm.test.ts"]),
   group("kernels/pair-logsumexp.ts", pairLogsumexpOps, ["test/ops/pair-logsumexp.test.ts"]),
   group("kernels/intervention-mix.ts", interventionMixOps, ["test/ops/pair-logsumexp.test.ts"]),
   group("kernels/normal-logpdf.ts", normalLogpdfOps, ["test/ops/logpdf.test.ts"]),

@@ -26,6 +26,7 @@ export { gumbelSigmoid, hardBernoulli } from "./gumbel-sigmoid.js";
 export { linearMechanism } from "./linear-mechanism.js";
 export { mlpMechanism } from "./mlp-mechanism.js";
 export { linearGaussianLogpdf, mlpGaussianLogpdf } from "./mechanism-logpdf.js";
+export { mechanismGemmLogpdf, mechanismGemmMean } from "./mechanism-gemm.js";
 export { pairLogsumexp } from "./pair-logsumexp.js";
 export { interventionMix } from "./intervention-mix.js";
 export { hardInterventionB } from "./intervention-logpdf.js";

@@ -26,6 +26,8 @@ import {
   linearMechanism,
   logsumexp,
   matmul,
+  mechanismGemmLogpdf,
+  mechanismGemmMean,
   mlpGaussianLogpdf,
   mlpMechanism,
   mul,
@@ -45,7 +47,8 @@ import {
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, noiseOf } from "./config.js";
 import { type DeviceData, rowBlocks } from "./device-data.js";
-import type { MechanismParams } from "./params.js";
+import { type MechanismParams, meanWeights } from "./params.js";
+import { gemmPreferred } from "../../kernels/mechanism-gemm.js";
 
 /** Where ℓ̂ is evaluated: graphs [M, d, d], θ_mech, log-variances ℓ [d], targets [E, R, d], ψ [E, R, c·d]. */
 export interface LikelihoodInputs {
@@ -112,8 +115,10 @@ export function interventionTerms(
     : shiftInterventionTerms(data, at.ell, at.targets, at.psi);
 }
 
-/** μ [M, N, d] for graphs G [M, d, d]. */
+/** μ [M, N, d] for graphs G [M, d, d] (as batched GEMMs at large d; X is data, it gets no gradient there). */
 export function mechanismMean(X: Tensor, graphs: Tensor, mech: MechanismParams): Tensor {
+  if (gemmPreferred(mech.kind, X.shape[1]) && !X.requiresGrad)
+    return mechanismGemmMean(mech.kind, X, graphs, meanWeights(mech));
   return mech.kind === "linear"
     ? linearMechanism(X, graphs, mech.Theta)
     : mlpMechanism(X, graphs, mech.W1, mech.b1, mech.w2, mech.b2);
@@ -121,6 +126,8 @@ export function mechanismMean(X: Tensor, graphs: Tensor, mech: MechanismParams):
 
 /** L^o [M, N, d] = log N(x; μ(G ⊙ x), e^ℓ) by the fused mechanism + Gaussian kernel. */
 export function observationalLogpdf(X: Tensor, graphs: Tensor, mech: MechanismParams, ell: Tensor): Tensor {
+  if (gemmPreferred(mech.kind, X.shape[1]) && !X.requiresGrad)
+    return mechanismGemmLogpdf(mech.kind, X, graphs, meanWeights(mech), ell);
   return mech.kind === "linear"
     ? linearGaussianLogpdf(X, graphs, mech.Theta, ell)
     : mlpGaussianLogpdf(X, graphs, mech.W1, mech.b1, mech.w2, mech.b2, ell);

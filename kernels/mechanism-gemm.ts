@@ -1,0 +1,317 @@
+/**
+ * The masked mechanisms (spec §3 eq 7–8) as batched GEMMs with a fused epilogue, for any d.
+ *
+ * Forward. (G[:, j] ⊙ x)ᵀ W1_j = xᵀ (G[:, j] ⊙ W1_j), so for graph sample m the pre-activations
+ * of all d mechanisms are one product A_m = X W̃_m, X [N,d], W̃_m [d, H·d] with
+ * W̃_m[i, (h, j)] = G[m,i,j] W1[j,i,h]: the mask goes on the weights, not on [M, N, d·H] inputs.
+ *   mlp:    μ[m,n,j] = b2_j + Σ_h w2[j,h] T[m,n,j,h],  T = tanh(A + b1)
+ *   linear: μ[m,n,j] = A[m,n,j] (H = 1, W̃_m = G_m ⊙ Θ)
+ *   density "gaussian": out = L = −½[log 2π + ℓ_j + (x_j − μ_j)² e^{−ℓ_j}]; "none": out = μ.
+ * The epilogue (tanh, output layer, log-density) runs on the accumulators in registers
+ * (kernels/mechanism-gemm-wgsl.ts): neither A nor T nor μ reaches memory.
+ *
+ * VJP, with μ̄ = ȳ (none) or μ̄ = L̄ r p, r = x_j − μ_j, p = e^{−ℓ_j} (gaussian):
+ *   Ā = μ̄ w2 (1 − T²) (mlp; linear Ā = μ̄);  W̃̄_m = X_ᵀ Ā_m  (a batched GEMM: the matmul kernel)
+ *   W̄1[j,i,h] = Σ_m W̃̄_m[i,(h,j)] G[m,i,j];  Ḡ[m,i,j] = Σ_h W̃̄_m[i,(h,j)] W1[j,i,h]
+ *   w̄2 = Σ μ̄ T, b̄1 = Σ Ā, b̄2 = Σ μ̄, ℓ̄ = Σ ½ L̄ (r² p − 1) (sums over m, n).
+ * X is data: its cotangent is not computed (input 0 is nondiff; kernels/mechanism-logpdf.ts has
+ * X̄ where a caller needs it).
+ *
+ * What is saved: nothing. The forward writes only its output; the VJP recomputes A (one more
+ * GEMM's worth of FMAs) because storing T would cost M·N·d·H floats (1.2 GB at d = 50, M = 32,
+ * N = 9,000, H = 5). It must store Ā for the Xᵀ Ā GEMM, so it runs over row chunks whose Ā
+ * [M, rows, H·dp] stays under ABAR_BYTES (32 MiB): mech_gemm_bwd recomputes A, applies the
+ * epilogue's VJP and writes Ā and per-workgroup sums; the matmul op's kernel forms Xᵀ Ā; the
+ * chunks' W̃̄ and sums are added; one finish kernel forms every weight's cotangent. Peak extra
+ * memory: Ā chunk + 2 W̃̄ [M, d, H·dp] + the sums.
+ *
+ * Kernels (besides matmul, slice, add, sum_to_shape): mech_gemm_prep, fwd, bwd (the WGSL file);
+ * mech_gemm_finish, 64 lanes, one per output element: 0 WB [M,d,H·dp], 1 PS [K·dp], 2 G, 3 W1|Θ
+ * read; W̄1|Θ̄, Ḡ, (mlp) b̄1, w̄2, b̄2, (gaussian) ℓ̄ write; params {d, dp, H, M}.
+ */
+import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
+import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
+import { ShapeError, fmt } from "../engine/shape.js";
+import type { Tensor } from "../engine/tensor.js";
+import { runBinary, sumToShape } from "./elementwise-binary.js";
+import { matmulOp } from "./matmul.js";
+import { sliceOp } from "./shape-ops.js";
+import { type GemmVariant, bwdSource, fwdSource, partRows, wtRows } from "./mechanism-gemm-wgsl.js";
+import { bwdCpu, finishCpu, fwdCpu, prepCpu } from "./mechanism-gemm-cpu.js";
+import { finishWgsl, prepWgsl } from "./mechanism-gemm-aux.js";
+
+type Kind = "linear" | "mlp";
+type Density = "gaussian" | "none";
+type Attrs = { kind: Kind; density: Density; chunkRows?: number };
+
+/**
+ * Whether the objective takes this path (gim/model/likelihood.ts) rather than the per-row kernels
+ * (kernels/mechanism-wgsl.ts), which keep W̃'s column block in registers and win while d is
+ * small. Measured on lavapipe, fwd + VJP at M = 32, N = 9,000 (bench/RESULTS.md, "Mechanisms as
+ * GEMMs"): mlp equal at d = 20, GEMM 5.3× faster at d = 50; linear GEMM 2.7× slower at d = 20,
+ * 3.2× faster at d = 50. The thresholds lie between the measured sizes, not at a measured
+ * crossover. Past d ≈ 100 the per-row kernels' named weights stop compiling in sensible time.
+ */
+export const gemmPreferred = (kind: Kind, d: number) => d >= (kind === "mlp" ? 32 : 40);
+
+/** Bytes of Ā per row chunk of the VJP. */
+export const ABAR_BYTES = 32 * 2 ** 20;
+const MAX_GROUPS = 65535;
+
+type Dims = {
+  N: number;
+  M: number;
+  d: number;
+  H: number;
+  dp: number;
+  Q: number;
+};
+
+/** Tile shape: lanes cover the ⌈d/4⌉ quads of outputs (≤ 32 per workgroup), R rows of R·H vec4 accumulators. */
+function variantOf(kind: Kind, H: number, density: Density, Q: number): GemmVariant {
+  const lanes = Q <= 8 ? 8 : Q <= 16 ? 16 : 32;
+  // R·H ≤ 80: more rows amortise the B loads better, but the VJP kernel's compile time grows
+  // fast with the unrolled rows (minutes on a busy 2-core lavapipe at R = 32, H = 2).
+  const rows = H === 1 ? 32 : H <= 5 ? 16 : 8;
+  return { kind, H, density, rows, lanes };
+}
+
+const cache = new Map<string, Kernel>();
+function cached(key: string, make: () => Kernel): Kernel {
+  let k = cache.get(key);
+  if (!k) cache.set(key, (k = make()));
+  return k;
+}
+
+const PARAMS = [
+  ["d", "u32"],
+  ["dp", "u32"],
+  ["H", "u32"],
+  ["M", "u32"],
+] as const;
+
+function prepKernel(kind: Kind, gaussian: boolean): Kernel {
+  return cached(`prep ${kind} ${gaussian}`, () =>
+    defineKernel({
+      name: `mechanism_gemm.prep.${kind}${gaussian ? ".gaussian" : ""}`,
+      ...prepWgsl(kind, gaussian),
+      params: PARAMS,
+      workgroupSize: 64,
+      workgroups: (p) => groupsFor(p.M * p.d * p.dp + wtRows(p.d, p.H) * p.dp, 64),
+      cpu: prepCpu(kind, gaussian),
+    }),
+  );
+}
+
+function finishKernel(kind: Kind, gaussian: boolean): Kernel {
+  return cached(`finish ${kind} ${gaussian}`, () =>
+    defineKernel({
+      name: `mechanism_gemm.finish.${kind}${gaussian ? ".gaussian" : ""}`,
+      ...finishWgsl(kind, gaussian),
+      params: PARAMS,
+      workgroupSize: 64,
+      workgroups: (p) => groupsFor(p.d * p.d * p.H + p.M * p.d * p.d + 2 * p.d * p.H + 2 * p.d, 64),
+      cpu: finishCpu(kind, gaussian),
+    }),
+  );
+}
+
+function gemmKernel(which: "fwd" | "bwd", v: GemmVariant): Kernel {
+  const key = `${which} ${v.kind} ${v.H} ${v.density} r${v.rows} l${v.lanes}`;
+  const gaussian = v.density === "gaussian";
+  return cached(key, () =>
+    defineKernel({
+      name: `mechanism_gemm.${which}.${v.kind}${v.kind === "mlp" ? `.H${v.H}` : ""}.${v.density}.r${v.rows}.l${v.lanes}`,
+      ...(which === "fwd" ? fwdSource(v) : bwdSource(v)),
+      workgroups: (p) => [Math.ceil(p.Q / v.lanes), Math.ceil(Math.ceil(p.N / v.rows) / p.tpw), p.M],
+      cpu: which === "fwd" ? fwdCpu(v.kind, v.H, gaussian) : bwdCpu(v.kind, v.H, gaussian, v.rows),
+    }),
+  );
+}
+
+function dimsOf({ kind, density }: Attrs, inputs: readonly Tensor[]): Dims {
+  const [x, g] = inputs;
+  const [N, d] = x.shape;
+  const M = g.shape[0];
+  const H = kind === "mlp" ? (inputs[2]?.shape[2] ?? 0) : 1;
+  const weights = kind === "linear" ? [[d, d]] : [[d, d, H], [d, H], [d, H], [d]];
+  const expected = [[N, d], [M, d, d], ...weights, ...(density === "gaussian" ? [[d]] : [])];
+  const is = (t: Tensor | undefined, s: number[]) =>
+    t !== undefined && t.rank === s.length && t.shape.every((v, k) => v === s[k]);
+  if (x.rank !== 2 || H < 1 || inputs.length !== expected.length || !expected.every((s, k) => is(inputs[k], s))) {
+    const want =
+      kind === "linear" ? "X [N,d], G [M,d,d], Θ [d,d]" : "X [N,d], G [M,d,d], W1 [d,d,H], b1, w2 [d,H], b2 [d]";
+    throw new ShapeError(
+      `mechanismGemm(${kind}, ${density})`,
+      `expected ${want}${density === "gaussian" ? ", ℓ [d]" : ""}; got ${inputs.map((t) => fmt(t.shape)).join(", ")}`,
+    );
+  }
+  const Q = Math.ceil(d / 4);
+  return { N, M, d, H, dp: 4 * Q, Q };
+}
+
+/** GP and WT (see the WGSL file): the padded mask and the transposed, padded weights. */
+function prepare(attrs: Attrs, inputs: readonly Tensor[], dims: Dims): [Tensor, Tensor] {
+  const { M, d, H, dp } = dims;
+  const gaussian = attrs.density === "gaussian";
+  const [gp, wt] = launch(
+    prepKernel(attrs.kind, gaussian),
+    inputs.slice(1),
+    [
+      [M, d, dp],
+      [wtRows(d, H), dp],
+    ],
+    dims,
+  );
+  return [gp, wt];
+}
+
+function forward(attrs: Attrs, inputs: readonly Tensor[]): Tensor {
+  const dims = dimsOf(attrs, inputs);
+  const { N, M, d, H, Q } = dims;
+  const v = variantOf(attrs.kind, H, attrs.density, Q);
+  if (Math.ceil(N / v.rows) > MAX_GROUPS)
+    throw new ShapeError("mechanismGemm", `${N} rows exceed one dispatch (${MAX_GROUPS * v.rows}); chunk the rows`);
+  const [gp, wt] = prepare(attrs, inputs, dims);
+  const params = { N, n0: 0, Nall: N, d, Q, M, tpw: 1 };
+  const out = launch1(gemmKernel("fwd", v), [inputs[0], gp, wt], [M, N, d], params);
+  gp.dispose();
+  wt.dispose();
+  return out;
+}
+
+/** Rows per VJP chunk: Ā within ABAR_BYTES, a whole number of row tiles. */
+export function gemmChunkRows(M: number, d: number, H: number, rows = 16): number {
+  const perRow = 4 * M * H * 4 * Math.ceil(d / 4);
+  return Math.max(rows, Math.floor(ABAR_BYTES / perRow / rows) * rows);
+}
+
+const add = (a: Tensor | null, b: Tensor): Tensor => {
+  if (!a) return b;
+  const s = runBinary("add", a, b);
+  a.dispose();
+  b.dispose();
+  return s;
+};
+
+function vjp(attrs: Attrs, inputs: readonly Tensor[], needsGrad: readonly boolean[], dy: Tensor): (Tensor | null)[] {
+  const dims = dimsOf(attrs, inputs);
+  const { N, M, d, H, dp, Q } = dims;
+  const v = variantOf(attrs.kind, H, attrs.density, Q);
+  const K = partRows(attrs.kind, H);
+  const x = inputs[0];
+  const [gp, wt] = prepare(attrs, inputs, dims);
+  const step = attrs.chunkRows ?? gemmChunkRows(M, d, H, v.rows);
+  let wb: Tensor | null = null;
+  let ps: Tensor | null = null;
+  for (let n0 = 0; n0 < N; n0 += step) {
+    const rows = Math.min(step, N - n0);
+    const tiles = Math.ceil(rows / v.rows);
+    // Enough workgroups for both cores, few partial sums: about 128 / M workgroups per graph.
+    const groups = Math.min(tiles, Math.max(2, Math.ceil(128 / (M * Math.ceil(Q / v.lanes)))));
+    const tpw = Math.ceil(tiles / groups);
+    const used = Math.ceil(tiles / tpw);
+    const params = { N: rows, n0, Nall: N, d, Q, M, tpw };
+    const [abar, part] = launch(
+      gemmKernel("bwd", v),
+      [x, gp, wt, dy],
+      [
+        [M, rows, H * dp],
+        [M * used, K * dp],
+      ],
+      params,
+    );
+    const xc = rows === N ? x : sliceOp.forward([x], { axis: 0, start: n0, end: n0 + rows }).out;
+    const w = matmulOp.forward([xc, abar], { transposeA: true, transposeB: false }).out;
+    abar.dispose();
+    if (xc !== x) xc.dispose();
+    wb = add(wb, w);
+    const s = sumToShape(part, [1, K * dp]);
+    if (s !== part) part.dispose(); // one workgroup row: sumToShape returns its input
+    ps = add(ps, s);
+  }
+  gp.dispose();
+  wt.dispose();
+  const gaussian = attrs.density === "gaussian";
+  const weights = inputs.slice(2, attrs.kind === "mlp" ? 6 : 3);
+  const shapes = [weights[0].shape, inputs[1].shape, ...weights.slice(1).map((t) => t.shape)];
+  if (gaussian) shapes.push([d]);
+  const outs = launch(finishKernel(attrs.kind, gaussian), [wb!, ps!, inputs[1], weights[0]], shapes, dims);
+  wb!.dispose();
+  ps!.dispose();
+  // outs: W1|Θ, G, then b1, w2, b2 (mlp), then ℓ; inputs: X, G, W1|Θ, b1, w2, b2, ℓ.
+  const byInput = [null, outs[1], outs[0], ...outs.slice(2)];
+  return byInput.map((t, i) => {
+    if (t && !needsGrad[i]) {
+      t.dispose();
+      return null;
+    }
+    return t;
+  });
+}
+
+export const mechanismGemmOp: OpDef<Attrs> = defineOp<Attrs>({
+  name: "mechanismGemm",
+  derivation:
+    "A_m = X W̃_m with W̃_m[i,(h,j)] = G[m,i,j] W1[j,i,h] (linear: G ⊙ Θ), one batched GEMM; epilogue μ = b2 + Σ_h w2 tanh(A + b1) (linear μ = A), " +
+    "then out = μ or L = −½[log 2π + ℓ + (x − μ)² e^{−ℓ}]. VJP: μ̄ = ȳ or L̄ (x − μ) e^{−ℓ}; Ā = μ̄ w2 (1 − T²); W̃̄_m = Xᵀ Ā_m (GEMM); " +
+    "W̄1 = Σ_m W̃̄ ⊙ G, Ḡ = Σ_h W̃̄ ⊙ W1; w̄2 = Σ μ̄ T, b̄1 = Σ Ā, b̄2 = Σ μ̄, ℓ̄ = Σ ½ L̄ (r² e^{−ℓ} − 1). X is data (no X̄). " +
+    "Saves nothing: the VJP recomputes A and stores Ā per row chunk (≤ 32 MiB).",
+  forward: (inputs, attrs) => ({ out: forward(attrs, inputs) }),
+  vjp: ({ inputs, attrs, needsGrad }, dy) => vjp(attrs, inputs, needsGrad, dy),
+  check: {
+    nondiff: [0],
+    cases: [
+      {
+        label: "mlp gaussian",
+        shapes: [[6, 3], [2, 3, 3], [3, 3, 2], [3, 2], [3, 2], [3], [3]],
+        attrs: { kind: "mlp", density: "gaussian" },
+        domains: ["real", "unit", "real", "real", "real", "real", "real"],
+      },
+      {
+        label: "mlp gaussian, d past one κ chunk, row chunks and tiles",
+        shapes: [[40, 37], [2, 37, 37], [37, 37, 2], [37, 2], [37, 2], [37], [37]],
+        attrs: { kind: "mlp", density: "gaussian", chunkRows: 16 },
+        domains: ["real", "unit", "real", "real", "real", "real", "real"],
+      },
+      {
+        label: "mlp mean",
+        shapes: [[7, 5], [3, 5, 5], [5, 5, 3], [5, 3], [5, 3], [5]],
+        attrs: { kind: "mlp", density: "none" },
+        domains: ["real", "unit", "real", "real", "real", "real"],
+      },
+      {
+        label: "linear gaussian",
+        shapes: [[5, 3], [2, 3, 3], [3, 3], [3]],
+        attrs: { kind: "linear", density: "gaussian" },
+        domains: ["real", "unit", "real", "real"],
+      },
+      {
+        label: "linear mean, row chunks",
+        shapes: [
+          [70, 6],
+          [2, 6, 6],
+          [6, 6],
+        ],
+        attrs: { kind: "linear", density: "none", chunkRows: 32 },
+        domains: ["real", "unit", "real"],
+      },
+      {
+        label: "linear gaussian, two column blocks of lanes",
+        shapes: [[4, 130], [1, 130, 130], [130, 130], [130]],
+        attrs: { kind: "linear", density: "gaussian" },
+        domains: ["real", "unit", "real", "real"],
+      },
+    ],
+  },
+});
+
+/** L = log N(x; μ, e^ℓ) of the MLP (W1 [d,d,H], b1, w2 [d,H], b2 [d]) or linear (Θ) mechanism, by GEMM. */
+export const mechanismGemmLogpdf = (kind: Kind, x: Tensor, g: Tensor, weights: readonly Tensor[], ell: Tensor) =>
+  apply(mechanismGemmOp, [x, g, ...weights, ell], { kind, density: "gaussian" });
+
+/** μ [M,N,d] of the MLP or linear mechanism, by GEMM. */
+export const mechanismGemmMean = (kind: Kind, x: Tensor, g: Tensor, weights: readonly Tensor[]) =>
+  apply(mechanismGemmOp, [x, g, ...weights], { kind, density: "none" });
+
+export const mechanismGemmOps = { mechanismGemm: mechanismGemmOp };
