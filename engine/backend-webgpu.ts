@@ -126,8 +126,9 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Returns null when no adapter exists (the caller decides whether that is fatal). */
-  static async create(): Promise<WebGpuBackend | null> {
-    const adapter = await requestAdapter();
+  /** null when there is no adapter (webgpu-device.ts unavailableReason says why). */
+  static async create(options: { quiet?: boolean } = {}): Promise<WebGpuBackend | null> {
+    const adapter = await requestAdapter(options);
     if (!adapter) return null;
     return new WebGpuBackend(await acquireDevice(adapter));
   }
