@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" />
 /**
  * WebGPU backend (Dawn). Design, from the lavapipe measurements in shared/notes:
  * - every `run` appends one dispatch to a single open compute pass; nothing is submitted until

@@ -1,6 +1,9 @@
-// Bundles the library, the CLI, the benchmarks and (with --tests) every test file with esbuild.
+// Bundles the library, the CLI, the benchmarks and (with --tests) every test file with esbuild;
+// the browser build (browser/ → dist/browser/, no Node built-ins: platform "browser" fails on any);
+// with --types, the .d.ts of the public entries (tsconfig.types.json → dist/types/).
 // `.wgsl` files load as text; `webgpu` (a native addon) stays external.
 import { build } from "esbuild";
+import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -30,7 +33,7 @@ const root = process.env.GIM_BUILD_DIR ?? ".";
 export const distDir = join(root, "dist");
 const testDir = join(root, ".build");
 
-export async function buildAll({ tests = false } = {}) {
+export async function buildAll({ tests = false, types = false } = {}) {
   await build({
     ...common,
     entryPoints: {
@@ -43,6 +46,20 @@ export async function buildAll({ tests = false } = {}) {
     },
     outdir: distDir,
   });
+  await build({
+    ...common,
+    platform: "browser",
+    target: "es2022",
+    external: [],
+    entryPoints: { gim: "browser/index.ts", "gim-worker": "browser/worker.ts" },
+    outdir: join(distDir, "browser"),
+  });
+  if (types) {
+    const tsc = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], {
+      stdio: "inherit",
+    });
+    if (tsc.status !== 0) throw new Error("build: tsc -p tsconfig.types.json failed");
+  }
   if (tests) {
     // One build per test file, so a file that does not compile fails alone (reported by the runner).
     const entries = findTests("test");
@@ -67,5 +84,5 @@ export async function buildAll({ tests = false } = {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await buildAll({ tests: process.argv.includes("--tests") });
+  await buildAll({ tests: process.argv.includes("--tests"), types: process.argv.includes("--types") });
 }

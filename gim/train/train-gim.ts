@@ -24,6 +24,9 @@ export interface TrainGimOptions extends Partial<GimConfig> {
   shouldStop?: () => boolean;
   /** Where the backend choice is reported (default stderr, console.warn in browsers). */
   log?: (line: string) => void;
+  /** Every `snapshotEvery` steps and at the end: the model so far (the browser example draws it live). */
+  onSnapshot?: (model: GimModel) => void;
+  snapshotEvery?: number;
 }
 
 /** A trained GIM: the model file plus prediction on the host (float64). */
@@ -62,13 +65,30 @@ export class GimModel {
 }
 
 export async function trainGim(data: GimData, options: TrainGimOptions = {}): Promise<GimModel> {
-  const { backend: choice = "auto", onProgress, shouldStop, log, ...overrides } = options;
+  const { backend: choice = "auto", onProgress, shouldStop, log, onSnapshot, snapshotEvery, ...overrides } = options;
   const set = trainingSetFrom(data);
   const backend = typeof choice === "string" ? await createBackend(choice, log) : choice;
   const config: GimConfig = { ...DEFAULTS, ...overrides };
   const trainer = new Trainer(config, set, backend);
   const started = performance.now();
-  const result = await trainer.train({ onProgress, shouldStop });
-  const wallSeconds = (performance.now() - started) / 1000;
-  return new GimModel(await modelFromTrainer(trainer, { stepsPerSecond: result.stepsPerSecond, wallSeconds }));
+  const snapshot = async (stepsPerSecond: number) => {
+    const wallSeconds = (performance.now() - started) / 1000;
+    return new GimModel(await modelFromTrainer(trainer, { stepsPerSecond, wallSeconds }));
+  };
+  // Snapshots: train in segments; the trainer continues from its step, so the run is the same.
+  const every = onSnapshot && snapshotEvery ? snapshotEvery : config.steps;
+  let stopped = false;
+  let rate = 0;
+  while (trainer.step < config.steps && !stopped) {
+    const end = Math.min(trainer.step + every, config.steps);
+    const result = await trainer.train({
+      onProgress,
+      shouldStop: () => (stopped = shouldStop?.() ?? false) || trainer.step >= end,
+    });
+    rate = result.stepsPerSecond;
+    if (onSnapshot && trainer.step < config.steps && !stopped) onSnapshot(await snapshot(rate));
+  }
+  const model = await snapshot(rate);
+  onSnapshot?.(model);
+  return model;
 }
