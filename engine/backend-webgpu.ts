@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * WebGPU backend (Dawn). Design, from the lavapipe measurements in shared/notes:
  * - every `run` appends one dispatch to a single open compute pass; nothing is submitted until

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * Acquires a WebGPU device — `navigator.gpu` in browsers, else Dawn through the optional `webgpu`
  * package, loaded only on the first request — with the limits our kernels need (up to what the
