@@ -1,7 +1,7 @@
 // Bundles the library, the CLI, the benchmarks and (with --tests) every test file with esbuild;
 // the browser build (browser/ → dist/browser/, no Node built-ins: platform "browser" fails on any);
 // with --types, the .d.ts of the public entries (tsconfig.types.json → dist/types/).
-// `.wgsl` files load as text; `webgpu` (a native addon) stays external.
+// `.wgsl` files load as text; `webgpu` (a native addon) and `playwright-core` (tests only) stay external.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -14,7 +14,7 @@ const common = {
   target: "node20",
   sourcemap: "linked",
   loader: { ".wgsl": "text" },
-  external: ["webgpu"],
+  external: ["webgpu", "playwright-core"],
   logLevel: "warning",
 };
 
