@@ -5,6 +5,10 @@ export { type Dataset, loadDataset, trainingSubset, writeDataset } from "./gim/d
 export { type BenchmarkOptions, generateBenchmark } from "./gim/data/synthetic.js";
 export { Trainer } from "./gim/train/trainer.js";
 export { fit } from "./gim/train/fit.js";
+export { GimModel, type TrainGimOptions, trainGim } from "./gim/train/train-gim.js";
+export { type GimData, type GimEnv, csvData } from "./gim/data/in-memory.js";
+export type { Progress } from "./gim/train/trainer.js";
+export { progressLine } from "./gim/train/progress.js";
 export { type ModelFile, loadModel } from "./gim/model/model-file.js";
 export { modelFromTrainer } from "./gim/train/export-model.js";
 export { HostModel } from "./gim/model/sampler.js";

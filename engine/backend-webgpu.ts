@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * WebGPU backend (Dawn). Design, from the lavapipe measurements in shared/notes:
  * - every `run` appends one dispatch to a single open compute pass; nothing is submitted until
@@ -126,8 +127,9 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Returns null when no adapter exists (the caller decides whether that is fatal). */
-  static async create(): Promise<WebGpuBackend | null> {
-    const adapter = await requestAdapter();
+  /** null when there is no adapter (webgpu-device.ts unavailableReason says why). */
+  static async create(options: { quiet?: boolean } = {}): Promise<WebGpuBackend | null> {
+    const adapter = await requestAdapter(options);
     if (!adapter) return null;
     return new WebGpuBackend(await acquireDevice(adapter));
   }

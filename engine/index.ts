@@ -4,7 +4,15 @@
  */
 export type { Backend, BackendName, DType, Storage } from "./backend.js";
 export { BackendError } from "./backend.js";
-export { createBackend, cpuBackend, defaultBackend, setDefaultBackend, webgpuBackend } from "./context.js";
+export {
+  type BackendChoice,
+  createBackend,
+  cpuBackend,
+  defaultBackend,
+  setDefaultBackend,
+  webgpuBackend,
+  webgpuUnavailable,
+} from "./context.js";
 export { full, ones, rand, randLogistic, randn, tensor, transfer, zeros } from "./create.js";
 export type { CreateOptions, RandomOptions } from "./create.js";
 export { type Kernel, type KernelSource, defineKernel } from "./kernel.js";

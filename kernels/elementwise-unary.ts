@@ -126,7 +126,7 @@ function kernelsFor(name: string, row: UnaryRow): { fwd: Kernel; vjp: Kernel } {
   return { fwd, vjp };
 }
 
-interface UnaryAttrs {
+export interface UnaryAttrs {
   [key: string]: unknown;
   p0: number;
   p1: number;

@@ -21,7 +21,7 @@ import { sumToShape } from "./elementwise-binary.js";
 import { type MatmulVariant, matmulKernel } from "./matmul-wgsl.js";
 import { transposeOp } from "./shape-ops.js";
 
-interface MatmulAttrs {
+export interface MatmulAttrs {
   [key: string]: unknown;
   transposeA: boolean;
   transposeB: boolean;

@@ -214,7 +214,7 @@ const vjpKernel = defineKernel({
   },
 });
 
-interface PowerAttrs {
+export interface PowerAttrs {
   [key: string]: unknown;
   iterations: number;
   seed: number;

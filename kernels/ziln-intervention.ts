@@ -191,7 +191,7 @@ const vjpKernel = defineKernel({
   },
 });
 
-interface Attrs {
+export interface Attrs {
   [key: string]: number;
   clamp: number;
 }

@@ -1,7 +1,10 @@
-// Bundles the library, the CLI, the benchmarks and (with --tests) every test file with esbuild.
-// `.wgsl` files load as text; `webgpu` (a native addon) stays external, and so does `h5wasm` (4 MB of
-// inlined wasm, imported lazily: only code that reads or writes .h5ad loads it).
+// Bundles the library, the CLI, the benchmarks and (with --tests) every test file with esbuild;
+// the browser build (browser/ → dist/browser/, no Node built-ins: platform "browser" fails on any);
+// with --types, the .d.ts of the public entries (tsconfig.types.json → dist/types/).
+// `.wgsl` files load as text; `webgpu` (a native addon), `playwright-core` (tests only) and `h5wasm`
+// (4 MB of inlined wasm, imported lazily: only code that reads or writes .h5ad loads it) stay external.
 import { build } from "esbuild";
+import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -12,7 +15,7 @@ const common = {
   target: "node20",
   sourcemap: "linked",
   loader: { ".wgsl": "text" },
-  external: ["webgpu", "h5wasm"],
+  external: ["webgpu", "h5wasm", "playwright-core"],
   logLevel: "warning",
 };
 
@@ -31,7 +34,7 @@ const root = process.env.GIM_BUILD_DIR ?? ".";
 export const distDir = join(root, "dist");
 const testDir = join(root, ".build");
 
-export async function buildAll({ tests = false } = {}) {
+export async function buildAll({ tests = false, types = false } = {}) {
   await build({
     ...common,
     entryPoints: {
@@ -44,6 +47,20 @@ export async function buildAll({ tests = false } = {}) {
     },
     outdir: distDir,
   });
+  await build({
+    ...common,
+    platform: "browser",
+    target: "es2022",
+    external: [],
+    entryPoints: { gim: "browser/index.ts", "gim-worker": "browser/worker.ts" },
+    outdir: join(distDir, "browser"),
+  });
+  if (types) {
+    const tsc = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], {
+      stdio: "inherit",
+    });
+    if (tsc.status !== 0) throw new Error("build: tsc -p tsconfig.types.json failed");
+  }
   if (tests) {
     // One build per test file, so a file that does not compile fails alone (reported by the runner).
     const entries = findTests("test");
@@ -68,5 +85,5 @@ export async function buildAll({ tests = false } = {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await buildAll({ tests: process.argv.includes("--tests") });
+  await buildAll({ tests: process.argv.includes("--tests"), types: process.argv.includes("--types") });
 }

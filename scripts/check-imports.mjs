@@ -1,5 +1,5 @@
 // Checks the project's import graph: no cycles between files (type-only imports included) and no
-// folder importing one above it in the layering engine ← kernels ← gim ← (bench, index.ts), where
+// folder importing one above it in the layering engine ← kernels ← gim ← (bench, browser, index.ts), where
 // gim/ itself is layered graph ← data ← model ← train ← eval ← cli.
 // `node scripts/check-imports.mjs` prints each violation and exits 1 if there is any; the test
 // test/structure.test.ts runs the same check on every `npm test`. `--root DIR` checks another tree.
@@ -21,9 +21,10 @@ export const LAYERS = [
   "gim/eval",
   "gim/cli",
   "bench",
+  "browser",
   "index.ts",
 ];
-const SOURCE_DIRS = ["engine", "kernels", "gim", "bench"];
+const SOURCE_DIRS = ["engine", "kernels", "gim", "bench", "browser"];
 
 function layerOf(file) {
   const layer = LAYERS.findIndex((l) => file === l || file.startsWith(`${l}/`));

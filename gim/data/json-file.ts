@@ -1,27 +1,11 @@
 /**
- * JSON files (checkpoints, model files): float arrays stored as base64 of their exact
- * binary (float32 or float64), so a value read back is bitwise the one written; atomic writes (a
- * temporary file in the same folder, then rename), so a crash never leaves half a file.
+ * JSON files (checkpoints, model files), float arrays in them as base64 of their exact binary
+ * (gim/data/encoded-array.ts); atomic writes (a temporary file in the same folder, then rename), so
+ * a crash never leaves half a file. Node only; the browser build never imports this file.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { DType } from "../../engine/backend.js";
-
-export interface EncodedArray {
-  dtype: DType;
-  base64: string;
-}
-
-export function encodeArray(values: ArrayLike<number>, dtype: DType): EncodedArray {
-  const typed = dtype === "f64" ? Float64Array.from(values) : Float32Array.from(values);
-  return { dtype, base64: Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength).toString("base64") };
-}
-
-export function decodeArray(encoded: EncodedArray): Float32Array | Float64Array {
-  const bytes = Buffer.from(encoded.base64, "base64");
-  const copy = new Uint8Array(bytes).buffer;
-  return encoded.dtype === "f64" ? new Float64Array(copy) : new Float32Array(copy);
-}
+export { type EncodedArray, decodeArray, encodeArray } from "./encoded-array.js";
 
 export function writeJsonAtomic(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });

@@ -2,12 +2,12 @@
  * The checkpoint format: everything a rerun needs to continue to the same result — parameters,
  * Adam moments and step, the augmented-Lagrangian state, the step counter (all Philox counters
  * are derived from (seed, step), so no separate PRNG state is needed) and the config. Parameters
- * are stored exactly (gim/data/json-file.ts encodeArray), so resuming is bitwise; writes are
- * atomic.
+ * are stored exactly (gim/data/encoded-array.ts), so resuming is bitwise. No file I/O here (the
+ * browser build trains too): gim/train/checkpoint-file.ts writes and reads the files, atomically.
  */
 import type { Backend, DType } from "../../engine/backend.js";
 import type { Adam, AdamState } from "../../engine/optim.js";
-import { type EncodedArray, decodeArray, encodeArray, readJson, writeJsonAtomic } from "../data/json-file.js";
+import { type EncodedArray, decodeArray, encodeArray } from "../data/encoded-array.js";
 import type { GimConfig } from "../model/config.js";
 import { type GimParams, readParams, writeParams } from "../model/params.js";
 import type { Lagrangian } from "./lagrangian.js";
@@ -42,9 +42,15 @@ export interface TrainingState {
 /** A resumed run must draw the same numbers from the same parameter shapes. */
 const MUST_MATCH = ["mechanism", "intervention", "seed", "mcSamples", "amortize", "marginalize"] as const;
 
-export async function saveCheckpoint(path: string, state: TrainingState): Promise<void> {
+/** Writes a checkpoint somewhere (a file in Node: checkpoint-file.ts); `where` names it in errors. */
+export interface Checkpointer {
+  readonly where: string;
+  save(state: TrainingState): Promise<void>;
+}
+
+export async function checkpointOf(state: TrainingState): Promise<CheckpointFile> {
   const host = await readParams(state.params);
-  const file: CheckpointFile = {
+  return {
     format: FORMAT,
     step: state.step,
     config: state.config,
@@ -54,12 +60,13 @@ export async function saveCheckpoint(path: string, state: TrainingState): Promis
     lagrangian: state.lagrangian.exportState(),
     refit: state.refit,
   };
-  writeJsonAtomic(path, file);
 }
 
-/** Restores parameters, Adam, the Lagrangian and the step in place, after checking the file fits this run. */
-export async function loadCheckpoint(path: string, state: TrainingState): Promise<void> {
-  const file = readJson<CheckpointFile>(path, "checkpoint");
+/**
+ * Restores parameters, Adam, the Lagrangian and the step in place, after checking the checkpoint
+ * fits this run; `path` names its source in errors.
+ */
+export function restoreCheckpoint(file: CheckpointFile, state: TrainingState, path: string): void {
   if (file.format !== FORMAT) throw new Error(`${path}: not a gim-webgpu checkpoint`);
   for (const key of MUST_MATCH) {
     if (file.config[key] !== state.config[key]) {

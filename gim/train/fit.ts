@@ -10,7 +10,8 @@ import { type Dataset, trainingSubset } from "../data/dataset.js";
 import type { ModelFile } from "../model/model-file.js";
 import { modelFromTrainer } from "./export-model.js";
 import { progressPrinter } from "./progress.js";
-import { Trainer } from "./trainer.js";
+import { type Progress, Trainer } from "./trainer.js";
+import { fileCheckpointer, loadCheckpoint } from "./checkpoint-file.js";
 import { writeJsonAtomic } from "../data/json-file.js";
 
 export interface FitOptions {
@@ -19,6 +20,8 @@ export interface FitOptions {
   resume?: boolean;
   replay?: boolean;
   quiet?: boolean;
+  /** Progress every `logEvery` steps; default: the progress bar on stderr (none when quiet). */
+  onProgress?: (p: Progress) => void;
   log?: (line: string) => void;
 }
 
@@ -35,7 +38,7 @@ export async function fit(
   if (options.resume) {
     if (!options.checkpointPath || !existsSync(options.checkpointPath))
       throw new Error(`--resume: no checkpoint at ${options.checkpointPath ?? "(none given)"}`);
-    await trainer.loadCheckpoint(options.checkpointPath);
+    await loadCheckpoint(options.checkpointPath, trainer);
     log(`resumed from ${options.checkpointPath} at step ${trainer.step}`);
   }
   if (options.replay && trainer.enableReplay()) log("step replay: on (the step is recorded once and replayed)");
@@ -48,9 +51,9 @@ export async function fit(
   const started = performance.now();
   try {
     const result = await trainer.train({
-      checkpointPath: options.checkpointPath,
+      checkpoint: options.checkpointPath ? fileCheckpointer(options.checkpointPath) : undefined,
       checkpointEvery: options.checkpointEvery,
-      onProgress: options.quiet ? undefined : progressPrinter(),
+      onProgress: options.onProgress ?? (options.quiet ? undefined : progressPrinter()),
       shouldStop: () => interrupted,
     });
     const wallSeconds = (performance.now() - started) / 1000;

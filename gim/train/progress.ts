@@ -1,4 +1,4 @@
-/** A one-line progress bar on stderr: steps, steps/s, loss, acyclicity ĥ, ETA. */
+/** A one-line progress bar on stderr: steps, steps/s, loss, acyclicity ĥ, ETA (the browser example shows the same line). */
 import type { Progress } from "./trainer.js";
 
 function duration(seconds: number): string {
@@ -17,7 +17,9 @@ export function progressLine(p: Progress, width = 24): string {
 }
 
 /** Rewrites the line in place on a terminal; prints one line per update otherwise. */
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p: Progress) => void {
+export function progressPrinter(
+  stream: { isTTY?: boolean; write(text: string): unknown } = process.stderr,
+): (p: Progress) => void {
   return (p) => {
     const line = progressLine(p);
     if (stream.isTTY) stream.write(`\r${line}${p.step === p.steps ? "\n" : ""}`);

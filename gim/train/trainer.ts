@@ -1,7 +1,8 @@
 /**
  * The training loop (spec §0, §6, §8): the merged objective of gim/model/objective.ts, one
  * backward, one fused Adam step, the ℓ clamp, the augmented-Lagrangian checks on the holdout,
- * progress, checkpoints (gim/train/checkpoint.ts). Work is queued step after step; values are read
+ * progress, checkpoints (gim/train/checkpoint.ts; files: checkpoint-file.ts). No Node built-ins,
+ * so browser.ts trains with it too. Work is queued step after step; values are read
  * back only every `logEvery` steps (loss and ĥ: progress, NaN check, checkpoint), so the GPU is
  * never stalled per step.
  */
@@ -12,7 +13,7 @@ import { backward, detach, keep, noGrad, tidy } from "../../engine/index.js";
 import { clamp, matmul } from "../../kernels/ops.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, alphaAt, refitStepsOf } from "../model/config.js";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import type { Checkpointer } from "./checkpoint.js";
 import { Lagrangian } from "./lagrangian.js";
 import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/device-data.js";
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
@@ -36,7 +37,8 @@ export interface Progress {
 }
 
 export interface TrainOptions {
-  checkpointPath?: string;
+  /** Saves every `checkpointEvery` steps, on a stop and at the end (Node: fileCheckpointer(path)). */
+  checkpoint?: Checkpointer;
   checkpointEvery?: number;
   onProgress?: (p: Progress) => void;
   /** Polled after every step; true makes the loop write a checkpoint and return early. */
@@ -219,8 +221,7 @@ export class Trainer {
       const atEnd = this.step === total;
       const stop = options.shouldStop?.() ?? false;
       const alDue = this.step % config.alSteps === 0;
-      const checkpointDue =
-        options.checkpointPath && options.checkpointEvery && this.step % options.checkpointEvery === 0;
+      const checkpointDue = options.checkpoint && options.checkpointEvery && this.step % options.checkpointEvery === 0;
       if (this.step % every === 0 || atEnd || stop || alDue || checkpointDue) {
         finalLoss = await loss.item();
         this.lastAcyclicity = await acyclicity.item();
@@ -231,7 +232,7 @@ export class Trainer {
         if (!Number.isFinite(finalLoss) || !Number.isFinite(this.lastAcyclicity)) {
           throw new NonFiniteLossError(
             `non-finite loss (${finalLoss}) or acyclicity (${this.lastAcyclicity}) at step ${this.step}; training stopped` +
-              (options.checkpointPath ? `; the last good checkpoint is kept at ${options.checkpointPath}` : ""),
+              (options.checkpoint ? `; the last good checkpoint is kept at ${options.checkpoint.where}` : ""),
           );
         }
         if (alDue) await this.lagrangianCheck();
@@ -243,8 +244,7 @@ export class Trainer {
           stepsPerSecond: rate,
           elapsedSeconds: (now - started) / 1000,
         });
-        if (options.checkpointPath && (checkpointDue || stop || atEnd))
-          await this.saveCheckpoint(options.checkpointPath);
+        if (options.checkpoint && (checkpointDue || stop || atEnd)) await options.checkpoint.save(this);
       }
       if (!this.replayed) {
         loss.dispose();
@@ -331,14 +331,6 @@ export class Trainer {
 
   alpha(): number {
     return alphaAt(this.config, Math.max(this.step - 1, 0));
-  }
-
-  saveCheckpoint(path: string): Promise<void> {
-    return saveCheckpoint(path, this);
-  }
-
-  loadCheckpoint(path: string): Promise<void> {
-    return loadCheckpoint(path, this);
   }
 
   /** Gives the trainer's device memory back to the pool (`gim tune` makes one trainer per trial). */

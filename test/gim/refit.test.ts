@@ -19,6 +19,7 @@ import { mapGraph } from "../../gim/model/map-estimate.js";
 import { readParams } from "../../gim/model/params.js";
 import { HostModel } from "../../gim/model/sampler.js";
 import { PINNED_LOGIT, pinnedEmbedding } from "../../gim/train/refit.js";
+import { fileCheckpointer, loadCheckpoint } from "../../gim/train/checkpoint-file.js";
 import { Trainer } from "../../gim/train/trainer.js";
 
 const data = trainingSubset({
@@ -102,10 +103,10 @@ test("a run interrupted in the refit phase resumes to the same parameters (cpu, 
   await straight.train();
   const checkpoint = join(mkdtempSync(join(tmpdir(), "gim-refit-")), "ckpt.json");
   const first = new Trainer(config, data, cpuBackend());
-  const stopped = await first.train({ checkpointPath: checkpoint, shouldStop: () => first.step === 9 });
+  const stopped = await first.train({ checkpoint: fileCheckpointer(checkpoint), shouldStop: () => first.step === 9 });
   assert.ok(stopped.stoppedEarly);
   const resumed = new Trainer(config, data, cpuBackend());
-  await resumed.loadCheckpoint(checkpoint);
+  await loadCheckpoint(checkpoint, resumed);
   assert.is(resumed.step, 9);
   assert.ok(resumed.refit, "the checkpoint carries the refit state");
   await resumed.train();

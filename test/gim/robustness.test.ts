@@ -16,6 +16,7 @@ import { modelFromTrainer } from "../../gim/train/export-model.js";
 import { HostModel } from "../../gim/model/sampler.js";
 import { generateBenchmark } from "../../gim/data/synthetic.js";
 import { Trainer } from "../../gim/train/trainer.js";
+import { fileCheckpointer, loadCheckpoint } from "../../gim/train/checkpoint-file.js";
 
 const data = trainingSubset({
   ...generateBenchmark({
@@ -38,15 +39,15 @@ test("a non-finite loss stops training with a clear error; the last good checkpo
   const dir = mkdtempSync(join(tmpdir(), "gim-nan-"));
   const checkpoint = join(dir, "ckpt.json");
   const trainer = new Trainer({ ...small, steps: 10 }, data, cpuBackend());
-  await trainer.train({ checkpointPath: checkpoint, checkpointEvery: 5 });
+  await trainer.train({ checkpoint: fileCheckpointer(checkpoint), checkpointEvery: 5 });
   assert.ok(existsSync(checkpoint));
   const good = readFileSync(checkpoint, "utf8");
   // Blow the parameters up: an absurd learning rate drives the loss to Inf/NaN.
   const blown = new Trainer({ ...small, steps: 40, lr: 1e30 }, data, cpuBackend());
-  await blown.loadCheckpoint(checkpoint);
+  await loadCheckpoint(checkpoint, blown);
   blown.adam.lr = 1e30;
   try {
-    await blown.train({ checkpointPath: checkpoint, checkpointEvery: 5 });
+    await blown.train({ checkpoint: fileCheckpointer(checkpoint), checkpointEvery: 5 });
     assert.unreachable("training should have stopped");
   } catch (error) {
     assert.match(
@@ -58,7 +59,7 @@ test("a non-finite loss stops training with a clear error; the last good checkpo
   assert.ok(Object.values(kept.params).every((p) => typeof (p as { base64: string }).base64 === "string"));
   assert.ok(kept.step >= JSON.parse(good).step, "the checkpoint holds a step before the failure");
   const restored = new Trainer({ ...small, steps: 40 }, data, cpuBackend());
-  await restored.loadCheckpoint(checkpoint);
+  await loadCheckpoint(checkpoint, restored);
   const loss = await restored.queueStep().loss.item();
   assert.ok(Number.isFinite(loss), `the kept checkpoint trains on (loss ${loss})`);
 });

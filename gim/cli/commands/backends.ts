@@ -1,4 +1,4 @@
-import { webgpuBackend } from "../../../engine/context.js";
+import { webgpuBackend, webgpuUnavailable } from "../../../engine/context.js";
 import { registerCommand } from "./registry.js";
 
 registerCommand("backends", {
@@ -10,7 +10,7 @@ registerCommand("backends", {
     if (gpu) {
       console.log(`webgpu: available, adapter: ${gpu.description}`);
       gpu.destroy();
-    } else console.log("webgpu: NO ADAPTER");
+    } else console.log(`webgpu: NO ADAPTER — ${webgpuUnavailable()}`);
     return 0;
   },
 });
