@@ -13,6 +13,8 @@ export type Intervention = "hard" | "shift" | "ziln";
  */
 export type Noise = "gaussian" | "ziln";
 export type Marginalize = "per-sample" | "per-env";
+export type AlRule = "spec" | "periodic";
+export type AlPenalty = "total" | "per-sample";
 
 export interface GimConfig {
   mechanism: Mechanism;
@@ -56,6 +58,15 @@ export interface GimConfig {
    * then waits only for G_∞ to be cyclic). 1 = never: the spec's rule alone.
    */
   alForceFrom: number;
+  /**
+   * When α_AL and μ_AL move (gim/train/lagrangian.ts): "spec" after holdout convergence only;
+   * "periodic" at every check while G_∞ is cyclic, from the first converged check or from
+   * alStartFrom·steps on, whichever comes first. Absent in older files: read through alRuleOf().
+   */
+  alRule?: AlRule;
+  alStartFrom?: number;
+  /** "total": the penalty as the spec adds it to J; "per-sample": ×N, against the per-sample likelihood. */
+  alPenalty?: AlPenalty;
   logVarClamp: number;
   logStdClamp: number;
   hidden: number;
@@ -97,6 +108,9 @@ export const DEFAULTS: GimConfig = {
   holdoutFraction: 0.1,
   convergenceTol: 1e-3,
   alForceFrom: 1,
+  alRule: "spec",
+  alStartFrom: 0,
+  alPenalty: "total",
   logVarClamp: 10,
   logStdClamp: 5,
   hidden: 5,
@@ -118,6 +132,11 @@ export function lambdaTargetsAt(config: GimConfig, step: number): number {
   const start = config.lambdaTargets;
   const end = config.lambdaTargetsEnd * start;
   return end + 0.5 * (start - end) * (1 + Math.cos((Math.PI * step) / Math.max(config.steps, 1)));
+}
+
+/** The AL settings of a config; files written before they existed used the spec's. */
+export function alRuleOf(config: GimConfig): { rule: AlRule; startFrom: number; penalty: AlPenalty } {
+  return { rule: config.alRule ?? "spec", startFrom: config.alStartFrom ?? 0, penalty: config.alPenalty ?? "total" };
 }
 
 export function noiseOf(config: GimConfig): Noise {
