@@ -65,7 +65,11 @@ export interface GimConfig {
    */
   alRule?: AlRule;
   alStartFrom?: number;
-  /** "total": the penalty as the spec adds it to J; "per-sample": ×N, against the per-sample likelihood. */
+  /**
+   * "total": the penalty as the spec adds it to J; "per-sample": ×N, against the per-sample
+   * likelihood. The defaults (periodic, from 25 % of the steps, per-sample) and the spec's
+   * (`--al-rule spec --al-penalty total`) are compared in docs/tuning.md, session 4.
+   */
   alPenalty?: AlPenalty;
   logVarClamp: number;
   logStdClamp: number;
@@ -108,9 +112,9 @@ export const DEFAULTS: GimConfig = {
   holdoutFraction: 0.1,
   convergenceTol: 1e-3,
   alForceFrom: 1,
-  alRule: "spec",
-  alStartFrom: 0,
-  alPenalty: "total",
+  alRule: "periodic",
+  alStartFrom: 0.25,
+  alPenalty: "per-sample",
   logVarClamp: 10,
   logStdClamp: 5,
   hidden: 5,
