@@ -13,6 +13,8 @@ export type Intervention = "hard" | "shift" | "ziln";
  */
 export type Noise = "gaussian" | "ziln";
 export type Marginalize = "per-sample" | "per-env";
+export type AlRule = "spec" | "periodic";
+export type AlPenalty = "total" | "per-sample";
 
 export interface GimConfig {
   mechanism: Mechanism;
@@ -61,6 +63,19 @@ export interface GimConfig {
    * then waits only for G_∞ to be cyclic). 1 = never: the spec's rule alone.
    */
   alForceFrom: number;
+  /**
+   * When α_AL and μ_AL move (gim/train/lagrangian.ts): "spec" after holdout convergence only;
+   * "periodic" at every check while G_∞ is cyclic, from the first converged check or from
+   * alStartFrom·steps on, whichever comes first. Absent in older files: read through alRuleOf().
+   */
+  alRule?: AlRule;
+  alStartFrom?: number;
+  /**
+   * "total": the penalty as the spec adds it to J; "per-sample": ×N, against the per-sample
+   * likelihood. The defaults (periodic, from 25 % of the steps, per-sample) and the spec's
+   * (`--al-rule spec --al-penalty total`) are compared in docs/tuning.md, session 4.
+   */
+  alPenalty?: AlPenalty;
   logVarClamp: number;
   logStdClamp: number;
   hidden: number;
@@ -109,6 +124,9 @@ export const DEFAULTS: GimConfig = {
   holdoutFraction: 0.1,
   convergenceTol: 1e-3,
   alForceFrom: 1,
+  alRule: "periodic",
+  alStartFrom: 0.25,
+  alPenalty: "per-sample",
   logVarClamp: 10,
   logStdClamp: 5,
   hidden: 5,
@@ -139,6 +157,11 @@ export function lambdaTargetsAt(config: GimConfig, step: number): number {
 
 export function refitStepsOf(config: GimConfig): number {
   return config.refitSteps ?? 0;
+}
+
+/** The AL settings of a config; files written before they existed used the spec's. */
+export function alRuleOf(config: GimConfig): { rule: AlRule; startFrom: number; penalty: AlPenalty } {
+  return { rule: config.alRule ?? "spec", startFrom: config.alStartFrom ?? 0, penalty: config.alPenalty ?? "total" };
 }
 
 export function noiseOf(config: GimConfig): Noise {

@@ -63,6 +63,8 @@ export function streamFor(step: number, purpose: keyof typeof STREAMS): number {
 export interface LagrangianState {
   alpha: number;
   mu: number;
+  /** Factor on the whole penalty in J (absent: 1); see gim/train/lagrangian.ts. */
+  scale?: number;
 }
 
 /**
@@ -86,8 +88,8 @@ export function scalarsAt(config: GimConfig, step: number, al: LagrangianState):
     step,
     alpha: alphaAt(config, step),
     targetPriorScale: -lambdaTargetsAt(config, step),
-    alLinear: -al.alpha,
-    alQuadratic: -al.mu / 2,
+    alLinear: -al.alpha * (al.scale ?? 1),
+    alQuadratic: (-al.mu / 2) * (al.scale ?? 1),
   };
 }
 

@@ -12,7 +12,7 @@ import { type PhaseProfile, inPhase } from "../../engine/phase.js";
 import { backward, detach, keep, noGrad, tidy } from "../../engine/index.js";
 import { clamp, matmul } from "../../kernels/ops.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { type GimConfig, alphaAt, refitStepsOf } from "../model/config.js";
+import { type GimConfig, alRuleOf, alphaAt, refitStepsOf } from "../model/config.js";
 import type { Checkpointer } from "./checkpoint.js";
 import { Lagrangian } from "./lagrangian.js";
 import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/device-data.js";
@@ -112,7 +112,14 @@ export class Trainer {
     const dims = dimensionsOf(config, set); // ZILN: checks x ≥ 0, zero fractions for ζ
     this.params = initParams(config, dims, backend, this.dtype);
     this.adam = new Adam([...this.params.tensors.values()], { lr: config.lr });
-    this.lagrangian = new Lagrangian({ eta: config.alEta, muMax: config.alMuMax, tolerance: config.convergenceTol });
+    const al = alRuleOf(config);
+    this.lagrangian = new Lagrangian({
+      eta: config.alEta,
+      muMax: config.alMuMax,
+      tolerance: config.convergenceTol,
+      rule: al.rule,
+      scale: al.penalty === "per-sample" ? this.data.N : 1,
+    });
   }
 
   /** The main phase and the refit phase after it. */
@@ -290,7 +297,9 @@ export class Trainer {
   private async lagrangianCheck(): Promise<void> {
     const score = await this.holdoutScore();
     const cyclic = !isAcyclic(limitGraph(await this.scores()));
-    const forced = this.step >= this.config.alForceFrom * this.config.steps;
+    const al = alRuleOf(this.config);
+    const from = al.rule === "periodic" ? al.startFrom : this.config.alForceFrom;
+    const forced = this.step >= from * this.config.steps;
     this.lagrangian.check(this.step, score, this.lastAcyclicity, cyclic, forced);
   }
 

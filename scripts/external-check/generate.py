@@ -3,9 +3,14 @@
 and the paper with numpy only -- it does not import or port the project's TypeScript.
 
 Writes samples.csv (env,<vars>), features.csv (env,<feats>; all-zero row = observational) and
-truth.json {variables, graph (graph[i][j] = 1 iff i -> j), targets, split}.
+truth.json {variables, graph (graph[i][j] = 1 iff i -> j), targets, split, generator}.
 
     /usr/bin/python3 scripts/external-check/generate.py --out /tmp/ext1 --seed 1
+    /usr/bin/python3 scripts/external-check/generate.py --out /tmp/sf --graph sf --intervention shift --d 15
+
+The defaults (ER, linear, hard, per-variable Hill functions) draw exactly the numbers they drew
+before the other families existed, so their output is byte-identical; every other choice draws
+its own numbers in place of the default's (see README.md).
 """
 import argparse, json, os
 import numpy as np
@@ -19,30 +24,85 @@ p.add_argument("--perturbations", type=int, default=10)
 p.add_argument("--n-per-env", type=int, default=50)
 p.add_argument("--n-obs", type=int, default=300)
 p.add_argument("--q", type=int, default=10)
+p.add_argument("--graph", choices=["er", "sf"], default="er")
+p.add_argument("--mechanism", choices=["linear", "mlp"], default="linear")
+p.add_argument("--intervention", choices=["hard", "shift"], default="hard")
+p.add_argument("--hill", choices=["per-variable", "per-perturbation"], default="per-variable")
+p.add_argument("--train-doses", default="0.5,1,2,4")
+p.add_argument("--ood-doses", default="0.75,1.5,3,6")
+p.add_argument("--hidden", type=int, default=5)
 a = p.parse_args()
 rng = np.random.default_rng(a.seed)
 d = a.d
 
+def doses(text):
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        p.error(f"doses must be comma-separated numbers, got {text!r}")
+    if not values or min(values) <= 0:
+        p.error(f"doses must be positive, got {text!r}")
+    return values
+
+def scale_free():
+    # Barabasi-Albert as igraph's Barabasi(directed=True) used by DiBS: node t (t = 1..d-1) sends
+    # min(m, t) edges to distinct older nodes drawn with weight in-degree + 1; then relabel.
+    m = max(1, int(round(a.edges_per_node)))
+    indeg = np.zeros(d)
+    B = np.zeros((d, d), dtype=int)                      # B[t, s] = 1 iff t -> s (new -> old)
+    for t in range(1, d):
+        w = indeg[:t] + 1
+        chosen = rng.choice(t, size=min(m, t), replace=False, p=w / w.sum())
+        B[t, chosen] = 1
+        indeg[chosen] += 1
+    perm = rng.permutation(d)                            # node t becomes variable perm[t]
+    A = np.zeros((d, d), dtype=int)
+    A[np.ix_(perm, perm)] = B
+    return A, [perm[t] for t in range(d - 1, -1, -1)]    # newest first: parents before children
+
+if a.graph == "er":
+    pass  # drawn below exactly as before the flag existed
+elif a.edges_per_node < 1:
+    p.error("--graph sf needs --edges-per-node >= 1 (Barabasi-Albert m = its rounded value)")
+
 # ER graph: strictly lower-triangular Bernoulli(2E/(d(d-1))) with E = edges_per_node * d, then permute.
-prob = 2 * a.edges_per_node * d / (d * (d - 1))
-low = np.tril(rng.random((d, d)) < prob, k=-1)           # low[i, j]: j -> i for j < i
-perm = rng.permutation(d)
-A = np.zeros((d, d), dtype=int)                          # A[i, j] = 1 iff i -> j
-for i in range(d):
-    for j in range(i):
-        if low[i, j]:
-            A[perm[j], perm[i]] = 1
-W = A * rng.uniform(0.5, 2.0, (d, d)) * rng.choice([-1.0, 1.0], (d, d))
-order = [perm[k] for k in range(d)]                      # topological order (parents first)
+if a.graph == "er":
+    prob = 2 * a.edges_per_node * d / (d * (d - 1))
+    low = np.tril(rng.random((d, d)) < prob, k=-1)       # low[i, j]: j -> i for j < i
+    perm = rng.permutation(d)
+    A = np.zeros((d, d), dtype=int)                      # A[i, j] = 1 iff i -> j
+    for i in range(d):
+        for j in range(i):
+            if low[i, j]:
+                A[perm[j], perm[i]] = 1
+    order = [perm[k] for k in range(d)]                  # topological order (parents first)
+else:
+    A, order = scale_free()
 sig_obs, sig_int = np.sqrt(0.1), 1.0
+
+if a.mechanism == "linear":
+    W = A * rng.uniform(0.5, 2.0, (d, d)) * rng.choice([-1.0, 1.0], (d, d))
+    mean = lambda X, j: X @ W[:, j]
+else:
+    # One tanh MLP per variable, one hidden layer of H units, N(0, 1) weights and biases (paper
+    # D.1); its input is x masked by the parents. Roots: x_j = noise only.
+    H = a.hidden
+    W1, b1 = rng.standard_normal((d, d, H)), rng.standard_normal((d, H))   # W1[j, i, h]
+    w2, b2 = rng.standard_normal((d, H)), rng.standard_normal(d)
+    def mean(X, j):
+        if not A[:, j].any():
+            return np.zeros(len(X))
+        return np.tanh((X * A[:, j]) @ W1[j] + b1[j]) @ w2[j] + b2[j]
 
 def sample(n, targets, psi):
     X = np.zeros((n, d))
     for j in order:
-        if targets[j]:
+        if targets[j] and a.intervention == "hard":
             X[:, j] = psi[j] + sig_int * rng.standard_normal(n)
         else:
-            X[:, j] = X @ W[:, j] + sig_obs * rng.standard_normal(n)
+            # Shift (spec section 4, paper eq 13): the mechanism's output moved by psi_j, no extra noise.
+            shift = psi[j] if targets[j] else 0.0
+            X[:, j] = mean(X, j) + shift + sig_obs * rng.standard_normal(n)
     return X
 
 def random_target_set(seen):
@@ -54,19 +114,29 @@ def random_target_set(seen):
             return s
 
 # Per-variable Hill function h_j(s) = a s^n / (K^n + s^n).
+# Per-perturbation (paper D.1): each (perturbation, target) pair gets a Hill function of its own,
+# so a fully-OOD perturbation brings new ones; drawn when the set is made.
 hill_a, hill_K, hill_n = rng.uniform(1, 5, d), rng.uniform(0.5, 2, d), rng.integers(1, 5, d)
-hill = lambda j, s: hill_a[j] * s ** hill_n[j] / (hill_K[j] ** hill_n[j] + s ** hill_n[j])
-TRAIN, PARTIAL = [0.5, 1, 2, 4], [0.75, 1.5, 3, 6]
+hill_of = lambda a_, K, n: (lambda s: a_ * s ** n / (K ** n + s ** n))
+per_variable = [hill_of(hill_a[j], hill_K[j], hill_n[j]) for j in range(d)]
+TRAIN, PARTIAL = doses(a.train_doses), doses(a.ood_doses)
+hills = {}  # (set, j) -> Hill function, per-perturbation only
+def hill_functions(s):
+    if a.hill == "per-perturbation":
+        for j in s:
+            hills[(s, j)] = hill_of(rng.uniform(1, 5), rng.uniform(0.5, 2), rng.integers(1, 5))
+    return s
+hill = lambda s, j, dose: (hills[(s, j)] if a.hill == "per-perturbation" else per_variable[j])(dose)
 
 seen = set()
-train_sets = [random_target_set(seen) for _ in range(a.perturbations)]
-full_sets = [random_target_set(seen) for _ in range(a.perturbations)]
+train_sets = [hill_functions(random_target_set(seen)) for _ in range(a.perturbations)]
+full_sets = [hill_functions(random_target_set(seen)) for _ in range(a.perturbations)]
 envs = []  # (id, split, targets, psi, raw r_e)
 def add(prefix, sets, doses, split):
     for pi, s in enumerate(sets):
         for dose in doses:
             t = np.zeros(d, dtype=int); t[list(s)] = 1
-            psi = np.array([hill(j, dose) if t[j] else 0.0 for j in range(d)])
+            psi = np.array([hill(s, j, dose) if t[j] else 0.0 for j in range(d)])
             envs.append((f"{prefix}{pi}_d{dose:g}", split, t, psi, np.concatenate([t, psi])))
 add("tr", train_sets, TRAIN, "train")
 add("tr", train_sets, PARTIAL, "partial-ood")
@@ -101,9 +171,14 @@ with open(os.path.join(a.out, "features.csv"), "w") as f:
     f.write("observational," + ",".join(["0"] * a.q) + "\n")
     for e, row in zip(envs, feats):
         f.write(e[0] + "," + ",".join(f"{v:.7g}" for v in row) + "\n")
+generator = {k: getattr(a, k) for k in ("graph", "mechanism", "intervention", "hill")}
+default_family = all(generator[k] == v for k, v in (("graph", "er"), ("mechanism", "linear"), ("intervention", "hard"), ("hill", "per-variable")))
 truth = {"variables": names, "graph": A.tolist(),
          "targets": {"observational": [0] * d, **{e[0]: e[2].tolist() for e in envs}},
          "split": {"observational": "observational", **{e[0]: e[1] for e in envs}}}
+if not default_family:  # the default's truth.json stays byte-identical
+    truth["generator"] = {**generator, "seed": a.seed, "d": d, "edges_per_node": a.edges_per_node}
 with open(os.path.join(a.out, "truth.json"), "w") as f:
     json.dump(truth, f)
-print(f"wrote {a.out}: d={d}, {int(A.sum())} edges, {len(envs)} perturbed envs + observational")
+print(f"wrote {a.out}: d={d}, {a.graph}, {a.mechanism}, {a.intervention}, {int(A.sum())} edges, "
+      f"{len(envs)} perturbed envs + observational")
