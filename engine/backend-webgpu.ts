@@ -112,8 +112,17 @@ export class WebGpuBackend implements Backend {
   private captureAllocated: Set<GPUBuffer> | null = null;
   private readonly lost: Promise<never>;
   dispatchCount = 0;
-  /** Storage buffers made so far (pool bucket sizes): the largest one and their total (the pool never frees). */
-  readonly bufferStats = { largestBytes: 0, totalBytes: 0 };
+  /**
+   * Storage buffers (pool bucket sizes): the largest made and the total made (the pool never
+   * frees); the bytes held by live tensors now, and their peak and largest buffer since
+   * `resetPeak` (benchmarks: what one configuration needs, whatever the pool holds from others).
+   */
+  readonly bufferStats = { largestBytes: 0, totalBytes: 0, liveBytes: 0, peakLiveBytes: 0, largestLiveBytes: 0 };
+
+  resetPeak(): void {
+    this.bufferStats.peakLiveBytes = this.bufferStats.liveBytes;
+    this.bufferStats.largestLiveBytes = 0;
+  }
 
   private constructor(acquired: AcquiredDevice) {
     this.device = acquired.device;
@@ -167,6 +176,10 @@ export class WebGpuBackend implements Backend {
       this.bufferStats.totalBytes += size;
     }
     this.captureAllocated?.add(buffer);
+    const stats = this.bufferStats;
+    stats.liveBytes += size;
+    stats.peakLiveBytes = Math.max(stats.peakLiveBytes, stats.liveBytes);
+    stats.largestLiveBytes = Math.max(stats.largestLiveBytes, size);
     let id = this.bufferIds.get(buffer);
     if (id === undefined) {
       id = this.nextBufferId++;
@@ -194,6 +207,7 @@ export class WebGpuBackend implements Backend {
     const s = storage as GpuStorage;
     if (s.released) return;
     s.released = true;
+    this.bufferStats.liveBytes -= s.buffer.size;
     const list = this.pool.get(s.buffer.size) ?? [];
     list.push(s.buffer);
     this.pool.set(s.buffer.size, list);
@@ -404,6 +418,10 @@ export class WebGpuBackend implements Backend {
         list.filter((b) => !buffers.has(b)),
       );
     }
+    // Withheld buffers are the recording's: counted as live until discardRecording.
+    const stats = this.bufferStats;
+    for (const b of withheld) stats.liveBytes += b.size;
+    stats.peakLiveBytes = Math.max(stats.peakLiveBytes, stats.liveBytes);
     return { commands, buffers: withheld, allocated };
   }
 
@@ -524,7 +542,10 @@ export class WebGpuBackend implements Backend {
   discardRecording(recording: Recording): void {
     for (const buffer of recording.buffers) {
       const list = this.pool.get(buffer.size) ?? [];
-      if (!list.includes(buffer)) list.push(buffer);
+      if (!list.includes(buffer)) {
+        list.push(buffer);
+        this.bufferStats.liveBytes -= buffer.size;
+      }
       this.pool.set(buffer.size, list);
     }
   }
