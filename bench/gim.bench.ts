@@ -1,7 +1,15 @@
 /**
  * GIM suite: training steps/s (after warm-up, GPU work completed) at the benchmark sizes of
  * spec §9 (80 perturbation envs × 100 samples + 1,000 observational, M = 32), on webgpu (step
- * replay) and cpu in the same run. `--quick` runs only d = 10 linear hard.
+ * replay) and cpu in the same run; then the default training size as `gim train` runs it (d = 10
+ * linear hard, M = 16, 40 envs × 100 + 500 observational with the 10 % holdout: N = 4,050, the
+ * augmented-Lagrangian holdout checks included); then large d on webgpu with minibatches
+ * (d = 100 mlp, 200, 500 and 1,000 linear and mlp, B rows per step, `batch` in the row).
+ * `--quick` runs only d = 10 linear hard. `--budget-s=S` (default 300) skips the rows that would
+ * start after S seconds and lists them; each row's timing window shrinks to fit what is left.
+ * `--rows=a,b` runs only the rows whose line contains a or b (e.g. `--rows="webgpu d=200"`).
+ * Every row carries `batch` (B; N for the full batch), `N` and `peakBufferBytes` (the most bytes
+ * its live buffers held at once on webgpu, recordings included; null on cpu).
  *
  * On webgpu, two more steps are then run profiled (Trainer.profileStep): GPU time per phase
  * (likelihood, acyclicity, priors, optimizer; engine/phase.ts) from timestamp queries, in ms per
@@ -31,20 +39,38 @@ const M = 32;
 const PHASES = ["likelihood", "acyclicity", "priors", "optimizer"] as const;
 const PROFILED_STEPS = 2;
 type Phases = Record<(typeof PHASES)[number], number>;
-const CONFIGS: { d: number; mechanism: GimConfig["mechanism"] }[] = [
-  { d: 10, mechanism: "linear" },
-  { d: 20, mechanism: "linear" },
-  { d: 20, mechanism: "mlp" },
-  { d: 50, mechanism: "mlp" },
-  { d: 100, mechanism: "mlp" },
+interface Setting {
+  d: number;
+  mechanism: GimConfig["mechanism"];
+  /** Rows per step; 0 = the full batch. */
+  batch: number;
+  /** webgpu only. */
+  gpuOnly?: boolean;
+}
+const CONFIGS: Setting[] = [
+  { d: 10, mechanism: "linear", batch: 0 },
+  { d: 20, mechanism: "linear", batch: 0 },
+  { d: 20, mechanism: "mlp", batch: 0 },
+  { d: 50, mechanism: "mlp", batch: 0 },
+  { d: 100, mechanism: "mlp", batch: 0 },
+];
+/** Large d, minibatched (N = 9,000 rows as above), webgpu only, smallest first. */
+const LARGE: Setting[] = [
+  { d: 100, mechanism: "mlp", batch: 1024, gpuOnly: true },
+  { d: 200, mechanism: "linear", batch: 1024, gpuOnly: true },
+  { d: 200, mechanism: "mlp", batch: 1024, gpuOnly: true },
+  { d: 500, mechanism: "linear", batch: 1024, gpuOnly: true },
+  { d: 500, mechanism: "mlp", batch: 1024, gpuOnly: true },
+  { d: 1000, mechanism: "linear", batch: 512, gpuOnly: true },
+  { d: 1000, mechanism: "mlp", batch: 512, gpuOnly: true },
 ];
 
-function dataset(d: number, perEnv: number, nObs: number): TrainingSet {
+function dataset(d: number, perEnv: number, nObs: number, K = 80): TrainingSet {
   const rng = new HostRandom(d);
   const p = 10;
   const mk = (n: number) => Float64Array.from({ length: n * d }, () => rng.normal());
   const envs = [{ id: "obs", features: new Array(p).fill(0), samples: mk(nObs), n: nObs }];
-  for (let k = 0; k < 80; k++)
+  for (let k = 0; k < K; k++)
     envs.push({ id: `e${k}`, features: Array.from({ length: p }, () => rng.normal()), samples: mk(perEnv), n: perEnv });
   return {
     variables: Array.from({ length: d }, (_, j) => `x${j}`),
@@ -53,12 +79,22 @@ function dataset(d: number, perEnv: number, nObs: number): TrainingSet {
   };
 }
 
+/** The bytes a configuration's live buffers held at most, on webgpu (null on cpu). */
+function peakFrom(backend: Backend, baseline: number): number | null {
+  return backend instanceof WebGpuBackend ? backend.bufferStats.peakLiveBytes - baseline : null;
+}
+
+function resetPeak(backend: Backend): number {
+  if (!(backend instanceof WebGpuBackend)) return 0;
+  backend.resetPeak();
+  return backend.bufferStats.liveBytes;
+}
+
 async function measure(
   backend: Backend,
-  d: number,
-  mechanism: GimConfig["mechanism"],
+  { d, mechanism, batch }: Setting,
   budgetMs: number,
-): Promise<{ sps: number; phases: Phases | null }> {
+): Promise<{ sps: number; phases: Phases | null; N: number; batch: number; peak: number | null }> {
   // M = 32 graph (and intervention) samples and M_h = 32, as the throughput issue and the PyTorch
   // reference use; the library's defaults are 16 and 16.
   const config: GimConfig = {
@@ -69,7 +105,9 @@ async function measure(
     steps: 100000,
     mcSamples: M,
     acyclicitySamples: M,
+    batchSize: batch,
   };
+  const baseline = resetPeak(backend);
   const trainer = new Trainer(config, dataset(d, 100, 1000), backend);
   trainer.enableReplay();
   await (await trainer.queueStep()).loss.item();
@@ -83,7 +121,44 @@ async function measure(
   }
   await backend.sync();
   const sps = (steps * 1000) / (performance.now() - started);
-  return { sps, phases: await profilePhases(trainer) };
+  const phases = await profilePhases(trainer);
+  const N = trainer.trainingRows;
+  return { sps, phases, N, batch: trainer.batchSize, peak: peakFrom(backend, baseline) };
+}
+
+/**
+ * The default training size as `gim train` runs it: M = M_h = 16, the 10 % holdout, T_AL = 200
+ * (so the timed steps include one holdout check), progress read every 50 steps.
+ */
+async function defaultSizeRow(backend: Backend, steps: number, log: (line: string) => void): Promise<Row> {
+  const config: GimConfig = { ...DEFAULTS, steps: steps + 2 };
+  const baseline = resetPeak(backend);
+  const trainer = new Trainer(config, dataset(10, 100, 500, 40), backend);
+  trainer.enableReplay();
+  await trainer.queueStep().loss.item();
+  await trainer.queueStep().loss.item();
+  const started = performance.now();
+  await trainer.train();
+  const sps = (steps * 1000) / (performance.now() - started);
+  const N = trainer.trainingRows;
+  log(
+    `gim-train ${backend.name.padEnd(6)} d= 10 linear hard M=16 N=${N} (default size, holdout checks included): ${sps.toFixed(3)} steps/s over ${steps} steps`,
+  );
+  return {
+    name: "gim-train-default",
+    backend: backend.name,
+    adapter: backend.description,
+    d: 10,
+    mechanism: "linear",
+    intervention: "hard",
+    M: 16,
+    N,
+    batch: trainer.batchSize,
+    steps,
+    stepsPerSecond: sps,
+    dispatches: trainer.replayDispatches,
+    peakBufferBytes: peakFrom(backend, baseline),
+  };
 }
 
 /** Mean GPU ms per phase over PROFILED_STEPS profiled steps; null without timestamp queries. */
@@ -110,7 +185,9 @@ async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row
     steps: 100000,
     mcSamples: M,
     acyclicitySamples: M,
+    batchSize: N,
   };
+  const baseline = resetPeak(gpu);
   const trainer = new Trainer(config, dataset(d, 1240, 800), gpu);
   if (trainer.trainingRows !== N) throw new Error(`memory line: expected ${N} rows, got ${trainer.trainingRows}`);
   const chunkRows = autoChunkRows(config, d);
@@ -132,6 +209,8 @@ async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row
       d,
       M,
       N,
+      batch: trainer.batchSize,
+      peakBufferBytes: peakFrom(gpu, baseline),
       chunks,
       chunkRows,
       largestBufferBytes: largestBytes,
@@ -158,6 +237,8 @@ async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row
     N,
     steps,
     stepsPerSecond: 1 / seconds,
+    batch: trainer.batchSize,
+    peakBufferBytes: peakFrom(gpu, baseline),
     chunks,
     chunkRows,
     largestBufferBytes: largestBytes,
@@ -174,36 +255,90 @@ registerSuite("gim", async (log) => {
     if (!gpu) throw new Error("--memory needs a WebGPU adapter");
     return [await memoryRow(gpu, log)];
   }
-  for (const { d, mechanism } of quick ? CONFIGS.slice(0, 1) : CONFIGS) {
+  const budgetArg = process.argv.find((a) => a.startsWith("--budget-s="));
+  const budgetMs = 1000 * (budgetArg ? Number(budgetArg.slice("--budget-s=".length)) : 300);
+  const suiteStart = performance.now();
+  const left = () => budgetMs - (performance.now() - suiteStart);
+  const skipped: string[] = [];
+  const plan: { what: string; run: (window: number) => Promise<void> }[] = [];
+  for (const setting of quick ? CONFIGS.slice(0, 1) : [...CONFIGS, ...LARGE]) {
     for (const backend of [gpu, cpuBackend()]) {
       if (!backend) continue;
-      if (backend.name === "cpu" && d > 20) continue;
-      const { sps, phases } = await measure(backend, d, mechanism, backend.name === "cpu" ? 10000 : 20000);
-      const row: Row = {
-        name: "gim-step",
-        backend: backend.name,
-        adapter: backend.description,
-        d,
-        mechanism,
-        intervention: "hard",
-        M,
-        N: 9000,
-        stepsPerSecond: sps,
-      };
-      let split = "";
-      if (backend instanceof WebGpuBackend) {
-        row.phases = phases;
-        if (phases) split = `; GPU ms/step ${PHASES.map((p) => `${p} ${phases[p].toFixed(2)}`).join(", ")}`;
-        else {
-          row.phasesNote = "adapter lacks timestamp-query";
-          split = "; no phase split (adapter lacks timestamp-query)";
-        }
-      }
-      rows.push(row);
-      log(
-        `gim-step ${backend.name.padEnd(6)} d=${String(d).padStart(3)} ${mechanism.padEnd(6)} hard M=32 N=9000: ${sps.toFixed(3)} steps/s${split}`,
-      );
+      if (backend.name === "cpu" && (setting.d > 20 || setting.gpuOnly)) continue;
+      const what = `${backend.name} d=${setting.d} ${setting.mechanism}${setting.batch ? ` B=${setting.batch}` : ""}`;
+      plan.push({ what, run: (window) => stepRow(backend, setting, window, rows, log) });
     }
+    if (setting === CONFIGS[0] && !quick)
+      for (const backend of [gpu, cpuBackend()])
+        if (backend)
+          plan.push({
+            what: `${backend.name} default size (d=10 linear, M=16, N=4050)`,
+            run: async () => void rows.push(await defaultSizeRow(backend, backend.name === "cpu" ? 20 : 200, log)),
+          });
   }
+  // --rows=a,b: only the rows whose description contains one of these (e.g. --rows="d=1000 linear").
+  const only = process.argv
+    .find((a) => a.startsWith("--rows="))
+    ?.slice("--rows=".length)
+    .split(",");
+  if (only) plan.splice(0, plan.length, ...plan.filter((p) => only.some((o) => p.what.includes(o))));
+  for (let k = 0; k < plan.length; k++) {
+    if (left() <= 0) {
+      skipped.push(...plan.slice(k).map((p) => p.what));
+      break;
+    }
+    const window = Math.max(2000, Math.min(20000, left() / (plan.length - k)));
+    await plan[k].run(window);
+  }
+  if (skipped.length > 0)
+    log(`--budget-s=${budgetMs / 1000}: skipped ${skipped.length} row(s) past the budget: ${skipped.join("; ")}`);
   return rows;
 });
+
+async function stepRow(
+  backend: Backend,
+  setting: Setting,
+  window: number,
+  rows: Row[],
+  log: (line: string) => void,
+): Promise<void> {
+  const { d, mechanism } = setting;
+  const { sps, phases, N, batch, peak } = await measure(
+    backend,
+    setting,
+    backend.name === "cpu" ? Math.min(window, 10000) : window,
+  );
+  const row: Row = {
+    name: "gim-step",
+    backend: backend.name,
+    adapter: backend.description,
+    d,
+    mechanism,
+    intervention: "hard",
+    M,
+    N,
+    batch,
+    stepsPerSecond: sps,
+    peakBufferBytes: peak,
+  };
+  let split = "";
+  if (backend instanceof WebGpuBackend) {
+    row.phases = phases;
+    row.largestBufferBytes = backend.bufferStats.largestLiveBytes;
+    row.maxBindingBytes = backend.maxBinding;
+    if (phases) split = `; GPU ms/step ${PHASES.map((p) => `${p} ${phases[p].toFixed(2)}`).join(", ")}`;
+    else {
+      row.phasesNote = "adapter lacks timestamp-query";
+      split = "; no phase split (adapter lacks timestamp-query)";
+    }
+  }
+  rows.push(row);
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  const memory =
+    backend instanceof WebGpuBackend
+      ? `; peak ${mib(peak ?? 0)} MiB live, largest buffer ${mib(backend.bufferStats.largestLiveBytes)} of ${mib(backend.maxBinding)} MiB`
+      : "";
+  log(
+    `gim-step ${backend.name.padEnd(6)} d=${String(d).padStart(4)} ${mechanism.padEnd(6)} hard M=32 N=${N} B=${batch}: ${sps.toFixed(3)} steps/s${split}${memory}`,
+  );
+}

@@ -1,8 +1,9 @@
 /// <reference types="@webgpu/types" preserve="true" />
 /**
  * WebGPU backend (Dawn). Design, from the lavapipe measurements in shared/notes:
- * - every `run` appends one dispatch to a single open compute pass; nothing is submitted until
- *   a copy, a read or `sync` needs it, so a whole forward+backward is one command buffer;
+ * - every `run` appends one dispatch to the open compute pass; the queue is submitted every
+ *   SUBMIT_EVERY dispatches (so lavapipe starts on the first while the host encodes the next) and
+ *   whenever a read, `sync` or a full uniform ring needs it;
  * - params go into a ring of 256-byte uniform slots bound with a dynamic offset, so a bind
  *   group depends only on (pipeline layout, buffers) and is cached;
  * - buffers come from a size-bucketed pool and keep their id, so reused buffers hit the cache;
@@ -18,6 +19,13 @@ import { type AcquiredDevice, acquireDevice, requestAdapter } from "./webgpu-dev
 
 const SLOT_BYTES = 256;
 const RING_SLOTS = 8192;
+/**
+ * Dispatches queued before an automatic submit. Submitting only at a read kept lavapipe idle
+ * while the host encoded the whole command buffer, then ran it all: the engine bench's chain of
+ * 1,000 tiny adds cost ~72 µs per op that way and ~38 with a submit every 256 (lavapipe, 2 cores;
+ * bench/RESULTS.md, "Scale"). Smaller batches pay Dawn's ~5 µs per submit more often.
+ */
+export const SUBMIT_EVERY = 256;
 const MAX_GROUPS_PER_DIM = 65535;
 /** Timestamped passes per query set (two queries each; WebGPU allows 4096 queries a set). */
 const PASSES_PER_SET = 2048;
@@ -93,6 +101,8 @@ export class WebGpuBackend implements Backend {
   private readonly ringHost = new ArrayBuffer(SLOT_BYTES * RING_SLOTS);
   private readonly ringView = new DataView(this.ringHost);
   private ringUsed = 0;
+  /** Dispatches encoded since the last submit. */
+  private queued = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private readonly pendingErrors: Promise<string | null>[] = [];
@@ -103,8 +113,17 @@ export class WebGpuBackend implements Backend {
   private captureAllocated: Set<GPUBuffer> | null = null;
   private readonly lost: Promise<never>;
   dispatchCount = 0;
-  /** Storage buffers made so far (pool bucket sizes): the largest one and their total (the pool never frees). */
-  readonly bufferStats = { largestBytes: 0, totalBytes: 0 };
+  /**
+   * Storage buffers (pool bucket sizes): the largest made and the total made (the pool never
+   * frees); the bytes held by live tensors now, and their peak and largest buffer since
+   * `resetPeak` (benchmarks: what one configuration needs, whatever the pool holds from others).
+   */
+  readonly bufferStats = { largestBytes: 0, totalBytes: 0, liveBytes: 0, peakLiveBytes: 0, largestLiveBytes: 0 };
+
+  resetPeak(): void {
+    this.bufferStats.peakLiveBytes = this.bufferStats.liveBytes;
+    this.bufferStats.largestLiveBytes = 0;
+  }
 
   private constructor(acquired: AcquiredDevice) {
     this.device = acquired.device;
@@ -159,6 +178,10 @@ export class WebGpuBackend implements Backend {
       this.bufferStats.totalBytes += size;
     }
     this.captureAllocated?.add(buffer);
+    const stats = this.bufferStats;
+    stats.liveBytes += size;
+    stats.peakLiveBytes = Math.max(stats.peakLiveBytes, stats.liveBytes);
+    stats.largestLiveBytes = Math.max(stats.largestLiveBytes, size);
     let id = this.bufferIds.get(buffer);
     if (id === undefined) {
       id = this.nextBufferId++;
@@ -186,6 +209,7 @@ export class WebGpuBackend implements Backend {
     const s = storage as GpuStorage;
     if (s.released) return;
     s.released = true;
+    this.bufferStats.liveBytes -= s.buffer.size;
     const list = this.pool.get(s.buffer.size) ?? [];
     list.push(s.buffer);
     this.pool.set(s.buffer.size, list);
@@ -225,13 +249,14 @@ export class WebGpuBackend implements Backend {
       for (const s of storages) this.captureBuffers!.add(s.buffer);
       return;
     }
-    if (this.ringUsed === RING_SLOTS) this.submit();
+    if (this.ringUsed === RING_SLOTS || this.queued >= SUBMIT_EVERY) this.submit();
     const offset = this.writeParams(kernel, params);
     const pass = this.openPass();
     pass.setPipeline(compiled.pipeline);
     pass.setBindGroup(0, bindGroup, [offset]);
     pass.dispatchWorkgroups(gx, gy, gz);
     this.dispatchCount++;
+    this.queued++;
   }
 
   copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, length: number): void {
@@ -304,6 +329,7 @@ export class WebGpuBackend implements Backend {
     }
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
+    this.queued = 0;
   }
 
   destroy(): void {
@@ -394,6 +420,10 @@ export class WebGpuBackend implements Backend {
         list.filter((b) => !buffers.has(b)),
       );
     }
+    // Withheld buffers are the recording's: counted as live until discardRecording.
+    const stats = this.bufferStats;
+    for (const b of withheld) stats.liveBytes += b.size;
+    stats.peakLiveBytes = Math.max(stats.peakLiveBytes, stats.liveBytes);
     return { commands, buffers: withheld, allocated };
   }
 
@@ -434,7 +464,7 @@ export class WebGpuBackend implements Backend {
         return;
       }
       const d = command.dispatch;
-      const offset = this.replaySlot(d, index, patch);
+      const offset = this.replaySlot(d, index, patch, false);
       if (!this.pass || options.perKernel || d.phase !== openPhase) {
         this.closePass();
         const i = passes.length % PASSES_PER_SET;
@@ -486,8 +516,14 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Copies a recorded dispatch's uniform words into the next ring slot, patched; returns its offset. */
-  private replaySlot(d: RecordedDispatch, index: number, patch?: (index: number, words: Uint32Array) => void): number {
-    if (this.ringUsed === RING_SLOTS) this.submit();
+  private replaySlot(
+    d: RecordedDispatch,
+    index: number,
+    patch?: (index: number, words: Uint32Array) => void,
+    autoSubmit = true,
+  ): number {
+    // A profiled replay keeps its passes whole (a submit would split them): only a full ring submits.
+    if (this.ringUsed === RING_SLOTS || (autoSubmit && this.queued >= SUBMIT_EVERY)) this.submit();
     const offset = this.ringUsed * SLOT_BYTES;
     const words = new Uint32Array(this.ringHost, offset, SLOT_BYTES / 4);
     words.set(d.params);
@@ -501,13 +537,17 @@ export class WebGpuBackend implements Backend {
     pass.setBindGroup(0, d.bindGroup, [offset]);
     pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
     this.dispatchCount++;
+    this.queued++;
   }
 
   /** Returns a recording's buffers to the pool. */
   discardRecording(recording: Recording): void {
     for (const buffer of recording.buffers) {
       const list = this.pool.get(buffer.size) ?? [];
-      if (!list.includes(buffer)) list.push(buffer);
+      if (!list.includes(buffer)) {
+        list.push(buffer);
+        this.bufferStats.liveBytes -= buffer.size;
+      }
       this.pool.set(buffer.size, list);
     }
   }

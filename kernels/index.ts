@@ -25,6 +25,7 @@ import { gumbelOps } from "./gumbel-sigmoid.js";
 import { interventionLogpdfOps } from "./intervention-logpdf.js";
 import { zilnLogpdfOps } from "./ziln-logpdf.js";
 import { zilnInterventionOps } from "./ziln-intervention.js";
+import { sampleRowsOps } from "./sample-rows.js";
 
 export const OP_NAMES = [
   "neg",
@@ -78,6 +79,7 @@ export const OP_NAMES = [
   "hardInterventionB",
   "zilnLogpdf",
   "zilnInterventionB",
+  "sampleRows",
 ] as const;
 
 export type OpName = (typeof OP_NAMES)[number];
@@ -140,6 +142,7 @@ export const OP_GROUPS = [
   group("kernels/intervention-logpdf.ts", interventionLogpdfOps),
   group("kernels/ziln-logpdf.ts", zilnLogpdfOps, ["test/ops/logpdf.test.ts"]),
   group("kernels/ziln-intervention.ts", zilnInterventionOps, ["test/gim/ziln.test.ts"]),
+  group("kernels/sample-rows.ts", sampleRowsOps, ["test/ops/sample-rows.test.ts"]),
 ];
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

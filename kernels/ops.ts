@@ -32,3 +32,4 @@ export { interventionMix } from "./intervention-mix.js";
 export { hardInterventionB } from "./intervention-logpdf.js";
 export { zilnLogpdf } from "./ziln-logpdf.js";
 export { zilnInterventionB } from "./ziln-intervention.js";
+export { sampleRows } from "./sample-rows.js";

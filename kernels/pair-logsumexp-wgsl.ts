@@ -3,8 +3,9 @@
  * unrolled (kernels/unroll.ts says why): the bindings, prelude and body of each declaration;
  * pair-logsumexp.ts adds the params {M, N, E, logR} and workgroup size LANES = 64 (override WG).
  *
- * table:  0 env [N] read; 1 T write, one workgroup. T = [lo_e, hi_e (2E) | chunk start cs_e (E+1) |
- *         env copy (N)]: lo_e/hi_e = first/last+1 sample of env e, cs_e = Σ_{e'<e} ⌈(hi−lo)/64⌉.
+ * table:  0 env [N] read; 1 T write, one workgroup per env. T = [lo_e, hi_e (2E) | chunk start cs_e
+ *         (E+1) | env copy (N)]: lo_e/hi_e = first/last+1 sample of env e, cs_e = Σ_{e'<e} ⌈(hi−lo)/64⌉
+ *         (written by scan: 0 T read_write, one lane).
  * fwd:    0 a [M,N], 1 b [R,N], 2 P [M,N,d], 3 Q [E,R,d], 4 T read; 5 y [M,N] write.
  * bwd:    0 cd [M,N,2] = (a − y − log R, ȳ), 1 b, 2 P, 3 Q, 4 T read;
  *         5 P̄ [M,N,d], 6 b̄ [R,N], 7 G [N,R,d] write (each [1] when not asked for), with
@@ -175,33 +176,56 @@ ${want.q ? gStore : ""}`;
   });
 }
 
+/**
+ * Workgroup e of E finds env e's sample range by a min/max tree over its lanes' strided scans
+ * (N/64 loads a lane), and copies its share of env; `scanSource` then forms the chunk starts.
+ * (It was one workgroup whose lanes each scanned all N samples for one env: ~5 ms at N = 9,000.)
+ */
 export const tableSource: Wgsl = {
   inputs: ["Env"],
   outputs: ["T"],
+  prelude: `${common}\nvar<workgroup> range: array<vec2<u32>, WG>;`,
   body: `
+  let e = flat_group(wid, nwg);
   let E = P.E;
   let N = P.N;
-  for (var e = lid.x; e < E; e += WG) {
-    var lo = N;
-    var hi = 0u;
-    for (var n = 0u; n < N; n++) {
-      let hit = u32(Env[n]) == e;
-      lo = select(lo, min(lo, n), hit);
-      hi = select(hi, n + 1u, hit);
-    }
-    T[2u * e] = f32(min(lo, hi));
-    T[2u * e + 1u] = f32(hi);
+  if (e >= E) { return; }
+  var lo = N;
+  var hi = 0u;
+  for (var n = lid.x; n < N; n += WG) {
+    let hit = u32(Env[n]) == e;
+    lo = select(lo, min(lo, n), hit);
+    hi = select(hi, n + 1u, hit);
   }
-  for (var n = lid.x; n < N; n += WG) { T[3u * E + 1u + n] = Env[n]; }
-  storageBarrier();
-  if (lid.x == 0u) {
-    var cs = 0u;
-    for (var e = 0u; e < E; e++) {
-      T[2u * E + e] = f32(cs);
-      cs += (u32(T[2u * e + 1u]) - u32(T[2u * e]) + WG - 1u) / WG;
+  range[lid.x] = vec2<u32>(lo, hi);
+  workgroupBarrier();
+  for (var half = WG / 2u; half > 0u; half /= 2u) {
+    if (lid.x < half) {
+      let other = range[lid.x + half];
+      range[lid.x] = vec2<u32>(min(range[lid.x].x, other.x), max(range[lid.x].y, other.y));
     }
-    T[3u * E] = f32(cs);
-  }`,
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) {
+    T[2u * e] = f32(min(range[0].x, range[0].y));
+    T[2u * e + 1u] = f32(range[0].y);
+  }
+  for (var n = e * WG + lid.x; n < N; n += E * WG) { T[3u * E + 1u + n] = Env[n]; }`,
+};
+
+/** cs_e = Σ_{e' < e} ⌈(hi − lo)/64⌉ and the total, by one lane (E steps; after `table`). */
+export const scanSource: Wgsl = {
+  inputs: [],
+  outputs: ["T"],
+  body: `
+  if (lid.x != 0u) { return; }
+  let E = P.E;
+  var cs = 0u;
+  for (var e = 0u; e < E; e++) {
+    T[2u * E + e] = f32(cs);
+    cs += (u32(T[2u * e + 1u]) - u32(T[2u * e]) + WG - 1u) / WG;
+  }
+  T[3u * E] = f32(cs);`,
 };
 
 export const prepSource: Wgsl = {

@@ -10,8 +10,8 @@
  *   ā = ȳ;  b̄[r,n] = Σ_m ȳ w;  P̄[m,n,j] = ȳ Σ_r w Q[e_n,r,j];  Q̄[e,r,j] = Σ_{m, n: e_n = e} ȳ w P[m,n,j].
  *
  * Kernels (WGSL generated per (R, d); pair-logsumexp-wgsl.ts has the layout and its reasons):
- *   table:  env → T: each env's sample range and workgroup chunks (+ a copy of env); saved for the
- *           VJP (3E + 1 + N floats; rebuilding it, one serial workgroup, cost ~5 ms at N = 9,000).
+ *   table:  env → T: each env's sample range (one workgroup per env) and a copy of env, then
+ *           scan: the workgroup chunks; saved for the VJP (3E + 1 + N floats).
  *   fwd:    a, b, P, Q, T → y. A workgroup = 64 samples of one env, Q[e] held in registers.
  *   prep:   a, y, ȳ → cd [M,N,2] = (a − y − log R, ȳ), so bwd fits in eight bindings.
  *   bwd:    cd, b, P, Q, T → P̄ [M,N,d], b̄ [R,N], G [N,R,d] = Σ_m ȳ w P (per-sample Q̄ terms).
@@ -31,6 +31,7 @@ import {
   fwdSource,
   prepSource,
   reduceSource,
+  scanSource,
   tableSource,
 } from "./pair-logsumexp-wgsl.js";
 
@@ -75,22 +76,42 @@ const tableKernel = defineKernel({
   ...tableSource,
   params: PARAMS,
   workgroupSize: LANES,
-  workgroups: () => 1,
+  workgroups: (p) => p.E,
   cpu: ([env], [t], { N, E }) => {
-    let cs = 0;
     for (let e = 0; e < E; e++) {
       let lo = N;
       let hi = 0;
       for (let n = 0; n < N; n++) if (env[n] === e) [lo, hi] = [Math.min(lo, n), n + 1];
       t[2 * e] = Math.min(lo, hi);
       t[2 * e + 1] = hi;
-      t[2 * E + e] = cs;
-      cs += Math.ceil((hi - Math.min(lo, hi)) / LANES);
     }
-    t[3 * E] = cs;
     for (let n = 0; n < N; n++) t[3 * E + 1 + n] = env[n];
   },
 });
+
+const scanKernel = defineKernel({
+  name: "pair_logsumexp.table_scan",
+  entry: "pair_table_scan",
+  ...scanSource,
+  params: PARAMS,
+  workgroupSize: LANES,
+  workgroups: () => 1,
+  cpu: (_, [t], { E }) => {
+    let cs = 0;
+    for (let e = 0; e < E; e++) {
+      t[2 * E + e] = cs;
+      cs += Math.ceil((t[2 * e + 1] - t[2 * e]) / LANES);
+    }
+    t[3 * E] = cs;
+  },
+});
+
+/** The env table T (pair-logsumexp-wgsl.ts): ranges by the table kernel, then the chunk starts by the scan. */
+function envTable(env: Tensor, dims: Dims): Tensor {
+  const table = launch1(tableKernel, [env], [3 * dims.E + 1 + dims.N], dims);
+  table.backend.run(scanKernel, [], [table.storage], dims);
+  return table;
+}
 
 const chunkGroups = (p: { N: number; E: number }) => groupsFor(p.N, LANES) + p.E;
 
@@ -218,7 +239,7 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
     "Saves y (the output) and the env table; w is recomputed in the backward kernel, never stored (it is M×R×N).",
   forward: ([a, b, p, q, env]) => {
     const dims = dimsOf(a, b, p, q, env);
-    const table = launch1(tableKernel, [env], [3 * dims.E + 1 + dims.N], dims);
+    const table = envTable(env, dims);
     const out = launch1(fwdKernel(dims.R, dims.d), [a, b, p, q, table], [dims.M, dims.N], dims);
     return { out, saved: [table] };
   },

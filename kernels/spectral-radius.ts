@@ -18,10 +18,11 @@
  *   "workgroup" (d ≤ 1024): u, v and the new iterates live in workgroup memory (16 KiB); params 5.
  *   "storage"   (d > 1024): the iterates live in U, V and scratch outputs 5 NU, 6 NV [M,d]
  *                           (storageBarrier between phases); params 7.
- *   params {M, d, iterations, seed, stream}. One workgroup of 64 lanes (WG) per matrix (m from
- *   workgroup_id, so the loop bounds and the reads of u[k], v[k] are uniform); lane i computes
- *   rows i, i+64, … of Aᵀu and Av; lane 0 forms the two norms. At GIM sizes (M = 32, d ≤ 100)
- *   one dispatch does all T iterations of every matrix.
+ *   params {M, d, iterations, seed, stream}. One workgroup per matrix (m from workgroup_id, so
+ *   the loop bounds and the reads of u[k], v[k] are uniform) of WG = 64 lanes, 256 above
+ *   d = 256; lane i computes rows i, i+WG, … of Aᵀu and Av and its part of ‖Aᵀu‖², ‖Av‖² (and at
+ *   the end of uᵀAv, uᵀv), which a tree in workgroup memory sums in log₂ WG rounds. At GIM sizes
+ *   (M = 32, d ≤ 100) one dispatch does all T iterations of every matrix.
  * WGSL power_vjp: 0 U, 1 V, 2 den, 3 ρ̄ read; 4 Ā [M,d,d] write; one element per invocation,
  *   workgroup 256, params {n, d}.
  */
@@ -51,7 +52,7 @@ function forwardWgsl(variant: Variant): Pick<KernelSource, "outputs" | "prelude"
     : [];
   return {
     outputs: ["Rho", "U", "V", "Den", ...(shared ? [] : ["NU", "NV"])],
-    prelude: [common, prng, ...iterates, "var<workgroup> scale: vec2<f32>;"].join("\n"),
+    prelude: [common, prng, ...iterates, "var<workgroup> red: array<vec2<f32>, WG>;", TREE_SUM].join("\n"),
     body: `
   let m = flat_group(wid, nwg);
   if (m >= P.M) { return; }
@@ -64,6 +65,7 @@ function forwardWgsl(variant: Variant): Pick<KernelSource, "outputs" | "prelude"
   }
   ${barrier}
   for (var t = 0u; t < P.iterations; t++) {
+    var part = vec2<f32>(0.0);
     for (var i = lid.x; i < d; i += WG) {
       var au = 0.0;
       var av = 0.0;
@@ -73,37 +75,49 @@ function forwardWgsl(variant: Variant): Pick<KernelSource, "outputs" | "prelude"
       }
       ${at("nu", "i")} = au;
       ${at("nv", "i")} = av;
+      part += vec2<f32>(au * au, av * av);
     }
-    ${barrier}
-    if (lid.x == 0u) {
-      var su = 0.0;
-      var sv = 0.0;
-      for (var k = 0u; k < d; k++) { su += ${at("nu", "k")} * ${at("nu", "k")}; sv += ${at("nv", "k")} * ${at("nv", "k")}; }
-      scale = vec2<f32>(1.0 / (sqrt(su) + 1e-12), 1.0 / (sqrt(sv) + 1e-12));
-    }
-    ${barrier}
+    let norms = sqrt(tree_sum(part, lid.x));
+    let scale = 1.0 / (norms + vec2<f32>(1e-12));
     for (var i = lid.x; i < d; i += WG) {
       ${at("u", "i")} = ${at("nu", "i")} * scale.x;
       ${at("v", "i")} = ${at("nv", "i")} * scale.y;
     }
     ${barrier}
   }
+  var part = vec2<f32>(0.0);
   for (var i = lid.x; i < d; i += WG) {
     var av = 0.0;
     for (var k = 0u; k < d; k++) { av += A[base + i * d + k] * ${at("v", "k")}; }
-    ${at("nv", "i")} = av;
-    ${shared ? "U[vb + i] = u[i]; V[vb + i] = v[i];" : ""}
+    part += vec2<f32>(${at("u", "i")} * av, ${at("u", "i")} * ${at("v", "i")});
+    ${shared ? "U[vb + i] = u[i]; V[vb + i] = v[i];" : "NV[vb + i] = av;"}
   }
-  ${barrier}
+  let sums = tree_sum(part, lid.x);
   if (lid.x == 0u) {
-    var num = 0.0;
-    var den = 0.0;
-    for (var k = 0u; k < d; k++) { num += ${at("u", "k")} * ${at("nv", "k")}; den += ${at("u", "k")} * ${at("v", "k")}; }
-    Den[m] = den;
-    Rho[m] = select(0.0, num / den, den > ${GUARD});
+    Den[m] = sums.y;
+    Rho[m] = select(0.0, sums.x / sums.y, sums.y > ${GUARD});
   }`,
   };
 }
+
+/**
+ * Sum over the workgroup's lanes of one vec2 each, by a tree in workgroup memory (log₂ WG
+ * rounds; WG is a power of two), returned to every lane. Its first barrier also orders the
+ * caller's writes of the iterates before any lane reads them.
+ */
+const TREE_SUM = `
+fn tree_sum(x: vec2<f32>, lane: u32) -> vec2<f32> {
+  red[lane] = x;
+  storageBarrier();
+  workgroupBarrier();
+  for (var half = WG / 2u; half > 0u; half /= 2u) {
+    if (lane < half) { red[lane] += red[lane + half]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}`;
 
 /** The reference loop of both variants; the storage variant's scratch outputs NU, NV get the last iterates. */
 function powerIterCpu(A: FloatArray, outs: readonly FloatArray[], p: Readonly<Record<string, number>>): void {
@@ -165,7 +179,7 @@ const POWER_PARAMS = [
   ["seed", "u32"],
   ["stream", "u32"],
 ] as [string, "u32"][];
-const forwardKernel = (name: string, variant: Variant) =>
+const forwardKernel = (name: string, variant: Variant, lanes: number) =>
   defineKernel({
     name,
     entry: "power_iter",
@@ -173,12 +187,25 @@ const forwardKernel = (name: string, variant: Variant) =>
     ...forwardWgsl(variant),
     params: POWER_PARAMS,
     workgroupSize: WG,
+    ...(lanes !== WG ? { constants: { WG: lanes } } : {}),
     workgroups: (p) => p.M,
     cpu: ([A], outs, p) => powerIterCpu(A, outs, p),
   });
-const forwardKernels: Record<Variant, Kernel> = {
-  workgroup: forwardKernel("spectral_radius.fwd", "workgroup"),
-  storage: forwardKernel("spectral_radius.fwd_large", "storage"),
+/**
+ * Lanes per matrix: 64 up to d = WIDE_FROM, 256 above, where one workgroup per matrix (M_h = 16
+ * of them) would leave each lane ⌈d/64⌉ rows of 2d multiply-adds per iteration (16 at d = 1,000).
+ */
+const WIDE_FROM = 256;
+const WIDE_WG = 256;
+const forwardKernels: Record<Variant, Record<"narrow" | "wide", Kernel>> = {
+  workgroup: {
+    narrow: forwardKernel("spectral_radius.fwd", "workgroup", WG),
+    wide: forwardKernel("spectral_radius.fwd_wide", "workgroup", WIDE_WG),
+  },
+  storage: {
+    narrow: forwardKernel("spectral_radius.fwd_large", "storage", WIDE_WG),
+    wide: forwardKernel("spectral_radius.fwd_large", "storage", WIDE_WG),
+  },
 };
 
 const VJP_WG = 256;
@@ -230,12 +257,13 @@ export const spectralRadiusOp: OpDef<PowerAttrs> = defineOp<PowerAttrs>({
       throw new ShapeError("spectralRadius", `expected A [M, d, d], got ${fmt(A.shape)}`);
     const [M, d] = A.shape;
     const params = { M, d, iterations: a.iterations, seed: a.seed, stream: a.stream };
+    const width = d > WIDE_FROM ? "wide" : "narrow";
     if (d <= WORKGROUP_MAX_D) {
-      const [rho, U, V, den] = launch(forwardKernels.workgroup, [A], [[M], [M, d], [M, d], [M]], params);
+      const [rho, U, V, den] = launch(forwardKernels.workgroup[width], [A], [[M], [M, d], [M, d], [M]], params);
       return { out: rho, saved: [U, V, den] };
     }
     const [rho, U, V, den, nu, nv] = launch(
-      forwardKernels.storage,
+      forwardKernels.storage[width],
       [A],
       [[M], [M, d], [M, d], [M], [M, d], [M, d]],
       params,
@@ -260,6 +288,12 @@ export const spectralRadiusOp: OpDef<PowerAttrs> = defineOp<PowerAttrs>({
         label: "positive 7×7, converged",
         shapes: [[1, 7, 7]],
         attrs: { iterations: 300, seed: 5, stream: 1 },
+        domains: ["positive"],
+      },
+      {
+        label: "positive 300×300 (256 lanes), converged",
+        shapes: [[2, 300, 300]],
+        attrs: { iterations: 20, seed: 2, stream: 3 },
         domains: ["positive"],
       },
     ],

@@ -95,6 +95,12 @@ export interface GimConfig {
   logEvery: number;
   /** Rows per block when chunking the likelihood over N; 0 = from the memory budget (gim/train.ts). */
   chunkRows: number;
+  /**
+   * Rows per step (minibatches, gim/model/minibatch.ts); 0 = auto: the full batch up to
+   * FULL_BATCH_UP_TO training rows, AUTO_BATCH_SIZE above. Absent in files written before
+   * minibatches (read as 0).
+   */
+  batchSize?: number;
 }
 
 export const DEFAULTS: GimConfig = {
@@ -137,6 +143,7 @@ export const DEFAULTS: GimConfig = {
   refitSteps: 0,
   logEvery: 50,
   chunkRows: 0,
+  batchSize: 0,
 };
 
 /** α_t of §2. */

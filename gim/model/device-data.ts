@@ -21,10 +21,16 @@ export interface DeviceData {
   envStart: number[];
   /** The same as a float-coded tensor [E + 1]. */
   envStartTensor: Tensor;
-  /** One-hot [E, N] (per-env variant only). */
+  /** One-hot [E, N] (per-env variant only); a minibatch's holds the weights n_e/b_e instead of ones. */
   envOneHot: Tensor | null;
+  /**
+   * Weight of each row in the likelihood's sum over rows (per-sample): n_e/b_e for a minibatch
+   * (gim/model/minibatch.ts), null for 1.
+   */
+  rowWeights: Tensor | null;
   /** O = 11ᵀ − I: [d, d]. */
   offDiagonal: Tensor;
+  /** Rows the objective sums over: X's rows, or those the blocks or the minibatch stand for. */
   N: number;
   E: number;
   d: number;
@@ -96,6 +102,7 @@ export function uploadData(
       envStart: starts,
       envStartTensor: new Tensor(backend, backend.upload(starts, dtype), [E + 1]),
       envOneHot,
+      rowWeights: null,
       offDiagonal: offDiagonalTensor,
       N: r1 - r0,
       E,

@@ -231,7 +231,8 @@ export function perGraphSums(data: DeviceData, c: Contraction, config: GimConfig
   let perGraph: Tensor; // A_m: [M]
   if (config.marginalize === "per-sample") {
     const a = c.a ?? zeros([M, N], { backend: c.P.backend, dtype: c.P.dtype });
-    perGraph = sum(pairLogsumexp(a, c.b, c.P, c.Q, data.env), 1);
+    const rows = pairLogsumexp(a, c.b, c.P, c.Q, data.env); // [M, N]
+    perGraph = sum(data.rowWeights ? mul(rows, data.rowWeights) : rows, 1);
   } else {
     perGraph = perEnvTerms(data, c, R);
   }

@@ -55,7 +55,7 @@ import {
 } from "./params.js";
 
 /** Philox streams: one block of 16 per step, one stream per purpose, so counters never collide. */
-export const STREAMS = { graph: 0, targets: 1, psi: 2, acyclicity: 3, power: 4 } as const;
+export const STREAMS = { graph: 0, targets: 1, psi: 2, acyclicity: 3, power: 4, rows: 5 } as const;
 export function streamFor(step: number, purpose: keyof typeof STREAMS): number {
   return step * 16 + STREAMS[purpose];
 }

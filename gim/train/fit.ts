@@ -41,6 +41,10 @@ export async function fit(
     await loadCheckpoint(options.checkpointPath, trainer);
     log(`resumed from ${options.checkpointPath} at step ${trainer.step}`);
   }
+  if (trainer.batchSize < trainer.trainingRows)
+    log(
+      `minibatches: ${trainer.batchSize} of ${trainer.trainingRows} rows per step, stratified by env (observational ${trainer.batchCounts[0]}; docs/minibatch.md)`,
+    );
   if (options.replay && trainer.enableReplay()) log("step replay: on (the step is recorded once and replayed)");
   let interrupted = false;
   const onSigint = () => {

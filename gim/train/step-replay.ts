@@ -38,6 +38,11 @@ export interface ReplaySource {
   build(scalars: StepScalars, update: AdamStepParams): StepOutputs;
   /** The per-step scalars of step t, asked for when step t is queued. */
   scalarsAt(step: number): StepScalars;
+  /**
+   * Philox streams the step never draws from, whose absence from the uniforms is no error;
+   * default: rows, which only a minibatched step (gim/model/minibatch.ts) draws.
+   */
+  unusedStreams?: readonly (keyof typeof STREAMS)[];
 }
 
 interface StepValues {
@@ -123,7 +128,12 @@ function describe(command: RecordedCommand): string {
  * between the two recordings; throws where they are not the same step or a word differs for a
  * reason other than one key.
  */
-function findPatches(first: Recording, second: Recording, values: readonly [StepValues, StepValues]): Patch[] {
+function findPatches(
+  first: Recording,
+  second: Recording,
+  values: readonly [StepValues, StepValues],
+  optional: ReadonlySet<string>,
+): Patch[] {
   const differ = (index: number, why: string) =>
     new Error(
       `step replay: the two recordings differ at command ${index} (${why}): the step's commands depend on its per-step values; cannot replay`,
@@ -182,7 +192,7 @@ function findPatches(first: Recording, second: Recording, values: readonly [Step
       patches.push({ index, word, key });
     });
   });
-  const missing = KEYS.filter((_, i) => !patches.some((p) => p.key === i)).map((k) => k.name);
+  const missing = KEYS.filter((k, i) => !optional.has(k.name) && !patches.some((p) => p.key === i)).map((k) => k.name);
   if (missing.length > 0)
     throw new Error(
       `step replay: the recorded step does not carry ${missing.join(", ")} in any uniform; cannot replay`,
@@ -228,7 +238,8 @@ export class ReplayedStep {
     discard(first);
     const second = capture(values[1]);
     try {
-      const patches = findPatches(first.recording, second.recording, [values[0], values[1]]);
+      const optional = new Set((source.unusedStreams ?? ["rows"]).map((purpose) => streamKey(purpose).name));
+      const patches = findPatches(first.recording, second.recording, [values[0], values[1]], optional);
       return new ReplayedStep(source, backend, second.recording, patches, second.outputs);
     } catch (error) {
       discard(second);

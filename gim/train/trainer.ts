@@ -21,7 +21,8 @@ import { isAcyclic } from "../graph/dag.js";
 import { limitGraph, mapGraph } from "../model/map-estimate.js";
 import { type RefitState, pinnedEmbedding } from "./refit.js";
 import { likelihood } from "../model/likelihood.js";
-import { type StepScalars, drawStep, scalarsAt, stepObjective } from "../model/objective.js";
+import { type StepScalars, drawStep, scalarsAt, stepObjective, streamFor } from "../model/objective.js";
+import { type Minibatch, drawBatch, resolveBatchSize, uploadMinibatch } from "../model/minibatch.js";
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../../engine/backend-webgpu.js";
 import { type GimParams, dimensionsOf, groupParams, initParams, mechanismParams, param } from "../model/params.js";
@@ -91,7 +92,12 @@ export class Trainer {
   refit: RefitState | null = null;
   readonly adam: Adam;
   private replayed: ReplayedStep | null = null;
-  private readonly data: DeviceData;
+  /** The training rows (null when minibatched with a holdout: then `minibatch` holds them). */
+  private readonly data: DeviceData | null;
+  private readonly minibatch: Minibatch | null = null;
+  /** Rows per step: N for the full batch. */
+  readonly batchSize: number;
+  private readonly rows: number;
   private readonly holdout: DeviceData | null;
   private readonly gamma: Tensor;
 
@@ -106,7 +112,13 @@ export class Trainer {
     const { train, holdout } = splitHoldout(set, config.holdoutFraction, config.holdoutSeed ?? config.seed);
     const perEnv = config.marginalize === "per-env";
     const chunkRows = config.chunkRows > 0 ? config.chunkRows : autoChunkRows(config, train.variables.length);
-    this.data = uploadData(train, backend, this.dtype, perEnv, chunkRows);
+    this.rows = train.envs.reduce((acc, e) => acc + e.n, 0);
+    this.batchSize = resolveBatchSize(config.batchSize ?? 0, this.rows);
+    if (this.batchSize < this.rows)
+      this.minibatch = uploadMinibatch(train, backend, this.dtype, perEnv, this.batchSize, chunkRows);
+    // The holdout score needs full rows; without a holdout it scores the training rows.
+    this.data =
+      this.minibatch && config.holdoutFraction > 0 ? null : uploadData(train, backend, this.dtype, perEnv, chunkRows);
     this.holdout = config.holdoutFraction > 0 ? uploadData(holdout, backend, this.dtype, perEnv, chunkRows) : null;
     this.gamma = featureMatrix(set, backend, this.dtype);
     const dims = dimensionsOf(config, set); // ZILN: checks x ≥ 0, zero fractions for ζ
@@ -128,12 +140,17 @@ export class Trainer {
   }
 
   get trainingRows(): number {
-    return this.data.N;
+    return this.rows;
   }
 
-  /** Row blocks the likelihood runs over (1 when not chunked over N). */
+  /** Row blocks the likelihood runs over (1 when not chunked over N or the batch). */
   get likelihoodBlocks(): number {
-    return rowBlocks(this.data).length;
+    return this.minibatch ? Math.max(1, this.minibatch.blocks.length) : rowBlocks(this.data!).length;
+  }
+
+  /** Rows each env contributes to a step: its b_e, or all its rows for the full batch. */
+  get batchCounts(): number[] {
+    return this.minibatch?.counts ?? this.set.envs.map(() => Number.NaN);
   }
 
   /** Dispatches of the replayed step; 0 before enableReplay. */
@@ -162,10 +179,10 @@ export class Trainer {
    */
   buildStep(scalars: StepScalars, update: AdamStepParams = this.adam.advance()): { loss: Tensor; acyclicity: Tensor } {
     const result = tidy(() => {
-      const terms = stepObjective(
-        { params: this.params, config: this.config, data: this.data, gamma: this.gamma },
-        scalars,
-      );
+      const data = this.minibatch
+        ? inPhase("likelihood", () => drawBatch(this.minibatch!, this.config.seed, streamFor(scalars.step, "rows")))
+        : this.data!;
+      const terms = stepObjective({ params: this.params, config: this.config, data, gamma: this.gamma }, scalars);
       for (const part of terms.gradientParts) tidy(() => backward(part()));
       // Refit: Z stays pinned; Adam leaves a parameter without a gradient untouched.
       if (this.refit) {
@@ -190,6 +207,7 @@ export class Trainer {
       adam: this.adam,
       build: (scalars: StepScalars, update: AdamStepParams) => this.buildStep(scalars, update),
       scalarsAt: (step: number) => scalarsAt(this.config, step, this.lagrangian),
+      unusedStreams: this.minibatch ? [] : (["rows"] as const),
     };
     this.replayed = ReplayedStep.record(source, this.backend);
     return true;
@@ -305,7 +323,7 @@ export class Trainer {
 
   /** s_t: mean log-likelihood per holdout sample, hard samples, a fixed seed (§6). */
   async holdoutScore(): Promise<number> {
-    const data = this.holdout ?? this.data;
+    const data = this.holdout ?? this.data!;
     const config = { ...this.config, seed: this.config.seed + HOLDOUT_SEED_SALT };
     const value = noGrad(() =>
       tidy(() => {

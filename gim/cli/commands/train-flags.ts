@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { UsageError, type FlagValues, defineFlags, explicitFlags } from "../args.js";
 import { readJson } from "../../data/json-file.js";
 import { DEFAULTS, type GimConfig, incompatibility } from "../../model/config.js";
+import { AUTO_BATCH_SIZE, FULL_BATCH_UP_TO } from "../../model/minibatch.js";
 
 export const TRAIN_FLAGS = defineFlags({
   mechanism: { type: "choice", choices: ["linear", "mlp"], default: DEFAULTS.mechanism, help: "causal mechanisms" },
@@ -116,6 +117,13 @@ export const TRAIN_FLAGS = defineFlags({
     default: DEFAULTS.chunkRows,
     help: "rows per likelihood block (chunking over N); 0: as many as a 64 MiB budget per tensor allows",
   },
+  "batch-size": {
+    type: "number",
+    integer: true,
+    min: 0,
+    default: DEFAULTS.batchSize ?? 0,
+    help: `rows per step, stratified by environment and drawn anew each step (docs/minibatch.md); 0: the full batch up to ${FULL_BATCH_UP_TO.toLocaleString("en")} training rows, ${AUTO_BATCH_SIZE.toLocaleString("en")} above`,
+  },
 });
 
 /** Takes the values of any command that declares TRAIN_FLAGS (train, demo). */
@@ -145,6 +153,7 @@ export function configFrom(v: FlagValues<typeof TRAIN_FLAGS>): GimConfig {
     seed: v.seed,
     logEvery: v["log-every"],
     chunkRows: v["chunk-rows"],
+    batchSize: v["batch-size"],
   };
   const problem = incompatibility(config);
   if (problem) throw new UsageError(problem);
