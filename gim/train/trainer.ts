@@ -130,7 +130,9 @@ export class Trainer {
       muMax: config.alMuMax,
       tolerance: config.convergenceTol,
       rule: al.rule,
-      scale: al.penalty === "per-sample" ? this.data.N : 1,
+      // Per-sample: the penalty is weighed against the full-data likelihood, which a minibatch
+      // estimates unbiasedly, so its scale is the number of training rows N, never B.
+      scale: al.penalty === "per-sample" ? train.envs.reduce((rows, env) => rows + env.n, 0) : 1,
     });
   }
 
