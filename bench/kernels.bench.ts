@@ -3,7 +3,7 @@
  * 100), webgpu vs cpu in the same run, time to completed work. `npm run bench -- kernels`.
  * hardBernoulli has no VJP (forward only). Sinkhorn: a batch of 4 pairs of 300-point clouds in
  * dimension d (an eval-sized W_ε). The cpu backend skips the cases marked cpuMaxD beyond that d,
- * where one call takes minutes; `--d 20` runs one d only (`--d 10,50` a list), `--only mlp` the
+ * where one call takes minutes; `--d=20` runs one d only (`--d=10,50` a list), `--only=mlp` the
  * cases whose name contains "mlp". The "(GEMM)" cases are the same ops as batched GEMMs
  * (kernels/mechanism-gemm.ts), next to the per-row kernels they replace at large d. `--gpu-only`
  * skips the cpu backend.
@@ -255,10 +255,11 @@ const CASES: Case[] = [
 registerSuite("kernels", async (log) => {
   const rows: Row[] = [];
   const gpu = await webgpuBackend();
-  const only = process.argv.indexOf("--d");
-  const dims = only > 0 ? process.argv[only + 1].split(",").map(Number) : [20, 100];
-  const pick = process.argv.indexOf("--only");
-  const cases = pick > 0 ? CASES.filter((c) => c.name.includes(process.argv[pick + 1])) : CASES;
+  // `--flag=value`, like every bench flag: a bare word is a suite name for bench/run.ts.
+  const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const dims = flag("d")?.split(",").map(Number) ?? [20, 100];
+  const pick = flag("only");
+  const cases = pick !== undefined ? CASES.filter((c) => c.name.includes(pick)) : CASES;
   for (const d of dims) {
     for (const c of cases) {
       for (const b of [gpu, process.argv.includes("--gpu-only") ? null : cpuBackend()]) {

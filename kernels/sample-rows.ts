@@ -16,7 +16,7 @@
  */
 import common from "../engine/common.wgsl";
 import { defineKernel, groupsFor } from "../engine/kernel.js";
-import { apply, defineOp, launch1 } from "../engine/op.js";
+import { type OpDef, apply, defineOp, launch1 } from "../engine/op.js";
 import { mulhi32, philoxWord } from "../engine/prng.js";
 import prng from "../engine/prng.wgsl";
 import type { Tensor } from "../engine/tensor.js";
@@ -65,7 +65,7 @@ export type SampleRowsAttrs = {
   stream: number;
 };
 
-export const sampleRowsOp = defineOp<SampleRowsAttrs>({
+export const sampleRowsOp: OpDef<SampleRowsAttrs> = defineOp<SampleRowsAttrs>({
   name: "sampleRows",
   derivation:
     "Y[k] = X[envStart[e_k] + ⌊w_k·n_e/2³²⌋], w_k = Philox(seed, stream, k): a gather at random indices of data; no gradient.",
