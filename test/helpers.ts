@@ -1,6 +1,8 @@
 /** Test helpers: the devices a suite runs on (webgpu or a loud skip / CI failure), closeness checks. */
 import type { Backend, BackendName, DType } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { test } from "uvu";
 
 export const requireWebGpu = process.env.GIM_REQUIRE_WEBGPU === "1";
@@ -95,3 +97,26 @@ export function assertClose(
 export function exitWhenDone(): void {
   process.on("beforeExit", () => process.exit(process.exitCode ?? 0));
 }
+
+/** The CLI that `npm test` builds before running the tests. */
+export const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
+
+/** Runs `gim …args` as a child process, under a timeout so that a hung GPU process cannot hang the test. */
+export function runGim(args: readonly string[], timeout = 240_000): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    timeout,
+    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp" },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** `gim synth` flags for a tiny benchmark (d = 3, 2 perturbations, 20 rows per env, 60 observational). */
+export const TINY_SYNTH = ["--d", "3", "--edges-per-node", "1", "--perturbations", "2", "--n-per-env", "20"].concat([
+  "--n-obs",
+  "60",
+  "--q",
+  "3",
+  "--seed",
+  "4",
+]);

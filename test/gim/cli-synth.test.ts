@@ -2,23 +2,19 @@
  * `gim synth` through the built CLI: the three files load as a valid dataset, the same seed gives
  * byte-identical files, every option reaches the generator, and bad flags exit 2 naming the flag.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadDataset } from "../../gim/data/dataset.js";
+import { runGim } from "../helpers.js";
 
-const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
 const dir = mkdtempSync(join(tmpdir(), "gim-synth-"));
 const SMALL = ["--d", "4", "--perturbations", "2", "--n-per-env", "10", "--n-obs", "30", "--q", "3"];
 const FILES = ["samples.csv", "features.csv", "truth.json"];
 
-function gim(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const gim = (...args: string[]) => runGim(args, 60_000);
 
 const read = (sub: string, file: string) => readFileSync(join(dir, sub, file), "utf8");
 

@@ -3,41 +3,19 @@
  * flag error, train → predict on unseen features, resume giving the same result as an
  * uninterrupted run (bitwise on cpu), and eval's table.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { CLI, runGim, TINY_SYNTH } from "../helpers.js";
 
-const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
 const dir = mkdtempSync(join(tmpdir(), "gim-cli-"));
 
-function gim(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: "utf8",
-    timeout: 240_000,
-    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp" },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const gim = (...args: string[]) => runGim(args);
 
-const SYNTH = [
-  "--d",
-  "3",
-  "--edges-per-node",
-  "1",
-  "--perturbations",
-  "2",
-  "--n-per-env",
-  "20",
-  "--n-obs",
-  "60",
-  "--q",
-  "3",
-  "--seed",
-  "4",
-];
+const SYNTH = TINY_SYNTH;
 const TRAIN = ["--backend", "cpu", "--mc-samples", "4", "--log-every", "5"];
 
 test("synth writes the three files, deterministically per seed", () => {

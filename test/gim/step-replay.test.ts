@@ -7,7 +7,6 @@
  * makes recording throw, naming the kernel and field, and so does a per-step value found nowhere.
  * The CLI's --replay true and false train to the same weights.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,10 +22,9 @@ import { readParams } from "../../gim/model/params.js";
 import { PROBES, ReplayedStep } from "../../gim/train/step-replay.js";
 import { Trainer } from "../../gim/train/trainer.js";
 import type { TrainingSet } from "../../gim/data/training-set.js";
-import { assertClose, exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { assertClose, exitWhenDone, gpuOrSkip, gpuTest, runGim, TINY_SYNTH } from "../helpers.js";
 
 const gpu = (await gpuOrSkip("step replay")) as WebGpuBackend | null;
-const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
 const run = gpuTest(gpu);
 
 function dataset(d: number): TrainingSet {
@@ -221,29 +219,11 @@ run("a per-step value in derived form (2α) is refused; raw, it is found, and ke
 run("gim train --seed 11259362: --replay true and --replay false write the same weights", () => {
   const dir = mkdtempSync(join(tmpdir(), "gim-replay-"));
   const gim = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 240_000 });
-    assert.is(r.status, 0, r.stderr);
-    return r.stderr;
+    const r = runGim(args);
+    assert.is(r.code, 0, r.err);
+    return r.err;
   };
-  gim(
-    "synth",
-    "--out",
-    dir,
-    "--d",
-    "3",
-    "--edges-per-node",
-    "1",
-    "--perturbations",
-    "2",
-    "--n-per-env",
-    "20",
-    "--n-obs",
-    "60",
-    "--q",
-    "3",
-    "--seed",
-    "4",
-  );
+  gim("synth", "--out", dir, ...TINY_SYNTH);
   const train = [
     "train",
     "--data",

@@ -3,7 +3,6 @@
  * zeros, no negatives); train (few steps) → predict → eval run; the predictions are
  * non-negative with zeros; incompatible flags exit 2 naming them; Gaussian data is refused.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,8 +10,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadDataset } from "../../gim/data/dataset.js";
 import { generateBenchmark } from "../../gim/data/synthetic.js";
+import { runGim } from "../helpers.js";
 
-const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
 const dir = mkdtempSync(join(tmpdir(), "gim-ziln-cli-"));
 const ZILN = ["--noise", "ziln", "--intervention", "ziln", "--mechanism", "mlp"];
 const SYNTH = [
@@ -33,14 +32,7 @@ const SYNTH = [
 ];
 const TRAIN = ["--backend", "cpu", "--mc-samples", "4", "--log-every", "5", "--steps", "20"];
 
-function gim(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: "utf8",
-    timeout: 240_000,
-    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp" },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const gim = (...args: string[]) => runGim(args);
 
 function values(csv: string): number[] {
   return csv
