@@ -5,9 +5,11 @@
  * objective.
  */
 import { cpuBackend } from "../../engine/context.js";
-import type { HostRandom } from "../../engine/host-random.js";
+import { HostRandom } from "../../engine/host-random.js";
 import { backward, detach, noGrad, tidy } from "../../engine/index.js";
 import { Tensor } from "../../engine/tensor.js";
+import type { Dataset } from "../../gim/data/dataset.js";
+import { generateBenchmark } from "../../gim/data/synthetic.js";
 import type { TrainingSet } from "../../gim/data/training-set.js";
 import type { GimConfig } from "../../gim/model/config.js";
 import { featureMatrix, uploadData } from "../../gim/model/device-data.js";
@@ -176,4 +178,40 @@ export async function stepGradients(config: GimConfig, set: TrainingSet, chunkRo
   const grads: Record<string, Float64Array> = {};
   for (const [name, t] of inputs.params.tensors) grads[name] = Float64Array.from(await t.grad!.toArray());
   return { blocks: inputs.data.chunks.length, loss: await loss.item(), grads };
+}
+
+/** A tiny spec §9 benchmark (d = 3, ER-1, linear, hard) as a dataset; tests vary the sizes and seed. */
+export function tinyBenchmark(
+  seed: number,
+  { perturbations = 2, nPerEnv = 20, nObs = 60, q = 3 } = {},
+): ReturnType<typeof generateBenchmark> & Pick<Dataset, "dir"> {
+  const generated = generateBenchmark({
+    d: 3,
+    graph: "er",
+    edgesPerNode: 1,
+    mechanism: "linear",
+    intervention: "hard",
+    perturbations,
+    nPerEnv,
+    nObs,
+    q,
+    seed,
+  });
+  return { ...generated, dir: "synthetic" };
+}
+
+/** Four mean-shifted envs (25 rows) and an observational one (60 rows) over d variables: the replay tests' data. */
+export function shiftedEnvs(d: number): TrainingSet {
+  const rng = new HostRandom(8);
+  const envs = [
+    { id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * d }, () => rng.normal()), n: 60 },
+  ];
+  for (let k = 0; k < 4; k++)
+    envs.push({
+      id: `e${k}`,
+      features: [k + 1, (k % 2) - 0.5, 0.3],
+      samples: Float64Array.from({ length: 25 * d }, () => rng.normal() + k),
+      n: 25,
+    });
+  return { variables: Array.from({ length: d }, (_, j) => `x${j}`), featureNames: ["a", "b", "c"], envs };
 }

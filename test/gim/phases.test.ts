@@ -7,34 +7,18 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { WebGpuBackend } from "../../engine/backend-webgpu.js";
-import { HostRandom } from "../../engine/host-random.js";
 import { backward, randn } from "../../engine/index.js";
 import { exp, mul, sum } from "../../kernels/ops.js";
 import { inPhase } from "../../engine/phase.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
 import { scalarsAt } from "../../gim/model/objective.js";
 import { Trainer } from "../../gim/train/trainer.js";
-import type { TrainingSet } from "../../gim/data/training-set.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { shiftedEnvs } from "./fixtures.js";
 
 const gpu = (await gpuOrSkip("phases")) as WebGpuBackend | null;
 const run = gpuTest(gpu);
 const PHASES = ["likelihood", "acyclicity", "priors", "optimizer"];
-
-function dataset(d: number): TrainingSet {
-  const rng = new HostRandom(8);
-  const envs = [
-    { id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * d }, () => rng.normal()), n: 60 },
-  ];
-  for (let k = 0; k < 4; k++)
-    envs.push({
-      id: `e${k}`,
-      features: [k + 1, (k % 2) - 0.5, 0.3],
-      samples: Float64Array.from({ length: 25 * d }, () => rng.normal() + k),
-      n: 25,
-    });
-  return { variables: Array.from({ length: d }, (_, j) => `x${j}`), featureNames: ["a", "b", "c"], envs };
-}
 
 const config = (chunkRows: number): GimConfig => ({
   ...DEFAULTS,
@@ -61,7 +45,7 @@ function recordedPhases(trainer: Trainer): Map<string, number> {
 
 for (const chunkRows of [0, 37]) {
   run(`every dispatch of a recorded step has one of the four phases${chunkRows ? " (chunked over N)" : ""}`, () => {
-    const counts = recordedPhases(new Trainer(config(chunkRows), dataset(4), gpu!));
+    const counts = recordedPhases(new Trainer(config(chunkRows), shiftedEnvs(4), gpu!));
     assert.equal([...counts.keys()].sort(), [...PHASES].sort(), `phases seen: ${JSON.stringify([...counts])}`);
   });
 }
@@ -94,7 +78,7 @@ run("a profiled step splits its GPU time over the four phases", async () => {
     console.log(`[info] ${gpu!.description} has no timestamp queries; profile not checked`);
     return;
   }
-  const trainer = new Trainer(config(0), dataset(4), gpu!);
+  const trainer = new Trainer(config(0), shiftedEnvs(4), gpu!);
   assert.ok(trainer.enableReplay());
   await trainer.queueStep().loss.item();
   const profile = (await trainer.profileStep())!;

@@ -13,7 +13,6 @@ import { HostRandom } from "../../engine/host-random.js";
 import { cpuBackend } from "../../engine/context.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
 import { trainingSubset } from "../../gim/data/dataset.js";
-import { generateBenchmark } from "../../gim/data/synthetic.js";
 import { modelFromTrainer } from "../../gim/train/export-model.js";
 import { mapGraph } from "../../gim/model/map-estimate.js";
 import { readParams } from "../../gim/model/params.js";
@@ -21,22 +20,9 @@ import { HostModel } from "../../gim/model/sampler.js";
 import { PINNED_LOGIT, pinnedEmbedding } from "../../gim/train/refit.js";
 import { fileCheckpointer, loadCheckpoint } from "../../gim/train/checkpoint-file.js";
 import { Trainer } from "../../gim/train/trainer.js";
+import { tinyBenchmark } from "./fixtures.js";
 
-const data = trainingSubset({
-  ...generateBenchmark({
-    d: 3,
-    graph: "er",
-    edgesPerNode: 1,
-    mechanism: "linear",
-    intervention: "hard",
-    perturbations: 2,
-    nPerEnv: 20,
-    nObs: 60,
-    q: 3,
-    seed: 4,
-  }),
-  dir: "synthetic",
-});
+const data = trainingSubset(tinyBenchmark(4));
 const small: GimConfig = { ...DEFAULTS, mcSamples: 4, acyclicitySamples: 4, gimHidden: 8, logEvery: 3, alSteps: 4 };
 const throughput = { stepsPerSecond: 0, wallSeconds: 0 };
 

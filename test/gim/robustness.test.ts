@@ -14,25 +14,11 @@ import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
 import { trainingSubset } from "../../gim/data/dataset.js";
 import { modelFromTrainer } from "../../gim/train/export-model.js";
 import { HostModel } from "../../gim/model/sampler.js";
-import { generateBenchmark } from "../../gim/data/synthetic.js";
 import { Trainer } from "../../gim/train/trainer.js";
 import { fileCheckpointer, loadCheckpoint } from "../../gim/train/checkpoint-file.js";
+import { tinyBenchmark } from "./fixtures.js";
 
-const data = trainingSubset({
-  ...generateBenchmark({
-    d: 3,
-    graph: "er",
-    edgesPerNode: 1,
-    mechanism: "linear",
-    intervention: "hard",
-    perturbations: 2,
-    nPerEnv: 20,
-    nObs: 60,
-    q: 3,
-    seed: 2,
-  }),
-  dir: "synthetic",
-});
+const data = trainingSubset(tinyBenchmark(2));
 const small: GimConfig = { ...DEFAULTS, mcSamples: 4, acyclicitySamples: 4, gimHidden: 8, logEvery: 5 };
 
 test("a non-finite loss stops training with a clear error; the last good checkpoint is kept", async () => {

@@ -13,7 +13,6 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { WebGpuBackend } from "../../engine/backend-webgpu.js";
-import { HostRandom } from "../../engine/host-random.js";
 import { Adam, type AdamStepParams, backward, detach, keep, tensor, tidy, zeros } from "../../engine/index.js";
 import { affine, mul, sum } from "../../kernels/ops.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
@@ -21,26 +20,11 @@ import { type StepScalars, scalarsAt, streamFor } from "../../gim/model/objectiv
 import { readParams } from "../../gim/model/params.js";
 import { PROBES, ReplayedStep } from "../../gim/train/step-replay.js";
 import { Trainer } from "../../gim/train/trainer.js";
-import type { TrainingSet } from "../../gim/data/training-set.js";
 import { assertClose, exitWhenDone, gpuOrSkip, gpuTest, runGim, TINY_SYNTH } from "../helpers.js";
+import { shiftedEnvs } from "./fixtures.js";
 
 const gpu = (await gpuOrSkip("step replay")) as WebGpuBackend | null;
 const run = gpuTest(gpu);
-
-function dataset(d: number): TrainingSet {
-  const rng = new HostRandom(8);
-  const envs = [
-    { id: "obs", features: [0, 0, 0], samples: Float64Array.from({ length: 60 * d }, () => rng.normal()), n: 60 },
-  ];
-  for (let k = 0; k < 4; k++)
-    envs.push({
-      id: `e${k}`,
-      features: [k + 1, (k % 2) - 0.5, 0.3],
-      samples: Float64Array.from({ length: 25 * d }, () => rng.normal() + k),
-      n: 25,
-    });
-  return { variables: Array.from({ length: d }, (_, j) => `x${j}`), featureNames: ["a", "b", "c"], envs };
-}
 
 /** Ten steps; `lrAt(s)`, when given, is set as Adam's lr before step s (a schedule). */
 async function trainTen(
@@ -48,7 +32,7 @@ async function trainTen(
   replay: boolean,
   lrAt?: (step: number) => number,
 ): Promise<{ params: Record<string, number[]>; loss: number; blocks: number }> {
-  const trainer = new Trainer(config, dataset(4), gpu!);
+  const trainer = new Trainer(config, shiftedEnvs(4), gpu!);
   if (replay) {
     const before = await readParams(trainer.params);
     assert.ok(trainer.enableReplay(), "replay should be available on webgpu");
@@ -132,7 +116,7 @@ run(
 
 run("a size equal to a stream of the replayed recording is a constant: not patched, replayed = generic", async () => {
   const config = small({ mechanism: "linear", intervention: "hard" });
-  const trainer = new Trainer(config, dataset(4), gpu!);
+  const trainer = new Trainer(config, shiftedEnvs(4), gpu!);
   // M·N (sizes of the [M, N] per-graph sums, their fills and gathers) is the graph stream of the
   // replayed recording: the old search for stream values would have patched these sizes.
   const stream = streamFor(PROBES[1].scalars.step, "graph");

@@ -12,25 +12,11 @@ import { trainingSubset } from "../../gim/data/dataset.js";
 import { edgeF1, targetF1 } from "../../gim/eval/metrics.js";
 import { modelFromTrainer } from "../../gim/train/export-model.js";
 import { HostModel } from "../../gim/model/sampler.js";
-import { generateBenchmark } from "../../gim/data/synthetic.js";
 import { Trainer } from "../../gim/train/trainer.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { tinyBenchmark } from "./fixtures.js";
 
-const data = {
-  ...generateBenchmark({
-    d: 3,
-    graph: "er",
-    edgesPerNode: 1,
-    mechanism: "linear",
-    intervention: "hard",
-    perturbations: 3,
-    nPerEnv: 40,
-    nObs: 200,
-    q: 4,
-    seed: 1,
-  }),
-  dir: "synthetic",
-};
+const data = tinyBenchmark(1, { perturbations: 3, nPerEnv: 40, nObs: 200, q: 4 });
 const config: GimConfig = {
   ...DEFAULTS,
   steps: 600,

@@ -13,7 +13,6 @@ import * as assert from "uvu/assert";
 import { cpuBackend } from "../../engine/context.js";
 import { type Dataset, trainingSubset, writeDataset } from "../../gim/data/dataset.js";
 import { perturbationGroups, perturbationOfId } from "../../gim/data/perturbation-groups.js";
-import { generateBenchmark } from "../../gim/data/synthetic.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
 import { bestTrial, chooseHoldout, tune } from "../../gim/eval/tune.js";
 import { defaultSpace, drawTrials, parseParam } from "../../gim/eval/tune-space.js";
@@ -21,24 +20,11 @@ import { trialsCsv } from "../../gim/eval/tune-table.js";
 import { fit } from "../../gim/train/fit.js";
 import { fitRestarts, restartRecord } from "../../gim/train/restarts.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { tinyBenchmark } from "./fixtures.js";
 
 const cpu = cpuBackend();
 const gpu = await gpuOrSkip("tune");
-const data: Dataset = {
-  ...generateBenchmark({
-    d: 3,
-    graph: "er",
-    edgesPerNode: 1,
-    mechanism: "linear",
-    intervention: "hard",
-    perturbations: 3,
-    nPerEnv: 20,
-    nObs: 60,
-    q: 3,
-    seed: 4,
-  }),
-  dir: "synthetic",
-};
+const data: Dataset = tinyBenchmark(4, { perturbations: 3 });
 const config: GimConfig = {
   ...DEFAULTS,
   steps: 12,
