@@ -200,23 +200,24 @@ async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row
   const memory =
     `${chunks} chunks of ≤ ${chunkRows} rows, ${trainer.replayDispatches} dispatches; largest buffer ${mib(largestBytes)} MiB ` +
     `of the ${mib(gpu.maxBinding)} MiB binding limit, ${mib(totalBytes)} MiB of buffers in all`;
+  // The fields both rows carry; the peak is read when the row is made (after the timed steps too).
+  const memoryFields = () => ({
+    backend: gpu.name,
+    adapter: gpu.description,
+    d,
+    M,
+    N,
+    batch: trainer.batchSize,
+    peakBufferBytes: peakFrom(gpu, baseline),
+    chunks,
+    chunkRows,
+    largestBufferBytes: largestBytes,
+    totalBufferBytes: totalBytes,
+    maxBindingBytes: gpu.maxBinding,
+  });
   log(`gim-step webgpu d=100 mlp hard M=32 N=100000: captured (${memory}); timing ${steps} replayed step(s)…`);
   if (process.argv.includes("--memory-capture-only")) {
-    return {
-      name: "gim-step-memory",
-      backend: gpu.name,
-      adapter: gpu.description,
-      d,
-      M,
-      N,
-      batch: trainer.batchSize,
-      peakBufferBytes: peakFrom(gpu, baseline),
-      chunks,
-      chunkRows,
-      largestBufferBytes: largestBytes,
-      totalBufferBytes: totalBytes,
-      maxBindingBytes: gpu.maxBinding,
-    };
+    return { name: "gim-step-memory", ...memoryFields() };
   }
   const started = performance.now();
   let loss = Number.NaN;
@@ -228,22 +229,11 @@ async function memoryRow(gpu: Backend, log: (line: string) => void): Promise<Row
   );
   return {
     name: "gim-step",
-    backend: gpu.name,
-    adapter: gpu.description,
-    d,
     mechanism: "mlp",
     intervention: "hard",
-    M,
-    N,
     steps,
     stepsPerSecond: 1 / seconds,
-    batch: trainer.batchSize,
-    peakBufferBytes: peakFrom(gpu, baseline),
-    chunks,
-    chunkRows,
-    largestBufferBytes: largestBytes,
-    totalBufferBytes: totalBytes,
-    maxBindingBytes: gpu.maxBinding,
+    ...memoryFields(),
   };
 }
 
