@@ -1,15 +1,16 @@
 // The example page: data from two CSV files or the synthetic benchmark, training in a Web Worker
 // (the page stays responsive), the graph and the target heatmap redrawn from each snapshot.
 // Query parameters drive it headless (test/browser/example.test.ts): ?autostart=synth&steps=200&backend=cpu,
-// and &small=1 shrinks data and model (M = 4 samples, 16 hidden units) so a CI run takes seconds.
+// &small=1 shrinks data and model (M = 4 samples, 16 hidden units) so a CI run takes seconds, and
+// &logEvery=1 reports every step's loss (test/browser/webgpu.test.ts compares them with Node's).
 import { csvData, generateBenchmark, progressLine, trainInWorker } from "../../dist/browser/gim.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 for (const key of ["steps", "backend"]) if (params.has(key)) $(key).value = params.get(key);
-/** What a test reads: the losses seen, the backend line, the final state. */
+/** What a test reads: the losses seen, the backend line, the data and options trained on, the final state. */
 const small = params.has("small");
-const run = (window.gimRun = { losses: [], backendLine: "", error: null });
+const run = (window.gimRun = { losses: [], backendLine: "", error: null, data: null, options: null });
 
 function drawGraph(model) {
   const ctx = $("graph").getContext("2d");
@@ -74,8 +75,17 @@ function drawTargets(model, envs) {
 function train(data) {
   document.body.dataset.state = "training";
   const worker = new Worker(new URL("../../dist/browser/gim-worker.js", import.meta.url), { type: "module" });
-  const options = { steps: Number($("steps").value), backend: $("backend").value, snapshotEvery: 50, logEvery: 10 };
+  // replay: on webgpu the step is recorded once and replayed (no effect on cpu).
+  const logEvery = Number(params.get("logEvery") ?? 10);
+  const options = {
+    steps: Number($("steps").value),
+    backend: $("backend").value,
+    snapshotEvery: 50,
+    logEvery,
+    replay: true,
+  };
   if (small) Object.assign(options, { mcSamples: 4, gimHidden: 16, alphaLinear: 2e-2 });
+  Object.assign(run, { data, options });
   const draw = (model) => {
     drawGraph(model);
     drawTargets(model, data.envs);

@@ -27,6 +27,8 @@ export interface TrainGimOptions extends Partial<GimConfig> {
   /** Every `snapshotEvery` steps and at the end: the model so far (the browser example draws it live). */
   onSnapshot?: (model: GimModel) => void;
   snapshotEvery?: number;
+  /** webgpu: record the step once and replay it (gim/train/step-replay.ts), as `gim train` does; no effect on cpu. */
+  replay?: boolean;
 }
 
 /** A trained GIM: the model file plus prediction on the host (float64). */
@@ -65,11 +67,21 @@ export class GimModel {
 }
 
 export async function trainGim(data: GimData, options: TrainGimOptions = {}): Promise<GimModel> {
-  const { backend: choice = "auto", onProgress, shouldStop, log, onSnapshot, snapshotEvery, ...overrides } = options;
+  const {
+    backend: choice = "auto",
+    onProgress,
+    shouldStop,
+    log,
+    onSnapshot,
+    snapshotEvery,
+    replay,
+    ...overrides
+  } = options;
   const set = trainingSetFrom(data);
   const backend = typeof choice === "string" ? await createBackend(choice, log) : choice;
   const config: GimConfig = { ...DEFAULTS, ...overrides };
   const trainer = new Trainer(config, set, backend);
+  if (replay) trainer.enableReplay();
   const started = performance.now();
   const snapshot = async (stepsPerSecond: number) => {
     const wallSeconds = (performance.now() - started) / 1000;
