@@ -91,6 +91,7 @@ test("Ctrl-C writes a checkpoint; --resume continues to the same result as an un
   const resumed = JSON.parse(readFileSync(join(dir, "resumed.json"), "utf8"));
   assert.equal(resumed.weights, full.weights);
   assert.equal(resumed.graph, full.graph);
+  assert.equal(resumed.history, full.history);
 });
 
 test("predict samples unseen features; a mismatched features file is refused", () => {
