@@ -28,7 +28,7 @@ test("synth writes the three files, deterministically per seed", () => {
 });
 
 test("every command has --help; bad flags and values name the flag", () => {
-  for (const c of ["synth", "train", "predict", "eval", "demo", "backends"]) {
+  for (const c of ["synth", "train", "predict", "eval", "report", "demo", "backends"]) {
     const r = gim(c, "--help");
     assert.is(r.code, 0, c);
     assert.ok(r.out.includes(`gim ${c}`), c);
