@@ -1,6 +1,6 @@
 // Checks the project's import graph: no cycles between files (type-only imports included) and no
 // folder importing one above it in the layering engine ← kernels ← gim ← (bench, browser, index.ts), where
-// gim/ itself is layered graph ← data ← model ← train ← eval ← cli.
+// gim/ itself is layered graph ← data ← model ← train ← eval ← report ← cli.
 // `node scripts/check-imports.mjs` prints each violation and exits 1 if there is any; the test
 // test/structure.test.ts runs the same check on every `npm test`. `--root DIR` checks another tree.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
@@ -19,6 +19,7 @@ export const LAYERS = [
   "gim/model",
   "gim/train",
   "gim/eval",
+  "gim/report",
   "gim/cli",
   "bench",
   "browser",

@@ -7,6 +7,7 @@ import "./commands/predict.js";
 import "./commands/eval.js";
 import "./commands/demo.js";
 import "./commands/tune.js";
+import "./commands/report.js";
 import { commands, runCommand } from "./commands/registry.js";
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,11 +1,13 @@
 /**
  * The trained model as a JSON file a person can read: variables, the MAP graph
  * (graph[i][j] = 1 iff i → j), edge probabilities σ(α S) at the final α, the configuration,
- * seed, backend, steps, throughput, the augmented-Lagrangian log and every weight by name.
+ * seed, backend, steps, throughput, the augmented-Lagrangian log, the training curve and every
+ * weight by name.
  * gim/train/export-model.ts writes it from a trainer.
  */
 import { readJson } from "../data/json-file.js";
 import type { GimConfig } from "./config.js";
+import type { TrainingHistory } from "./history.js";
 
 export interface ModelFile {
   format: "gim-webgpu-model/1";
@@ -29,6 +31,8 @@ export interface ModelFile {
   restarts?: RestartRecord;
   /** `gim tune` (gim/eval/tune.ts): the held-out perturbation and the chosen trial. */
   tuning?: Record<string, unknown>;
+  /** The training curve at every log step (absent in files written before it was recorded). */
+  history?: TrainingHistory;
 }
 
 export interface RestartRecord {

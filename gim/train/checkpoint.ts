@@ -1,14 +1,16 @@
 /**
  * The checkpoint format: everything a rerun needs to continue to the same result — parameters,
  * Adam moments and step, the augmented-Lagrangian state, the step counter (all Philox counters
- * are derived from (seed, step), so no separate PRNG state is needed) and the config. Parameters
- * are stored exactly (gim/data/encoded-array.ts), so resuming is bitwise. No file I/O here (the
- * browser build trains too): gim/train/checkpoint-file.ts writes and reads the files, atomically.
+ * are derived from (seed, step), so no separate PRNG state is needed), the config and the
+ * training curve so far. Parameters are stored exactly (gim/data/encoded-array.ts), so resuming is
+ * bitwise. No file I/O here (the browser build trains too): gim/train/checkpoint-file.ts writes
+ * and reads the files, atomically.
  */
 import type { Backend, DType } from "../../engine/backend.js";
 import type { Adam, AdamState } from "../../engine/optim.js";
 import { type EncodedArray, decodeArray, encodeArray } from "../data/encoded-array.js";
 import type { GimConfig } from "../model/config.js";
+import { type TrainingHistory, emptyHistory } from "../model/history.js";
 import { type GimParams, readParams, writeParams } from "../model/params.js";
 import type { Lagrangian } from "./lagrangian.js";
 import type { RefitState } from "./refit.js";
@@ -25,6 +27,8 @@ export interface CheckpointFile {
   lagrangian: ReturnType<Lagrangian["exportState"]>;
   /** Present once the refit phase has pinned the graph (older files: absent). */
   refit?: RefitState | null;
+  /** The training curve so far (older files: absent; a run resumed from one records from there on). */
+  history?: TrainingHistory;
 }
 
 /** The state of a training run that a checkpoint saves and restores (a Trainer is one). */
@@ -37,6 +41,7 @@ export interface TrainingState {
   readonly adam: Adam;
   readonly lagrangian: Lagrangian;
   refit: RefitState | null;
+  history: TrainingHistory;
 }
 
 /** A resumed run must draw the same numbers from the same parameter shapes. */
@@ -59,6 +64,7 @@ export async function checkpointOf(state: TrainingState): Promise<CheckpointFile
     adam: await state.adam.exportState(),
     lagrangian: state.lagrangian.exportState(),
     refit: state.refit,
+    history: state.history,
   };
 }
 
@@ -80,4 +86,5 @@ export function restoreCheckpoint(file: CheckpointFile, state: TrainingState, pa
   state.lagrangian.importState(file.lagrangian);
   state.step = file.step;
   state.refit = file.refit ?? null;
+  state.history = file.history ?? emptyHistory();
 }

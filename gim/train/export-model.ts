@@ -34,5 +34,6 @@ export async function modelFromTrainer(trainer: Trainer, throughput: ModelFile["
     throughput,
     augmentedLagrangian: { alpha: lagrangian.alpha, mu: lagrangian.mu, checks: lagrangian.checks },
     weights,
+    history: trainer.history,
   };
 }

@@ -25,6 +25,7 @@ import { type StepScalars, drawStep, scalarsAt, stepObjective, streamFor } from 
 import { type Minibatch, drawBatch, resolveBatchSize, uploadMinibatch } from "../model/minibatch.js";
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../../engine/backend-webgpu.js";
+import { type TrainingHistory, emptyHistory } from "../model/history.js";
 import { type GimParams, dimensionsOf, groupParams, initParams, mechanismParams, param } from "../model/params.js";
 import { type TrainingSet, splitHoldout } from "../data/training-set.js";
 
@@ -90,6 +91,11 @@ export class Trainer {
   lastAcyclicity = 0;
   /** Set once the graph is pinned for the refit phase (gim/train/refit.ts). */
   refit: RefitState | null = null;
+  /**
+   * The curve at every multiple of logEvery and the last step — not at the extra reads for
+   * checkpoints, stops or AL checks, so that a resumed run records the same curve.
+   */
+  history: TrainingHistory = emptyHistory();
   readonly adam: Adam;
   private replayed: ReplayedStep | null = null;
   /** The training rows (null when minibatched with a holdout: then `minibatch` holds them). */
@@ -263,6 +269,7 @@ export class Trainer {
           );
         }
         if (alDue) await this.lagrangianCheck();
+        if (this.step % every === 0 || atEnd) this.record(finalLoss);
         options.onProgress?.({
           step: this.step,
           steps: total,
@@ -281,6 +288,15 @@ export class Trainer {
     }
     await this.backend.sync();
     return { steps: this.step, stoppedEarly: false, stepsPerSecond: rate, finalLoss };
+  }
+
+  private record(loss: number): void {
+    const h = this.history;
+    h.step.push(this.step);
+    h.loss.push(loss);
+    h.h.push(this.lastAcyclicity);
+    h.alpha.push(this.lagrangian.alpha);
+    h.mu.push(this.lagrangian.mu);
   }
 
   /**

@@ -28,7 +28,7 @@ test("synth writes the three files, deterministically per seed", () => {
 });
 
 test("every command has --help; bad flags and values name the flag", () => {
-  for (const c of ["synth", "train", "predict", "eval", "demo", "backends"]) {
+  for (const c of ["synth", "train", "predict", "eval", "report", "demo", "backends"]) {
     const r = gim(c, "--help");
     assert.is(r.code, 0, c);
     assert.ok(r.out.includes(`gim ${c}`), c);
@@ -91,6 +91,7 @@ test("Ctrl-C writes a checkpoint; --resume continues to the same result as an un
   const resumed = JSON.parse(readFileSync(join(dir, "resumed.json"), "utf8"));
   assert.equal(resumed.weights, full.weights);
   assert.equal(resumed.graph, full.graph);
+  assert.equal(resumed.history, full.history);
 });
 
 test("predict samples unseen features; a mismatched features file is refused", () => {

@@ -103,7 +103,7 @@ test("the penalty scale multiplies α_AL and μ_AL in the step's scalars (per-sa
   assert.equal([plain.alLinear, plain.alQuadratic], [-2, -5]);
 });
 
-test("a Trainer resumed from a checkpoint continues the periodic, per-sample AL exactly (cpu, f64)", async () => {
+test("a Trainer resumed from a checkpoint continues the periodic, per-sample AL and the history exactly (cpu, f64)", async () => {
   const data = trainingSubset({
     ...generateBenchmark({
       d: 3,
@@ -150,6 +150,9 @@ test("a Trainer resumed from a checkpoint continues the periodic, per-sample AL 
   assert.equal(resumed.lagrangian.exportState(), full.lagrangian.exportState());
   const [a, b] = [await readParams(full.params), await readParams(resumed.params)];
   for (const name of Object.keys(a)) assert.equal(b[name], a[name], name);
+  // The training curve goes through the checkpoint too, without the stop's extra read at step 10.
+  assert.equal(full.history.step, [4, 8, 12, 16, 20, 24]);
+  assert.equal(resumed.history, full.history);
 });
 
 test("λ_I(t) runs by cosine from λ_I to lambdaTargetsEnd·λ_I, down or up", () => {
