@@ -279,6 +279,9 @@ export class Trainer {
           elapsedSeconds: (now - started) / 1000,
         });
         if (options.checkpoint && (checkpointDue || stop || atEnd)) await options.checkpoint.save(this);
+        // On cpu every await above resolves as a microtask, so without a macrotask turn a SIGINT
+        // handler (or a worker's stop message) would only run once training had finished.
+        await nextMacrotask();
       }
       if (!this.replayed) {
         loss.dispose();
@@ -390,4 +393,8 @@ export class Trainer {
     }
     this.gamma.dispose();
   }
+}
+
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
