@@ -8,6 +8,8 @@
 //
 // The screen's truth (screen.truth.json, from `gim synth --counts`) names the cell lines, drugs
 // and doses, and the targets per drug, which are checked against the K genes prep selected.
+// GIM_CLI=path/to/cli.js runs another build (e.g. a frozen copy, so that rebuilding dist/ during a
+// long sweep does not mix two versions).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -35,7 +37,7 @@ mkdirSync(work, { recursive: true });
 
 function gim(args, log) {
   const started = Date.now();
-  const r = spawnSync(process.execPath, ["dist/cli.js", ...args], {
+  const r = spawnSync(process.execPath, [process.env.GIM_CLI ?? "dist/cli.js", ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 28,
     env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp" },

@@ -8,7 +8,7 @@
  *      N(0, σ_ℓ²) like ℓ).
  *   φ: f_φ: p → 100 → 100 → d (target logits) and h_φ (intervention parameters: hard (m, λ)
  *      as two nets, shift δ as one, hard-ZILN (ζ', m, λ) as three), tanh, Glorot normal,
- *      zero biases.
+ *      zero biases, except hard-ZILN's output biases: the data's (ζ', m, λ) (psiOutputBias).
  *   BaCaDI* (amortize = false): free per-environment target logits [K, d] and parameters
  *      [K, c·d] replace φ.
  * Values are drawn on the host from the seed, so every backend starts from the same numbers.
@@ -29,6 +29,8 @@ export interface Dimensions {
   K: number;
   /** Fraction of exact zeros per variable in the training data [d] (ZILN init of ζ). */
   zeroFraction?: number[];
+  /** Mean and log-std of log x over the positive entries per variable [d] (ZILN init of ψ). */
+  positiveLog?: { mean: number[]; logStd: number[] };
 }
 
 /**
@@ -40,6 +42,8 @@ export function dimensionsOf(config: GimConfig, set: TrainingSet): Dimensions {
   const dims: Dimensions = { d, p: set.featureNames.length, K: set.envs.length - 1 };
   if (noiseOf(config) !== "ziln") return dims;
   const zeros = new Array<number>(d).fill(0);
+  const logSum = new Array<number>(d).fill(0);
+  const logSquares = new Array<number>(d).fill(0);
   let rows = 0;
   for (const env of set.envs) {
     for (let k = 0; k < env.n * d; k++) {
@@ -49,10 +53,20 @@ export function dimensionsOf(config: GimConfig, set: TrainingSet): Dimensions {
           `--noise ziln needs non-negative data, but env '${env.id}' has ${set.variables[k % d]} = ${x} (row ${Math.floor(k / d) + 1})`,
         );
       if (x === 0) zeros[k % d]++;
+      else {
+        logSum[k % d] += Math.log(x);
+        logSquares[k % d] += Math.log(x) ** 2;
+      }
     }
     rows += env.n;
   }
-  return { ...dims, zeroFraction: zeros.map((z) => z / Math.max(rows, 1)) };
+  const positives = zeros.map((z) => rows - z);
+  const mean = logSum.map((s, j) => (positives[j] > 0 ? s / positives[j] : 0));
+  const logStd = logSquares.map((s, j) => {
+    const variance = positives[j] > 1 ? s / positives[j] - mean[j] ** 2 : 1;
+    return 0.5 * Math.log(Math.max(variance, 1e-4));
+  });
+  return { ...dims, zeroFraction: zeros.map((z) => z / Math.max(rows, 1)), positiveLog: { mean, logStd } };
 }
 
 /** ζ_j = logit(clip(zero fraction, 0.01, 0.99)) (spec §3 [default]). */
@@ -97,7 +111,7 @@ export function gimNets(config: GimConfig): string[] {
   return config.intervention === "hard" ? ["f", "hMean", "hLogStd"] : ["f", "hShift"];
 }
 
-function netSpecs(name: string, p: number, hidden: number, out: number): ParamSpec[] {
+function netSpecs(name: string, p: number, hidden: number, out: number, outputBias?: number[]): ParamSpec[] {
   const widths = [p, hidden, hidden, out];
   const specs: ParamSpec[] = [];
   for (let l = 0; l < 3; l++) {
@@ -107,9 +121,22 @@ function netSpecs(name: string, p: number, hidden: number, out: number): ParamSp
       group: "phi",
       init: glorot(widths[l], widths[l + 1]),
     });
-    specs.push({ name: `${name}.b${l}`, shape: [widths[l + 1]], group: "phi", init: zerosInit });
+    const bias = l === 2 && outputBias ? () => [...outputBias] : zerosInit;
+    specs.push({ name: `${name}.b${l}`, shape: [widths[l + 1]], group: "phi", init: bias });
   }
   return specs;
+}
+
+/**
+ * Hard-ZILN ψ = (ζ', m, λ) starts at the training data's own ZILN fit per variable (zero logit,
+ * mean and log-std of log x over positives), so that turning a target on does not first cost the
+ * likelihood of a unit log-normal: otherwise λ_I switches targets off before ψ has learnt, and an
+ * off target gives ψ no gradient to ever learn from (docs/tuning.md, single-cell). Other
+ * interventions start at zero output bias as before.
+ */
+function psiOutputBias(config: GimConfig, dims: Dimensions): number[][] | null {
+  if (config.intervention !== "ziln" || !dims.positiveLog) return null;
+  return [zeroLogitInit(dims.zeroFraction)(), dims.positiveLog.mean, dims.positiveLog.logStd];
 }
 
 export function paramSpecs(config: GimConfig, dims: Dimensions): ParamSpec[] {
@@ -135,12 +162,21 @@ export function paramSpecs(config: GimConfig, dims: Dimensions): ParamSpec[] {
   specs.push({ name: "ell", shape: [d], group: "theta", init: zerosInit });
   if (noiseOf(config) === "ziln")
     specs.push({ name: "zeta", shape: [d], group: "theta", init: zeroLogitInit(dims.zeroFraction) });
+  const psiBias = psiOutputBias(config, dims);
   if (config.amortize) {
-    for (const net of gimNets(config)) specs.push(...netSpecs(net, p, config.gimHidden, d));
+    gimNets(config).forEach((net, k) =>
+      specs.push(...netSpecs(net, p, config.gimHidden, d, k > 0 ? psiBias?.[k - 1] : undefined)),
+    );
   } else {
+    const psiRow = psiBias?.flat();
     specs.push(
       { name: "targetLogits", shape: [K, d], group: "phi", init: zerosInit },
-      { name: "psiFree", shape: [K, psiWidth(config, d)], group: "phi", init: zerosInit },
+      {
+        name: "psiFree",
+        shape: [K, psiWidth(config, d)],
+        group: "phi",
+        init: psiRow ? () => Array.from({ length: K }, () => psiRow).flat() : zerosInit,
+      },
     );
   }
   return specs;

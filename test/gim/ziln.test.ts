@@ -205,6 +205,44 @@ test("ζ starts at the logit of each variable's zero fraction, clipped to [0.01,
   [logit(0.25), logit(0.01), logit(0.99)].forEach((want, j) => close(zeta[j], want, `ζ_${j}`, 1e-12));
 });
 
+test("hard-ZILN ψ starts at the data's ZILN fit: output biases (ζ', m, λ) = zero logit, mean and log-std of log x > 0", async () => {
+  const d = 2;
+  const n = 8;
+  const samples = new Float64Array(n * d);
+  const positives = [1, 2, 4, 8, 0.5, 3];
+  for (let r = 0; r < n; r++) {
+    samples[r * d] = r < positives.length ? positives[r] : 0; // 2 of 8 zeros
+    samples[r * d + 1] = Math.E; // log x = 1 everywhere: variance 0, floored at 1e-4
+  }
+  const set: TrainingSet = {
+    variables: ["a", "b"],
+    featureNames: ["f"],
+    envs: [{ id: "obs", features: [0], samples, n }],
+  };
+  const logs = positives.map(Math.log);
+  const mean = logs.reduce((a, b) => a + b) / logs.length;
+  const variance = logs.reduce((a, b) => a + (b - mean) ** 2, 0) / logs.length;
+  for (const amortize of [true, false]) {
+    const config: GimConfig = { ...DEFAULTS, ...ZILN, amortize };
+    const dims = { ...dimensionsOf(config, set), K: 2 };
+    const params = initParams(config, dims, cpu, "f64");
+    const want = [
+      Math.log(0.25 / 0.75),
+      Math.log(0.01 / 0.99),
+      mean,
+      1,
+      0.5 * Math.log(variance),
+      0.5 * Math.log(1e-4),
+    ];
+    const got = amortize
+      ? (
+          await Promise.all(["hZeroLogit", "hMean", "hLogStd"].map((net) => param(params, `${net}.b2`).toArray()))
+        ).flatMap((b) => Array.from(b))
+      : Array.from(await param(params, "psiFree").toArray()).slice(3 * d, 6 * d); // env 2's row
+    want.forEach((w, k) => close(got[k], w, `${amortize ? "amortized" : "BaCaDI*"} ψ bias ${k}`, 1e-12));
+  }
+});
+
 for (const mechanism of ["linear", "mlp"] as const) {
   test(`merged step gradient = ∇ of each pass objective (Z, φ, θ ∋ ζ) in f64, d = 3: ${mechanism}, ZILN`, async () => {
     const rng = new HostRandom(5);
