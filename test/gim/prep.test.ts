@@ -210,9 +210,13 @@ test("gim prep + gim train: defaults from prep.json unless given; --holdout repe
     "ziln",
   );
   assert.is(t.status, 0, t.stderr);
-  assert.match(t.stderr, /defaults from .*prep\.json: --mechanism mlp --intervention ziln\n/);
+  assert.match(
+    t.stderr,
+    /defaults from .*prep\.json: --mechanism mlp --intervention ziln --lambda-targets 10 --mc-samples 4 --batch-size 1024\n/,
+  );
   const model = JSON.parse(readFileSync(join(dir, "m.json"), "utf8"));
-  assert.equal([model.config.mechanism, model.config.noise, model.config.intervention], ["mlp", "ziln", "ziln"]);
+  const { mechanism, noise, intervention, lambdaTargets, mcSamples } = model.config;
+  assert.equal([mechanism, noise, intervention, lambdaTargets, mcSamples], ["mlp", "ziln", "ziln", 10, 4]);
 });
 
 test.run();

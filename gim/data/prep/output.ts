@@ -16,8 +16,18 @@ import { writeJsonAtomic } from "../json-file.js";
 import { csvSafe, formatDose } from "./cells.js";
 import type { PrepOptions, PrepResult } from "./prep.js";
 
-/** What `gim train` takes as its defaults for a prepared single-cell dataset (README: count data). */
-export const SINGLE_CELL_TRAIN_DEFAULTS = { noise: "ziln", mechanism: "mlp", intervention: "ziln" } as const;
+/**
+ * What `gim train` takes as its defaults for a prepared single-cell dataset: the count-data model,
+ * and λ_I, M and B chosen on the simulated screen (docs/tuning.md, "Single-cell defaults").
+ */
+export const SINGLE_CELL_TRAIN_DEFAULTS = {
+  noise: "ziln",
+  mechanism: "mlp",
+  intervention: "ziln",
+  "lambda-targets": 10,
+  "mc-samples": 4,
+  "batch-size": 1024,
+} as const;
 
 interface Descriptors {
   names: string[];
