@@ -31,7 +31,7 @@ export const INTEGER_KEYS: readonly TunedKey[] = ["gimHidden", "hidden", "steps"
 export function defaultSpace(base: GimConfig): Record<TunedKey, string> {
   return {
     lr: "3e-3:3e-2",
-    lambdaGraph: "1:20",
+    lambdaGraph: "1:100",
     lambdaTargets: "10:200",
     alphaLinear: String(base.alphaLinear),
     gimHidden: "32,64,100",
