@@ -34,7 +34,8 @@ export interface EvaluationReport {
   splits: SplitScores[];
 }
 
-const PREDICTED = 1000;
+/** Predicted samples per environment that every score is computed from (gim report draws as many). */
+export const PREDICTED = 1000;
 const SPLITS: Split[] = ["train", "partial-ood", "full-ood", "test"];
 
 export interface EvaluateOptions {

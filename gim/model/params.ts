@@ -54,8 +54,9 @@ export function dimensionsOf(config: GimConfig, set: TrainingSet): Dimensions {
         );
       if (x === 0) zeros[k % d]++;
       else {
-        logSum[k % d] += Math.log(x);
-        logSquares[k % d] += Math.log(x) ** 2;
+        const log = Math.log(x);
+        logSum[k % d] += log;
+        logSquares[k % d] += log * log;
       }
     }
     rows += env.n;

@@ -7,12 +7,11 @@
  */
 import { HostRandom } from "../../engine/host-random.js";
 import { type Dataset, type Environment, type Split, splitOf } from "../data/dataset.js";
+import { PREDICTED } from "../eval/evaluate.js";
 import { columnMeans } from "../eval/metrics.js";
 import type { HostModel } from "../model/sampler.js";
 import type { MarginalPanel } from "./histogram-figure.js";
 
-/** Predicted samples per environment, as `gim eval` draws. */
-export const PREDICTED = 1000;
 const HELD_OUT: Split[] = ["test", "full-ood", "partial-ood"];
 
 /** The envs Figure 3 is about, and what they are. */
