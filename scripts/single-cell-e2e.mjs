@@ -4,7 +4,7 @@
 // observational, next-lower dose, mean-shift MLP) with wall times. Uses the built CLI (dist/).
 //
 //   node scripts/single-cell-e2e.mjs --screen screen.h5ad --work DIR [--steps N] [--backend B]
-//        [--only A549/Belinostat] [-- extra gim train flags]
+//        [--only A549/Belinostat] [--dose-features paper|log] [-- extra gim train flags]
 //
 // The screen's truth (screen.truth.json, from `gim synth --counts`) names the cell lines, drugs
 // and doses, and the targets per drug, which are checked against the K genes prep selected.
@@ -31,6 +31,7 @@ if (!screen || !work) {
 const steps = flag("steps", "500");
 const backend = flag("backend", "auto");
 const only = flag("only");
+const doseFeatures = flag("dose-features", "paper");
 const truth = JSON.parse(readFileSync(screen.replace(/\.h5ad$/, "") + ".truth.json", "utf8"));
 const top = Math.max(...truth.doses);
 mkdirSync(work, { recursive: true });
@@ -73,6 +74,8 @@ for (const line of truth.cellLines) {
         line,
         "--holdout",
         `${drug}@${top}`,
+        "--dose-features",
+        doseFeatures,
       ],
       join(dir, "prep.log"),
     );

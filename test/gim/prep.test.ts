@@ -144,6 +144,21 @@ test("held-out dose → split test; features one-hot drug, one-hot dose, log dos
   assert.is(record.trainDefaults.noise, "ziln");
 });
 
+test("--dose-features log: no one-hot dose, the log dose alone after the drug block; prep.json says so", async () => {
+  const file = join(FIXTURES, "csr.h5ad");
+  const out = join(dir, "fixture-log-dose");
+  const options = { ...BASE, holdout: ["drugA@1"] };
+  writePrepared(out, await prep(file, options), { ...options, data: file, doseFeatures: "log" });
+  const d = loadDataset(out);
+  assert.equal(d.featureNames, ["perturbation=drugA", "perturbation=drugB", "log-dose"]);
+  assert.equal(d.envs[2].features.slice(0, 2), [1, 0]);
+  assert.ok(Math.abs(d.envs[2].features[2] - Math.log1p(1) / Math.log1p(10)) < 1e-8);
+  assert.equal(d.envs[0].features, [0, 0, 0]);
+  const record = JSON.parse(readFileSync(join(out, "prep.json"), "utf8"));
+  assert.is(record.features.dose, "log");
+  assert.is(record.features.source, "one-hot perturbation, log(1 + dose)/log(1 + max dose)");
+});
+
 test("a simulated screen: each drug's target gene is among the markers; covariate and filters count", async () => {
   const path = join(dir, "screen.h5ad");
   await screen(path, 40, 60);

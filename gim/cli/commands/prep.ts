@@ -30,6 +30,12 @@ registerCommand("prep", {
     holdout: { type: "list", help: "PERTURBATION@DOSE: move these cells to the test split" },
     layer: { type: "string", default: "X", help: "matrix of raw counts: X or the name of a layer (e.g. counts)" },
     features: { type: "string", help: "CSV `perturbation,<f_1>,…`: descriptors replacing the one-hot perturbation" },
+    "dose-features": {
+      type: "choice",
+      choices: ["paper", "log"],
+      default: "paper",
+      help: "paper: one-hot dose and log-dose (D.2); log: the log-dose alone, so a held-out dose lies on its drug's dose axis",
+    },
     "min-counts": { type: "number", min: 0, default: 200, help: "keep cells with at least this total count" },
     "min-cells": {
       type: "number",
@@ -81,7 +87,12 @@ registerCommand("prep", {
     const data = await AnnData.open(v.data);
     try {
       const result = prepare(data, options);
-      writePrepared(v.out, result, { ...options, data: v.data, features: v.features });
+      writePrepared(v.out, result, {
+        ...options,
+        data: v.data,
+        features: v.features,
+        doseFeatures: v["dose-features"],
+      });
       const c = result.counts;
       console.log(
         `wrote ${v.out}: ${c.cellsKept} cells in ${result.cells.envs.length} envs (${result.cells.heldOut.size} held out), ` +

@@ -6,7 +6,9 @@
  * Features (paper D.2) per env: one-hot perturbation, one-hot dose, and the dose on a log scale in
  * [0, 1], log(1 + dose)/log(1 + max dose) (10, 100, 1000, 10000 nM → 0.26, 0.50, 0.75, 1); the
  * control's row is all zero. With --features FILE.csv (`perturbation,<f_1>,…`, one row per
- * perturbation) the file's descriptors replace the one-hot perturbation block.
+ * perturbation) the file's descriptors replace the one-hot perturbation block. With
+ * --dose-features log the one-hot dose block is left out: a held-out dose is then a point on each
+ * drug's own log-dose axis instead of a dose column the other drugs define (docs/single-cell.md).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -52,24 +54,32 @@ export function readDescriptors(path: string): Descriptors {
   return { names: names.map(csvSafe), rows };
 }
 
-export function features(result: PrepResult, descriptorsPath?: string): { names: string[]; rows: number[][] } {
+/** How the dose enters the features: the paper's one-hot dose and log-dose, or the log-dose alone. */
+export type DoseFeatures = "paper" | "log";
+
+export function features(
+  result: PrepResult,
+  descriptorsPath?: string,
+  doseFeatures: DoseFeatures = "paper",
+): { names: string[]; rows: number[][] } {
   const envs = result.cells.envs;
   const perts = [...new Set(envs.filter((e) => !e.control).map((e) => e.perturbation))];
   const doses = [...new Set(envs.filter((e) => !e.control).map((e) => e.dose))].sort((x, y) => x - y);
   const maxDose = doses[doses.length - 1];
+  const oneHotDoses = doseFeatures === "paper" ? doses : [];
   const descriptors = descriptorsPath ? readDescriptors(descriptorsPath) : null;
   for (const p of descriptors ? perts : [])
     if (!descriptors!.rows.has(p)) throw new DataError(`${descriptorsPath}: no row for perturbation '${p}'`);
   const names = [
     ...(descriptors ? descriptors.names : perts.map((p) => csvSafe(`perturbation=${p}`))),
-    ...doses.map((d) => `dose=${formatDose(d)}`),
+    ...oneHotDoses.map((d) => `dose=${formatDose(d)}`),
     "log-dose",
   ];
   const rows = envs.map((e) => {
     if (e.control) return new Array<number>(names.length).fill(0);
     const drug = descriptors ? descriptors.rows.get(e.perturbation)! : perts.map((p) => (p === e.perturbation ? 1 : 0));
     const logDose = maxDose > 0 ? Math.log1p(e.dose) / Math.log1p(maxDose) : 0;
-    return [...drug, ...doses.map((d) => (d === e.dose ? 1 : 0)), logDose];
+    return [...drug, ...oneHotDoses.map((d) => (d === e.dose ? 1 : 0)), logDose];
   });
   return { names, rows };
 }
@@ -85,11 +95,16 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-export function writePrepared(dir: string, result: PrepResult, o: PrepOptions & { data: string; features?: string }) {
+export function writePrepared(
+  dir: string,
+  result: PrepResult,
+  o: PrepOptions & { data: string; features?: string; doseFeatures?: DoseFeatures },
+) {
   const { envs, heldOut } = result.cells;
   const K = result.genes.length;
   const variables = uniqueNames(result.genes);
-  const feats = features(result, o.features);
+  const doseFeatures = o.doseFeatures ?? "paper";
+  const feats = features(result, o.features, doseFeatures);
   const split: Record<string, Split> = {};
   envs.forEach((e, i) => (split[e.id] = e.control ? "observational" : heldOut.has(i) ? "test" : "train"));
   const data = envs.map((e, i) => ({ id: e.id, samples: result.samples[i], n: result.samples[i].length / K }));
@@ -140,7 +155,8 @@ export function writePrepared(dir: string, result: PrepResult, o: PrepOptions & 
       split: split[e.id],
     })),
     features: {
-      source: o.features ?? "one-hot perturbation, one-hot dose, log(1 + dose)/log(1 + max dose)",
+      source: `${o.features ?? "one-hot perturbation"}, ${doseFeatures === "paper" ? "one-hot dose, " : ""}log(1 + dose)/log(1 + max dose)`,
+      dose: doseFeatures,
       names: feats.names,
     },
     trainDefaults: SINGLE_CELL_TRAIN_DEFAULTS,
