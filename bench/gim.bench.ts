@@ -94,6 +94,7 @@ async function measure(
   backend: Backend,
   { d, mechanism, batch }: Setting,
   budgetMs: number,
+  log: (line: string) => void,
 ): Promise<{ sps: number; phases: Phases | null; N: number; batch: number; peak: number | null }> {
   // M = 32 graph (and intervention) samples and M_h = 32, as the throughput issue and the PyTorch
   // reference use; the library's defaults are 16 and 16.
@@ -108,10 +109,19 @@ async function measure(
     batchSize: batch,
   };
   const baseline = resetPeak(backend);
-  const trainer = new Trainer(config, dataset(d, 100, 1000), backend);
+  // A large row can spend minutes before its first timed step: say which phase it is in.
+  const phaseStart = performance.now();
+  const progress = (what: string) =>
+    log(`  ${backend.name} d=${d} ${mechanism}: ${what} (${((performance.now() - phaseStart) / 1000).toFixed(1)} s)`);
+  const data = dataset(d, 100, 1000);
+  progress("data built");
+  const trainer = new Trainer(config, data, backend);
   trainer.enableReplay();
+  progress("trainer made");
   await (await trainer.queueStep()).loss.item();
+  progress("first step (recorded, shaders compiled)");
   await trainer.queueStep().loss.item();
+  progress("second step (replayed)");
   const started = performance.now();
   let steps = 0;
   while (performance.now() - started < budgetMs || steps < 2) {
@@ -297,6 +307,7 @@ async function stepRow(
     backend,
     setting,
     backend.name === "cpu" ? Math.min(window, 10000) : window,
+    log,
   );
   const row: Row = {
     name: "gim-step",
