@@ -4,7 +4,8 @@
  * replay) and cpu in the same run; then the default training size as `gim train` runs it (d = 10
  * linear hard, M = 16, 40 envs × 100 + 500 observational with the 10 % holdout: N = 4,050, the
  * augmented-Lagrangian holdout checks included); then large d on webgpu with minibatches
- * (d = 100 mlp, 200, 500 and 1,000 linear and mlp, B rows per step, `batch` in the row).
+ * (d = 100 mlp, 200, 500 and 1,000 linear and mlp, B rows per step, `batch` in the row; M = 4 at
+ * d = 1,000).
  * `--quick` runs only d = 10 linear hard. `--budget-s=S` (default 300) skips the rows that would
  * start after S seconds and lists them; each row's timing window shrinks to fit what is left.
  * `--rows=a,b` runs only the rows whose line contains a or b (e.g. `--rows="webgpu d=200"`).
@@ -46,6 +47,8 @@ interface Setting {
   batch: number;
   /** webgpu only. */
   gpuOnly?: boolean;
+  /** Graph and intervention samples, when not M = 32. */
+  samples?: number;
 }
 const CONFIGS: Setting[] = [
   { d: 10, mechanism: "linear", batch: 0 },
@@ -61,8 +64,10 @@ const LARGE: Setting[] = [
   { d: 200, mechanism: "mlp", batch: 1024, gpuOnly: true },
   { d: 500, mechanism: "linear", batch: 1024, gpuOnly: true },
   { d: 500, mechanism: "mlp", batch: 1024, gpuOnly: true },
-  { d: 1000, mechanism: "linear", batch: 512, gpuOnly: true },
-  { d: 1000, mechanism: "mlp", batch: 512, gpuOnly: true },
+  // M = 4 at d = 1,000: the pair contraction is O(M² B d), and at M = 32 one linear step takes
+  // ~70 s on lavapipe (bench/RESULTS.md, session 6).
+  { d: 1000, mechanism: "linear", batch: 512, gpuOnly: true, samples: 4 },
+  { d: 1000, mechanism: "mlp", batch: 512, gpuOnly: true, samples: 4 },
 ];
 
 function dataset(d: number, perEnv: number, nObs: number, K = 80): TrainingSet {
@@ -92,7 +97,7 @@ function resetPeak(backend: Backend): number {
 
 async function measure(
   backend: Backend,
-  { d, mechanism, batch }: Setting,
+  { d, mechanism, batch, samples = M }: Setting,
   budgetMs: number,
   log: (line: string) => void,
 ): Promise<{ sps: number; phases: Phases | null; N: number; batch: number; peak: number | null }> {
@@ -104,8 +109,8 @@ async function measure(
     intervention: "hard",
     holdoutFraction: 0,
     steps: 100000,
-    mcSamples: M,
-    acyclicitySamples: M,
+    mcSamples: samples,
+    acyclicitySamples: samples,
     batchSize: batch,
   };
   const baseline = resetPeak(backend);
@@ -302,7 +307,7 @@ async function stepRow(
   rows: Row[],
   log: (line: string) => void,
 ): Promise<void> {
-  const { d, mechanism } = setting;
+  const { d, mechanism, samples = M } = setting;
   const { sps, phases, N, batch, peak } = await measure(
     backend,
     setting,
@@ -316,7 +321,7 @@ async function stepRow(
     d,
     mechanism,
     intervention: "hard",
-    M,
+    M: samples,
     N,
     batch,
     stepsPerSecond: sps,
@@ -340,6 +345,6 @@ async function stepRow(
       ? `; peak ${mib(peak ?? 0)} MiB live, largest buffer ${mib(backend.bufferStats.largestLiveBytes)} of ${mib(backend.maxBinding)} MiB`
       : "";
   log(
-    `gim-step ${backend.name.padEnd(6)} d=${String(d).padStart(4)} ${mechanism.padEnd(6)} hard M=32 N=${N} B=${batch}: ${sps.toFixed(3)} steps/s${split}${memory}`,
+    `gim-step ${backend.name.padEnd(6)} d=${String(d).padStart(4)} ${mechanism.padEnd(6)} hard M=${samples} N=${N} B=${batch}: ${sps.toFixed(3)} steps/s${split}${memory}`,
   );
 }
