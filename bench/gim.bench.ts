@@ -100,7 +100,7 @@ async function measure(
   { d, mechanism, batch, samples = M }: Setting,
   budgetMs: number,
   log: (line: string) => void,
-): Promise<{ sps: number; phases: Phases | null; N: number; batch: number; peak: number | null }> {
+): Promise<{ sps: number; phases: Phases | null; M: number; N: number; batch: number; peak: number | null }> {
   // M = 32 graph (and intervention) samples and M_h = 32, as the throughput issue and the PyTorch
   // reference use; the library's defaults are 16 and 16.
   const config: GimConfig = {
@@ -138,7 +138,7 @@ async function measure(
   const sps = (steps * 1000) / (performance.now() - started);
   const phases = await profilePhases(trainer);
   const N = trainer.trainingRows;
-  return { sps, phases, N, batch: trainer.batchSize, peak: peakFrom(backend, baseline) };
+  return { sps, phases, M: samples, N, batch: trainer.batchSize, peak: peakFrom(backend, baseline) };
 }
 
 /**
@@ -307,13 +307,15 @@ async function stepRow(
   rows: Row[],
   log: (line: string) => void,
 ): Promise<void> {
-  const { d, mechanism, samples = M } = setting;
-  const { sps, phases, N, batch, peak } = await measure(
-    backend,
-    setting,
-    backend.name === "cpu" ? Math.min(window, 10000) : window,
-    log,
-  );
+  const { d, mechanism } = setting;
+  const {
+    sps,
+    phases,
+    M: samples,
+    N,
+    batch,
+    peak,
+  } = await measure(backend, setting, backend.name === "cpu" ? Math.min(window, 10000) : window, log);
   const row: Row = {
     name: "gim-step",
     backend: backend.name,

@@ -2,7 +2,7 @@
 // one sitting, row by row, on data of the same shape: for each configuration, `node dist/bench.js
 // gim --json --rows=…` (webgpu with step replay), then torch_gim.py on a CSV dataset of the bench's
 // layout (80 envs × 100 + 1,000 observational rows of d standard normals, 10 features; the default
-// size: 40 × 100 + 500 with the 10 % holdout, M = 16, T_AL = 200). Prints one markdown row per
+// size: 40 × 100 + 500, with `gim train`'s holdout, M and T_AL). Prints one markdown row per
 // configuration with both steps/s, their ratio and the load average around each run. Not part of
 // CI (it needs /usr/bin/python3 with torch); for bench/RESULTS.md and the device machine.
 //
@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -31,6 +31,8 @@ const budgetS = flag("budget-s", "120");
 const python = flag("python", "/usr/bin/python3");
 const reference = resolve(flag("reference", join(root, "..", "shared", "reference", "torch_gim.py")));
 const bench = process.env.GIM_BENCH ?? join(root, "dist", "bench.js");
+// The default-size row trains with `gim train`'s defaults; the reference is given the same ones.
+const { GIM_DEFAULTS } = await import(pathToFileURL(join(dirname(bench), "index.js")).href);
 
 /** Deterministic standard normals (Box–Muller on a 32-bit LCG): the data only needs the shape. */
 function normals(seed) {
@@ -79,10 +81,11 @@ function ours(config) {
       (config.kind === "default" ? x.name === "gim-train-default" : x.d === config.d && x.batch === x.N),
   );
   if (!row) throw new Error(`no bench row for ${rows}:\n${r.err.slice(-2000)}`);
-  return { sps: row.stepsPerSecond, adapter, load: r.load };
+  return { sps: row.stepsPerSecond, M: row.M, N: row.N, adapter, load: r.load };
 }
 
-function torch(config, dir) {
+/** The reference on `dir` with our row's M (graph and intervention samples alike). */
+function torch(config, dir, M) {
   const args = [
     reference,
     "train",
@@ -103,10 +106,16 @@ function torch(config, dir) {
     "--quiet",
     "--out",
     join(dir, "model.json"),
+    "--M",
+    String(M),
+    "--M_h",
+    String(M),
   ];
-  if (config.kind === "default")
-    args.push("--M", "16", "--M_h", "16", "--alpha_lin", "0.005", "--lambda_I", "50", "--T_AL", "200");
-  else args.push("--M", "32", "--M_h", "32", "--holdout_frac", "0");
+  if (config.kind === "default") {
+    const { alphaLinear, lambdaTargets, alSteps, holdoutFraction } = GIM_DEFAULTS;
+    args.push("--alpha_lin", String(alphaLinear), "--lambda_I", String(lambdaTargets));
+    args.push("--T_AL", String(alSteps), "--holdout_frac", String(holdoutFraction));
+  } else args.push("--holdout_frac", "0");
   const r = run(python, args);
   const summary = JSON.parse(r.out.trim().split("\n").pop());
   return { sps: summary.steps_per_s, load: r.load };
@@ -127,11 +136,12 @@ try {
     else writeDataset(dir, config.d, 100, 1000, 80);
     const a = ours(config);
     adapterLine = a.adapter;
-    const b = torch(config, dir);
+    const b = torch(config, dir, a.M);
+    const size = `M = ${a.M}, N = ${a.N.toLocaleString("en")}`;
     const label =
       config.kind === "default"
-        ? "default size (d = 10 linear hard, M = 16, N = 4,050)"
-        : `d = ${config.d} ${config.mechanism} hard, M = 32, N = 9,000`;
+        ? `default size (d = 10 linear hard, ${size})`
+        : `d = ${config.d} ${config.mechanism} hard, ${size}`;
     console.log(
       `| ${label} | ${a.sps.toFixed(3)} (${a.load}) | ${b.sps.toFixed(3)} (${b.load}) | ${(a.sps / b.sps).toFixed(2)}× |`,
     );
