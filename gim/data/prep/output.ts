@@ -59,8 +59,8 @@ export type DoseFeatures = "paper" | "log";
 
 export function features(
   result: PrepResult,
-  descriptorsPath?: string,
-  doseFeatures: DoseFeatures = "paper",
+  descriptorsPath: string | undefined,
+  doseFeatures: DoseFeatures,
 ): { names: string[]; rows: number[][] } {
   const envs = result.cells.envs;
   const perts = [...new Set(envs.filter((e) => !e.control).map((e) => e.perturbation))];
