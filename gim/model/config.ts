@@ -37,12 +37,26 @@ export interface GimConfig {
   lambdaTargets: number;
   /**
    * λ_I(t) moves by cosine from λ_I to lambdaTargetsEnd·λ_I (§6). The spec's [default] decays to
-   * 0.1·λ_I with λ_I = 5; the default here is a constant λ_I = 50 (lambdaTargetsEnd = 1), because
-   * an edge reversed against the truth costs one extra target per env that hits its parent, and
-   * only λ_I charges for that: docs/tuning.md, session 3.
+   * 0.1·λ_I with λ_I = 5. The default here *rises* from 5 to 50: 50, because an edge reversed
+   * against the truth costs one extra target per env that hits its parent and only λ_I charges
+   * for that (docs/tuning.md, session 3); rising, because at the start ψ has not learned yet, so
+   * a full-price target prior switches true targets off before they can pay for themselves, their
+   * logits saturate and the graph orients itself around the gap (session 7).
    */
   lambdaTargetsEnd: number;
   sigmaTheta: number;
+  /**
+   * A Gaussian prior N(0, σ_a²) on the target logits a = f_φ(γ_e) of the training envs, added to
+   * log p(φ) [not in the spec]; 0 or absent: none. It keeps the logits from saturating, where the
+   * Gumbel-sigmoid gradient vanishes and a target, once named, can no longer be withdrawn when the
+   * graph changes (docs/tuning.md, session 7). Read it through targetLogitStdOf().
+   */
+  targetLogitStd?: number;
+  /**
+   * Also fit ψ to every interventional env's marginals, target or not (gim/model/psi-marginal-fit.ts)
+   * [not in the spec]; hard and hard-ZILN interventions only. Absent: false.
+   */
+  psiMarginalFit?: boolean;
   sigmaEll: number;
   sigmaPhi: number;
   lr: number;
@@ -117,8 +131,8 @@ export const DEFAULTS: GimConfig = {
   tau: 1,
   sigmaPsi: 0.1,
   lambdaGraph: 5,
-  lambdaTargets: 50,
-  lambdaTargetsEnd: 1,
+  lambdaTargets: 5,
+  lambdaTargetsEnd: 10,
   sigmaTheta: 1,
   sigmaEll: 1,
   sigmaPhi: 1,
@@ -162,6 +176,10 @@ export function lambdaTargetsAt(config: GimConfig, step: number): number {
   return end + 0.5 * (start - end) * (1 + Math.cos((Math.PI * t) / Math.max(config.steps, 1)));
 }
 
+export function targetLogitStdOf(config: GimConfig): number {
+  return config.targetLogitStd ?? 0;
+}
+
 export function refitStepsOf(config: GimConfig): number {
   return config.refitSteps ?? 0;
 }
@@ -188,5 +206,7 @@ export function incompatibility(config: GimConfig): string | null {
   }
   if (noise !== "ziln" && config.intervention === "ziln")
     return "--intervention ziln needs --noise ziln (got --noise gaussian)";
+  if (config.psiMarginalFit && config.intervention === "shift")
+    return "--psi-marginal-fit fits hard (or hard-ZILN) interventions to the env marginals; a shift δ has no such fit (got --intervention shift)";
   return null;
 }

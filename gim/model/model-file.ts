@@ -40,6 +40,8 @@ export interface RestartRecord {
   /** Mean log-likelihood per holdout row, the same rows and draws for all; NaN: failed. */
   holdoutLogLikelihood: number[];
   finalAcyclicity: number[];
+  /** −J/N at each restart's last step (the training objective; NaN: failed). */
+  finalLoss?: number[];
   edges: (number | null)[];
   /** Each restart's MAP graph (null: failed). */
   graphs: (number[][] | null)[];

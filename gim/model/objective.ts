@@ -30,7 +30,8 @@ import {
 } from "../../kernels/ops.js";
 import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { type GimConfig, alphaAt, lambdaTargetsAt } from "./config.js";
+import { type GimConfig, alphaAt, lambdaTargetsAt, targetLogitStdOf } from "./config.js";
+import { psiMarginalFit } from "./psi-marginal-fit.js";
 import { type DeviceData, rowBlocks } from "./device-data.js";
 import {
   contraction,
@@ -223,12 +224,14 @@ function modelPrior({ params, config, data }: StepInputs, alpha: number): Tensor
   return terms.reduce((acc, t) => add(acc, t));
 }
 
-/** log p(φ) = −λ_I(t) Σ σ(a) − ‖φ‖²/(2σ_φ²). */
+/** log p(φ) = −λ_I(t) Σ σ(a) − ‖φ‖²/(2σ_φ²), and −‖a‖²/(2σ_a²) with a target-logit prior. */
 function gimPrior({ params, config }: StepInputs, targetPriorScale: number, logits: Tensor): Tensor {
-  return add(
+  const prior = add(
     affine(sum(sigmoid(logits)), targetPriorScale),
     gaussianPrior(groupParams(params, "phi"), config.sigmaPhi),
   );
+  const logitStd = targetLogitStdOf(config);
+  return logitStd > 0 ? add(prior, gaussianPrior([logits], logitStd)) : prior;
 }
 
 /** The step's draws and θ_mech, ℓ, live and frozen (sg: the Z pass's θ, ℓ, ψ; the φ pass's θ, ℓ). */
@@ -257,11 +260,12 @@ function blockTerms(
   ).perGraph;
   const theta = likelihoodSums(config, data, { ...hard, graphs: draws.hardGraph, mech, ell }, shared);
   const phiTerms = interventionTerms(config, data, { ell: frozen.ell, targets: draws.softTargets, psi: draws.psi });
-  const phi = perGraphSums(
+  const phiSums = perGraphSums(
     data,
     contraction(config, { Lo: detach(theta.Lo), rho: theta.rho && detach(theta.rho) }, frozen.ell, phiTerms),
     config,
   );
+  const phi = config.psiMarginalFit ? add(phiSums, psiMarginalFit(config, data, draws.psi, frozen.ell)) : phiSums;
   return { z, theta: theta.perGraph, phi };
 }
 
@@ -346,8 +350,9 @@ export function passObjectives(inputs: StepInputs, scalars: StepScalars): { z: T
   const modelTerms = add(modelPrior(inputs, alpha), lagrangianPenalty(h, scalars));
   const at = (graphs: Tensor, targets: Tensor) => ({ graphs, mech, ell, targets, psi: draws.psi });
   const z = add(likelihood(config, data, at(draws.softGraph, draws.hardTargets)), modelTerms);
+  const phiLikelihood = likelihood(config, data, at(draws.hardGraph, draws.softTargets));
   const phi = add(
-    likelihood(config, data, at(draws.hardGraph, draws.softTargets)),
+    config.psiMarginalFit ? add(phiLikelihood, psiMarginalFit(config, data, draws.psi, ell)) : phiLikelihood,
     gimPrior(inputs, scalars.targetPriorScale, draws.logits),
   );
   const theta = add(likelihood(config, data, at(draws.hardGraph, draws.hardTargets)), modelTerms);

@@ -75,7 +75,7 @@ export function restartRecord(
   seeds: number[],
   graphs: (number[][] | null)[],
   scores: number[],
-  extra: { finalAcyclicity: number[]; wallSeconds: number; parallel: number },
+  extra: { finalAcyclicity: number[]; finalLoss?: number[]; wallSeconds: number; parallel: number },
 ): RestartRecord {
   let chosen = -1;
   scores.forEach((s, k) => {
@@ -89,6 +89,7 @@ export function restartRecord(
     seeds,
     holdoutLogLikelihood: scores,
     finalAcyclicity: extra.finalAcyclicity,
+    ...(extra.finalLoss ? { finalLoss: extra.finalLoss } : {}),
     edges: graphs.map((g) => (g ? edgeCount(g) : null)),
     graphs,
     chosen,
@@ -140,7 +141,7 @@ export async function fitRestarts(
       log(
         `restart ${k + 1}/${K} (seed ${seeds[k]}): holdout log-likelihood ${score.toFixed(4)}, ĥ ${trainer.lastAcyclicity.toExponential(2)}, ${edgeCount(model.graph)} edges, ${wallSeconds.toFixed(1)} s`,
       );
-      return { model, score, h: trainer.lastAcyclicity };
+      return { model, score, h: trainer.lastAcyclicity, loss: result.finalLoss };
     } finally {
       trainer.dispose();
     }
@@ -154,7 +155,12 @@ export async function fitRestarts(
     seeds,
     done.map((r) => r?.model.graph ?? null),
     done.map((r) => r?.score ?? Number.NaN),
-    { finalAcyclicity: done.map((r) => r?.h ?? Number.NaN), wallSeconds, parallel: Math.min(options.parallel, K) },
+    {
+      finalAcyclicity: done.map((r) => r?.h ?? Number.NaN),
+      finalLoss: done.map((r) => r?.loss ?? Number.NaN),
+      wallSeconds,
+      parallel: Math.min(options.parallel, K),
+    },
   );
   for (const t of [
     scoring.gamma,
@@ -175,7 +181,7 @@ export function describeRestarts(r: RestartRecord): string {
   const scores = r.seeds
     .map(
       (s, k) =>
-        `seed ${s}: ${Number.isFinite(r.holdoutLogLikelihood[k]) ? r.holdoutLogLikelihood[k].toFixed(4) : "failed"}`,
+        `seed ${s}: ${Number.isFinite(r.holdoutLogLikelihood[k]) ? r.holdoutLogLikelihood[k].toFixed(4) : "failed"}${r.finalLoss && Number.isFinite(r.finalLoss[k]) ? ` (final loss ${r.finalLoss[k].toFixed(4)})` : ""}`,
     )
     .join(", ");
   const graphs = r.graphsDiffer

@@ -10,7 +10,7 @@ import { backward, noGrad, tidy } from "../../engine/index.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
 import { uploadData } from "../../gim/model/device-data.js";
 import { likelihood } from "../../gim/model/likelihood.js";
-import { stepObjective } from "../../gim/model/objective.js";
+import { stepObjective, targetLogits } from "../../gim/model/objective.js";
 import { mechanismParams, param } from "../../gim/model/params.js";
 import {
   LOG2PI,
@@ -145,6 +145,34 @@ for (const mechanism of ["linear", "mlp"] as const) {
     });
   }
 }
+
+test("target-logit prior: −J/N grows by Σ a²/(2σ_a² N) over the training envs' logits, and the merged step's gradients match each pass objective (f64)", async () => {
+  const d = 3;
+  const base: GimConfig = { ...DEFAULTS, ...STEP_CONFIG, powerIterations: 200 };
+  const set = makeSet(new HostRandom(8), d, [6, 4, 4]);
+  const loss = async (config: GimConfig) => {
+    const inputs = stepInputs(config, set);
+    const value = noGrad(() => tidy(() => stepObjective(inputs, stepScalars(config)).loss));
+    const logits = await noGrad(() => targetLogits(inputs.params, config, inputs.gamma)).toArray();
+    return {
+      value: await value.item(),
+      sumSquares: Array.from(logits).reduce((s, a) => s + a * a, 0),
+      N: inputs.data.N,
+    };
+  };
+  const std = 1.5;
+  const off = await loss(base);
+  const on = await loss({ ...base, targetLogitStd: std });
+  if (!(off.sumSquares > 0)) throw new Error("the test needs non-zero target logits");
+  const expected = off.sumSquares / (2 * std * std * off.N);
+  if (!(Math.abs(on.value - off.value - expected) <= 1e-10 * Math.max(1, Math.abs(on.value))))
+    throw new Error(`loss moved by ${on.value - off.value}, expected Σa²/(2σ²N) = ${expected}`);
+  const config = { ...base, targetLogitStd: std };
+  const inputs = stepInputs(config, set);
+  const scalars = stepScalars(config);
+  tidy(() => backward(stepObjective(inputs, scalars).loss));
+  await checkPassGradients(inputs, scalars, new HostRandom(9));
+});
 
 test("per-env marginalisation refuses to split rows into chunks, naming the option", () => {
   const set = makeSet(new HostRandom(3), 2, [6, 4]);

@@ -227,11 +227,14 @@ test("gim prep + gim train: defaults from prep.json unless given; --holdout repe
   assert.is(t.status, 0, t.stderr);
   assert.match(
     t.stderr,
-    /defaults from .*prep\.json: --mechanism mlp --intervention ziln --lambda-targets 10 --mc-samples 4 --batch-size 1024\n/,
+    /defaults from .*prep\.json: --mechanism mlp --intervention ziln --lambda-targets 10 --lambda-targets-end 1 --mc-samples 4 --batch-size 1024\n/,
   );
   const model = JSON.parse(readFileSync(join(dir, "m.json"), "utf8"));
-  const { mechanism, noise, intervention, lambdaTargets, mcSamples } = model.config;
-  assert.equal([mechanism, noise, intervention, lambdaTargets, mcSamples], ["mlp", "ziln", "ziln", 10, 4]);
+  const { mechanism, noise, intervention, lambdaTargets, lambdaTargetsEnd, mcSamples } = model.config;
+  assert.equal(
+    [mechanism, noise, intervention, lambdaTargets, lambdaTargetsEnd, mcSamples],
+    ["mlp", "ziln", "ziln", 10, 1, 4],
+  );
 });
 
 test.run();

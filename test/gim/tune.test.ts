@@ -132,9 +132,13 @@ test("restarts keep the best holdout log-likelihood; interleaved equals sequenti
   assert.is(interleaved.model.seed, r.seeds[r.chosen]);
   assert.equal(r.seeds, [0, 1, 2]);
   assert.is(r.edgesDifferingFromSeed0[0], 0);
+  assert.equal(r.finalLoss, sequential.model.restarts!.finalLoss);
   const one = await fitRestarts(data, config, cpu, { restarts: 1, parallel: 1, log: quiet });
   const plain = await fit(data, config, cpu, { quiet: true, log: quiet });
   assert.equal(one.model.weights, plain.model.weights);
+  // Each restart's recorded −J/N is its last step's loss: restart 0's is the plain run's.
+  assert.is(one.model.restarts!.finalLoss![0], plain.model.history!.loss.at(-1));
+  assert.ok(r.finalLoss!.every(Number.isFinite));
 });
 
 gpuTest(gpu)("webgpu: interleaved trainings (replayed steps) give the same models as one at a time", async () => {

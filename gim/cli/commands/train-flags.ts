@@ -42,6 +42,17 @@ export const TRAIN_FLAGS = defineFlags({
     default: DEFAULTS.lambdaTargetsEnd,
     help: "λ_I(t) moves by cosine from λ_I to this multiple of λ_I (1: constant; the spec's decay is 0.1)",
   },
+  "target-logit-std": {
+    type: "number",
+    min: 0,
+    default: DEFAULTS.targetLogitStd ?? 0,
+    help: "σ_a of a Gaussian prior N(0, σ_a²) on the target logits, against their saturation (0: none) [not in the spec]",
+  },
+  "psi-marginal-fit": {
+    type: "boolean",
+    default: DEFAULTS.psiMarginalFit ?? false,
+    help: "also fit the intervention parameters ψ to every env's marginals, target or not, so a target can be switched on with ψ ready (hard and ziln interventions) [not in the spec]",
+  },
   "alpha-linear": { type: "number", min: 0, default: DEFAULTS.alphaLinear, help: "α_t = alpha-linear · t" },
   "al-every": {
     type: "number",
@@ -140,6 +151,8 @@ export function configFrom(v: FlagValues<typeof TRAIN_FLAGS>): GimConfig {
     lambdaGraph: v["lambda-graph"],
     lambdaTargets: v["lambda-targets"],
     lambdaTargetsEnd: v["lambda-targets-end"],
+    targetLogitStd: v["target-logit-std"],
+    psiMarginalFit: v["psi-marginal-fit"],
     alphaLinear: v["alpha-linear"],
     alSteps: v["al-every"],
     convergenceTol: v["al-tolerance"],

@@ -27,6 +27,7 @@ export const SINGLE_CELL_TRAIN_DEFAULTS = {
   mechanism: "mlp",
   intervention: "ziln",
   "lambda-targets": 10,
+  "lambda-targets-end": 1,
   "mc-samples": 4,
   "batch-size": 1024,
 } as const;
