@@ -32,8 +32,7 @@ export function defaultSpace(base: GimConfig): Record<TunedKey, string> {
   return {
     lr: "3e-3:3e-2",
     lambdaGraph: "1:100",
-    // λ_I is where the target prior starts; it ends at lambdaTargetsEnd·λ_I (default 10×: 15–200).
-    lambdaTargets: "1.5:20",
+    lambdaTargets: "10:200",
     alphaLinear: String(base.alphaLinear),
     gimHidden: "32,64,100",
     // The mechanism MLP's width means nothing to linear mechanisms: not searched there.

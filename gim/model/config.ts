@@ -37,11 +37,10 @@ export interface GimConfig {
   lambdaTargets: number;
   /**
    * λ_I(t) moves by cosine from λ_I to lambdaTargetsEnd·λ_I (§6). The spec's [default] decays to
-   * 0.1·λ_I with λ_I = 5. The default here *rises* from 5 to 50: 50, because an edge reversed
-   * against the truth costs one extra target per env that hits its parent and only λ_I charges
-   * for that (docs/tuning.md, session 3); rising, because at the start ψ has not learned yet, so
-   * a full-price target prior switches true targets off before they can pay for themselves, their
-   * logits saturate and the graph orients itself around the gap (session 7).
+   * 0.1·λ_I with λ_I = 5; the default here is a constant λ_I = 50 (lambdaTargetsEnd = 1), because
+   * an edge reversed against the truth costs one extra target per env that hits its parent, and
+   * only λ_I charges for that: docs/tuning.md, session 3. A prior rising from 5 to 50 (5, 10)
+   * helped on one outside generator and hurt on the other (session 7).
    */
   lambdaTargetsEnd: number;
   sigmaTheta: number;
@@ -131,8 +130,8 @@ export const DEFAULTS: GimConfig = {
   tau: 1,
   sigmaPsi: 0.1,
   lambdaGraph: 5,
-  lambdaTargets: 5,
-  lambdaTargetsEnd: 10,
+  lambdaTargets: 50,
+  lambdaTargetsEnd: 1,
   sigmaTheta: 1,
   sigmaEll: 1,
   sigmaPhi: 1,

@@ -45,7 +45,7 @@ registerCommand("tune", {
     },
     "tune-lr": { type: "string", help: spaceHelp("Adam learning rate", "3e-3:3e-2") },
     "tune-lambda-graph": { type: "string", help: spaceHelp("λ_G", "1:100") },
-    "tune-lambda-targets": { type: "string", help: spaceHelp("λ_I (start of its schedule)", "1.5:20") },
+    "tune-lambda-targets": { type: "string", help: spaceHelp("λ_I", "10:200") },
     "tune-alpha-linear": { type: "string", help: spaceHelp("inverse temperature α_lin", "--alpha-linear") },
     "tune-gim-hidden": { type: "string", help: spaceHelp("width of the φ MLPs", "32,64,100") },
     "tune-hidden": { type: "string", help: spaceHelp("mechanism MLP width", "5,10,20 for mlp") },
