@@ -31,7 +31,7 @@ import {
 import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt, targetLogitStdOf } from "./config.js";
-import { psiMarginalFit } from "./psi-marginal-fit.js";
+import { withPsiMarginalFit } from "./psi-marginal-fit.js";
 import { type DeviceData, rowBlocks } from "./device-data.js";
 import {
   contraction,
@@ -265,8 +265,7 @@ function blockTerms(
     contraction(config, { Lo: detach(theta.Lo), rho: theta.rho && detach(theta.rho) }, frozen.ell, phiTerms),
     config,
   );
-  const phi = config.psiMarginalFit ? add(phiSums, psiMarginalFit(config, data, draws.psi, frozen.ell)) : phiSums;
-  return { z, theta: theta.perGraph, phi };
+  return { z, theta: theta.perGraph, phi: withPsiMarginalFit(config, data, phiSums, draws.psi, frozen.ell) };
 }
 
 /**
@@ -352,7 +351,7 @@ export function passObjectives(inputs: StepInputs, scalars: StepScalars): { z: T
   const z = add(likelihood(config, data, at(draws.softGraph, draws.hardTargets)), modelTerms);
   const phiLikelihood = likelihood(config, data, at(draws.hardGraph, draws.softTargets));
   const phi = add(
-    config.psiMarginalFit ? add(phiLikelihood, psiMarginalFit(config, data, draws.psi, ell)) : phiLikelihood,
+    withPsiMarginalFit(config, data, phiLikelihood, draws.psi, ell),
     gimPrior(inputs, scalars.targetPriorScale, draws.logits),
   );
   const theta = add(likelihood(config, data, at(draws.hardGraph, draws.hardTargets)), modelTerms);

@@ -18,7 +18,7 @@
  * LSE_m(A_m + J_ψ) = LSE_m(A_m) + J_ψ: it adds to the loss and trains only h_φ.
  */
 import { ones, zeros } from "../../engine/index.js";
-import { affine, concat, mul, sum } from "../../kernels/ops.js";
+import { add, affine, concat, mul, sum } from "../../kernels/ops.js";
 import type { Tensor } from "../../engine/tensor.js";
 import type { GimConfig } from "./config.js";
 import type { DeviceData } from "./device-data.js";
@@ -33,4 +33,9 @@ export function psiMarginalFit(config: GimConfig, data: DeviceData, psi: Tensor,
   const perRow = sum(b, 0); // [N]
   const weighted = data.rowWeights ? mul(perRow, data.rowWeights) : perRow;
   return affine(sum(weighted), 1 / R);
+}
+
+/** A φ-pass term (per-graph sums A_m or ℓ̂) plus J_ψ when config.psiMarginalFit is on, else as is. */
+export function withPsiMarginalFit(config: GimConfig, data: DeviceData, phi: Tensor, psi: Tensor, ell: Tensor): Tensor {
+  return config.psiMarginalFit ? add(phi, psiMarginalFit(config, data, psi, ell)) : phi;
 }

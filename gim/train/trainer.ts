@@ -17,7 +17,7 @@ import type { Checkpointer } from "./checkpoint.js";
 import { Lagrangian } from "./lagrangian.js";
 import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/device-data.js";
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
-import { isAcyclic } from "../graph/dag.js";
+import { type Matrix, isAcyclic } from "../graph/dag.js";
 import { limitGraph, mapGraph } from "../model/map-estimate.js";
 import { type RefitState, pinnedEmbedding } from "./refit.js";
 import { likelihood } from "../model/likelihood.js";
@@ -303,13 +303,14 @@ export class Trainer {
   }
 
   /**
-   * Starts the refit phase: Z pinned to G_MAP and frozen (gim/train/refit.ts). A replayed step is
+   * Starts the refit phase: Z pinned to G_MAP (or to `dag`, e.g. the true graph for
+   * scripts/external-check/pinned-graph.mjs) and frozen (gim/train/refit.ts). A replayed step is
    * recorded again, because the pinned step launches no Adam update for Z.
    */
-  async pinGraph(): Promise<void> {
+  async pinGraph(dag?: Matrix): Promise<void> {
     await this.backend.sync();
     const scores = await this.scores();
-    const { graph, dropped } = mapGraph(scores);
+    const { graph, dropped } = dag ? { graph: dag, dropped: 0 } : mapGraph(scores);
     const alpha = this.alpha();
     const edgeProbabilities = scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
     const d = this.set.variables.length;

@@ -34,12 +34,8 @@ const data = loadDataset(dataDir);
 const graph = graphSource === "truth" ? data.truth?.graph : loadModel(graphSource).graph;
 if (!graph) throw new Error(`${dataDir}: no truth.json with a graph`);
 
-/** The refit's pinning (gim/train/refit.ts): |α S| = 200 on every entry, U = c(2G − 1), V = c·I. */
+/** α is held constant so the pinning (Trainer.pinGraph, gim/train/refit.ts) holds from step 0. */
 const ALPHA = 10;
-const d = graph.length;
-const c = Math.sqrt(200 / ALPHA);
-const U = Array.from({ length: d * d }, (_, k) => (graph[Math.floor(k / d)][k % d] ? c : -c));
-const V = Array.from({ length: d * d }, (_, k) => (Math.floor(k / d) === k % d ? c : 0));
 
 const config = {
   ...GIM_DEFAULTS,
@@ -49,23 +45,19 @@ const config = {
 };
 const backend = await createBackend(flag("backend", "webgpu"));
 const trainer = new Trainer(config, trainingSubset(data), backend);
-for (const [name, values] of [
-  ["U", U],
-  ["V", V],
-]) {
-  const t = trainer.params.tensors.get(name);
-  const staged = backend.upload(values, t.dtype);
-  backend.copy(staged, 0, t.storage, 0, values.length);
-  backend.release(staged);
-}
-trainer.refit = { fromStep: 0, cycleEdgesDropped: 0, edgeProbabilities: graph.map((row) => [...row]) };
+await trainer.pinGraph(graph);
 trainer.enableReplay();
 const result = await trainer.train({});
 const model = await modelFromTrainer(trainer, { stepsPerSecond: result.stepsPerSecond, wallSeconds: 0 });
 writeFileSync(outPath, JSON.stringify(model));
 const edges = model.graph.flat().reduce((a, b) => a + b, 0);
 const samePinned = JSON.stringify(model.graph) === JSON.stringify(graph);
-const zPrior = (d * [...U, ...V].reduce((s, v) => s + v * v, 0)) / (2 * trainer.trainingRows);
+const pinned = [
+  ...(await trainer.params.tensors.get("U").toArray()),
+  ...(await trainer.params.tensors.get("V").toArray()),
+];
+const k = config.rank ?? graph.length;
+const zPrior = (k * pinned.reduce((s, v) => s + v * v, 0)) / (2 * trainer.trainingRows);
 console.log(
   JSON.stringify({
     graph: graphSource,

@@ -25,6 +25,14 @@ import { dimensionsOf, groupParams, initParams } from "../../gim/model/params.js
 export const cpu = cpuBackend();
 export const LOG2PI = Math.log(2 * Math.PI);
 
+/** The reference densities the objective tests compare against, written out from the spec. */
+export const logNormal = (x: number, m: number, logVar: number) =>
+  -0.5 * (LOG2PI + logVar + (x - m) ** 2 * Math.exp(-logVar));
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+/** log ZILN(x; π = σ(ζ), μ, e^ℓ) (eq 15). */
+export const logZiln = (x: number, mu: number, logVar: number, zeta: number) =>
+  x === 0 ? Math.log(sigmoid(zeta)) : Math.log(1 - sigmoid(zeta)) - Math.log(x) + logNormal(Math.log(x), mu, logVar);
+
 export const lse = (v: number[]) => {
   const c = Math.max(...v);
   return c + Math.log(v.reduce((s, x) => s + Math.exp(x - c), 0));

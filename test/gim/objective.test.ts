@@ -13,7 +13,7 @@ import { likelihood } from "../../gim/model/likelihood.js";
 import { stepObjective, targetLogits } from "../../gim/model/objective.js";
 import { mechanismParams, param } from "../../gim/model/params.js";
 import {
-  LOG2PI,
+  logNormal,
   STEP_CONFIG,
   checkPassGradients,
   cpu,
@@ -26,8 +26,6 @@ import {
   stepInputs,
   stepScalars,
 } from "./fixtures.js";
-
-const logN = (x: number, m: number, logVar: number) => -0.5 * (LOG2PI + logVar + (x - m) ** 2 * Math.exp(-logVar));
 
 interface Case {
   mechanism: GimConfig["mechanism"];
@@ -86,12 +84,12 @@ for (const c of [
             for (let j = 0; j < d; j++) {
               const mu = naiveMean(config, x, G, m, j, d, weights);
               const Iv = I[(e * M + r) * d + j];
-              const lo = logN(x[j], mu, ell[j]);
+              const lo = logNormal(x[j], mu, ell[j]);
               const p0 = psi[(e * M + r) * width + j];
               const li =
                 c.intervention === "hard"
-                  ? logN(x[j], p0, 2 * c5 * Math.tanh(psi[(e * M + r) * width + d + j] / c5))
-                  : logN(x[j], mu + p0, ell[j]);
+                  ? logNormal(x[j], p0, 2 * c5 * Math.tanh(psi[(e * M + r) * width + d + j] / c5))
+                  : logNormal(x[j], mu + p0, ell[j]);
               t += (1 - Iv) * lo + Iv * li;
             }
             terms.push(t);

@@ -12,7 +12,8 @@ import { uploadData } from "../../gim/model/device-data.js";
 import { stepObjective } from "../../gim/model/objective.js";
 import { psiMarginalFit } from "../../gim/model/psi-marginal-fit.js";
 import {
-  LOG2PI,
+  logNormal,
+  logZiln,
   STEP_CONFIG,
   checkPassGradients,
   countSet,
@@ -25,15 +26,6 @@ import {
 } from "./fixtures.js";
 
 const clamp = (lambda: number, c: number) => c * Math.tanh(lambda / c);
-const logNormal = (x: number, m: number, logStd: number) =>
-  -0.5 * LOG2PI - logStd - 0.5 * ((x - m) * Math.exp(-logStd)) ** 2;
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-
-/** log ZILN(x; π = σ(ζ), μ = m, log-variance 2λ) (spec eq 15). */
-function logZiln(x: number, zeta: number, m: number, logStd: number): number {
-  if (x === 0) return Math.log(sigmoid(zeta));
-  return Math.log(1 - sigmoid(zeta)) - Math.log(x) + logNormal(Math.log(x), m, logStd);
-}
 
 for (const intervention of ["hard", "ziln"] as const) {
   test(`J_ψ = Σ over interventional rows of (1/R) Σ_r Σ_j L^i, every variable, row-weighted: ${intervention}`, async () => {
@@ -68,8 +60,8 @@ for (const intervention of ["hard", "ziln"] as const) {
             const x = env.samples[n * d + j];
             const L =
               intervention === "hard"
-                ? logNormal(x, at(0), clamp(at(1), config.logStdClamp))
-                : logZiln(x, at(0), at(1), clamp(at(2), config.logStdClamp));
+                ? logNormal(x, at(0), 2 * clamp(at(1), config.logStdClamp))
+                : logZiln(x, at(1), 2 * clamp(at(2), config.logStdClamp), at(0));
             expected += (weights[row] * L) / R;
           }
       }

@@ -83,6 +83,22 @@ test("the refit keeps Z pinned to the MAP graph of the main phase and trains θ,
     assert.not.equal(after.weights[name].values, before.weights[name].values, `${name} trained on`);
 });
 
+test("pinGraph(dag) pins Z to the given DAG from step 0 (α held constant) and training keeps it there", async () => {
+  const dag = [
+    [0, 0, 1],
+    [1, 0, 0],
+    [0, 0, 0],
+  ];
+  const trainer = new Trainer({ ...small, steps: 5, alphaConstant: 10 }, data, cpuBackend());
+  await trainer.pinGraph(dag);
+  assert.is(trainer.refit!.fromStep, 0);
+  assert.is(trainer.refit!.cycleEdgesDropped, 0);
+  await trainer.train();
+  assert.equal(mapGraph(await trainer.scores()).graph, dag);
+  const { U } = pinnedEmbedding(dag, 3, 10);
+  assert.equal((await modelFromTrainer(trainer, throughput)).weights.U.values, U.map(Math.fround));
+});
+
 test("a run interrupted in the refit phase resumes to the same parameters (cpu, bitwise)", async () => {
   const config = { ...small, steps: 6, refitSteps: 6 };
   const straight = new Trainer(config, data, cpuBackend());

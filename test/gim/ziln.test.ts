@@ -31,7 +31,7 @@ import { Trainer } from "../../gim/train/trainer.js";
 import { loadCheckpoint, saveCheckpoint } from "../../gim/train/checkpoint-file.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
 import {
-  LOG2PI,
+  logZiln,
   STEP_CONFIG,
   checkPassGradients,
   countSet,
@@ -45,12 +45,6 @@ import {
   stepScalars,
 } from "./fixtures.js";
 
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-/** log ZILN(x; π = σ(ζ), μ, e^ℓ), written out from eq 15. */
-const logZiln = (x: number, mu: number, logVar: number, zeta: number) =>
-  x === 0
-    ? Math.log(sigmoid(zeta))
-    : Math.log(1 - sigmoid(zeta)) - Math.log(x) - 0.5 * (LOG2PI + logVar + (Math.log(x) - mu) ** 2 * Math.exp(-logVar));
 const ZILN: Partial<GimConfig> = { noise: "ziln", intervention: "ziln" };
 const close = (got: number, want: number, what: string, rel = 1e-9) => {
   if (!(Math.abs(got - want) <= rel * Math.max(1, Math.abs(want))))
