@@ -16,6 +16,7 @@ import {
   targetF1,
 } from "../../gim/eval/metrics.js";
 import { Random } from "../../gim/data/random.js";
+import { HostRandom } from "../../engine/host-random.js";
 
 /** Solves A x = b (Gaussian elimination with partial pivoting; A small and well conditioned). */
 function solve(A: number[][], b: number[]): number[] {
@@ -309,6 +310,53 @@ test("W_ε: n = m = 1 is the squared distance; n = m = 2 matches the closed-form
     1e-6,
     "symmetry",
   );
+});
+
+/** Sinkhorn's updates in the log domain, one log-sum-exp per entry and update: what the stabilised W_ε must equal. */
+function logDomainWasserstein(xhat: number[], x: number[], d: number, eps: number, tolerance: number, cap: number) {
+  const n = xhat.length / d;
+  const m = x.length / d;
+  const C = (i: number, j: number) => {
+    let c = 0;
+    for (let k = 0; k < d; k++) c += (xhat[i * d + k] - x[j * d + k]) ** 2;
+    return c;
+  };
+  const lse = (v: number[]) => {
+    const top = Math.max(...v);
+    return top + Math.log(v.reduce((s, t) => s + Math.exp(t - top), 0));
+  };
+  let f = new Array<number>(n).fill(0);
+  const g = new Array<number>(m).fill(0);
+  for (let it = 0; it <= cap; it++) {
+    const next = f.map((_, i) => -eps * lse(g.map((gj, j) => -Math.log(m) + (gj - C(i, j)) / eps)));
+    if (it > 0) {
+      const err = f.reduce((s, fi, i) => s + Math.abs(Math.exp((fi - next[i]) / eps) - 1) / n, 0);
+      if (err < tolerance || it === cap) break;
+    }
+    f = next;
+    for (let j = 0; j < m; j++) g[j] = -eps * lse(f.map((fi, i) => -Math.log(n) + (fi - C(i, j)) / eps));
+  }
+  return f.reduce((s, v) => s + v / n, 0) + g.reduce((s, v) => s + v / m, 0);
+}
+
+test("W_ε: the stabilised Sinkhorn gives the log-domain iterates, converged or cut off, through many absorptions", () => {
+  const rng = new HostRandom(31);
+  const cloud = (count: number, d: number, scale: number, shift: number) =>
+    Array.from({ length: count * d }, () => rng.normal() * scale + shift);
+  const cases: [string, number, number, number, number, number, number, number][] = [
+    // label, n, m, d, scale, shift, ε, iteration cap
+    ["overlapping, ε = 0.1", 40, 30, 5, 1, 0, 0.1, 2000],
+    ["apart, ε = 0.1", 30, 40, 10, 1, 3, 0.1, 2000],
+    ["ε = 10⁻³: costs of 10⁵ ε, absorbed often", 25, 20, 2, 10, 1, 1e-3, 2000],
+    ["cut off after 3 iterations", 20, 20, 3, 1, 0.5, 0.05, 3],
+    ["cut off after 0 iterations", 10, 12, 3, 1, 0.5, 0.05, 0],
+  ];
+  for (const [label, n, m, d, scale, shift, eps, cap] of cases) {
+    const xhat = cloud(n, d, scale, 0);
+    const x = cloud(m, d, scale, shift);
+    const want = logDomainWasserstein(xhat, x, d, eps, 1e-3, cap);
+    close(entropicWasserstein(xhat, x, d, eps, 1e-3, cap), want, 1e-9 * Math.max(1, Math.abs(want)), label);
+  }
 });
 
 test("mean distance, Pearson ±1 and Pearson of shifts", () => {
