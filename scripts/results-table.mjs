@@ -6,11 +6,13 @@
 //
 //   node scripts/results-table.mjs [--seeds 5] [--families linear-hard-er,…] [--d 10,20]
 //        [--steps N] [--work out/results] [--jobs 1] [--backend auto] [--resume]
-//        [--out docs/results.md] [--python /usr/bin/python3] [-- extra gim train flags]
+//        [--out docs/results.md] [--python /usr/bin/python3] [--collect] [-- extra gim train flags]
 //
 // Each (family, d, seed, method) is one run that writes WORK/<family>-d<d>-s<seed>/<method>.run.json
 // when it is done; with --resume a run whose record exists with the same flags is not redone, so an
-// interrupted sweep continues where it stopped. Logs of every command lie beside the records.
+// interrupted sweep continues where it stopped. --collect runs nothing: it writes the table from the
+// records there are and lists the runs of the grid that have none. Logs of every command lie beside
+// the records.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
@@ -24,12 +26,16 @@ const cut = argv.indexOf("--");
 const own = cut < 0 ? argv : argv.slice(0, cut);
 const trainExtra = cut < 0 ? [] : argv.slice(cut + 1);
 const VALUED = ["seeds", "families", "d", "steps", "work", "jobs", "backend", "out", "python"];
-const opts = { resume: false };
+const opts = { resume: false, collect: false };
 for (let k = 0; k < own.length; k++) {
   const name = own[k].replace(/^--/, "");
   if (name === "resume") opts.resume = true;
+  else if (name === "collect") opts.collect = true;
   else if (VALUED.includes(name) && k + 1 < own.length) opts[name] = own[++k];
-  else fail(`unknown or incomplete option '${own[k]}' (options: --${VALUED.join(", --")}, --resume; -- train flags)`);
+  else
+    fail(
+      `unknown or incomplete option '${own[k]}' (options: --${VALUED.join(", --")}, --resume, --collect; -- train flags)`,
+    );
 }
 function fail(message) {
   console.error(`results-table: ${message}`);
@@ -86,7 +92,7 @@ function dataset(dir, family, d, seed) {
   const [mechanism, intervention, graph] = family.split("-");
   const flags = ["--graph", graph, "--mechanism", mechanism, "--intervention", intervention, "--d", String(d)];
   if (!datasets.has(data)) {
-    const made = existsSync(join(data, "truth.json")) && opts.resume;
+    const made = (existsSync(join(data, "truth.json")) && opts.resume) || opts.collect;
     mkdirSync(dir, { recursive: true });
     const script = "scripts/external-check/generate.py";
     datasets.set(
@@ -107,6 +113,7 @@ for (let seed = 1; seed <= seeds; seed++)
 
 const records = [];
 const failed = [];
+const notRun = [];
 let reused = 0;
 let finished = 0;
 
@@ -123,7 +130,7 @@ async function runOne({ family, d, seed, method }) {
   const evalFlags = method === "GIM" ? ["--seed", "0"] : ["--seed", "0", "--splits", "train", "--map-targets", "false"];
   const flags = { generator, train, eval: evalFlags };
   const label = `${family} d=${d} seed ${seed} ${method}`;
-  if (opts.resume && existsSync(recordPath)) {
+  if ((opts.resume || opts.collect) && existsSync(recordPath)) {
     const record = JSON.parse(readFileSync(recordPath, "utf8"));
     if (JSON.stringify(record.flags) === JSON.stringify(flags)) {
       records.push(record);
@@ -131,7 +138,12 @@ async function runOne({ family, d, seed, method }) {
       console.error(`[${++finished}/${todo.length}] ${label}: reused ${recordPath}`);
       return;
     }
-    console.error(`${label}: ${recordPath} was made with other flags; redoing it`);
+    console.error(`${label}: ${recordPath} was made with other flags; ${opts.collect ? "not used" : "redoing it"}`);
+  }
+  if (opts.collect) {
+    notRun.push({ family, d, seed, method });
+    finished++;
+    return;
   }
   await ready;
   let t = Date.now();
@@ -198,10 +210,11 @@ const markdown = resultsMarkdown(records, {
     `${seeds === 1 ? "seed 1" : `seeds 1–${seeds}`}, and \`gim train --seed S\` on seed S's data`,
   reused,
   failed,
+  notRun,
 });
 mkdirSync(join(out, ".."), { recursive: true });
 writeAtomic(out, markdown);
 console.error(
-  `wrote ${out}: ${records.length} runs (${reused} reused), ${failed.length} failed, wall time ${formatDuration((Date.now() - started) / 1000)}`,
+  `wrote ${out}: ${records.length} runs (${reused} reused), ${failed.length} failed, ${notRun.length} not run, wall time ${formatDuration((Date.now() - started) / 1000)}`,
 );
 process.exit(failed.length > 0 ? 1 : 0);

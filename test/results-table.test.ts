@@ -123,6 +123,27 @@ test("claims: paired differences per family and pooled, on the right families", 
   assert.is(fullOod.pooled.diff.mean, (3 - 2) / 4);
 });
 
+test("markdown: the runs of the grid not made (--collect) are listed per family and method", () => {
+  const meta = {
+    command: "node scripts/results-table.mjs --collect",
+    date: "2026-01-01T00:00:00Z",
+    wallSeconds: 1,
+    machine: "2 × test CPU",
+    generator: "generate.py",
+    reused: runs.length,
+    failed: [],
+  };
+  assert.not.ok(resultsMarkdown(runs, meta).includes("Not run"));
+  const notRun = [
+    { family: "mlp-shift-sf", d: 10, seed: 2, method: "GIM" },
+    { family: "mlp-shift-sf", d: 10, seed: 3, method: "GIM" },
+    { family: "mlp-shift-sf", d: 10, seed: 3, method: "BaCaDI*" },
+  ];
+  const md = resultsMarkdown(runs, { ...meta, notRun });
+  assert.ok(md.includes("**Not run (3): this table covers part of the sweep asked for**"));
+  assert.ok(md.includes("- mlp-shift-sf d = 10, GIM: seeds 2, 3\n- mlp-shift-sf d = 10, BaCaDI*: seed 3\n"));
+});
+
 test("markdown: header, verdicts, '—' for missing cells, (n = k) for partial cells", () => {
   const md = resultsMarkdown(runs, {
     command: "node scripts/results-table.mjs --seeds 3",

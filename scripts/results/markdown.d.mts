@@ -11,6 +11,8 @@ export interface ResultsMeta {
   reused: number;
   /** One line per run that failed. */
   failed: string[];
+  /** `--collect`: the runs of the grid asked for that have no record. */
+  notRun?: { family: string; d: number; seed: number; method: string }[];
 }
 
 export function formatCell(c: MeanSe, digits: number, rowN?: number): string;

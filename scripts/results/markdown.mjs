@@ -114,6 +114,23 @@ function claimSection({ claim, rows, pooled }) {
 
 const distinct = (values) => [...new Set(values)];
 
+/** `--collect` on a sweep not finished: the runs asked for and not made, per family and method. */
+function notRunLines(notRun) {
+  if (notRun.length === 0) return [];
+  const byGroup = new Map();
+  for (const r of notRun) {
+    const key = `${r.family} d = ${r.d}, ${r.method}`;
+    byGroup.set(key, [...(byGroup.get(key) ?? []), r.seed]);
+  }
+  return [
+    "",
+    `**Not run (${notRun.length}): this table covers part of the sweep asked for** (the runs below have no record yet; ` +
+      "rerun the command with `--resume` instead of `--collect` to make them):",
+    "",
+    ...[...byGroup].map(([key, seeds]) => `- ${key}: seed${seeds.length > 1 ? "s" : ""} ${seeds.join(", ")}`),
+  ];
+}
+
 /**
  * meta: { command, date, wallSeconds, machine, generator, reused (runs taken from an earlier
  * invocation), failed (one line per run that failed) }.
@@ -144,6 +161,7 @@ export function resultsMarkdown(runs, meta) {
       "(1,000 predicted samples per env).",
     ...(meta.failed.length > 0 ? ["", `**Failed runs (${meta.failed.length}), not in the tables:**`, ""] : []),
     ...meta.failed.map((f) => `- ${f}`),
+    ...notRunLines(meta.notRun ?? []),
     "",
     "## The paper's claims",
     "",
