@@ -1,16 +1,18 @@
 /**
  * WGSL for pairLogsumexp (kernels/pair-logsumexp.ts), generated per (R, d) with the r and j loops
  * unrolled (kernels/unroll.ts says why): the bindings, prelude and body of each declaration;
- * pair-logsumexp.ts adds the params {M, N, E, logR} and workgroup size LANES = 64 (override WG).
+ * pair-logsumexp.ts adds the params {M, N, E, logR} and the workgroup size (override WG): 64
+ * lanes, except fwd and bwd, whose chunk of one env's samples is as wide as the envs need
+ * (chunkLanes: 8–64, so that minibatches of a few rows per env do not leave most lanes idle).
  *
  * table:  0 env [N] read; 1 T write, one workgroup per env. T = [lo_e, hi_e (2E) | chunk start cs_e
- *         (E+1) | env copy (N)]: lo_e/hi_e = first/last+1 sample of env e, cs_e = Σ_{e'<e} ⌈(hi−lo)/64⌉
- *         (written by scan: 0 T read_write, one lane).
+ *         (E+1) | env copy (N)]: lo_e/hi_e = first/last+1 sample of env e, cs_e = Σ_{e'<e} ⌈(hi−lo)/L⌉
+ *         with L the chunk width of fwd and bwd (written by scan: 0 T read_write, one lane).
  * fwd:    0 a [M,N], 1 b [R,N], 2 P [M,N,d], 3 Q [E,R,d], 4 T read; 5 y [M,N] write.
  * bwd:    0 cd [M,N,2] = (a − y − log R, ȳ), 1 b, 2 P, 3 Q, 4 T read;
  *         5 P̄ [M,N,d], 6 b̄ [R,N], 7 G [N,R,d] write (each [1] when not asked for), with
  *         log w = Λ − y − log R = cd₀ + b + P·Q, v = ȳ w: P̄ = Σ_r v Q, b̄ = Σ_m v, G = Σ_m v P.
- *   Grid ⌈N/64⌉ + E workgroups. Workgroup w takes 64 consecutive samples of one env e (binary
+ *   Grid ⌈N/L⌉ + E workgroups. Workgroup w takes L = WG consecutive samples of one env e (binary
  *   search of w in cs), so Q[e] is the same for all its lanes: it is staged in workgroup memory and
  *   read at constant addresses into named values, r-block by r-block (≤ 640 cached floats; 320 when
  *   G is accumulated too). Each lane is one sample n: per m it copies P[m,n,:] into a private array
@@ -213,20 +215,22 @@ export const tableSource: Wgsl = {
   for (var n = e * WG + lid.x; n < N; n += E * WG) { T[3u * E + 1u + n] = Env[n]; }`,
 };
 
-/** cs_e = Σ_{e' < e} ⌈(hi − lo)/64⌉ and the total, by one lane (E steps; after `table`). */
-export const scanSource: Wgsl = {
-  inputs: [],
-  outputs: ["T"],
-  body: `
+/** cs_e = Σ_{e' < e} ⌈(hi − lo)/lanes⌉ and the total, by one lane (E steps; after `table`). */
+export function scanSource(lanes: number): Wgsl {
+  return {
+    inputs: [],
+    outputs: ["T"],
+    body: `
   if (lid.x != 0u) { return; }
   let E = P.E;
   var cs = 0u;
   for (var e = 0u; e < E; e++) {
     T[2u * E + e] = f32(cs);
-    cs += (u32(T[2u * e + 1u]) - u32(T[2u * e]) + WG - 1u) / WG;
+    cs += (u32(T[2u * e + 1u]) - u32(T[2u * e]) + ${lanes - 1}u) / ${lanes}u;
   }
   T[3u * E] = f32(cs);`,
-};
+  };
+}
 
 export const prepSource: Wgsl = {
   inputs: ["A", "Y", "DY"],

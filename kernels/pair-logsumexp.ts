@@ -12,13 +12,14 @@
  * Kernels (WGSL generated per (R, d); pair-logsumexp-wgsl.ts has the layout and its reasons):
  *   table:  env → T: each env's sample range (one workgroup per env) and a copy of env, then
  *           scan: the workgroup chunks; saved for the VJP (3E + 1 + N floats).
- *   fwd:    a, b, P, Q, T → y. A workgroup = 64 samples of one env, Q[e] held in registers.
+ *   fwd:    a, b, P, Q, T → y. A workgroup = L samples of one env (chunkLanes), Q[e] in registers.
  *   prep:   a, y, ȳ → cd [M,N,2] = (a − y − log R, ȳ), so bwd fits in eight bindings.
  *   bwd:    cd, b, P, Q, T → P̄ [M,N,d], b̄ [R,N], G [N,R,d] = Σ_m ȳ w P (per-sample Q̄ terms).
  *   reduce: G, T → Q̄[e] = Σ_{n in e} G[n] (fixed order: deterministic, no atomics).
- * Samples must be grouped by env (what the trainer passes) for speed, not for correctness: an
- * unsorted env gives the same result with workgroups that mostly idle. Only the gradients asked
- * for are computed (compile-time flags).
+ * Samples must be grouped by env (what the trainer passes: whole data, row blocks and stratified
+ * minibatches all are): the grid has ⌈N/L⌉ + E workgroups, enough for each env's chunks only when
+ * its samples are contiguous — an env whose samples are spread over more chunks than that would
+ * leave some unread. Only the gradients asked for are computed (compile-time flags).
  */
 import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
@@ -35,7 +36,7 @@ import {
   tableSource,
 } from "./pair-logsumexp-wgsl.js";
 
-type Dims = { M: number; N: number; R: number; d: number; E: number; logR: number };
+type Dims = { M: number; N: number; R: number; d: number; E: number; logR: number; lanes: number };
 const PARAMS = [
   ["M", "u32"],
   ["N", "u32"],
@@ -89,41 +90,56 @@ const tableKernel = defineKernel({
   },
 });
 
-const scanKernel = defineKernel({
-  name: "pair_logsumexp.table_scan",
-  entry: "pair_table_scan",
-  ...scanSource,
-  params: PARAMS,
-  workgroupSize: LANES,
-  workgroups: () => 1,
-  cpu: (_, [t], { E }) => {
-    let cs = 0;
-    for (let e = 0; e < E; e++) {
-      t[2 * E + e] = cs;
-      cs += Math.ceil((t[2 * e + 1] - t[2 * e]) / LANES);
-    }
-    t[3 * E] = cs;
-  },
-});
+/**
+ * The chunk width L of fwd and bwd: the smallest power of two from 8 to 64 that holds an env's
+ * samples on average. A chunk belongs to one env, so at 64 lanes a minibatch of ~12 rows per env
+ * (B = 1,024 over 81 envs) left 80 % of the lanes idle; 8 lanes are one SIMD vector on lavapipe.
+ */
+export function chunkLanes(N: number, E: number): number {
+  const perEnv = Math.ceil(N / Math.max(1, E));
+  let lanes = 8;
+  while (lanes < perEnv && lanes < LANES) lanes *= 2;
+  return lanes;
+}
+
+const scanKernel = (lanes: number) =>
+  memo(`scan ${lanes}`, () =>
+    defineKernel({
+      name: `pair_logsumexp.table_scan.L${lanes}`,
+      entry: "pair_table_scan",
+      ...scanSource(lanes),
+      params: PARAMS,
+      workgroupSize: LANES,
+      workgroups: () => 1,
+      cpu: (_, [t], { E }) => {
+        let cs = 0;
+        for (let e = 0; e < E; e++) {
+          t[2 * E + e] = cs;
+          cs += Math.ceil((t[2 * e + 1] - t[2 * e]) / lanes);
+        }
+        t[3 * E] = cs;
+      },
+    }),
+  );
 
 /** The env table T (pair-logsumexp-wgsl.ts): ranges by the table kernel, then the chunk starts by the scan. */
 function envTable(env: Tensor, dims: Dims): Tensor {
   const table = launch1(tableKernel, [env], [3 * dims.E + 1 + dims.N], dims);
-  table.backend.run(scanKernel, [], [table.storage], dims);
+  table.backend.run(scanKernel(dims.lanes), [], [table.storage], dims);
   return table;
 }
 
-const chunkGroups = (p: { N: number; E: number }) => groupsFor(p.N, LANES) + p.E;
+const chunkGroups = (lanes: number) => (p: { N: number; E: number }) => groupsFor(p.N, lanes) + p.E;
 
-const fwdKernel = (R: number, d: number) =>
-  memo(`fwd ${R} ${d}`, () =>
+const fwdKernel = (R: number, d: number, lanes: number) =>
+  memo(`fwd ${R} ${d} ${lanes}`, () =>
     defineKernel({
-      name: `pair_logsumexp.fwd.R${R}.d${d}`,
+      name: `pair_logsumexp.fwd.R${R}.d${d}.L${lanes}`,
       entry: "pair_fwd",
       ...fwdSource(R, d),
       params: PARAMS,
-      workgroupSize: LANES,
-      workgroups: chunkGroups,
+      workgroupSize: lanes,
+      workgroups: chunkGroups(lanes),
       cpu: ([a, b, p, q, t], [y], params) => {
         const dims = { ...(params as Dims), R, d };
         const { M, N, E, logR } = dims;
@@ -152,15 +168,15 @@ const prepKernel = defineKernel({
   },
 });
 
-const bwdKernel = (R: number, d: number, want: BwdFlags) =>
-  memo(`bwd ${R} ${d} ${want.p} ${want.b} ${want.q}`, () =>
+const bwdKernel = (R: number, d: number, want: BwdFlags, lanes: number) =>
+  memo(`bwd ${R} ${d} ${want.p} ${want.b} ${want.q} ${lanes}`, () =>
     defineKernel({
-      name: `pair_logsumexp.bwd.R${R}.d${d}`,
+      name: `pair_logsumexp.bwd.R${R}.d${d}.L${lanes}`,
       entry: "pair_bwd",
       ...bwdSource(R, d, want),
       params: PARAMS,
-      workgroupSize: LANES,
-      workgroups: chunkGroups,
+      workgroupSize: lanes,
+      workgroups: chunkGroups(lanes),
       // cd = (a − y − log R, ȳ), so lambda(c, …) = Λ − y − log R = log w.
       cpu: ([cd, b, p, q, t], [dp, db, g], params) => {
         const dims = { ...(params as Dims), R, d };
@@ -226,10 +242,13 @@ function dimsOf(a: Tensor, b: Tensor, p: Tensor, q: Tensor, env: Tensor): Dims {
     throw new ShapeError("pairLogsumexp", `expected a [M,N], b [R,N], P [M,N,d], Q [E,R,d], env [N]; got ${got}`);
   }
   if (R === 0 || E === 0 || d === 0) throw new ShapeError("pairLogsumexp", `needs R, E, d ≥ 1; got Q ${fmt(q.shape)}`);
-  return { M, N, R, d, E, logR: Math.log(R) };
+  return { M, N, R, d, E, logR: Math.log(R), lanes: chunkLanes(N, E) };
 }
 
 type NoAttrs = Record<string, never>;
+
+/** env [Σ counts], grouped: counts[e] samples of env e in turn. */
+const sortedEnvs = (counts: number[]) => counts.flatMap((c, e) => new Array<number>(c).fill(e));
 
 export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
   name: "pairLogsumexp",
@@ -240,7 +259,7 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
   forward: ([a, b, p, q, env]) => {
     const dims = dimsOf(a, b, p, q, env);
     const table = envTable(env, dims);
-    const out = launch1(fwdKernel(dims.R, dims.d), [a, b, p, q, table], [dims.M, dims.N], dims);
+    const out = launch1(fwdKernel(dims.R, dims.d, dims.lanes), [a, b, p, q, table], [dims.M, dims.N], dims);
     return { out, saved: [table] };
   },
   vjp: ({ inputs: [a, b, p, q, env], out, saved: [table], needsGrad }, dy) => {
@@ -250,7 +269,7 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
     if (!want.b && !want.p && !want.q) return [needsGrad[0] ? dy : null, null, null, null, null];
     const cd = launch1(prepKernel, [a, out, dy], [M, N, 2], dims);
     const shapes = [want.p ? p.shape : [1], want.b ? b.shape : [1], want.q ? [N, R, d] : [1]];
-    const [dp, db, g] = launch(bwdKernel(R, d, want), [cd, b, p, q, table], shapes, dims);
+    const [dp, db, g] = launch(bwdKernel(R, d, want, dims.lanes), [cd, b, p, q, table], shapes, dims);
     cd.dispose();
     const dq = want.q ? launch1(reduceKernel(R, d), [g, table], q.shape, dims) : null;
     g.dispose();
@@ -278,6 +297,18 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
         shapes: [[2, 5], [12, 5], [2, 5, 60], [2, 12, 60], [5]],
         attrs: {},
         domains: ["real", "real", "unit", "unit", { ints: 2 }],
+      },
+      {
+        label: "32-lane chunks (20 samples per env)",
+        shapes: [[2, 40], [3, 40], [2, 40, 3], [2, 3, 3], [40]],
+        attrs: {},
+        domains: ["real", "real", "real", "real", { fixed: sortedEnvs([25, 15]) }],
+      },
+      {
+        label: "64-lane chunks, an env over several chunks",
+        shapes: [[2, 150], [3, 150], [2, 150, 2], [2, 3, 2], [150]],
+        attrs: {},
+        domains: ["real", "real", "real", "real", { fixed: sortedEnvs([90, 60]) }],
       },
       {
         label: "one intervention sample, one env",
