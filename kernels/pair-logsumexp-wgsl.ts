@@ -3,7 +3,7 @@
  * unrolled (kernels/unroll.ts says why): the bindings, prelude and body of each declaration;
  * pair-logsumexp.ts adds the params {M, N, E, logR} and the workgroup size (override WG): 64
  * lanes, except fwd and bwd, whose chunk of one env's samples is as wide as the envs need
- * (chunkLanes: 8–64, so that minibatches of a few rows per env do not leave most lanes idle).
+ * (chunkLanes: 8–32, so that minibatches of a few rows per env do not leave most lanes idle).
  *
  * table:  0 env [N] read; 1 T write, one workgroup per env. T = [lo_e, hi_e (2E) | chunk start cs_e
  *         (E+1) | env copy (N)]: lo_e/hi_e = first/last+1 sample of env e, cs_e = Σ_{e'<e} ⌈(hi−lo)/L⌉
