@@ -18,7 +18,6 @@ import { isRecording, tidy, zeros } from "../../engine/index.js";
 import {
   add,
   affine,
-  concat,
   exp,
   gather,
   hardInterventionB,
@@ -262,16 +261,8 @@ function addAll(...terms: Tensor[]): Tensor {
 
 /** −‖w‖²/(2s²) summed over tensors: the Gaussian priors of §6. */
 export function gaussianPrior(tensors: Tensor[], std: number): Tensor {
-  const parts = tensors.map((t) => sum(square(t)));
-  const total = parts.length === 1 ? parts[0] : concatSum(parts);
+  // A chain of scalar adds, not a concat and one sum: the adds' VJP passes ȳ on without a kernel,
+  // where the concat's VJP sliced it back out one scalar at a time (a dispatch per tensor).
+  const total = tensors.map((t) => sum(square(t))).reduce((acc, part) => add(acc, part));
   return affine(total, -1 / (2 * std * std));
-}
-
-function concatSum(parts: Tensor[]): Tensor {
-  return sum(
-    concat(
-      parts.map((p) => reshape(p, [1])),
-      0,
-    ),
-  );
 }
