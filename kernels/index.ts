@@ -60,6 +60,7 @@ export const OP_NAMES = [
   "mean",
   "max",
   "logsumexp",
+  "sumSquares",
   "reshape",
   "transpose",
   "slice",

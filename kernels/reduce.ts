@@ -8,6 +8,14 @@
  *   logsumexp:      y = c + log Σ_k e^{x_k − c}, c = max_k x_k; x̄_k = ȳ·e^{x_k − y} = ȳ·softmax_k.
  *                   Saves y. An all −∞ (or empty) slice gives y = −∞ and x̄ = 0, never NaN; a +∞
  *                   entry gives y = +∞ and x̄ = 0.
+ *   sumSquares:     y = Σ_i x_i² (a scalar, all of x); x̄ = 2ȳ·x. The Gaussian priors' ‖θ‖² per
+ *                   parameter tensor: one dispatch each way, where square → sum and the sum's
+ *                   broadcast of ȳ → square's VJP took four (gim/model/likelihood.ts gaussianPrior).
+ *                   sum_squares.fwd: 0 X read, 1 Y [1] write, params {n}; one workgroup of 256:
+ *                   lane k sums x_i² over i ≡ k (mod 256), then a tree in workgroup memory (a fixed
+ *                   order: deterministic). One workgroup, because its inputs are parameters
+ *                   (≤ 10⁶ floats at d = 1,000: ~4,000 loads a lane). sum_squares.vjp: 0 X, 1 ȳ [1]
+ *                   read, 2 X̄ write, params {n}; one element per invocation.
  * Single-axis kernels see x as [outer, size, inner]: one invocation per output (o = outer·inner
  * + r) loops over the axis at stride `inner`; the VJP kernels run one invocation per element i
  * of x̄ and read the output o their slice reduced to.
@@ -244,7 +252,74 @@ export const logsumexpOp = defineOp<AxisAttrs>({
   check: { cases: AXIS_CASES },
 });
 
-export const reduceOps = { sum: sumLike("sum"), mean: sumLike("mean"), max: maxOp, logsumexp: logsumexpOp };
+const sumSquaresKernel = defineKernel({
+  name: "sum_squares.fwd",
+  entry: "sum_squares_fwd",
+  inputs: ["X"],
+  outputs: ["Y"],
+  params: [["n", "u32"]],
+  workgroupSize: WG,
+  prelude: `${common}\nvar<workgroup> part: array<f32, WG>;`,
+  body: `
+  var s = 0.0;
+  for (var i = lid.x; i < P.n; i += WG) {
+    let v = X[i];
+    s += v * v;
+  }
+  part[lid.x] = s;
+  workgroupBarrier();
+  for (var half = WG / 2u; half > 0u; half /= 2u) {
+    if (lid.x < half) { part[lid.x] += part[lid.x + half]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { Y[0] = part[0]; }`,
+  workgroups: () => 1,
+  cpu: ([x], [y], { n }) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i] * x[i];
+    y[0] = s;
+  },
+});
+
+const sumSquaresVjpKernel = defineKernel({
+  name: "sum_squares.vjp",
+  entry: "sum_squares_vjp",
+  inputs: ["X", "DY"],
+  outputs: ["DX"],
+  params: [["n", "u32"]],
+  workgroupSize: WG,
+  prelude: common,
+  body: `
+  let i = flat_id(wid, nwg, lid, WG);
+  if (i >= P.n) { return; }
+  DX[i] = 2.0 * DY[0] * X[i];`,
+  workgroups: (p) => groupsFor(p.n, WG),
+  cpu: ([x, dy], [dx], { n }) => {
+    for (let i = 0; i < n; i++) dx[i] = 2 * dy[0] * x[i];
+  },
+});
+
+export const sumSquaresOp = defineOp<Attrs<Record<string, never>>>({
+  name: "sumSquares",
+  derivation: "y = Σ_i x_i² over all of x (a scalar); x̄ = 2ȳ·x. One reduction forward, one elementwise kernel back.",
+  forward: ([x]) => ({ out: launch1(sumSquaresKernel, [x], [], { n: x.size }) }),
+  vjp: ({ inputs: [x] }, dy) => [launch1(sumSquaresVjpKernel, [x, dy], x.shape, { n: x.size })],
+  check: {
+    cases: [
+      { label: "matrix", shapes: [[3, 4]], attrs: {} },
+      { label: "more elements than lanes", shapes: [[3, 300]], attrs: {} },
+      { label: "one element", shapes: [[1]], attrs: {} },
+    ],
+  },
+});
+
+export const reduceOps = {
+  sum: sumLike("sum"),
+  mean: sumLike("mean"),
+  max: maxOp,
+  logsumexp: logsumexpOp,
+  sumSquares: sumSquaresOp,
+};
 
 /** Σ over `axes` (all when omitted). */
 export const sum = (x: Tensor, axes?: number | readonly number[], keepDims = false) =>
@@ -253,3 +328,5 @@ export const mean = (x: Tensor, axes?: number | readonly number[], keepDims = fa
   apply(reduceOps.mean, [x], { axes, keepDims });
 export const max = (x: Tensor, axis: number, keepDims = false) => apply(maxOp, [x], { axis, keepDims });
 export const logsumexp = (x: Tensor, axis: number, keepDims = false) => apply(logsumexpOp, [x], { axis, keepDims });
+/** Σ_i x_i² over all of x, a scalar (the Gaussian priors' ‖θ‖²). */
+export const sumSquares = (x: Tensor) => apply(sumSquaresOp, [x], {});

@@ -35,9 +35,9 @@ import {
   pairLogsumexp,
   reshape,
   slice,
-  square,
   sub,
   sum,
+  sumSquares,
   tanh,
   transpose,
   zilnInterventionB,
@@ -263,6 +263,6 @@ function addAll(...terms: Tensor[]): Tensor {
 export function gaussianPrior(tensors: Tensor[], std: number): Tensor {
   // A chain of scalar adds, not a concat and one sum: the adds' VJP passes ȳ on without a kernel,
   // where the concat's VJP sliced it back out one scalar at a time (a dispatch per tensor).
-  const total = tensors.map((t) => sum(square(t))).reduce((acc, part) => add(acc, part));
+  const total = tensors.map((t) => sumSquares(t)).reduce((acc, part) => add(acc, part));
   return affine(total, -1 / (2 * std * std));
 }
