@@ -93,7 +93,7 @@ function dataset(dir, family, d, seed) {
   const flags = ["--graph", graph, "--mechanism", mechanism, "--intervention", intervention, "--d", String(d)];
   if (!datasets.has(data)) {
     const made = (existsSync(join(data, "truth.json")) && opts.resume) || opts.collect;
-    mkdirSync(dir, { recursive: true });
+    if (!opts.collect) mkdirSync(dir, { recursive: true });
     const script = "scripts/external-check/generate.py";
     datasets.set(
       data,
