@@ -11,6 +11,7 @@ import { HostRandom } from "../../engine/gradcheck.js";
 import { backward } from "../../engine/tape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { interventionMix, pairLogsumexp } from "../../kernels/ops.js";
+import { chunkLanes } from "../../kernels/pair-logsumexp.js";
 import { assertClose, type Device, eachDevice, exitWhenDone } from "../helpers.js";
 
 const devices = await eachDevice("pair-logsumexp", {
@@ -252,6 +253,15 @@ devices.each("interventionMix with soft targets broadcast over samples: values a
     w.tol,
     "L̄^o",
   );
+});
+
+test("chunk width: the smallest power of two from 8 to 32 that holds the mean env", () => {
+  assert.is(chunkLanes(1024, 81), 16, "a minibatch of B = 1,024 over 81 envs (~13 rows each)");
+  assert.is(chunkLanes(512, 81), 8, "~7 rows each");
+  assert.is(chunkLanes(9000, 81), 32, "full batch, ~111 rows each: capped");
+  assert.is(chunkLanes(6, 2), 8, "tiny");
+  assert.is(chunkLanes(40, 2), 32, "20 rows each");
+  assert.is(chunkLanes(24, 2), 16, "12 rows each");
 });
 
 exitWhenDone();
