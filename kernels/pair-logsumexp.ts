@@ -324,7 +324,8 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
 
 /**
  * y[m,n] = LSE_r(a[m,n] + b[r,n] + Σ_j P[m,n,j] Q[env[n],r,j]) − log R without materialising Λ.
- * env holds each sample's environment index as a float; grouping samples by env keeps Q̄ cheap.
+ * env holds each sample's environment index as a float, the samples grouped by env (each env's
+ * samples contiguous; the GPU kernels' grid assumes it — see the file header).
  */
 export const pairLogsumexp = (a: Tensor, b: Tensor, p: Tensor, q: Tensor, env: Tensor) =>
   apply(pairLogsumexpOp, [a, b, p, q, env], {});
