@@ -96,7 +96,7 @@ const tableKernel = defineKernel({
  * (B = 1,024 over 81 envs) left 80 % of the lanes idle; 8 lanes are one SIMD vector on lavapipe.
  * Full batches of ~100 rows per env measured 4–10 % faster at 32 lanes than at 64 (bench/RESULTS.md).
  */
-export const MAX_CHUNK_LANES = 32;
+const MAX_CHUNK_LANES = 32;
 export function chunkLanes(N: number, E: number): number {
   const perEnv = Math.ceil(N / Math.max(1, E));
   let lanes = 8;
