@@ -14,6 +14,11 @@ export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   eps?: number;
+  /**
+   * Per parameter (in the constructor's order), δ of an L2 term (δ/2)‖p‖² of the loss whose
+   * gradient the update adds itself (engine/adam.ts); default 0 for every parameter.
+   */
+  decay?: readonly number[];
 }
 
 /**
@@ -44,13 +49,18 @@ export class Adam {
   readonly eps: number;
   /** Number of steps taken (t in the bias corrections). */
   stepCount = 0;
+  /** δ per parameter (AdamOptions.decay). */
+  readonly decay: readonly number[];
   private m: Tensor[];
   private v: Tensor[];
 
   constructor(
     readonly params: readonly Tensor[],
-    { lr = 1e-2, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions = {},
+    { lr = 1e-2, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, decay }: AdamOptions = {},
   ) {
+    if (decay && (decay.length !== params.length || !decay.every((x) => Number.isFinite(x) && x >= 0)))
+      throw new Error(`Adam: decay needs one finite δ ≥ 0 per parameter (${params.length}), got [${decay.join(", ")}]`);
+    this.decay = decay ?? params.map(() => 0);
     this.lr = lr;
     this.beta1 = beta1;
     this.beta2 = beta2;
@@ -81,9 +91,9 @@ export class Adam {
   }
 
   /**
-   * One update of every parameter from its `.grad`, which is then disposed and cleared. All
-   * parameters share the step count t; a parameter without a gradient is left as it is (its
-   * moments do not decay).
+   * One update of every parameter from its `.grad` (plus δ p), which is then disposed and
+   * cleared. All parameters share the step count t; a parameter without a gradient is left as
+   * it is (its moments do not decay, and neither does δ p apply).
    */
   step(): void {
     this.update(this.advance());
@@ -105,6 +115,7 @@ export class Adam {
       p.backend.run(adamKernel, [g.storage], [p.storage, this.m[i].storage, this.v[i].storage], {
         n: p.size,
         ...params,
+        decay: this.decay[i],
       });
     });
     // Disposed only after every update: backward may hand one tensor to several leaves (add's VJP).

@@ -8,14 +8,16 @@
  *   logsumexp:      y = c + log Σ_k e^{x_k − c}, c = max_k x_k; x̄_k = ȳ·e^{x_k − y} = ȳ·softmax_k.
  *                   Saves y. An all −∞ (or empty) slice gives y = −∞ and x̄ = 0, never NaN; a +∞
  *                   entry gives y = +∞ and x̄ = 0.
- *   sumSquares:     y = Σ_i x_i² (a scalar, all of x); x̄ = 2ȳ·x. The Gaussian priors' ‖θ‖² per
- *                   parameter tensor: one dispatch each way, where square → sum and the sum's
- *                   broadcast of ȳ → square's VJP took four (gim/model/likelihood.ts gaussianPrior).
- *                   sum_squares.fwd: 0 X read, 1 Y [1] write, params {n}; one workgroup of 256:
+ *   sumSquares:     y = c·Σ_i x_i² (a scalar, all of x), or y = a + c·Σ_i x_i² onto a scalar a;
+ *                   x̄ = 2cȳ·x, ā = ȳ. The Gaussian priors' −‖θ‖²/(2σ²), chained over the
+ *                   parameter tensors: one dispatch per tensor each way, where square → sum →
+ *                   scale → add took four forward (gim/model/likelihood.ts gaussianPrior).
+ *                   sum_squares.fwd: 0 X read, 1 Y [1] write (sum_squares.onto: 0 X, 1 A [1]
+ *                   read, 2 Y write), params {n, scale}; one workgroup of 256:
  *                   lane k sums x_i² over i ≡ k (mod 256), then a tree in workgroup memory (a fixed
  *                   order: deterministic). One workgroup, because its inputs are parameters
  *                   (≤ 10⁶ floats at d = 1,000: ~4,000 loads a lane). sum_squares.vjp: 0 X, 1 ȳ [1]
- *                   read, 2 X̄ write, params {n}; one element per invocation.
+ *                   read, 2 X̄ write, params {n, scale}; one element per invocation.
  * Single-axis kernels see x as [outer, size, inner]: one invocation per output (o = outer·inner
  * + r) loops over the axis at stride `inner`; the VJP kernels run one invocation per element i
  * of x̄ and read the output o their slice reduced to.
@@ -252,15 +254,20 @@ export const logsumexpOp = defineOp<AxisAttrs>({
   check: { cases: AXIS_CASES },
 });
 
-const sumSquaresKernel = defineKernel({
-  name: "sum_squares.fwd",
-  entry: "sum_squares_fwd",
-  inputs: ["X"],
-  outputs: ["Y"],
-  params: [["n", "u32"]],
-  workgroupSize: WG,
-  prelude: `${common}\nvar<workgroup> part: array<f32, WG>;`,
-  body: `
+/** The forward, alone (y = c·Σx²) or onto an accumulator (y = a + c·Σx²): one workgroup either way. */
+function sumSquaresKernelOf(onto: boolean) {
+  return defineKernel({
+    name: onto ? "sum_squares.onto" : "sum_squares.fwd",
+    entry: onto ? "sum_squares_onto" : "sum_squares_fwd",
+    inputs: onto ? ["X", "A"] : ["X"],
+    outputs: ["Y"],
+    params: [
+      ["n", "u32"],
+      ["scale", "f32"],
+    ],
+    workgroupSize: WG,
+    prelude: `${common}\nvar<workgroup> part: array<f32, WG>;`,
+    body: `
   var s = 0.0;
   for (var i = lid.x; i < P.n; i += WG) {
     let v = X[i];
@@ -272,43 +279,58 @@ const sumSquaresKernel = defineKernel({
     if (lid.x < half) { part[lid.x] += part[lid.x + half]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u) { Y[0] = part[0]; }`,
-  workgroups: () => 1,
-  cpu: ([x], [y], { n }) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += x[i] * x[i];
-    y[0] = s;
-  },
-});
+  if (lid.x == 0u) { Y[0] = ${onto ? "A[0] + " : ""}P.scale * part[0]; }`,
+    workgroups: () => 1,
+    cpu: ([x, a], [y], { n, scale }) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += x[i] * x[i];
+      y[0] = (onto ? a[0] : 0) + scale * s;
+    },
+  });
+}
+const sumSquaresKernel = sumSquaresKernelOf(false);
+const sumSquaresOntoKernel = sumSquaresKernelOf(true);
 
 const sumSquaresVjpKernel = defineKernel({
   name: "sum_squares.vjp",
   entry: "sum_squares_vjp",
   inputs: ["X", "DY"],
   outputs: ["DX"],
-  params: [["n", "u32"]],
+  params: [
+    ["n", "u32"],
+    ["scale", "f32"],
+  ],
   workgroupSize: WG,
   prelude: common,
   body: `
   let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.n) { return; }
-  DX[i] = 2.0 * DY[0] * X[i];`,
+  DX[i] = 2.0 * P.scale * DY[0] * X[i];`,
   workgroups: (p) => groupsFor(p.n, WG),
-  cpu: ([x, dy], [dx], { n }) => {
-    for (let i = 0; i < n; i++) dx[i] = 2 * dy[0] * x[i];
+  cpu: ([x, dy], [dx], { n, scale }) => {
+    for (let i = 0; i < n; i++) dx[i] = 2 * scale * dy[0] * x[i];
   },
 });
 
-export const sumSquaresOp = defineOp<Attrs<Record<string, never>>>({
+export const sumSquaresOp = defineOp<Attrs<{ scale: number }>>({
   name: "sumSquares",
-  derivation: "y = Σ_i x_i² over all of x (a scalar); x̄ = 2ȳ·x. One reduction forward, one elementwise kernel back.",
-  forward: ([x]) => ({ out: launch1(sumSquaresKernel, [x], [], { n: x.size }) }),
-  vjp: ({ inputs: [x] }, dy) => [launch1(sumSquaresVjpKernel, [x, dy], x.shape, { n: x.size })],
+  derivation:
+    "y = c·Σ_i x_i² over all of x (a scalar), or a + c·Σ_i x_i² onto a scalar a; x̄ = 2cȳ·x, ā = ȳ. One reduction forward, one elementwise kernel back (ā is ȳ itself).",
+  forward: ([x, a], { scale }) => ({
+    out: a
+      ? launch1(sumSquaresOntoKernel, [x, a], [], { n: x.size, scale })
+      : launch1(sumSquaresKernel, [x], [], { n: x.size, scale }),
+  }),
+  vjp: ({ inputs: [x, a], attrs: { scale } }, dy) => {
+    const dx = launch1(sumSquaresVjpKernel, [x, dy], x.shape, { n: x.size, scale });
+    return a ? [dx, dy] : [dx];
+  },
   check: {
     cases: [
-      { label: "matrix", shapes: [[3, 4]], attrs: {} },
-      { label: "more elements than lanes", shapes: [[3, 300]], attrs: {} },
-      { label: "one element", shapes: [[1]], attrs: {} },
+      { label: "matrix", shapes: [[3, 4]], attrs: { scale: 1 } },
+      { label: "more elements than lanes", shapes: [[3, 300]], attrs: { scale: 1 } },
+      { label: "one element", shapes: [[1]], attrs: { scale: 1 } },
+      { label: "scaled, onto a scalar", shapes: [[3, 300], []], attrs: { scale: -0.7 } },
     ],
   },
 });
@@ -328,5 +350,11 @@ export const mean = (x: Tensor, axes?: number | readonly number[], keepDims = fa
   apply(reduceOps.mean, [x], { axes, keepDims });
 export const max = (x: Tensor, axis: number, keepDims = false) => apply(maxOp, [x], { axis, keepDims });
 export const logsumexp = (x: Tensor, axis: number, keepDims = false) => apply(logsumexpOp, [x], { axis, keepDims });
-/** Σ_i x_i² over all of x, a scalar (the Gaussian priors' ‖θ‖²). */
-export const sumSquares = (x: Tensor) => apply(sumSquaresOp, [x], {});
+/**
+ * c·Σ_i x_i² over all of x, a scalar (the Gaussian priors' ‖θ‖²); with `onto`, a + c·Σ_i x_i²
+ * for a scalar a, so a sum of such terms is one dispatch per tensor.
+ */
+export const sumSquares = (x: Tensor, { scale = 1, onto }: { scale?: number; onto?: Tensor } = {}) => {
+  if (onto && onto.size !== 1) throw new ShapeError("sumSquares", `onto must be a scalar, got ${fmt(onto.shape)}`);
+  return apply(sumSquaresOp, onto ? [x, onto] : [x], { scale });
+};

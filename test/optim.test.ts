@@ -37,7 +37,7 @@ function problem(steps: number, seed = 1): { init: number[][]; grads: number[][]
 function hostAdam(
   init: number[][],
   grads: number[][][],
-  { lr = 1e-2, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions,
+  { lr = 1e-2, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, decay = [] }: AdamOptions,
 ): number[][] {
   const p = init.map((a) => [...a]);
   const m = init.map((a) => a.map(() => 0));
@@ -46,8 +46,10 @@ function hostAdam(
     const t = s + 1;
     step.forEach((g, i) => {
       for (let k = 0; k < g.length; k++) {
-        m[i][k] = beta1 * m[i][k] + (1 - beta1) * g[k];
-        v[i][k] = beta2 * v[i][k] + (1 - beta2) * g[k] * g[k];
+        // The gradient of the loss plus (δ/2)‖p‖², by hand.
+        const gk = g[k] + (decay[i] ?? 0) * p[i][k];
+        m[i][k] = beta1 * m[i][k] + (1 - beta1) * gk;
+        v[i][k] = beta2 * v[i][k] + (1 - beta2) * gk * gk;
         const mHat = m[i][k] / (1 - beta1 ** t);
         const vHat = v[i][k] / (1 - beta2 ** t);
         p[i][k] -= (lr * mHat) / (Math.sqrt(vHat) + eps);
@@ -86,6 +88,7 @@ async function runAdam(backend: Backend, dtype: DType, steps: number, options: A
 for (const [label, options] of [
   ["defaults", {}],
   ["custom hyperparameters", OPTIONS],
+  ["an L2 decay per parameter", { ...OPTIONS, decay: [0.3, 2, 0] }],
 ] as const) {
   test(`5 steps on cpu f64 match a hand-written float64 Adam (${label})`, async () => {
     const { init, grads } = problem(5);
@@ -194,7 +197,7 @@ test("step() sends the kernel stepParams(t) of its step t, lr as it is then; upd
       if (s === 2) adam.lr = 0.02;
       setGrads(ps, g);
       adam.step();
-      expected.push(...ps.map((p) => ({ n: p.size, ...adam.stepParams(s + 1) })));
+      expected.push(...ps.map((p) => ({ n: p.size, ...adam.stepParams(s + 1), decay: 0 })));
     });
     assert.equal(sent, expected);
     assert.is(sent[sent.length - 1].lr, 0.02, "an lr set between steps is sent");
@@ -205,7 +208,7 @@ test("step() sends the kernel stepParams(t) of its step t, lr as it is then; upd
     adam.update(made);
     assert.equal(
       sent,
-      ps.map((p) => ({ n: p.size, ...made })),
+      ps.map((p) => ({ n: p.size, ...made, decay: 0 })),
     );
     assert.is(adam.stepCount, 3, "update counted a step");
     assert.equal(adam.advance(), adam.stepParams(4));
@@ -214,6 +217,28 @@ test("step() sends the kernel stepParams(t) of its step t, lr as it is then; upd
     cpu.run = original;
   }
   adam.dispose();
+});
+
+test("decay: with δ the update equals plain Adam on g + δp; a bad δ list is refused", async () => {
+  const { init, grads } = problem(4);
+  const decay = [0.5, 0.1, 3];
+  const folded = await runAdam(cpu, "f64", 4, { ...OPTIONS, decay });
+  // Plain Adam, given g + δp formed on the host from the parameters before each update.
+  const ps = params(cpu, "f64", init);
+  const adam = new Adam(ps, OPTIONS);
+  for (const g of grads) {
+    const now = await values(ps);
+    setGrads(
+      ps,
+      g.map((gi, i) => gi.map((x, k) => x + decay[i] * now[i][k])),
+    );
+    adam.step();
+  }
+  (await values(ps)).forEach((p, i) => assertClose(p, folded[i], 1e-12, `param ${i}`));
+  assert.not.equal(folded, await runAdam(cpu, "f64", 4, OPTIONS), "δ changed nothing");
+  adam.dispose();
+  assert.throws(() => new Adam(ps, { decay: [1, 2] }), /one finite δ ≥ 0 per parameter \(3\)/);
+  assert.throws(() => new Adam(ps, { decay: [1, -2, 0] }), /δ ≥ 0/);
 });
 
 test("importState rejects a state of the wrong shape, naming the parameter", async () => {

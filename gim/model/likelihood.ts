@@ -259,10 +259,15 @@ function addAll(...terms: Tensor[]): Tensor {
   return terms.reduce((acc, t) => add(acc, t));
 }
 
-/** −‖w‖²/(2s²) summed over tensors: the Gaussian priors of §6. */
-export function gaussianPrior(tensors: Tensor[], std: number): Tensor {
-  // A chain of scalar adds, not a concat and one sum: the adds' VJP passes ȳ on without a kernel,
-  // where the concat's VJP sliced it back out one scalar at a time (a dispatch per tensor).
-  const total = tensors.map((t) => sumSquares(t)).reduce((acc, part) => add(acc, part));
-  return affine(total, -1 / (2 * std * std));
+/**
+ * −‖w‖²/(2s²) summed over tensors (the Gaussian priors of §6), added onto `onto` when given: one
+ * fused dispatch per tensor, each onto the last (its VJP passes ȳ on to the chain without a
+ * kernel, where a concat's VJP sliced it back out one scalar at a time).
+ */
+export function gaussianPrior(tensors: Tensor[], std: number, onto?: Tensor): Tensor {
+  const scale = -1 / (2 * std * std);
+  let total = onto;
+  for (const t of tensors) total = sumSquares(t, { scale, onto: total });
+  if (!total) throw new Error("gaussianPrior: no tensors");
+  return total;
 }

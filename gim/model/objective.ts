@@ -111,6 +111,11 @@ export interface StepInputs {
   config: GimConfig;
   data: DeviceData;
   gamma: Tensor;
+  /**
+   * The Gaussian priors on parameters are in the loss as values only: their gradients are Adam's
+   * δ p (priorDecays), which saves a VJP and a gradient accumulation per tensor and step.
+   */
+  priorsInOptimizer?: boolean;
 }
 
 /** Edge logits α·U Vᵀ: [d, d]. */
@@ -211,27 +216,64 @@ function lagrangianPenalty(h: Tensor, scalars: StepScalars): Tensor {
   return add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic));
 }
 
+/** The Gaussian priors of §6 on parameter tensors: N(0, std²) on each entry of `tensors`. */
+interface ParameterPrior {
+  tensors: Tensor[];
+  std: number;
+}
+
+/** Z ~ N(0, 1/k), θ's mean weights ~ N(0, σ_θ²), ℓ (and ζ) ~ N(0, σ_ℓ²); φ ~ N(0, σ_φ²). */
+function parameterPriors(
+  params: GimParams,
+  config: GimConfig,
+  d: number,
+): { model: ParameterPrior[]; gim: ParameterPrior[] } {
+  return {
+    model: [
+      { tensors: groupParams(params, "z"), std: Math.sqrt(1 / (config.rank ?? d)) },
+      { tensors: meanWeights(mechanismParams(params, config)), std: config.sigmaTheta },
+      { tensors: noiseParams(params, config), std: config.sigmaEll },
+    ],
+    gim: [{ tensors: groupParams(params, "phi"), std: config.sigmaPhi }],
+  };
+}
+
+/**
+ * δ per tensor of `params.tensors` (in its order) for Adam to add the parameter priors' gradient
+ * itself (engine/adam.ts; StepInputs.priorsInOptimizer): the loss −J/N holds ‖w‖²/(2σ²N) for a
+ * tensor w under N(0, σ²), whose gradient is w/(σ²N), so δ = 1/(σ²N). 0 for a tensor without one.
+ */
+export function priorDecays(params: GimParams, config: GimConfig, d: number, N: number): number[] {
+  const decay = new Map<Tensor, number>();
+  const { model, gim } = parameterPriors(params, config, d);
+  for (const { tensors, std } of [...model, ...gim]) for (const t of tensors) decay.set(t, 1 / (std * std * N));
+  return [...params.tensors.values()].map((t) => decay.get(t) ?? 0);
+}
+
+/** Σ over priors of −‖w‖²/(2σ²): with gradients, or as a value only when Adam applies them. */
+function priorTerm(priors: ParameterPrior[], inOptimizer: boolean): Tensor {
+  const value = () =>
+    priors.reduce<Tensor | undefined>((acc, { tensors, std }) => gaussianPrior(tensors, std, acc), undefined)!;
+  return inOptimizer ? noGrad(value) : value();
+}
+
 /** log p̂(Z, θ) of eq 12, without the ĥ terms (lagrangianPenalty). */
-function modelPrior({ params, config, data }: StepInputs, alpha: number): Tensor {
+function modelPrior({ params, config, data, priorsInOptimizer }: StepInputs, alpha: number): Tensor {
   const probs = sum(mul(sigmoid(edgeLogits(params, alpha)), data.offDiagonal));
-  const k = config.rank ?? data.d;
-  const terms = [
-    affine(probs, -config.lambdaGraph),
-    gaussianPrior(groupParams(params, "z"), Math.sqrt(1 / k)),
-    gaussianPrior(meanWeights(mechanismParams(params, config)), config.sigmaTheta),
-    gaussianPrior(noiseParams(params, config), config.sigmaEll),
-  ];
-  return terms.reduce((acc, t) => add(acc, t));
+  const { model } = parameterPriors(params, config, data.d);
+  return add(affine(probs, -config.lambdaGraph), priorTerm(model, priorsInOptimizer ?? false));
 }
 
 /** log p(φ) = −λ_I(t) Σ σ(a) − ‖φ‖²/(2σ_φ²), and −‖a‖²/(2σ_a²) with a target-logit prior. */
-function gimPrior({ params, config }: StepInputs, targetPriorScale: number, logits: Tensor): Tensor {
-  const prior = add(
-    affine(sum(sigmoid(logits)), targetPriorScale),
-    gaussianPrior(groupParams(params, "phi"), config.sigmaPhi),
-  );
+function gimPrior(
+  { params, config, data, priorsInOptimizer }: StepInputs,
+  targetPriorScale: number,
+  logits: Tensor,
+): Tensor {
+  const { gim } = parameterPriors(params, config, data.d);
+  const prior = add(affine(sum(sigmoid(logits)), targetPriorScale), priorTerm(gim, priorsInOptimizer ?? false));
   const logitStd = targetLogitStdOf(config);
-  return logitStd > 0 ? add(prior, gaussianPrior([logits], logitStd)) : prior;
+  return logitStd > 0 ? gaussianPrior([logits], logitStd, prior) : prior;
 }
 
 /** The step's draws and θ_mech, ℓ, live and frozen (sg: the Z pass's θ, ℓ, ψ; the φ pass's θ, ℓ). */

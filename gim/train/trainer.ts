@@ -21,7 +21,7 @@ import { type Matrix, isAcyclic } from "../graph/dag.js";
 import { limitGraph, mapGraph } from "../model/map-estimate.js";
 import { type RefitState, pinnedEmbedding } from "./refit.js";
 import { likelihood } from "../model/likelihood.js";
-import { type StepScalars, drawStep, scalarsAt, stepObjective, streamFor } from "../model/objective.js";
+import { type StepScalars, drawStep, priorDecays, scalarsAt, stepObjective, streamFor } from "../model/objective.js";
 import { type Minibatch, drawBatch, resolveBatchSize, uploadMinibatch } from "../model/minibatch.js";
 import { ReplayedStep } from "./step-replay.js";
 import { WebGpuBackend } from "../../engine/backend-webgpu.js";
@@ -129,7 +129,10 @@ export class Trainer {
     this.gamma = featureMatrix(set, backend, this.dtype);
     const dims = dimensionsOf(config, set); // ZILN: checks x ≥ 0, zero fractions for ζ
     this.params = initParams(config, dims, backend, this.dtype);
-    this.adam = new Adam([...this.params.tensors.values()], { lr: config.lr });
+    // The parameters' Gaussian priors act through Adam's δ (stepObjective's priorsInOptimizer),
+    // scaled by the same N as the loss −J/N: the training rows, also when minibatched.
+    const decay = priorDecays(this.params, config, train.variables.length, this.rows);
+    this.adam = new Adam([...this.params.tensors.values()], { lr: config.lr, decay });
     const al = alRuleOf(config);
     this.lagrangian = new Lagrangian({
       eta: config.alEta,
@@ -190,7 +193,8 @@ export class Trainer {
       const data = this.minibatch
         ? inPhase("likelihood", () => drawBatch(this.minibatch!, this.config.seed, streamFor(scalars.step, "rows")))
         : this.data!;
-      const terms = stepObjective({ params: this.params, config: this.config, data, gamma: this.gamma }, scalars);
+      const inputs = { params: this.params, config: this.config, data, gamma: this.gamma, priorsInOptimizer: true };
+      const terms = stepObjective(inputs, scalars);
       for (const part of terms.gradientParts) tidy(() => backward(part()));
       // Refit: Z stays pinned; Adam leaves a parameter without a gradient untouched.
       if (this.refit) {

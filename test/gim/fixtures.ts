@@ -17,6 +17,7 @@ import {
   type StepInputs,
   type StepScalars,
   passObjectives,
+  priorDecays,
   scalarsAt,
   stepObjective,
 } from "../../gim/model/objective.js";
@@ -173,19 +174,37 @@ export interface StepGradients {
   blocks: number;
   loss: number;
   grads: Record<string, Float64Array>;
+  /** The parameters' values and Adam's δ for each (priorDecays), by name. */
+  values: Record<string, Float64Array>;
+  decay: Record<string, number>;
 }
 
 /** The step at stepScalars with rows in blocks of `chunkRows`, gradient parts back-propagated in turn. */
-export async function stepGradients(config: GimConfig, set: TrainingSet, chunkRows: number): Promise<StepGradients> {
-  const inputs = stepInputs(config, set, chunkRows);
+export async function stepGradients(
+  config: GimConfig,
+  set: TrainingSet,
+  chunkRows: number,
+  priorsInOptimizer = false,
+): Promise<StepGradients> {
+  const inputs = { ...stepInputs(config, set, chunkRows), priorsInOptimizer };
   const loss = tidy(() => {
     const terms = stepObjective(inputs, stepScalars(config));
     for (const part of terms.gradientParts) tidy(() => backward(part()));
     return detach(terms.loss);
   });
-  const grads: Record<string, Float64Array> = {};
-  for (const [name, t] of inputs.params.tensors) grads[name] = Float64Array.from(await t.grad!.toArray());
-  return { blocks: inputs.data.chunks.length, loss: await loss.item(), grads };
+  const deltas = priorDecays(inputs.params, config, inputs.data.d, inputs.data.N);
+  const [grads, values, decay]: [Record<string, Float64Array>, Record<string, Float64Array>, Record<string, number>] = [
+    {},
+    {},
+    {},
+  ];
+  let k = 0;
+  for (const [name, t] of inputs.params.tensors) {
+    grads[name] = Float64Array.from(await t.grad!.toArray());
+    values[name] = Float64Array.from(await t.toArray());
+    decay[name] = deltas[k++];
+  }
+  return { blocks: inputs.data.chunks.length, loss: await loss.item(), grads, values, decay };
 }
 
 /** A tiny spec §9 benchmark (d = 3, ER-1, linear, hard) as a dataset; tests vary the sizes and seed. */
