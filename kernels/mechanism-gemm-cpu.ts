@@ -20,20 +20,13 @@ function preact(x: Arr, gp: Arr, wt: Arr, d: number, dp: number, H: number, m: n
   return a;
 }
 
-/** μ and T = tanh(A) (MLP) of one (m, n, j). */
-function meanAt(
-  kind: Kind,
-  x: Arr,
-  gp: Arr,
-  wt: Arr,
-  d: number,
-  dp: number,
-  H: number,
-  m: number,
-  n: number,
-  j: number,
-) {
-  const a = preact(x, gp, wt, d, dp, H, m, n, j);
+/** A[h] of (m, n, j) as the forward saved it: SAVE [M, N_all, H, dp]. */
+function savedAt(save: Arr, Nall: number, dp: number, H: number, m: number, n: number, j: number) {
+  return Array.from({ length: H }, (_, h) => save[((m * Nall + n) * H + h) * dp + j]);
+}
+
+/** μ and T = tanh(A + b1) (MLP) of one output j from its pre-activations a. */
+function meanOf(kind: Kind, a: number[], wt: Arr, d: number, dp: number, H: number, j: number) {
   if (kind === "linear") return { mu: a[0], t: a };
   const t = a.map((v, h) => Math.tanh(v + wt[(d * H + h) * dp + j]));
   let mu = wt[(d * H + 2 * H) * dp + j];
@@ -71,13 +64,16 @@ export const prepCpu =
   };
 
 export const fwdCpu =
-  (kind: Kind, H: number, gaussian: boolean): Cpu =>
-  ([x, gp, wt], [out], { N, n0, Nall, d, Q, M }) => {
+  (kind: Kind, H: number, gaussian: boolean, saved: boolean): Cpu =>
+  ([x, gp, wt], [out, save], { N, n0, Nall, d, Q, M }) => {
     const dp = 4 * Q;
+    if (saved) save.fill(0);
     for (let m = 0; m < M; m++)
       for (let n = n0; n < n0 + N; n++)
         for (let j = 0; j < d; j++) {
-          const { mu } = meanAt(kind, x, gp, wt, d, dp, H, m, n, j);
+          const a = preact(x, gp, wt, d, dp, H, m, n, j);
+          if (saved) a.forEach((v, h) => (save[((m * Nall + n) * H + h) * dp + j] = v));
+          const { mu } = meanOf(kind, a, wt, d, dp, H, j);
           const r = x[n * d + j] - mu;
           const k = d * H + 2 * H;
           out[(m * Nall + n) * d + j] = gaussian ? wt[(k + 1) * dp + j] - 0.5 * r * r * wt[(k + 2) * dp + j] : mu;
@@ -85,8 +81,9 @@ export const fwdCpu =
   };
 
 export const bwdCpu =
-  (kind: Kind, H: number, gaussian: boolean, R: number): Cpu =>
-  ([x, gp, wt, dy], [abar, part], { N, n0, Nall, d, Q, M, tpw }) => {
+  (kind: Kind, H: number, gaussian: boolean, R: number, saved: boolean): Cpu =>
+  (inputs, [abar, part], { N, n0, Nall, d, Q, M, tpw }) => {
+    const [x, gp, wt, dy, save] = saved ? [inputs[0], [], inputs[1], inputs[2], inputs[3]] : inputs;
     const dp = 4 * Q;
     const K = partRows(kind, H);
     const groups = Math.ceil(Math.ceil(N / R) / tpw);
@@ -97,7 +94,8 @@ export const bwdCpu =
       for (let n = 0; n < N; n++) {
         const base = (m * groups + Math.floor(n / (R * tpw))) * K * dp;
         for (let j = 0; j < d; j++) {
-          const { mu, t } = meanAt(kind, x, gp, wt, d, dp, H, m, n0 + n, j);
+          const a = saved ? savedAt(save, Nall, dp, H, m, n0 + n, j) : preact(x, gp, wt, d, dp, H, m, n0 + n, j);
+          const { mu, t } = meanOf(kind, a, wt, d, dp, H, j);
           const g = dy[(m * Nall + n0 + n) * d + j];
           let mb = g;
           if (gaussian) {

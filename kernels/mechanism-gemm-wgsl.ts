@@ -16,10 +16,13 @@
  * i·H + h, then b1 (H rows), w2 (H rows), b2, c = −½(log 2π + ℓ), p = e^{−ℓ} (zero where unused
  * and in the pad columns); GP [M, d, dp] is G with its rows padded to dp.
  *
- * mech_gemm_fwd: 0 X [N_all, d], 1 GP, 2 WT read; 3 OUT [M, N_all, d] write (μ or L).
+ * mech_gemm_fwd: 0 X [N_all, d], 1 GP, 2 WT read; 3 OUT [M, N_all, d] write (μ or L); with
+ *   `saved`, also 4 SAVE [M, N_all, H, dp]: the pre-activations A (before b1) for the VJP.
  * mech_gemm_bwd: 0 X, 1 GP, 2 WT, 3 DY [M, N_all, d] (μ̄ or L̄) read; 4 ABAR [M, N, H, dp] (Ā, or
  *   μ̄ for linear, for rows n0..n0+N−1), 5 PART [M·groups, K, dp] write: per workgroup, the sums
  *   over its rows of K vec4 rows: Σ μ̄ T (H rows, mlp), Σ Ā (H rows, mlp), Σ μ̄, Σ ½ L̄ (r² p − 1).
+ *   With `saved`: 0 X, 1 WT, 2 DY, 3 SAVE read (no GP), and A is read, not recomputed: the
+ *   kernel is then an elementwise epilogue, no GEMM.
  * Params {N, n0, Nall, d, Q = dp/4, M, tpw (row tiles per workgroup)}; grid (⌈Q/lanes⌉, groups, M).
  */
 import type { KernelSource } from "../engine/kernel.js";
@@ -34,6 +37,8 @@ export interface GemmVariant {
   density: "gaussian" | "none";
   rows: 8 | 16 | 32;
   lanes: 8 | 16 | 32;
+  /** The forward stores A in SAVE and the VJP reads it there instead of recomputing the GEMM. */
+  saved: boolean;
 }
 
 export type GemmSource = Pick<
@@ -127,8 +132,18 @@ function mean({ kind, H }: GemmVariant, r: number): string {
       let mu = o + ${hs.map((h) => `v${h} * t${h}`).join(" + ")};`;
 }
 
+/** SAVE's vec4 index of (m, absolute row `row`, hidden unit h) in the quad's lane `lane`. */
+const saveAt = (H: number, row: string, h: number, lane: string) =>
+  `((m * P.Nall + ${row}) * ${H}u + ${h}u) * P.Q + ${lane}`;
+
 export function fwdSource(v: GemmVariant): GemmSource {
-  const { rows: R, lanes, density } = v;
+  const { rows: R, lanes, density, H, saved } = v;
+  const store = (r: number) =>
+    saved
+      ? seq(H)
+          .map((h) => `SAVE[${saveAt(H, "P.n0 + n", h, "q")}] = acc${r}_${h};`)
+          .join(" ")
+      : "";
   const value = density === "gaussian" ? "cc[t] - 0.5 * (X[xb + t] - mu[t]) * (X[xb + t] - mu[t]) * pp[t]" : "mu[t]";
   const epilogue = seq(R).map(
     (r) => `{
@@ -138,13 +153,14 @@ export function fwdSource(v: GemmVariant): GemmSource {
         let xb = (P.n0 + n) * P.d + q * 4u;
         let ob = (m * P.Nall + P.n0 + n) * P.d + q * 4u;
         for (var t = 0u; t < 4u; t++) { if (q * 4u + t < P.d) { OUT[ob + t] = ${value}; } }
+        ${store(r)}
       }
     }`,
   );
   return {
     entry: "mech_gemm_fwd",
     inputs: ["X", { name: "GP", element: "vec4<f32>" }, { name: "WT", element: "vec4<f32>" }],
-    outputs: ["OUT"],
+    outputs: saved ? ["OUT", { name: "SAVE", element: "vec4<f32>" }] : ["OUT"],
     params: GEMM_PARAMS,
     workgroupSize: `${lanes}`,
     prelude: PRELUDE(R),
@@ -165,8 +181,19 @@ const load = (name: string, buf: string, base: string) =>
     .map((t) => `select(0.0, ${buf}[${base} + min(q * 4u + ${t}u, P.d - 1u)], ok && q * 4u + ${t}u < P.d)`)
     .join(", ")});`;
 
+/** The saved A of the tile's R rows, in the accumulators the GEMM would have filled. */
+function loadSaved({ H, rows: R }: GemmVariant): string {
+  return seq(R)
+    .map((r) =>
+      seq(H)
+        .map((h) => `let acc${r}_${h} = SAVE[${saveAt(H, `P.n0 + min(row0 + ${r}u, P.N - 1u)`, h, "qc")}];`)
+        .join(" "),
+    )
+    .join("\n    ");
+}
+
 export function bwdSource(v: GemmVariant): GemmSource {
-  const { kind, H, rows: R, lanes, density } = v;
+  const { kind, H, rows: R, lanes, density, saved } = v;
   const hs = seq(H);
   const K = partRows(kind, H);
   const mlp = kind === "mlp";
@@ -198,7 +225,9 @@ export function bwdSource(v: GemmVariant): GemmSource {
   );
   return {
     entry: "mech_gemm_bwd",
-    inputs: ["X", { name: "GP", element: "vec4<f32>" }, { name: "WT", element: "vec4<f32>" }, "DY"],
+    inputs: saved
+      ? ["X", { name: "WT", element: "vec4<f32>" }, "DY", { name: "SAVE", element: "vec4<f32>" }]
+      : ["X", { name: "GP", element: "vec4<f32>" }, { name: "WT", element: "vec4<f32>" }, "DY"],
     outputs: [
       { name: "ABAR", element: "vec4<f32>" },
       { name: "PART", element: "vec4<f32>" },
@@ -211,7 +240,7 @@ ${hoist(v)}
   ${sums.map((s) => `var ${s} = vec4<f32>();`).join(" ")}
   for (var tile = 0u; tile < P.tpw; tile++) {
     let row0 = (wid.y * P.tpw + tile) * ${R}u;
-    ${gemm(v)}
+    ${saved ? loadSaved(v) : gemm(v)}
     ${epilogue.join("\n    ")}
   }
   if (live) {
