@@ -179,6 +179,44 @@ export function entropicWasserstein(
   let w = 0;
   for (let i = 0; i < n; i++) w += (fBar[i] + epsilon * Math.log(u[i])) / n;
   for (let j = 0; j < m; j++) w += (gBar[j] + epsilon * Math.log(v[j])) / m;
+  // Costs so large that float64 cannot resolve ε in f̄ + ḡ − C (samples of ~1e8 and beyond: a
+  // diverging model's predictions) overflow K; the log domain stays finite there, only slower.
+  return Number.isFinite(w) ? w : logDomainWasserstein(C, n, m, epsilon, tolerance, maxIterations);
+}
+
+/** The same iterates in the log domain (an exponential per entry and update): the fallback above. */
+function logDomainWasserstein(
+  C: Float64Array,
+  n: number,
+  m: number,
+  epsilon: number,
+  tolerance: number,
+  maxIterations: number,
+): number {
+  const [logA, logB] = [Math.log(1 / n), Math.log(1 / m)];
+  const f = new Float64Array(n);
+  const g = new Float64Array(m);
+  const terms = new Float64Array(Math.max(n, m));
+  const fUpdate = (i: number) => {
+    for (let j = 0; j < m; j++) terms[j] = logB + (g[j] - C[i * m + j]) / epsilon;
+    return -epsilon * lse(terms.subarray(0, m));
+  };
+  for (let i = 0; i < n; i++) f[i] = fUpdate(i);
+  for (let it = 1; it <= maxIterations; it++) {
+    for (let j = 0; j < m; j++) {
+      for (let i = 0; i < n; i++) terms[i] = logA + (f[i] - C[i * m + j]) / epsilon;
+      g[j] = -epsilon * lse(terms.subarray(0, n));
+    }
+    // Row i of P sums to a_i e^{(f_i − f'_i)/ε}, f' the next f-update.
+    let err = 0;
+    const next = Float64Array.from({ length: n }, (_, i) => fUpdate(i));
+    for (let i = 0; i < n; i++) err += Math.abs(Math.exp((f[i] - next[i]) / epsilon) - 1) / n;
+    if (!(err >= tolerance) || it === maxIterations) break;
+    f.set(next);
+  }
+  let w = 0;
+  for (let i = 0; i < n; i++) w += f[i] / n;
+  for (let j = 0; j < m; j++) w += g[j] / m;
   return w;
 }
 

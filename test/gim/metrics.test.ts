@@ -359,6 +359,18 @@ test("W_ε: the stabilised Sinkhorn gives the log-domain iterates, converged or 
   }
 });
 
+test("W_ε stays finite for samples of 1e30 (costs float64 cannot resolve to ε): the optimal assignment's cost", () => {
+  // Assignment (0 ↔ 1e30), (2e30 ↔ 3e30): mean cost 1e60; ε log-terms vanish at this scale.
+  const w = entropicWasserstein([0, 2e30], [1e30, 3e30], 1);
+  assert.ok(Number.isFinite(w), `W_ε = ${w}`);
+  close(w, 1e60, 1e-9 * 1e60, "huge costs");
+  // A diverging model's predictions beside data of unit scale.
+  const rng = new HostRandom(4);
+  const wild = Array.from({ length: 40 }, (_, k) => (k % 5 === 0 ? 1e50 : rng.normal()));
+  const data = Array.from({ length: 40 }, () => rng.normal());
+  assert.ok(Number.isFinite(entropicWasserstein(wild, data, 2)), "mixed scales");
+});
+
 test("mean distance, Pearson ±1 and Pearson of shifts", () => {
   close(meanDistance([0, 0, 2, 2], [1, 1, 1, 1], 2), 0, 1e-12, "same means");
   close(meanDistance([3, 4], [0, 0], 2), 5, 1e-12, "3-4-5");
