@@ -28,6 +28,9 @@
  * chunks' W̃̄ and sums are added; one finish kernel forms every weight's cotangent. Peak extra
  * memory: Ā chunk + 2 W̃̄ [M, d, H·dp] + the sums.
  *
+ * W̃̄ of all M graph samples passes the binding limit at large d (160 MB at d = 500, H = 5, M = 32),
+ * so the VJP runs over groups of graph samples whose W̃̄ fits WB_BYTES (see vjp).
+ *
  * Kernels (besides matmul, slice, add, sum_to_shape): mech_gemm_prep, fwd, bwd (the WGSL file);
  * mech_gemm_finish, 64 lanes, one per output element: 0 WB [M,d,H·dp], 1 PS [K·dp], 2 G, 3 W1|Θ
  * read; W̄1|Θ̄, Ḡ, (mlp) b̄1, w̄2, b̄2, (gaussian) ℓ̄ write; params {d, dp, H, M}.
@@ -39,15 +42,18 @@ import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { runBinary, sumToShape } from "./elementwise-binary.js";
 import { matmulOp } from "./matmul.js";
-import { sliceOp } from "./shape-ops.js";
+import { concatOp, sliceOp } from "./shape-ops.js";
 import { type GemmVariant, bwdSource, fwdSource, partRows, wtRows } from "./mechanism-gemm-wgsl.js";
 import { bwdCpu, finishCpu, fwdCpu, prepCpu } from "./mechanism-gemm-cpu.js";
 import { finishWgsl, prepWgsl } from "./mechanism-gemm-aux.js";
 
 type Kind = "linear" | "mlp";
 type Density = "gaussian" | "none";
-/** `recompute`: never save A (the check cases of the recomputing VJP). */
-type Attrs = { kind: Kind; density: Density; chunkRows?: number; recompute?: boolean };
+/**
+ * `recompute`: never save A (the check cases of the recomputing VJP); `graphGroup`: graph samples
+ * per VJP group, instead of what WB_BYTES allows (the check cases of the grouped VJP).
+ */
+type Attrs = { kind: Kind; density: Density; chunkRows?: number; recompute?: boolean; graphGroup?: number };
 
 /**
  * Whether the objective takes this path (gim/model/likelihood.ts) rather than the per-row kernels
@@ -63,6 +69,11 @@ export const gemmPreferred = (kind: Kind, d: number) => d >= (kind === "mlp" ? 3
 export const ABAR_BYTES = 32 * 2 ** 20;
 /** The most bytes of A the forward keeps for its VJP (one such tensor per likelihood term). */
 export const SAVE_BYTES = 64 * 2 ** 20;
+/**
+ * Bytes of W̃̄ [graphs, d, H·dp] per VJP group: at d = 500, H = 5, M = 32 all graphs' W̃̄ would be
+ * 160 MB, past WebGPU's 128 MiB binding, so the VJP runs over groups of graph samples.
+ */
+export const WB_BYTES = 64 * 2 ** 20;
 const MAX_GROUPS = 65535;
 
 type Dims = {
@@ -210,7 +221,39 @@ const add = (a: Tensor | null, b: Tensor): Tensor => {
   return s;
 };
 
+/**
+ * The VJP over groups of graph samples when W̃̄ of all of them would pass WB_BYTES: each group is
+ * the VJP of the op on its slice of G, ȳ (and A); Ḡ is the groups' slices stacked, every other
+ * cotangent (all sums over m) the groups' sum.
+ */
 function vjp(
+  attrs: Attrs,
+  inputs: readonly Tensor[],
+  saved: readonly Tensor[],
+  needsGrad: readonly boolean[],
+  dy: Tensor,
+): (Tensor | null)[] {
+  const { M, d, H, dp } = dimsOf(attrs, inputs);
+  const group = attrs.graphGroup ?? Math.max(1, Math.floor(WB_BYTES / (4 * d * H * dp)));
+  if (group >= M) return groupVjp(attrs, inputs, saved, needsGrad, dy);
+  const parts: (Tensor | null)[][] = [];
+  for (let m0 = 0; m0 < M; m0 += group) {
+    const cut = (t: Tensor) => sliceOp.forward([t], { axis: 0, start: m0, end: Math.min(M, m0 + group) }).out;
+    const [g, dyc, a] = [cut(inputs[1]), cut(dy), saved[0] && cut(saved[0])];
+    parts.push(groupVjp(attrs, [inputs[0], g, ...inputs.slice(2)], a ? [a] : [], needsGrad, dyc));
+    for (const t of [g, dyc, a]) t?.dispose();
+  }
+  return inputs.map((_, i) => {
+    const each = parts.map((p) => p[i]);
+    if (!each[0]) return null;
+    if (i !== 1) return each.reduce((acc, t) => add(acc, t!), null);
+    const stacked = concatOp.forward(each as Tensor[], { axis: 0 }).out;
+    for (const t of each) t!.dispose();
+    return stacked;
+  });
+}
+
+function groupVjp(
   attrs: Attrs,
   inputs: readonly Tensor[],
   saved: readonly Tensor[],
@@ -302,6 +345,22 @@ export const mechanismGemmOp: OpDef<Attrs> = defineOp<Attrs>({
         shapes: [[40, 37], [2, 37, 37], [37, 37, 2], [37, 2], [37, 2], [37], [37]],
         attrs: { kind: "mlp", density: "gaussian", chunkRows: 16, recompute: true },
         domains: ["real", "unit", "real", "real", "real", "real", "real"],
+      },
+      {
+        label: "mlp gaussian, the VJP over groups of 2 graph samples (M = 5), A saved",
+        shapes: [[6, 3], [5, 3, 3], [3, 3, 2], [3, 2], [3, 2], [3], [3]],
+        attrs: { kind: "mlp", density: "gaussian", graphGroup: 2 },
+        domains: ["real", "unit", "real", "real", "real", "real", "real"],
+      },
+      {
+        label: "linear mean, the VJP over groups of 2 graph samples (M = 3), A recomputed",
+        shapes: [
+          [7, 5],
+          [3, 5, 5],
+          [5, 5],
+        ],
+        attrs: { kind: "linear", density: "none", graphGroup: 2, recompute: true },
+        domains: ["real", "unit", "real"],
       },
       {
         label: "mlp mean",
