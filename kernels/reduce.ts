@@ -13,10 +13,12 @@
  *                   parameter tensors: one dispatch per tensor each way, where square → sum →
  *                   scale → add took four forward (gim/model/likelihood.ts gaussianPrior).
  *                   sum_squares.fwd: 0 X read, 1 Y [1] write (sum_squares.onto: 0 X, 1 A [1]
- *                   read, 2 Y write), params {n, scale}; one workgroup of 256:
- *                   lane k sums x_i² over i ≡ k (mod 256), then a tree in workgroup memory (a fixed
- *                   order: deterministic). One workgroup, because its inputs are parameters
- *                   (≤ 10⁶ floats at d = 1,000: ~4,000 loads a lane). sum_squares.vjp: 0 X, 1 ȳ [1]
+ *                   read, 2 Y write), params {n, scale, square, parts}; `parts` workgroups of 256:
+ *                   lane k of workgroup w sums x_i² over i ≡ 256w + k (mod 256·parts), then a tree
+ *                   in workgroup memory (a fixed order: deterministic) writes Y[w]. Up to 16,384
+ *                   entries one workgroup does it all; above, a first stage writes ⌈n/16,384⌉ ≤ 256
+ *                   parts and a second (square = 0) sums them (Θ at d = 1,000: 10⁶ entries, which
+ *                   one workgroup read at ~4,000 loads a lane). sum_squares.vjp: 0 X, 1 ȳ [1]
  *                   read, 2 X̄ write, params {n, scale}; one element per invocation.
  * Single-axis kernels see x as [outer, size, inner]: one invocation per output (o = outer·inner
  * + r) loops over the axis at stride `inner`; the VJP kernels run one invocation per element i
@@ -254,7 +256,11 @@ export const logsumexpOp = defineOp<AxisAttrs>({
   check: { cases: AXIS_CASES },
 });
 
-/** The forward, alone (y = c·Σx²) or onto an accumulator (y = a + c·Σx²): one workgroup either way. */
+/**
+ * The forward, alone (y = c·Σx²) or onto an accumulator (y = a + c·Σx²). With `parts` workgroups,
+ * workgroup w sums the entries i ≡ w·WG + lane (mod parts·WG) into Y[w]; `square` = 0 sums the
+ * values themselves (the second stage, over the first stage's parts).
+ */
 function sumSquaresKernelOf(onto: boolean) {
   return defineKernel({
     name: onto ? "sum_squares.onto" : "sum_squares.fwd",
@@ -264,14 +270,16 @@ function sumSquaresKernelOf(onto: boolean) {
     params: [
       ["n", "u32"],
       ["scale", "f32"],
+      ["square", "u32"],
+      ["parts", "u32"],
     ],
     workgroupSize: WG,
     prelude: `${common}\nvar<workgroup> part: array<f32, WG>;`,
     body: `
   var s = 0.0;
-  for (var i = lid.x; i < P.n; i += WG) {
+  for (var i = wid.x * WG + lid.x; i < P.n; i += P.parts * WG) {
     let v = X[i];
-    s += v * v;
+    s += select(v, v * v, P.square == 1u);
   }
   part[lid.x] = s;
   workgroupBarrier();
@@ -279,17 +287,38 @@ function sumSquaresKernelOf(onto: boolean) {
     if (lid.x < half) { part[lid.x] += part[lid.x + half]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u) { Y[0] = ${onto ? "A[0] + " : ""}P.scale * part[0]; }`,
-    workgroups: () => 1,
-    cpu: ([x, a], [y], { n, scale }) => {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += x[i] * x[i];
-      y[0] = (onto ? a[0] : 0) + scale * s;
+  if (lid.x == 0u) { Y[wid.x] = ${onto ? "A[0] + " : ""}P.scale * part[0]; }`,
+    workgroups: (p) => p.parts,
+    cpu: ([x, a], [y], { n, scale, square, parts }) => {
+      for (let w = 0; w < parts; w++) {
+        let s = 0;
+        for (let base = w * WG; base < n; base += parts * WG)
+          for (let i = base; i < Math.min(n, base + WG); i++) s += square ? x[i] * x[i] : x[i];
+        y[w] = (onto ? a[0] : 0) + scale * s;
+      }
     },
   });
 }
 const sumSquaresKernel = sumSquaresKernelOf(false);
 const sumSquaresOntoKernel = sumSquaresKernelOf(true);
+/**
+ * Entries per workgroup above which the forward runs in two stages: one workgroup reads ~4,000
+ * floats a lane at d = 1,000 (Θ, 10⁶ entries), 317 ms of a step on lavapipe.
+ */
+const SUM_SQUARES_PART = 16384;
+
+/** Σx² in `parts` workgroups, then c·Σ of the parts (onto a): one dispatch below SUM_SQUARES_PART. */
+function sumSquaresForward(x: Tensor, a: Tensor | undefined, scale: number, parts: number): Tensor {
+  const last = (input: Tensor, square: number) =>
+    a
+      ? launch1(sumSquaresOntoKernel, [input, a], [], { n: input.size, scale, square, parts: 1 })
+      : launch1(sumSquaresKernel, [input], [], { n: input.size, scale, square, parts: 1 });
+  if (parts <= 1) return last(x, 1);
+  const partial = launch1(sumSquaresKernel, [x], [parts], { n: x.size, scale: 1, square: 1, parts });
+  const out = last(partial, 0);
+  partial.dispose();
+  return out;
+}
 
 const sumSquaresVjpKernel = defineKernel({
   name: "sum_squares.vjp",
@@ -312,14 +341,13 @@ const sumSquaresVjpKernel = defineKernel({
   },
 });
 
-export const sumSquaresOp = defineOp<Attrs<{ scale: number }>>({
+/** `parts`: workgroups of the first stage, instead of ⌈n / SUM_SQUARES_PART⌉ (check cases). */
+export const sumSquaresOp = defineOp<Attrs<{ scale: number; parts?: number }>>({
   name: "sumSquares",
   derivation:
-    "y = c·Σ_i x_i² over all of x (a scalar), or a + c·Σ_i x_i² onto a scalar a; x̄ = 2cȳ·x, ā = ȳ. One reduction forward, one elementwise kernel back (ā is ȳ itself).",
-  forward: ([x, a], { scale }) => ({
-    out: a
-      ? launch1(sumSquaresOntoKernel, [x, a], [], { n: x.size, scale })
-      : launch1(sumSquaresKernel, [x], [], { n: x.size, scale }),
+    "y = c·Σ_i x_i² over all of x (a scalar), or a + c·Σ_i x_i² onto a scalar a; x̄ = 2cȳ·x, ā = ȳ. One reduction forward (two stages for large x: per-workgroup parts, then their sum), one elementwise kernel back (ā is ȳ itself).",
+  forward: ([x, a], { scale, parts }) => ({
+    out: sumSquaresForward(x, a, scale, parts ?? Math.min(256, Math.ceil(x.size / SUM_SQUARES_PART))),
   }),
   vjp: ({ inputs: [x, a], attrs: { scale } }, dy) => {
     const dx = launch1(sumSquaresVjpKernel, [x, dy], x.shape, { n: x.size, scale });
@@ -331,6 +359,8 @@ export const sumSquaresOp = defineOp<Attrs<{ scale: number }>>({
       { label: "more elements than lanes", shapes: [[3, 300]], attrs: { scale: 1 } },
       { label: "one element", shapes: [[1]], attrs: { scale: 1 } },
       { label: "scaled, onto a scalar", shapes: [[3, 300], []], attrs: { scale: -0.7 } },
+      { label: "two stages, 3 parts, onto a scalar", shapes: [[3, 300], []], attrs: { scale: 0.4, parts: 3 } },
+      { label: "two stages at the size that chooses them", shapes: [[300, 120]], attrs: { scale: 1 } },
     ],
   },
 });
