@@ -162,11 +162,18 @@ export interface Draws {
   logits: Tensor; // a [K, d]
 }
 
-/** One noise draw per step, shared by the three terms. */
-export function drawStep({ params, config, data, gamma }: StepInputs, step: number, alpha: number): Draws {
+/**
+ * One noise draw per step, shared by the three terms. `logits`: the step's edgeLogits when the
+ * caller has them (one α·U Vᵀ per step: at d = 1,000 it is a GFLOP, and its VJP two more).
+ */
+export function drawStep(
+  { params, config, data, gamma }: StepInputs,
+  step: number,
+  alpha: number,
+  logits: Tensor = edgeLogits(params, alpha),
+): Draws {
   const M = config.mcSamples;
   const seed = config.seed;
-  const logits = edgeLogits(params, alpha);
   const graphNoise = { samples: M, tau: config.tau, seed, stream: streamFor(step, "graph"), zeroDiagonal: true };
   const softGraph = gumbelSigmoid(logits, graphNoise);
   const hardGraph = hardBernoulli(detach(logits), graphNoise);
@@ -194,8 +201,13 @@ export function drawStep({ params, config, data, gamma }: StepInputs, step: numb
 }
 
 /** ĥ = mean_m ρ(G̃'_m) over M_h fresh soft samples (spec §6, §7). */
-export function acyclicity(params: GimParams, config: GimConfig, step: number, alpha: number): Tensor {
-  const logits = edgeLogits(params, alpha);
+export function acyclicity(
+  params: GimParams,
+  config: GimConfig,
+  step: number,
+  alpha: number,
+  logits: Tensor = edgeLogits(params, alpha),
+): Tensor {
   const samples = gumbelSigmoid(logits, {
     samples: config.acyclicitySamples,
     tau: config.tau,
@@ -258,8 +270,12 @@ function priorTerm(priors: ParameterPrior[], inOptimizer: boolean): Tensor {
 }
 
 /** log p̂(Z, θ) of eq 12, without the ĥ terms (lagrangianPenalty). */
-function modelPrior({ params, config, data, priorsInOptimizer }: StepInputs, alpha: number): Tensor {
-  const probs = sum(mul(sigmoid(edgeLogits(params, alpha)), data.offDiagonal));
+function modelPrior(
+  { params, config, data, priorsInOptimizer }: StepInputs,
+  alpha: number,
+  edges: Tensor = edgeLogits(params, alpha),
+): Tensor {
+  const probs = sum(mul(sigmoid(edges), data.offDiagonal));
   const { model } = parameterPriors(params, config, data.d);
   return add(affine(probs, -config.lambdaGraph), priorTerm(model, priorsInOptimizer ?? false));
 }
@@ -326,7 +342,9 @@ function blockTerms(
  */
 export function stepObjective(inputs: StepInputs, scalars: StepScalars): StepTerms {
   const { params, config, data } = inputs;
-  const draws = inPhase("likelihood", () => drawStep(inputs, scalars.step, scalars.alpha));
+  // The edge logits once, for the draws, ĥ and the edge prior (their gradients meet on the tape).
+  const edges = inPhase("likelihood", () => edgeLogits(params, scalars.alpha));
+  const draws = inPhase("likelihood", () => drawStep(inputs, scalars.step, scalars.alpha, edges));
   const mech = mechanismParams(params, config);
   const ell = param(params, "ell");
   const pass: StepPass = {
@@ -336,13 +354,15 @@ export function stepObjective(inputs: StepInputs, scalars: StepScalars): StepTer
     frozen: { mech: mapMechanism(mech, detach), ell: detach(ell), psi: detach(draws.psi) },
   };
   const { h, penalty } = inPhase("acyclicity", () => {
-    const h = acyclicity(params, config, scalars.step, scalars.alpha);
+    const h = acyclicity(params, config, scalars.step, scalars.alpha, edges);
     return { h, penalty: lagrangianPenalty(h, scalars) };
   });
   const rest = inPhase("priors", () =>
-    [modelPrior(inputs, scalars.alpha), penalty, gimPrior(inputs, scalars.targetPriorScale, draws.logits)].reduce(
-      (acc, t) => add(acc, t),
-    ),
+    [
+      modelPrior(inputs, scalars.alpha, edges),
+      penalty,
+      gimPrior(inputs, scalars.targetPriorScale, draws.logits),
+    ].reduce((acc, t) => add(acc, t)),
   );
   const scale = -1 / data.N;
   const blocks = rowBlocks(data);
