@@ -2,15 +2,15 @@
  * The mechanisms as batched GEMMs (kernels/mechanism-gemm.ts) against the per-row kernels
  * (kernels/mechanism-logpdf.ts, mlp-mechanism.ts, linear-mechanism.ts), which test/ops/mechanisms
  * checks against formulas: values and every weight's gradient with X constant (the training
- * case), cpu f64 and webgpu f32, across row tiles, the VJP's row chunks and d not a multiple of
- * 4. The κ chunk (d > 32) and two lane blocks (d > 128) are in the op's check cases (gradcheck
+ * case), cpu f64 and webgpu f32, across row tiles, the VJP's row chunks, its groups of graph
+ * samples, A saved or recomputed, and d not a multiple of 4; and when the forward keeps A. The κ chunk (d > 32) and two lane blocks (d > 128) are in the op's check cases (gradcheck
  * and parity sweeps): the per-row kernels compile too slowly there to be the reference.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tensor } from "../../engine/create.js";
 import { HostRandom } from "../../engine/gradcheck.js";
-import { backward } from "../../engine/tape.js";
+import { backward, noGrad } from "../../engine/tape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { apply } from "../../engine/op.js";
 import { mechanismGemmOp } from "../../kernels/mechanism-gemm.js";
@@ -34,6 +34,8 @@ type Case = {
   d: number;
   H: number;
   chunkRows?: number;
+  recompute?: boolean;
+  graphGroup?: number;
 };
 const cases: Case[] = [
   { kind: "mlp", density: "gaussian", M: 3, N: 75, d: 6, H: 3 },
@@ -41,6 +43,9 @@ const cases: Case[] = [
   { kind: "mlp", density: "none", M: 2, N: 33, d: 9, H: 2, chunkRows: 32 },
   { kind: "linear", density: "gaussian", M: 3, N: 150, d: 4, H: 1 },
   { kind: "linear", density: "none", M: 2, N: 70, d: 23, H: 1, chunkRows: 32 },
+  { kind: "mlp", density: "gaussian", M: 3, N: 75, d: 6, H: 3, recompute: true },
+  { kind: "mlp", density: "gaussian", M: 5, N: 50, d: 9, H: 2, chunkRows: 16, graphGroup: 2 },
+  { kind: "linear", density: "gaussian", M: 3, N: 40, d: 5, H: 1, graphGroup: 1, recompute: true },
 ];
 
 function draw({ kind, density, M, N, d, H }: Case) {
@@ -60,8 +65,10 @@ async function run(w: Device, c: Case, values: number[][], shapes: number[][], g
   );
   const [x, g, ...rest] = inputs;
   let out: Tensor;
-  if (gemm) out = apply(mechanismGemmOp, inputs, { kind: c.kind, density: c.density, chunkRows: c.chunkRows });
-  else if (c.density === "gaussian") {
+  if (gemm) {
+    const { kind, density, chunkRows, recompute, graphGroup } = c;
+    out = apply(mechanismGemmOp, inputs, { kind, density, chunkRows, recompute, graphGroup });
+  } else if (c.density === "gaussian") {
     const ell = rest[rest.length - 1];
     out =
       c.kind === "linear"
@@ -77,7 +84,7 @@ async function run(w: Device, c: Case, values: number[][], shapes: number[][], g
 }
 
 for (const c of cases) {
-  const name = `${c.kind} ${c.density} M=${c.M} N=${c.N} d=${c.d}${c.kind === "mlp" ? ` H=${c.H}` : ""}${c.chunkRows ? `, VJP chunks of ${c.chunkRows} rows` : ""}: GEMM = per-row kernels`;
+  const name = `${c.kind} ${c.density} M=${c.M} N=${c.N} d=${c.d}${c.kind === "mlp" ? ` H=${c.H}` : ""}${c.chunkRows ? `, VJP chunks of ${c.chunkRows} rows` : ""}${c.graphGroup ? `, VJP groups of ${c.graphGroup} graphs` : ""}, A ${c.recompute ? "recomputed" : "saved"}: GEMM = per-row kernels`;
   devices.each(name, async (w) => {
     const { values, shapes } = draw(c);
     const gemm = await run(w, c, values, shapes, true);
@@ -89,6 +96,23 @@ for (const c of cases) {
     });
   });
 }
+
+test("the forward keeps A [M,N,H,dp] only when a VJP will follow: recorded with an input needing a gradient, and not recompute", () => {
+  const c: Case = { kind: "mlp", density: "gaussian", M: 2, N: 10, d: 5, H: 3 };
+  const { values, shapes } = draw(c);
+  const make = (grad: boolean) =>
+    values.map((v, k) => tensor(v, shapes[k], { dtype: "f64", requiresGrad: grad && k > 0 }));
+  const attrs = { kind: c.kind, density: c.density };
+  const kept = mechanismGemmOp.forward(make(true), attrs).saved ?? [];
+  assert.equal(
+    kept.map((t) => t.shape),
+    [[2, 10, 3, 8]],
+    "A with dp = 8",
+  );
+  assert.is((noGrad(() => mechanismGemmOp.forward(make(true), attrs)).saved ?? []).length, 0, "under noGrad");
+  assert.is((mechanismGemmOp.forward(make(false), attrs).saved ?? []).length, 0, "no input needs a gradient");
+  assert.is((mechanismGemmOp.forward(make(true), { ...attrs, recompute: true }).saved ?? []).length, 0, "recompute");
+});
 
 test("bad shapes: a clear error naming the op and the expected shapes", () => {
   const t = (s: number[]) => tensor(new Array(s.reduce((a, b) => a * b, 1)).fill(0), s, { dtype: "f64" });
