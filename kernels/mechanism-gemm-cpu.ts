@@ -20,9 +20,13 @@ function preact(x: Arr, gp: Arr, wt: Arr, d: number, dp: number, H: number, m: n
   return a;
 }
 
-/** A[h] of (m, n, j) as the forward saved it: SAVE [M, N_all, H, dp]. */
+/** Index of A[m, n, h] at output j in SAVE [M, N_all, H, dp]. */
+const saveIndex = (Nall: number, dp: number, H: number, m: number, n: number, h: number, j: number) =>
+  ((m * Nall + n) * H + h) * dp + j;
+
+/** A[h] of (m, n, j) as the forward saved it. */
 function savedAt(save: Arr, Nall: number, dp: number, H: number, m: number, n: number, j: number) {
-  return Array.from({ length: H }, (_, h) => save[((m * Nall + n) * H + h) * dp + j]);
+  return Array.from({ length: H }, (_, h) => save[saveIndex(Nall, dp, H, m, n, h, j)]);
 }
 
 /** μ and T = tanh(A + b1) (MLP) of one output j from its pre-activations a. */
@@ -72,7 +76,7 @@ export const fwdCpu =
       for (let n = n0; n < n0 + N; n++)
         for (let j = 0; j < d; j++) {
           const a = preact(x, gp, wt, d, dp, H, m, n, j);
-          if (saved) a.forEach((v, h) => (save[((m * Nall + n) * H + h) * dp + j] = v));
+          if (saved) a.forEach((v, h) => (save[saveIndex(Nall, dp, H, m, n, h, j)] = v));
           const { mu } = meanOf(kind, a, wt, d, dp, H, j);
           const r = x[n * d + j] - mu;
           const k = d * H + 2 * H;

@@ -22,11 +22,11 @@
  * the GEMM work of forward + VJP (a minibatch of 1,024 rows at d = 100, M = 16, H = 5: 33 MB).
  * Otherwise the VJP recomputes A (one more GEMM's worth of FMAs): storing it for a full batch
  * would cost M·N·d·H floats (1.2 GB at d = 50, M = 32, N = 9,000, H = 5). The VJP must store Ā
- * for the Xᵀ Ā GEMM, so it runs over row chunks whose Ā
- * [M, rows, H·dp] stays under ABAR_BYTES (32 MiB): mech_gemm_bwd recomputes A, applies the
- * epilogue's VJP and writes Ā and per-workgroup sums; the matmul op's kernel forms Xᵀ Ā; the
- * chunks' W̃̄ and sums are added; one finish kernel forms every weight's cotangent. Peak extra
- * memory: Ā chunk + 2 W̃̄ [M, d, H·dp] + the sums.
+ * for the Xᵀ Ā GEMM, so it runs over row chunks whose Ā [M, rows, H·dp] stays under ABAR_BYTES
+ * (32 MiB): mech_gemm_bwd recomputes (or reads) A, applies the epilogue's VJP and writes Ā and
+ * per-workgroup sums; the matmul op's kernel forms Xᵀ Ā; the chunks' W̃̄ and sums are added; one
+ * finish kernel forms every weight's cotangent. Peak extra memory: Ā chunk + 2 W̃̄ [graphs of a
+ * group, d, H·dp] + the sums.
  *
  * W̃̄ of all M graph samples passes the binding limit at large d (160 MB at d = 500, H = 5, M = 32),
  * so the VJP runs over groups of graph samples whose W̃̄ fits WB_BYTES (see vjp).

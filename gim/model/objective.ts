@@ -273,9 +273,9 @@ function priorTerm(priors: ParameterPrior[], inOptimizer: boolean): Tensor {
 function modelPrior(
   { params, config, data, priorsInOptimizer }: StepInputs,
   alpha: number,
-  edges: Tensor = edgeLogits(params, alpha),
+  logits: Tensor = edgeLogits(params, alpha),
 ): Tensor {
-  const probs = sum(mul(sigmoid(edges), data.offDiagonal));
+  const probs = sum(mul(sigmoid(logits), data.offDiagonal));
   const { model } = parameterPriors(params, config, data.d);
   return add(affine(probs, -config.lambdaGraph), priorTerm(model, priorsInOptimizer ?? false));
 }
