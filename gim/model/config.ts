@@ -15,6 +15,7 @@ export type Noise = "gaussian" | "ziln";
 export type Marginalize = "per-sample" | "per-env";
 export type AlRule = "spec" | "periodic";
 export type AlPenalty = "total" | "per-sample";
+export type TargetPrior = "sigmoid" | "softplus";
 
 export interface GimConfig {
   mechanism: Mechanism;
@@ -51,6 +52,15 @@ export interface GimConfig {
    * graph changes (docs/tuning.md, session 7). Read it through targetLogitStdOf().
    */
   targetLogitStd?: number;
+  /**
+   * The target prior's form [not in the spec when "softplus"]. "sigmoid" (absent): −λ_I Σ σ(a), the
+   * spec's expected number of targets; its gradient λ_I σ(1 − σ) vanishes once a logit saturates, so
+   * a target that costs no likelihood (ψ at the observational fit) stays on. "softplus":
+   * −λ_I Σ softplus(a) = λ_I Σ log(1 − σ(a)), the log-probability of "not a target" under each
+   * Bernoulli; its gradient −λ_I σ(a) keeps pulling a named target off however saturated it is
+   * (docs/single-cell.md, session 10). Read it through targetPriorOf().
+   */
+  targetPrior?: TargetPrior;
   /**
    * Also fit ψ to every interventional env's marginals, target or not (gim/model/psi-marginal-fit.ts)
    * [not in the spec]; hard and hard-ZILN interventions only. Absent: false.
@@ -173,6 +183,10 @@ export function lambdaTargetsAt(config: GimConfig, step: number): number {
   const end = config.lambdaTargetsEnd * start;
   const t = Math.min(step, config.steps);
   return end + 0.5 * (start - end) * (1 + Math.cos((Math.PI * t) / Math.max(config.steps, 1)));
+}
+
+export function targetPriorOf(config: GimConfig): TargetPrior {
+  return config.targetPrior ?? "sigmoid";
 }
 
 export function targetLogitStdOf(config: GimConfig): number {

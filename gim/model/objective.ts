@@ -22,6 +22,7 @@ import {
   mul,
   reshape,
   sigmoid,
+  softplus,
   spectralRadius,
   sub,
   sum,
@@ -30,7 +31,7 @@ import {
 } from "../../kernels/ops.js";
 import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { type GimConfig, alphaAt, lambdaTargetsAt, targetLogitStdOf } from "./config.js";
+import { type GimConfig, alphaAt, lambdaTargetsAt, targetLogitStdOf, targetPriorOf } from "./config.js";
 import { withPsiMarginalFit } from "./psi-marginal-fit.js";
 import { type DeviceData, rowBlocks } from "./device-data.js";
 import {
@@ -280,14 +281,18 @@ function modelPrior(
   return add(affine(probs, -config.lambdaGraph), priorTerm(model, priorsInOptimizer ?? false));
 }
 
-/** log p(φ) = −λ_I(t) Σ σ(a) − ‖φ‖²/(2σ_φ²), and −‖a‖²/(2σ_a²) with a target-logit prior. */
+/**
+ * log p(φ) = −λ_I(t) Σ σ(a) − ‖φ‖²/(2σ_φ²) (or −λ_I(t) Σ softplus(a) with --target-prior softplus),
+ * and −‖a‖²/(2σ_a²) with a target-logit prior.
+ */
 function gimPrior(
   { params, config, data, priorsInOptimizer }: StepInputs,
   targetPriorScale: number,
   logits: Tensor,
 ): Tensor {
   const { gim } = parameterPriors(params, config, data.d);
-  const prior = add(affine(sum(sigmoid(logits)), targetPriorScale), priorTerm(gim, priorsInOptimizer ?? false));
+  const perTarget = targetPriorOf(config) === "softplus" ? softplus(logits) : sigmoid(logits);
+  const prior = add(affine(sum(perTarget), targetPriorScale), priorTerm(gim, priorsInOptimizer ?? false));
   const logitStd = targetLogitStdOf(config);
   return logitStd > 0 ? gaussianPrior([logits], logitStd, prior) : prior;
 }

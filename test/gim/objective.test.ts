@@ -200,6 +200,31 @@ test("target-logit prior: −J/N grows by Σ a²/(2σ_a² N) over the training e
   await checkPassGradients(inputs, scalars, new HostRandom(9));
 });
 
+test("softplus target prior: −J/N grows by λ_I Σ (softplus(a) − σ(a)) / N over the training envs' logits, and the merged step's gradients match each pass objective (f64)", async () => {
+  const base: GimConfig = { ...DEFAULTS, ...STEP_CONFIG, powerIterations: 200 };
+  const set = makeSet(new HostRandom(8), 3, [6, 4, 4]);
+  const loss = async (config: GimConfig) => {
+    const inputs = stepInputs(config, set);
+    const value = noGrad(() => tidy(() => stepObjective(inputs, stepScalars(config)).loss));
+    const logits = Array.from(await noGrad(() => targetLogits(inputs.params, config, inputs.gamma)).toArray());
+    return { value: await value.item(), logits, N: inputs.data.N };
+  };
+  const spec = await loss(base);
+  const soft = await loss({ ...base, targetPrior: "softplus" });
+  const softplus = (a: number) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a)));
+  const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
+  const gap = spec.logits.reduce((s, a) => s + softplus(a) - sigmoid(a), 0);
+  if (!(Math.abs(gap) > 1e-3)) throw new Error("the test needs logits where the two priors differ");
+  const expected = (base.lambdaTargets * gap) / spec.N;
+  if (!(Math.abs(soft.value - spec.value - expected) <= 1e-10 * Math.max(1, Math.abs(soft.value))))
+    throw new Error(`loss moved by ${soft.value - spec.value}, expected λ_I Σ(softplus − σ)/N = ${expected}`);
+  const config: GimConfig = { ...base, targetPrior: "softplus" };
+  const inputs = stepInputs(config, set);
+  const scalars = stepScalars(config);
+  tidy(() => backward(stepObjective(inputs, scalars).loss));
+  await checkPassGradients(inputs, scalars, new HostRandom(9));
+});
+
 test("per-env marginalisation refuses to split rows into chunks, naming the option", () => {
   const set = makeSet(new HostRandom(3), 2, [6, 4]);
   let message = "";

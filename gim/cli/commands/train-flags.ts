@@ -48,6 +48,12 @@ export const TRAIN_FLAGS = defineFlags({
     default: DEFAULTS.targetLogitStd ?? 0,
     help: "σ_a of a Gaussian prior N(0, σ_a²) on the target logits, against their saturation (0: none) [not in the spec]",
   },
+  "target-prior": {
+    type: "choice",
+    choices: ["sigmoid", "softplus"],
+    default: DEFAULTS.targetPrior ?? "sigmoid",
+    help: "target prior: sigmoid = −λ_I Σ σ(a) (spec); softplus = −λ_I Σ softplus(a), whose pull does not vanish on a saturated target [not in the spec]",
+  },
   "psi-marginal-fit": {
     type: "boolean",
     default: DEFAULTS.psiMarginalFit ?? false,
@@ -152,6 +158,7 @@ export function configFrom(v: FlagValues<typeof TRAIN_FLAGS>): GimConfig {
     lambdaTargets: v["lambda-targets"],
     lambdaTargetsEnd: v["lambda-targets-end"],
     targetLogitStd: v["target-logit-std"],
+    targetPrior: v["target-prior"],
     psiMarginalFit: v["psi-marginal-fit"],
     alphaLinear: v["alpha-linear"],
     alSteps: v["al-every"],
