@@ -4,7 +4,7 @@
 // observational, next-lower dose, mean-shift MLP) with wall times. Uses the built CLI (dist/).
 //
 //   node scripts/single-cell-e2e.mjs --screen screen.h5ad --work DIR [--steps N] [--backend B]
-//        [--only A549/Belinostat] [--dose-features paper|log] [-- extra gim train flags]
+//        [--only A549/Belinostat,K562/Givinostat] [--dose-features paper|log] [-- extra gim train flags]
 //
 // The screen's truth (screen.truth.json, from `gim synth --counts`) names the cell lines, drugs
 // and doses, and the targets per drug, which are checked against the K genes prep selected.
@@ -30,7 +30,7 @@ if (!screen || !work) {
 }
 const steps = flag("steps", "500");
 const backend = flag("backend", "auto");
-const only = flag("only");
+const only = flag("only")?.split(",");
 const doseFeatures = flag("dose-features", "paper");
 const truth = JSON.parse(readFileSync(screen.replace(/\.h5ad$/, "") + ".truth.json", "utf8"));
 const top = Math.max(...truth.doses);
@@ -51,7 +51,7 @@ function gim(args, log) {
 const rows = [];
 for (const line of truth.cellLines) {
   for (const drug of truth.drugs) {
-    if (only && only !== `${line}/${drug}`) continue;
+    if (only && !only.includes(`${line}/${drug}`)) continue;
     const dir = join(work, `${line}-${drug}`);
     const data = join(dir, "data");
     const model = join(dir, "model.json");
