@@ -6,16 +6,19 @@
  *   library's default), and the tiled kernel is timed again with dawn.node's own spin poll.
  * - the cost per op of a chain of 1,000 adds on 64 floats through the engine with one readback at
  *   the end, intermediates disposed as it goes (so pooled buffers and cached bind groups are
- *   reused); with the spin poll, as in earlier runs (the wait is ~40 ms, past the hybrid poll's spin
+ *   reused), and on webgpu the same chain written straight to Dawn (bench/raw-chain.ts: the floor
+ *   the engine's figure stands on); with the spin poll, as in earlier runs (the wait is ~40 ms, past the hybrid poll's spin
  *   phase, so the library default would add up to ~1 ms to it).
  */
 import type { Backend } from "../engine/backend.js";
+import { WebGpuBackend } from "../engine/backend-webgpu.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
 import { HostRandom } from "../engine/host-random.js";
 import { launch1 } from "../engine/op.js";
 import { Tensor } from "../engine/tensor.js";
 import { add, matmul } from "../kernels/ops.js";
 import { naiveMatmul } from "./naive-matmul.js";
+import { rawChain } from "./raw-chain.js";
 import { type Row, registerSuite } from "./report.js";
 import { type PollMode, timeIt, withPoll } from "./timing.js";
 
@@ -100,7 +103,7 @@ async function matmulRows(b: Backend, log: (l: string) => void): Promise<Row[]> 
   return rows;
 }
 
-async function chainRow(b: Backend, log: (l: string) => void): Promise<Row> {
+async function chainRow(b: Backend, log: (l: string) => void): Promise<Row[]> {
   const x0 = random(b, [1, 64], 3);
   const y = random(b, [1, 64], 4);
   const chain = async () => {
@@ -118,7 +121,13 @@ async function chainRow(b: Backend, log: (l: string) => void): Promise<Row> {
   y.dispose();
   const usPerOp = (ms * 1000) / CHAIN_OPS;
   log(`dispatch-chain ${b.name}: ${usPerOp.toFixed(1)} µs per op (1,000 adds on 64 floats, one readback, spin poll)`);
-  return { name: "dispatch-chain", backend: b.name, usPerOp, ops: CHAIN_OPS };
+  const rows: Row[] = [{ name: "dispatch-chain", backend: b.name, usPerOp, ops: CHAIN_OPS }];
+  if (b instanceof WebGpuBackend) {
+    const raw = ((await timeIt("chain raw dawn", withPoll("spin", rawChain(b.device, CHAIN_OPS)))) * 1000) / CHAIN_OPS;
+    log(`dispatch-chain raw dawn (no engine, bench/raw-chain.ts): ${raw.toFixed(1)} µs per op`);
+    rows.push({ name: "dispatch-chain", backend: "raw-dawn", usPerOp: raw, ops: CHAIN_OPS });
+  }
+  return rows;
 }
 
 /** The side-by-side table: one line per series, one column per size, and tiled / naive. */
@@ -161,7 +170,7 @@ registerSuite("engine", async (log) => {
   );
   for (const b of [gpu, cpuBackend()]) {
     if (!b) continue;
-    rows.push(await chainRow(b, log));
+    rows.push(...(await chainRow(b, log)));
     rows.push(...(await matmulRows(b, log)));
   }
   summary(rows, log);
