@@ -159,6 +159,29 @@ test("--dose-features log: no one-hot dose, the log dose alone after the drug bl
   assert.is(record.features.source, "one-hot perturbation, log(1 + dose)/log(1 + max dose)");
 });
 
+test("--dose-features per-drug: the drug block, then each drug column times the log dose; prep.json says so", async () => {
+  const file = join(FIXTURES, "csr.h5ad");
+  const out = join(dir, "fixture-per-drug-dose");
+  const options = { ...BASE, holdout: ["drugA@1"] };
+  writePrepared(out, await prep(file, options), { ...options, data: file, doseFeatures: "per-drug" });
+  const d = loadDataset(out);
+  assert.equal(d.featureNames, [
+    "perturbation=drugA",
+    "perturbation=drugB",
+    "log-dose*perturbation=drugA",
+    "log-dose*perturbation=drugB",
+  ]);
+  const drugA1 = d.envs.find((e) => e.id === "drugA@1")!.features;
+  assert.equal(drugA1.slice(0, 2), [1, 0]);
+  assert.ok(Math.abs(drugA1[2] - Math.log1p(1) / Math.log1p(10)) < 1e-8, "drug A's own log dose");
+  assert.is(drugA1[3], 0, "no dose on another drug's column");
+  assert.equal(d.envs.find((e) => e.id === "drugB@10")!.features, [0, 1, 0, 1]);
+  assert.equal(d.envs[0].features, [0, 0, 0, 0]);
+  const record = JSON.parse(readFileSync(join(out, "prep.json"), "utf8"));
+  assert.is(record.features.dose, "per-drug");
+  assert.is(record.features.source, "one-hot perturbation, each perturbation column × log(1 + dose)/log(1 + max dose)");
+});
+
 test("a simulated screen: each drug's target gene is among the markers; covariate and filters count", async () => {
   const path = join(dir, "screen.h5ad");
   await screen(path, 40, 60);

@@ -32,9 +32,9 @@ registerCommand("prep", {
     features: { type: "string", help: "CSV `perturbation,<f_1>,…`: descriptors replacing the one-hot perturbation" },
     "dose-features": {
       type: "choice",
-      choices: ["paper", "log"],
+      choices: ["paper", "log", "per-drug"],
       default: "paper",
-      help: "paper: one-hot dose and log-dose (D.2); log: the log-dose alone, so a held-out dose lies on its drug's dose axis",
+      help: "paper: one-hot dose and log-dose (D.2); log: the log-dose alone, so a held-out dose lies on its drug's dose axis; per-drug: each perturbation column times the log-dose, so drugs share no dose feature",
     },
     "min-counts": { type: "number", min: 0, default: 200, help: "keep cells with at least this total count" },
     "min-cells": {

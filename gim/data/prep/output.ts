@@ -9,6 +9,9 @@
  * perturbation) the file's descriptors replace the one-hot perturbation block. With
  * --dose-features log the one-hot dose block is left out: a held-out dose is then a point on each
  * drug's own log-dose axis instead of a dose column the other drugs define (docs/single-cell.md).
+ * With --dose-features per-drug the dose enters only through the drug block times the log-dose (one
+ * column per drug with one-hot drugs: that drug's log-dose, 0 for the others), so no feature is
+ * shared between drugs except through their descriptors.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -55,8 +58,11 @@ export function readDescriptors(path: string): Descriptors {
   return { names: names.map(csvSafe), rows };
 }
 
-/** How the dose enters the features: the paper's one-hot dose and log-dose, or the log-dose alone. */
-export type DoseFeatures = "paper" | "log";
+/**
+ * How the dose enters the features: the paper's one-hot dose and log-dose, the log-dose alone, or
+ * the drug block times the log-dose.
+ */
+export type DoseFeatures = "paper" | "log" | "per-drug";
 
 export function features(
   result: PrepResult,
@@ -71,16 +77,19 @@ export function features(
   const descriptors = descriptorsPath ? readDescriptors(descriptorsPath) : null;
   for (const p of descriptors ? perts : [])
     if (!descriptors!.rows.has(p)) throw new DataError(`${descriptorsPath}: no row for perturbation '${p}'`);
+  const drugNames = descriptors ? descriptors.names : perts.map((p) => csvSafe(`perturbation=${p}`));
+  const perDrug = doseFeatures === "per-drug";
   const names = [
-    ...(descriptors ? descriptors.names : perts.map((p) => csvSafe(`perturbation=${p}`))),
+    ...drugNames,
     ...oneHotDoses.map((d) => `dose=${formatDose(d)}`),
-    "log-dose",
+    ...(perDrug ? drugNames.map((n) => csvSafe(`log-dose*${n}`)) : ["log-dose"]),
   ];
   const rows = envs.map((e) => {
     if (e.control) return new Array<number>(names.length).fill(0);
     const drug = descriptors ? descriptors.rows.get(e.perturbation)! : perts.map((p) => (p === e.perturbation ? 1 : 0));
     const logDose = maxDose > 0 ? Math.log1p(e.dose) / Math.log1p(maxDose) : 0;
-    return [...drug, ...oneHotDoses.map((d) => (d === e.dose ? 1 : 0)), logDose];
+    const dose = perDrug ? drug.map((v) => v * logDose) : [logDose];
+    return [...drug, ...oneHotDoses.map((d) => (d === e.dose ? 1 : 0)), ...dose];
   });
   return { names, rows };
 }
@@ -156,7 +165,7 @@ export function writePrepared(
       split: split[e.id],
     })),
     features: {
-      source: `${o.features ?? "one-hot perturbation"}, ${doseFeatures === "paper" ? "one-hot dose, " : ""}log(1 + dose)/log(1 + max dose)`,
+      source: `${o.features ?? "one-hot perturbation"}, ${doseFeatures === "paper" ? "one-hot dose, " : ""}${doseFeatures === "per-drug" ? "each perturbation column × " : ""}log(1 + dose)/log(1 + max dose)`,
       dose: doseFeatures,
       names: feats.names,
     },
