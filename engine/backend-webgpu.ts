@@ -3,9 +3,11 @@
  * WebGPU backend (Dawn). Design, from the lavapipe measurements in shared/notes:
  * - every `run` appends one dispatch to the open compute pass; the queue is submitted every
  *   SUBMIT_EVERY dispatches (so lavapipe starts on the first while the host encodes the next) and
- *   whenever a read, `sync` or a full uniform ring needs it;
- * - params go into a ring of 256-byte uniform slots bound with a dynamic offset, so a bind
- *   group depends only on (pipeline layout, buffers) and is cached;
+ *   whenever a read, `sync` or all the eager param slots need it;
+ * - params go into 256-byte uniform slots bound statically (a dynamic offset costs ~25 µs per
+ *   dispatch on lavapipe): eager dispatches share slots interned by content (engine/param-slots.ts),
+ *   so a bind group depends on (pipeline layout, buffers, slot) and is cached; a recorded step
+ *   owns one slot per command in a buffer of its own, rewritten (patched) before each replay;
  * - buffers come from a size-bucketed pool and keep their id, so reused buffers hit the cache;
  * - shaders compile inside error scopes; validation errors, uncaptured errors and device loss
  *   are recorded and rethrown, naming the kernel, at the next waiting point (read/sync).
@@ -15,10 +17,12 @@ import { type Backend, BackendError, type DType, type Storage } from "./backend.
 import type { Kernel, ParamValues } from "./kernel.js";
 import { gpuWait } from "./gpu-wait.js";
 import { type PhaseProfile, type ProfiledPass, currentPhase, summarizePasses } from "./phase.js";
+import { ParamSlots, SLOT_BYTES } from "./param-slots.js";
 import { type AcquiredDevice, acquireDevice, requestAdapter } from "./webgpu-device.js";
 
-const SLOT_BYTES = 256;
-const RING_SLOTS = 8192;
+/** Eager param slots: 1 MiB of uniforms; when they are all taken, the queue is submitted and they are reused. */
+const EAGER_SLOTS = 4096;
+const SLOT_WORDS = SLOT_BYTES / 4;
 /**
  * Dispatches queued before an automatic submit. Submitting only at a read kept lavapipe idle
  * while the host encoded the whole command buffer, then ran it all: the engine bench's chain of
@@ -44,6 +48,7 @@ class GpuStorage implements Storage {
 export interface RecordedDispatch {
   kernel: Kernel;
   pipeline: GPUComputePipeline;
+  /** Binds `buffers` and this command's slot of the recording's params buffer. */
   bindGroup: GPUBindGroup;
   /** The storage buffers bound, in binding order (inputs, then outputs). */
   buffers: GPUBuffer[];
@@ -70,6 +75,9 @@ export interface Recording {
   buffers: GPUBuffer[];
   /** The buffers allocated during the capture (the step's own tensors); the others existed before it. */
   allocated: Set<GPUBuffer>;
+  /** One uniform slot per command (command i at i·SLOT_BYTES), and its host copy. */
+  params: GPUBuffer;
+  paramsHost: Uint32Array;
 }
 
 interface CompiledKernel {
@@ -97,10 +105,9 @@ export class WebGpuBackend implements Backend {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly bindGroups = new Map<string, GPUBindGroup>();
-  private readonly ring: GPUBuffer;
-  private readonly ringHost = new ArrayBuffer(SLOT_BYTES * RING_SLOTS);
-  private readonly ringView = new DataView(this.ringHost);
-  private ringUsed = 0;
+  private readonly slots: ParamSlots;
+  private readonly scratch = new Uint32Array(SLOT_WORDS);
+  private readonly scratchView = new DataView(this.scratch.buffer);
   /** Dispatches encoded since the last submit. */
   private queued = 0;
   private encoder: GPUCommandEncoder | null = null;
@@ -109,6 +116,8 @@ export class WebGpuBackend implements Backend {
   private readonly errors: string[] = [];
   private lostReason: string | null = null;
   private capture: RecordedCommand[] | null = null;
+  /** The layout of each captured dispatch (its bind group is made when the capture ends). */
+  private captureLayouts: Map<RecordedDispatch, GPUBindGroupLayout> | null = null;
   private captureBuffers: Set<GPUBuffer> | null = null;
   private captureAllocated: Set<GPUBuffer> | null = null;
   private readonly lost: Promise<never>;
@@ -130,11 +139,7 @@ export class WebGpuBackend implements Backend {
     this.description = acquired.adapterName;
     this.hasTimestamps = acquired.hasTimestamps;
     this.maxBinding = this.device.limits.maxStorageBufferBindingSize;
-    this.ring = this.device.createBuffer({
-      label: "params-ring",
-      size: SLOT_BYTES * RING_SLOTS,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
+    this.slots = new ParamSlots(this.device, EAGER_SLOTS);
     this.device.addEventListener("uncapturederror", (event) => {
       this.errors.push(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
     });
@@ -231,29 +236,35 @@ export class WebGpuBackend implements Backend {
     ) as GpuStorage[];
     for (let i = 0; i < storages.length; i++)
       if (storages[i].released) throw new BackendError(`${kernel.name}: a tensor was used after dispose()`);
-    const bindGroup = this.bindGroupFor(kernel, compiled, storages);
     if (this.capture) {
-      const words = new Uint32Array(SLOT_BYTES / 4);
+      const words = new Uint32Array(SLOT_WORDS);
       this.packParams(kernel, params, new DataView(words.buffer));
-      this.capture.push({
-        dispatch: {
-          kernel,
-          pipeline: compiled.pipeline,
-          bindGroup,
-          buffers: storages.map((s) => s.buffer),
-          params: words,
-          groups: [gx, gy, gz],
-          phase: currentPhase(),
-        },
-      });
+      const dispatch = {
+        kernel,
+        pipeline: compiled.pipeline,
+        bindGroup: null as unknown as GPUBindGroup, // made when the capture ends (record)
+        buffers: storages.map((s) => s.buffer),
+        params: words,
+        groups: [gx, gy, gz] as [number, number, number],
+        phase: currentPhase(),
+      };
+      this.capture.push({ dispatch });
+      this.captureLayouts!.set(dispatch, compiled.layout);
       for (const s of storages) this.captureBuffers!.add(s.buffer);
       return;
     }
-    if (this.ringUsed === RING_SLOTS || this.queued >= SUBMIT_EVERY) this.submit();
-    const offset = this.writeParams(kernel, params);
+    if (this.queued >= SUBMIT_EVERY) this.submit();
+    this.packParams(kernel, params, this.scratchView);
+    let slot = this.slots.slotFor(this.scratch, kernel.params.length);
+    if (slot < 0) {
+      this.submit();
+      this.slots.reset();
+      slot = this.slots.slotFor(this.scratch, kernel.params.length);
+    }
+    const bindGroup = this.bindGroupFor(kernel, compiled, storages, slot);
     const pass = this.openPass();
     pass.setPipeline(compiled.pipeline);
-    pass.setBindGroup(0, bindGroup, [offset]);
+    pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(gx, gy, gz);
     this.dispatchCount++;
     this.queued++;
@@ -323,10 +334,7 @@ export class WebGpuBackend implements Backend {
   submit(): void {
     if (!this.encoder) return;
     this.closePass();
-    if (this.ringUsed > 0) {
-      this.device.queue.writeBuffer(this.ring, 0, this.ringHost, 0, this.ringUsed * SLOT_BYTES);
-      this.ringUsed = 0;
-    }
+    this.slots.upload();
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.queued = 0;
@@ -371,13 +379,6 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  private writeParams(kernel: Kernel, params: ParamValues): number {
-    const offset = this.ringUsed * SLOT_BYTES;
-    this.packParams(kernel, params, this.ringView, offset);
-    this.ringUsed++;
-    return offset;
-  }
-
   private packParams(kernel: Kernel, params: ParamValues, view: DataView, base = 0): void {
     const fields = kernel.params;
     for (let i = 0; i < fields.length; i++) {
@@ -400,16 +401,34 @@ export class WebGpuBackend implements Backend {
     const commands: RecordedCommand[] = [];
     const buffers = new Set<GPUBuffer>();
     const allocated = new Set<GPUBuffer>();
+    const layouts = new Map<RecordedDispatch, GPUBindGroupLayout>();
     this.capture = commands;
     this.captureBuffers = buffers;
     this.captureAllocated = allocated;
+    this.captureLayouts = layouts;
     try {
       fn();
     } finally {
       this.capture = null;
       this.captureBuffers = null;
       this.captureAllocated = null;
+      this.captureLayouts = null;
     }
+    const params = this.device.createBuffer({
+      label: "recorded-params",
+      size: SLOT_BYTES * Math.max(1, commands.length),
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    commands.forEach((command, index) => {
+      if ("copy" in command) return;
+      const d = command.dispatch;
+      const entries: GPUBindGroupEntry[] = d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      entries.push({
+        binding: d.buffers.length,
+        resource: { buffer: params, offset: index * SLOT_BYTES, size: SLOT_BYTES },
+      });
+      d.bindGroup = this.device.createBindGroup({ label: d.kernel.name, layout: layouts.get(d)!, entries });
+    });
     // Only the free ones are withheld (and given back by discardRecording): the others are live
     // tensors (parameters, data, the step's kept outputs) that their owners release.
     const withheld: GPUBuffer[] = [];
@@ -424,20 +443,44 @@ export class WebGpuBackend implements Backend {
     const stats = this.bufferStats;
     for (const b of withheld) stats.liveBytes += b.size;
     stats.peakLiveBytes = Math.max(stats.peakLiveBytes, stats.liveBytes);
-    return { commands, buffers: withheld, allocated };
+    return {
+      commands,
+      buffers: withheld,
+      allocated,
+      params,
+      paramsHost: new Uint32Array(SLOT_WORDS * Math.max(1, commands.length)),
+    };
   }
 
   /** Queues a recorded command list; `patch(i, words)` may rewrite dispatch i's uniform words. */
   replay(recording: Recording, patch?: (index: number, words: Uint32Array) => void): void {
     this.assertUsable();
-    recording.commands.forEach((command, index) => {
+    this.writeRecordedParams(recording, patch);
+    for (const command of recording.commands) {
       if ("copy" in command) {
         this.encodeCopy(command.copy);
-        return;
+        continue;
       }
-      const offset = this.replaySlot(command.dispatch, index, patch);
-      this.encodeReplayed(this.openPass(), command.dispatch, offset);
+      if (this.queued >= SUBMIT_EVERY) this.submit();
+      this.encodeReplayed(this.openPass(), command.dispatch);
+    }
+  }
+
+  /**
+   * Writes every dispatch's uniform words, patched, into the recording's params buffer. What is
+   * queued is submitted first: an earlier replay of the same recording still in the open encoder
+   * would otherwise read the new words (the write is ordered before the next submit).
+   */
+  private writeRecordedParams(recording: Recording, patch?: (index: number, words: Uint32Array) => void): void {
+    this.submit();
+    const host = recording.paramsHost;
+    recording.commands.forEach((command, index) => {
+      if ("copy" in command) return;
+      const words = host.subarray(index * SLOT_WORDS, (index + 1) * SLOT_WORDS);
+      words.set(command.dispatch.params);
+      patch?.(index, words);
     });
+    this.device.queue.writeBuffer(recording.params, 0, host);
   }
 
   /**
@@ -454,17 +497,16 @@ export class WebGpuBackend implements Backend {
     this.assertUsable();
     if (!this.hasTimestamps)
       throw new BackendError(`webgpu backend: ${this.description} lacks the timestamp-query feature; cannot profile`);
-    this.submit();
+    this.writeRecordedParams(recording, patch);
     const passes: ProfiledPass[] = [];
     const sets: GPUQuerySet[] = [];
     let openPhase = "";
-    recording.commands.forEach((command, index) => {
+    for (const command of recording.commands) {
       if ("copy" in command) {
         this.encodeCopy(command.copy);
-        return;
+        continue;
       }
       const d = command.dispatch;
-      const offset = this.replaySlot(d, index, patch, false);
       if (!this.pass || options.perKernel || d.phase !== openPhase) {
         this.closePass();
         const i = passes.length % PASSES_PER_SET;
@@ -479,8 +521,8 @@ export class WebGpuBackend implements Backend {
         passes.push(options.perKernel ? { phase: d.phase, kernel: d.kernel.name } : { phase: d.phase });
         openPhase = d.phase;
       }
-      this.encodeReplayed(this.pass, d, offset);
-    });
+      this.encodeReplayed(this.pass, d);
+    }
     if (passes.length === 0) return summarizePasses(new BigUint64Array(0), passes);
     const bytes = passes.length * 16;
     const resolved = this.device.createBuffer({
@@ -515,33 +557,17 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  /** Copies a recorded dispatch's uniform words into the next ring slot, patched; returns its offset. */
-  private replaySlot(
-    d: RecordedDispatch,
-    index: number,
-    patch?: (index: number, words: Uint32Array) => void,
-    autoSubmit = true,
-  ): number {
-    // A profiled replay keeps its passes whole (a submit would split them): only a full ring submits.
-    if (this.ringUsed === RING_SLOTS || (autoSubmit && this.queued >= SUBMIT_EVERY)) this.submit();
-    const offset = this.ringUsed * SLOT_BYTES;
-    const words = new Uint32Array(this.ringHost, offset, SLOT_BYTES / 4);
-    words.set(d.params);
-    patch?.(index, words);
-    this.ringUsed++;
-    return offset;
-  }
-
-  private encodeReplayed(pass: GPUComputePassEncoder, d: RecordedDispatch, offset: number): void {
+  private encodeReplayed(pass: GPUComputePassEncoder, d: RecordedDispatch): void {
     pass.setPipeline(d.pipeline);
-    pass.setBindGroup(0, d.bindGroup, [offset]);
+    pass.setBindGroup(0, d.bindGroup);
     pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
     this.dispatchCount++;
     this.queued++;
   }
 
-  /** Returns a recording's buffers to the pool. */
+  /** Returns a recording's buffers to the pool and frees its params. */
   discardRecording(recording: Recording): void {
+    recording.params.destroy();
     for (const buffer of recording.buffers) {
       const list = this.pool.get(buffer.size) ?? [];
       if (!list.includes(buffer)) {
@@ -567,7 +593,7 @@ export class WebGpuBackend implements Backend {
       entries.push({
         binding: kernel.inputs + kernel.outputs,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: "uniform", hasDynamicOffset: true },
+        buffer: { type: "uniform" },
       });
       layout = this.device.createBindGroupLayout({ label: `layout ${key}`, entries });
       this.layouts.set(key, layout);
@@ -614,14 +640,15 @@ export class WebGpuBackend implements Backend {
     return compiled;
   }
 
-  private bindGroupFor(kernel: Kernel, compiled: CompiledKernel, storages: GpuStorage[]): GPUBindGroup {
-    let key = `${compiled.id}`;
+  private bindGroupFor(kernel: Kernel, compiled: CompiledKernel, storages: GpuStorage[], slot: number): GPUBindGroup {
+    let key = `${compiled.id}|${slot}`;
     for (const s of storages) key += `,${s.bufferId}`;
     let group = this.bindGroups.get(key);
     if (!group) {
       if (this.bindGroups.size > 20000) this.bindGroups.clear();
       const entries: GPUBindGroupEntry[] = storages.map((s, binding) => ({ binding, resource: { buffer: s.buffer } }));
-      entries.push({ binding: storages.length, resource: { buffer: this.ring, size: SLOT_BYTES } });
+      const resource = { buffer: this.slots.buffer, offset: slot * SLOT_BYTES, size: SLOT_BYTES };
+      entries.push({ binding: storages.length, resource });
       group = this.device.createBindGroup({ label: kernel.name, layout: compiled.layout, entries });
       this.bindGroups.set(key, group);
     }
