@@ -23,7 +23,8 @@ import type { PrepOptions, PrepResult } from "./prep.js";
 
 /**
  * What `gim train` takes as its defaults for a prepared single-cell dataset: the count-data model,
- * and λ_I, M and B chosen on the simulated screen (docs/tuning.md, "Single-cell defaults").
+ * and λ_I, its softplus form, M and B chosen on the simulated screen (docs/tuning.md,
+ * "Single-cell defaults"; docs/single-cell.md, session 10).
  */
 export const SINGLE_CELL_TRAIN_DEFAULTS = {
   noise: "ziln",
@@ -31,6 +32,7 @@ export const SINGLE_CELL_TRAIN_DEFAULTS = {
   intervention: "ziln",
   "lambda-targets": 10,
   "lambda-targets-end": 1,
+  "target-prior": "softplus",
   "mc-samples": 4,
   "batch-size": 1024,
 } as const;
