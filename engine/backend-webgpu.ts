@@ -69,6 +69,11 @@ export interface RecordedCopy {
 
 export type RecordedCommand = { dispatch: RecordedDispatch } | { copy: RecordedCopy };
 
+/** A dispatch as captured: its bind group is made when the capture ends, at its params slot. */
+type CapturedCommand =
+  | { dispatch: Omit<RecordedDispatch, "bindGroup">; layout: GPUBindGroupLayout }
+  | { copy: RecordedCopy };
+
 /** A captured command list and the pooled buffers it owns (free buffers it uses, withheld from the pool). */
 export interface Recording {
   commands: RecordedCommand[];
@@ -115,9 +120,7 @@ export class WebGpuBackend implements Backend {
   private readonly pendingErrors: Promise<string | null>[] = [];
   private readonly errors: string[] = [];
   private lostReason: string | null = null;
-  private capture: RecordedCommand[] | null = null;
-  /** The layout of each captured dispatch (its bind group is made when the capture ends). */
-  private captureLayouts: Map<RecordedDispatch, GPUBindGroupLayout> | null = null;
+  private capture: CapturedCommand[] | null = null;
   private captureBuffers: Set<GPUBuffer> | null = null;
   private captureAllocated: Set<GPUBuffer> | null = null;
   private readonly lost: Promise<never>;
@@ -239,17 +242,17 @@ export class WebGpuBackend implements Backend {
     if (this.capture) {
       const words = new Uint32Array(SLOT_WORDS);
       this.packParams(kernel, params, new DataView(words.buffer));
-      const dispatch = {
-        kernel,
-        pipeline: compiled.pipeline,
-        bindGroup: null as unknown as GPUBindGroup, // made when the capture ends (record)
-        buffers: storages.map((s) => s.buffer),
-        params: words,
-        groups: [gx, gy, gz] as [number, number, number],
-        phase: currentPhase(),
-      };
-      this.capture.push({ dispatch });
-      this.captureLayouts!.set(dispatch, compiled.layout);
+      this.capture.push({
+        dispatch: {
+          kernel,
+          pipeline: compiled.pipeline,
+          buffers: storages.map((s) => s.buffer),
+          params: words,
+          groups: [gx, gy, gz],
+          phase: currentPhase(),
+        },
+        layout: compiled.layout,
+      });
       for (const s of storages) this.captureBuffers!.add(s.buffer);
       return;
     }
@@ -398,36 +401,35 @@ export class WebGpuBackend implements Backend {
    */
   record(fn: () => void): Recording {
     if (this.capture) throw new BackendError("webgpu backend: nested step capture");
-    const commands: RecordedCommand[] = [];
+    const captured: CapturedCommand[] = [];
     const buffers = new Set<GPUBuffer>();
     const allocated = new Set<GPUBuffer>();
-    const layouts = new Map<RecordedDispatch, GPUBindGroupLayout>();
-    this.capture = commands;
+    this.capture = captured;
     this.captureBuffers = buffers;
     this.captureAllocated = allocated;
-    this.captureLayouts = layouts;
     try {
       fn();
     } finally {
       this.capture = null;
       this.captureBuffers = null;
       this.captureAllocated = null;
-      this.captureLayouts = null;
     }
     const params = this.device.createBuffer({
       label: "recorded-params",
-      size: SLOT_BYTES * Math.max(1, commands.length),
+      size: SLOT_BYTES * Math.max(1, captured.length),
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
-    commands.forEach((command, index) => {
-      if ("copy" in command) return;
+    // Command i reads its params from slot i of the recording's own buffer.
+    const commands = captured.map((command, index): RecordedCommand => {
+      if ("copy" in command) return command;
       const d = command.dispatch;
       const entries: GPUBindGroupEntry[] = d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
       entries.push({
         binding: d.buffers.length,
         resource: { buffer: params, offset: index * SLOT_BYTES, size: SLOT_BYTES },
       });
-      d.bindGroup = this.device.createBindGroup({ label: d.kernel.name, layout: layouts.get(d)!, entries });
+      const bindGroup = this.device.createBindGroup({ label: d.kernel.name, layout: command.layout, entries });
+      return { dispatch: { ...d, bindGroup } };
     });
     // Only the free ones are withheld (and given back by discardRecording): the others are live
     // tensors (parameters, data, the step's kept outputs) that their owners release.
