@@ -44,6 +44,12 @@ export interface GimConfig {
    * helped on one outside generator and hurt on the other (session 7).
    */
   lambdaTargetsEnd: number;
+  /**
+   * Adam's lr(t) moves by cosine from lr to lrEnd·lr over the step budget [not in the spec]; absent
+   * or 1: constant (the spec). A decaying lr lets minibatch training settle instead of ending in
+   * its gradient noise (docs/single-cell.md, session 10). Read it through lrAt().
+   */
+  lrEnd?: number;
   sigmaTheta: number;
   /**
    * A Gaussian prior N(0, σ_a²) on the target logits a = f_φ(γ_e) of the training envs, added to
@@ -179,10 +185,19 @@ export function alphaAt(config: GimConfig, step: number): number {
  * 1); the refit steps after the budget keep the end value.
  */
 export function lambdaTargetsAt(config: GimConfig, step: number): number {
-  const start = config.lambdaTargets;
-  const end = config.lambdaTargetsEnd * start;
-  const t = Math.min(step, config.steps);
-  return end + 0.5 * (start - end) * (1 + Math.cos((Math.PI * t) / Math.max(config.steps, 1)));
+  return cosineAt(config.lambdaTargets, config.lambdaTargetsEnd, config.steps, step);
+}
+
+/** Adam's lr(t): cosine from lr to lrEnd·lr over the step budget; the refit steps keep the end value. */
+export function lrAt(config: GimConfig, step: number): number {
+  return cosineAt(config.lr, config.lrEnd ?? 1, config.steps, step);
+}
+
+/** start·(cosine from 1 to endFactor) over `steps`, then endFactor·start. */
+function cosineAt(start: number, endFactor: number, steps: number, step: number): number {
+  const end = endFactor * start;
+  const t = Math.min(step, steps);
+  return end + 0.5 * (start - end) * (1 + Math.cos((Math.PI * t) / Math.max(steps, 1)));
 }
 
 export function targetPriorOf(config: GimConfig): TargetPrior {

@@ -12,7 +12,7 @@ import { type PhaseProfile, inPhase } from "../../engine/phase.js";
 import { backward, detach, keep, noGrad, tidy } from "../../engine/index.js";
 import { clamp, matmul } from "../../kernels/ops.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { type GimConfig, alRuleOf, alphaAt, refitStepsOf } from "../model/config.js";
+import { type GimConfig, alRuleOf, alphaAt, lrAt, refitStepsOf } from "../model/config.js";
 import type { Checkpointer } from "./checkpoint.js";
 import { Lagrangian } from "./lagrangian.js";
 import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/device-data.js";
@@ -171,6 +171,8 @@ export class Trainer {
 
   /** Queues one step; returns the loss and ĥ tensors (kept) for optional readback. */
   queueStep(): { loss: Tensor; acyclicity: Tensor } {
+    // Only a configured schedule sets lr: otherwise a caller's own lr (tests, tuning) stands.
+    if ((this.config.lrEnd ?? 1) !== 1) this.adam.lr = lrAt(this.config, this.step);
     if (this.replayed) {
       this.replayed.queue(this.step);
       this.step++;

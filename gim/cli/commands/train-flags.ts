@@ -29,6 +29,12 @@ export const TRAIN_FLAGS = defineFlags({
     help: "Monte Carlo samples M (graphs and targets)",
   },
   lr: { type: "number", min: 0, default: DEFAULTS.lr, help: "Adam learning rate" },
+  "lr-end": {
+    type: "number",
+    min: 0,
+    default: DEFAULTS.lrEnd ?? 1,
+    help: "Adam's lr(t) moves by cosine from --lr to this multiple of it over --steps (1: constant, the spec) [not in the spec]",
+  },
   "lambda-graph": { type: "number", min: 0, default: DEFAULTS.lambdaGraph, help: "edge sparsity λ_G" },
   "lambda-targets": {
     type: "number",
@@ -154,6 +160,7 @@ export function configFrom(v: FlagValues<typeof TRAIN_FLAGS>): GimConfig {
     mcSamples: v["mc-samples"],
     acyclicitySamples: v["mc-samples"],
     lr: v.lr,
+    lrEnd: v["lr-end"],
     lambdaGraph: v["lambda-graph"],
     lambdaTargets: v["lambda-targets"],
     lambdaTargetsEnd: v["lambda-targets-end"],
