@@ -23,7 +23,7 @@ import type { PrepOptions, PrepResult } from "./prep.js";
 
 /**
  * What `gim train` takes as its defaults for a prepared single-cell dataset: the count-data model,
- * and λ_I, its softplus form, M and B chosen on the simulated screen (docs/tuning.md,
+ * and λ_I, its softplus form, the lr decay, M and B chosen on the simulated screen (docs/tuning.md,
  * "Single-cell defaults"; docs/single-cell.md, session 10).
  */
 export const SINGLE_CELL_TRAIN_DEFAULTS = {
@@ -33,6 +33,7 @@ export const SINGLE_CELL_TRAIN_DEFAULTS = {
   "lambda-targets": 10,
   "lambda-targets-end": 1,
   "target-prior": "softplus",
+  "lr-end": 0.1,
   "mc-samples": 4,
   "batch-size": 1024,
 } as const;
