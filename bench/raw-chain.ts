@@ -4,7 +4,7 @@
  * result — written straight to Dawn: one pipeline, two output buffers used in turn with their bind
  * groups made once, a submit every SUBMIT_EVERY dispatches as the engine does, one readback at the
  * end through the same wait (engine/gpu-wait.ts). What is left of the engine's figure above this
- * one is the engine's own cost per op (tensor, tape, pool, parameter ring, bind-group cache); the
+ * one is the engine's own cost per op (tensor, tape, pool, param slots, bind-group cache); the
  * rest is Dawn and the driver.
  */
 import { SUBMIT_EVERY } from "../engine/backend-webgpu.js";

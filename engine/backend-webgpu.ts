@@ -414,21 +414,17 @@ export class WebGpuBackend implements Backend {
       this.captureBuffers = null;
       this.captureAllocated = null;
     }
+    const slots = Math.max(1, captured.length);
     const params = this.device.createBuffer({
       label: "recorded-params",
-      size: SLOT_BYTES * Math.max(1, captured.length),
+      size: SLOT_BYTES * slots,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
     // Command i reads its params from slot i of the recording's own buffer.
     const commands = captured.map((command, index): RecordedCommand => {
       if ("copy" in command) return command;
       const d = command.dispatch;
-      const entries: GPUBindGroupEntry[] = d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-      entries.push({
-        binding: d.buffers.length,
-        resource: { buffer: params, offset: index * SLOT_BYTES, size: SLOT_BYTES },
-      });
-      const bindGroup = this.device.createBindGroup({ label: d.kernel.name, layout: command.layout, entries });
+      const bindGroup = this.paramsBindGroup(d.kernel, command.layout, d.buffers, params, index);
       return { dispatch: { ...d, bindGroup } };
     });
     // Only the free ones are withheld (and given back by discardRecording): the others are live
@@ -450,7 +446,7 @@ export class WebGpuBackend implements Backend {
       buffers: withheld,
       allocated,
       params,
-      paramsHost: new Uint32Array(SLOT_WORDS * Math.max(1, commands.length)),
+      paramsHost: new Uint32Array(SLOT_WORDS * slots),
     };
   }
 
@@ -648,13 +644,27 @@ export class WebGpuBackend implements Backend {
     let group = this.bindGroups.get(key);
     if (!group) {
       if (this.bindGroups.size > 20000) this.bindGroups.clear();
-      const entries: GPUBindGroupEntry[] = storages.map((s, binding) => ({ binding, resource: { buffer: s.buffer } }));
-      const resource = { buffer: this.slots.buffer, offset: slot * SLOT_BYTES, size: SLOT_BYTES };
-      entries.push({ binding: storages.length, resource });
-      group = this.device.createBindGroup({ label: kernel.name, layout: compiled.layout, entries });
+      const buffers = storages.map((s) => s.buffer);
+      group = this.paramsBindGroup(kernel, compiled.layout, buffers, this.slots.buffer, slot);
       this.bindGroups.set(key, group);
     }
     return group;
+  }
+
+  /** Binds `buffers` in order, then the 256-byte params slot `slot` of `params`. */
+  private paramsBindGroup(
+    kernel: Kernel,
+    layout: GPUBindGroupLayout,
+    buffers: GPUBuffer[],
+    params: GPUBuffer,
+    slot: number,
+  ): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    entries.push({
+      binding: buffers.length,
+      resource: { buffer: params, offset: slot * SLOT_BYTES, size: SLOT_BYTES },
+    });
+    return this.device.createBindGroup({ label: kernel.name, layout, entries });
   }
 }
 

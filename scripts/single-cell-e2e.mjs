@@ -4,7 +4,7 @@
 // observational, next-lower dose, mean-shift MLP) with wall times. Uses the built CLI (dist/).
 //
 //   node scripts/single-cell-e2e.mjs --screen screen.h5ad --work DIR [--steps N] [--backend B]
-//        [--only A549/Belinostat,K562/Givinostat] [--dose-features paper|log] [-- extra gim train flags]
+//        [--only A549/Belinostat,K562/Givinostat] [--dose-features paper|log|per-drug] [-- extra gim train flags]
 //
 // The screen's truth (screen.truth.json, from `gim synth --counts`) names the cell lines, drugs
 // and doses, and the targets per drug, which are checked against the K genes prep selected.

@@ -67,6 +67,13 @@ export function readDescriptors(path: string): Descriptors {
  */
 export type DoseFeatures = "paper" | "log" | "per-drug";
 
+/** How prep.json describes the features after the perturbation block, per dose choice. */
+const DOSE_SOURCE: Record<DoseFeatures, string> = {
+  paper: "one-hot dose, log(1 + dose)/log(1 + max dose)",
+  log: "log(1 + dose)/log(1 + max dose)",
+  "per-drug": "each perturbation column × log(1 + dose)/log(1 + max dose)",
+};
+
 export function features(
   result: PrepResult,
   descriptorsPath: string | undefined,
@@ -168,7 +175,7 @@ export function writePrepared(
       split: split[e.id],
     })),
     features: {
-      source: `${o.features ?? "one-hot perturbation"}, ${doseFeatures === "paper" ? "one-hot dose, " : ""}${doseFeatures === "per-drug" ? "each perturbation column × " : ""}log(1 + dose)/log(1 + max dose)`,
+      source: `${o.features ?? "one-hot perturbation"}, ${DOSE_SOURCE[doseFeatures]}`,
       dose: doseFeatures,
       names: feats.names,
     },
