@@ -55,6 +55,7 @@ for (const line of truth.cellLines) {
     const dir = join(work, `${line}-${drug}`);
     const data = join(dir, "data");
     const model = join(dir, "model.json");
+    mkdirSync(dir, { recursive: true });
     const prep = gim(
       [
         "prep",

@@ -16,6 +16,8 @@ export type Marginalize = "per-sample" | "per-env";
 export type AlRule = "spec" | "periodic";
 export type AlPenalty = "total" | "per-sample";
 export type TargetPrior = "sigmoid" | "softplus";
+/** The scale of the hard-ZILN mean head (gim/model/ziln-mean-scale.ts). */
+export type ZilnMeanScale = "log" | "linear";
 
 export interface GimConfig {
   mechanism: Mechanism;
@@ -72,6 +74,11 @@ export interface GimConfig {
    * [not in the spec]; hard and hard-ZILN interventions only. Absent: false.
    */
   psiMarginalFit?: boolean;
+  /**
+   * The scale of the hard-ZILN mean head (gim/model/ziln-mean-scale.ts) [not in the spec when
+   * "linear"]: "log" (absent) outputs m, "linear" outputs u with e^m = softplus(u).
+   */
+  zilnMeanScale?: ZilnMeanScale;
   sigmaEll: number;
   sigmaPhi: number;
   lr: number;
@@ -234,6 +241,8 @@ export function incompatibility(config: GimConfig): string | null {
   }
   if (noise !== "ziln" && config.intervention === "ziln")
     return "--intervention ziln needs --noise ziln (got --noise gaussian)";
+  if ((config.zilnMeanScale ?? "log") !== "log" && !(config.intervention === "ziln" && config.amortize))
+    return "--ziln-mean-scale linear reparametrises h_φ's hard-ZILN mean head: it needs --intervention ziln and --amortize true";
   if (config.psiMarginalFit && config.intervention === "shift")
     return "--psi-marginal-fit fits hard (or hard-ZILN) interventions to the env marginals; a shift δ has no such fit (got --intervention shift)";
   return null;

@@ -31,6 +31,7 @@ import {
 } from "../../kernels/ops.js";
 import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
+import { zilnMeanFromHead } from "./ziln-mean-scale.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt, targetLogitStdOf, targetPriorOf } from "./config.js";
 import { withPsiMarginalFit } from "./psi-marginal-fit.js";
 import { type DeviceData, rowBlocks } from "./device-data.js";
@@ -144,7 +145,10 @@ export function psiMean(params: GimParams, config: GimConfig, gamma: Tensor): Te
   if (!config.amortize) return param(params, "psiFree");
   const heads = gimNets(config)
     .slice(1)
-    .map((net) => gimNet(params, net, gamma));
+    .map((net) => {
+      const head = gimNet(params, net, gamma);
+      return net === "hMean" && config.intervention === "ziln" ? zilnMeanFromHead(config, head) : head;
+    });
   return heads.length === 1 ? heads[0] : concat(heads, 1);
 }
 

@@ -20,6 +20,7 @@ import { sizeOf } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
 import { type GimConfig, incompatibility, noiseOf } from "./config.js";
 import type { TrainingSet } from "../data/training-set.js";
+import { zilnHeadFromMean } from "./ziln-mean-scale.js";
 
 export interface Dimensions {
   d: number;
@@ -137,7 +138,7 @@ function netSpecs(name: string, p: number, hidden: number, out: number, outputBi
  */
 function psiOutputBias(config: GimConfig, dims: Dimensions): number[][] | null {
   if (config.intervention !== "ziln" || !dims.positiveLog) return null;
-  return [zeroLogitInit(dims.zeroFraction)(), dims.positiveLog.mean, dims.positiveLog.logStd];
+  return [zeroLogitInit(dims.zeroFraction)(), zilnHeadFromMean(config, dims.positiveLog.mean), dims.positiveLog.logStd];
 }
 
 export function paramSpecs(config: GimConfig, dims: Dimensions): ParamSpec[] {

@@ -16,6 +16,7 @@ import { noiseOf } from "./config.js";
 import type { ModelFile } from "./model-file.js";
 import { topologicalOrder } from "../graph/dag.js";
 import { gimNets, psiWidth } from "./params.js";
+import { zilnMeanFromHeadHost } from "./ziln-mean-scale.js";
 
 type Weights = ModelFile["weights"];
 
@@ -94,7 +95,10 @@ export class HostModel {
     }
     return gimNets(config)
       .slice(1)
-      .flatMap((name) => net(weights, name, features));
+      .flatMap((name) => {
+        const head = net(weights, name, features);
+        return name === "hMean" && config.intervention === "ziln" ? zilnMeanFromHeadHost(config, head) : head;
+      });
   }
 
   /** μ_j(G_MAP[:, j] ⊙ x). */

@@ -65,6 +65,12 @@ export const TRAIN_FLAGS = defineFlags({
     default: DEFAULTS.psiMarginalFit ?? false,
     help: "also fit the intervention parameters ψ to every env's marginals, target or not, so a target can be switched on with ψ ready (hard and ziln interventions) [not in the spec]",
   },
+  "ziln-mean-scale": {
+    type: "choice",
+    choices: ["log", "linear"],
+    default: DEFAULTS.zilnMeanScale ?? "log",
+    help: "hard-ZILN mean head: log = m (spec); linear = e^m = softplus(head), so a dose's effect extrapolates additively in the data's scale [not in the spec]",
+  },
   "alpha-linear": { type: "number", min: 0, default: DEFAULTS.alphaLinear, help: "α_t = alpha-linear · t" },
   "al-every": {
     type: "number",
@@ -167,6 +173,7 @@ export function configFrom(v: FlagValues<typeof TRAIN_FLAGS>): GimConfig {
     targetLogitStd: v["target-logit-std"],
     targetPrior: v["target-prior"],
     psiMarginalFit: v["psi-marginal-fit"],
+    zilnMeanScale: v["ziln-mean-scale"],
     alphaLinear: v["alpha-linear"],
     alSteps: v["al-every"],
     convergenceTol: v["al-tolerance"],
