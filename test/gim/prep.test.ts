@@ -254,13 +254,13 @@ test("gim prep + gim train: defaults from prep.json unless given; --holdout repe
   assert.is(t.status, 0, t.stderr);
   assert.match(
     t.stderr,
-    /defaults from .*prep\.json: --mechanism mlp --intervention ziln --lambda-targets 10 --lambda-targets-end 1 --target-prior softplus --lr-end 0.1 --psi-marginal-fit true --ziln-mean-scale linear --mc-samples 4 --batch-size 1024\n/,
+    /defaults from .*prep\.json: --mechanism mlp --intervention ziln --lambda-targets 5 --lambda-targets-end 1 --target-prior softplus --lr-end 0.1 --psi-marginal-fit true --ziln-mean-scale linear --mc-samples 4 --batch-size 1024\n/,
   );
   const model = JSON.parse(readFileSync(join(dir, "m.json"), "utf8"));
   const { mechanism, noise, intervention, lambdaTargets, lambdaTargetsEnd, mcSamples } = model.config;
   assert.equal(
     [mechanism, noise, intervention, lambdaTargets, lambdaTargetsEnd, mcSamples],
-    ["mlp", "ziln", "ziln", 10, 1, 4],
+    ["mlp", "ziln", "ziln", 5, 1, 4],
   );
 });
 

@@ -31,7 +31,7 @@ export const SINGLE_CELL_TRAIN_DEFAULTS = {
   noise: "ziln",
   mechanism: "mlp",
   intervention: "ziln",
-  "lambda-targets": 10,
+  "lambda-targets": 5,
   "lambda-targets-end": 1,
   "target-prior": "softplus",
   "lr-end": 0.1,
