@@ -146,6 +146,7 @@ test("held-out dose → split test; features one-hot drug, one-hot dose, log dos
   assert.is(record.trainDefaults["lr-end"], 0.1);
   assert.is(record.trainDefaults["psi-marginal-fit"], true);
   assert.is(record.trainDefaults["ziln-mean-scale"], "linear");
+  assert.is(record.trainDefaults["target-logit-std"], 3);
 });
 
 test("--dose-features log: no one-hot dose, the log dose alone after the drug block; prep.json says so", async () => {
@@ -254,7 +255,7 @@ test("gim prep + gim train: defaults from prep.json unless given; --holdout repe
   assert.is(t.status, 0, t.stderr);
   assert.match(
     t.stderr,
-    /defaults from .*prep\.json: --mechanism mlp --intervention ziln --lambda-targets 5 --lambda-targets-end 1 --target-prior softplus --lr-end 0.1 --psi-marginal-fit true --ziln-mean-scale linear --mc-samples 4 --batch-size 1024\n/,
+    /defaults from .*prep\.json: --mechanism mlp --intervention ziln --lambda-targets 5 --lambda-targets-end 1 --target-prior softplus --lr-end 0.1 --psi-marginal-fit true --ziln-mean-scale linear --target-logit-std 3 --mc-samples 4 --batch-size 1024\n/,
   );
   const model = JSON.parse(readFileSync(join(dir, "m.json"), "utf8"));
   const { mechanism, noise, intervention, lambdaTargets, lambdaTargetsEnd, mcSamples } = model.config;

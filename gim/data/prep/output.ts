@@ -23,9 +23,9 @@ import type { PrepOptions, PrepResult } from "./prep.js";
 
 /**
  * What `gim train` takes as its defaults for a prepared single-cell dataset: the count-data model,
- * and λ_I, its softplus form, the lr decay, ψ's marginal fit, the linear-scale ZILN mean head, M and
- * B chosen on the simulated screen (docs/tuning.md, "Single-cell defaults"; docs/single-cell.md,
- * sessions 10 and 11).
+ * and λ_I, its softplus form, the lr decay, ψ's marginal fit, the linear-scale ZILN mean head, the
+ * target-logit prior, M and B chosen on the simulated screen (docs/tuning.md, "Single-cell
+ * defaults"; docs/single-cell.md, sessions 10 to 12).
  */
 export const SINGLE_CELL_TRAIN_DEFAULTS = {
   noise: "ziln",
@@ -37,6 +37,7 @@ export const SINGLE_CELL_TRAIN_DEFAULTS = {
   "lr-end": 0.1,
   "psi-marginal-fit": true,
   "ziln-mean-scale": "linear",
+  "target-logit-std": 3,
   "mc-samples": 4,
   "batch-size": 1024,
 } as const;
