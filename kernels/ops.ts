@@ -27,7 +27,7 @@ export { linearMechanism } from "./linear-mechanism.js";
 export { mlpMechanism } from "./mlp-mechanism.js";
 export { linearGaussianLogpdf, mlpGaussianLogpdf } from "./mechanism-logpdf.js";
 export { mechanismGemmLogpdf, mechanismGemmMean } from "./mechanism-gemm.js";
-export { pairLogsumexp } from "./pair-logsumexp.js";
+export { pairEnvTable, pairLogsumexp } from "./pair-logsumexp.js";
 export { interventionMix } from "./intervention-mix.js";
 export { hardInterventionB } from "./intervention-logpdf.js";
 export { zilnLogpdf } from "./ziln-logpdf.js";

@@ -8,7 +8,8 @@
  * table:  0 env [N] read; 1 T write, one workgroup per env. T = [lo_e, hi_e (2E) | chunk start cs_e
  *         (E+1) | env copy (N)]: lo_e/hi_e = first/last+1 sample of env e, cs_e = Σ_{e'<e} ⌈(hi−lo)/L⌉
  *         with L the chunk width of fwd and bwd (written by scan: 0 T read_write, one lane).
- * fwd:    0 a [M,N], 1 b [R,N], 2 P [M,N,d], 3 Q [E,R,d], 4 T read; 5 y [M,N] write.
+ * fwd:    0 a [M,N], 1 b [R,N], 2 P [M,N,d], 3 Q [E,R,d], 4 T read; 5 y [M,N] write. Without a
+ *         (a = 0: hard interventions) every binding moves down by one; so for prep.
  * bwd:    0 cd [M,N,2] = (a − y − log R, ȳ), 1 b, 2 P, 3 Q, 4 T read;
  *         5 P̄ [M,N,d], 6 b̄ [R,N], 7 G [N,R,d] write (each [1] when not asked for), with
  *         log w = Λ − y − log R = cd₀ + b + P·Q, v = ȳ w: P̄ = Σ_r v Q, b̄ = Σ_m v, G = Σ_m v P.
@@ -101,9 +102,10 @@ function kernel(
   };
 }
 
-export function fwdSource(R: number, d: number): Wgsl {
+/** With `hasA` false the term a is 0 and not bound (the hard interventions' Λ has none). */
+export function fwdSource(R: number, d: number, hasA: boolean): Wgsl {
   const parts = blocks(R, Math.floor(BUDGET / d));
-  return kernel(["A", "B", "Pm", "Q", "T"], ["Y"], parts, d, (r0, r1, k) => {
+  return kernel([...(hasA ? ["A"] : []), "B", "Pm", "Q", "T"], ["Y"], parts, d, (r0, r1, k) => {
     const rs = seq(r1 - r0, r0);
     const exps = rs.map((r) => `exp(l${r} - hi)`);
     const merge =
@@ -113,7 +115,7 @@ export function fwdSource(R: number, d: number): Wgsl {
     return `${loadBlock(r0, r1, R, d)}
     for (var m = 0u; m < P.M; m++) {
 ${loadRow(d)}
-      let a = A[mn];
+      let a = ${hasA ? "A[mn]" : "0.0"};
 ${lines(
   rs.map((r) => `let l${r} = a + b${r} + ${dot(r, d)};`),
   "      ",
@@ -232,16 +234,18 @@ export function scanSource(lanes: number): Wgsl {
   };
 }
 
-export const prepSource: Wgsl = {
-  inputs: ["A", "Y", "DY"],
-  outputs: ["CD"],
-  prelude: common,
-  body: `
+export function prepSource(hasA: boolean): Wgsl {
+  return {
+    inputs: [...(hasA ? ["A"] : []), "Y", "DY"],
+    outputs: ["CD"],
+    prelude: common,
+    body: `
   let t = flat_id(wid, nwg, lid, WG);
   if (t >= P.M * P.N) { return; }
-  CD[2u * t] = A[t] - Y[t] - P.logR;
+  CD[2u * t] = ${hasA ? "A[t] - " : "-"}Y[t] - P.logR;
   CD[2u * t + 1u] = DY[t];`,
-};
+  };
+}
 
 export function reduceSource(rd: number): Wgsl {
   return {

@@ -11,7 +11,8 @@
  *
  * Kernels (WGSL generated per (R, d); pair-logsumexp-wgsl.ts has the layout and its reasons):
  *   table:  env → T: each env's sample range (one workgroup per env) and a copy of env, then
- *           scan: the workgroup chunks; saved for the VJP (3E + 1 + N floats).
+ *           scan: the workgroup chunks; saved for the VJP (3E + 1 + N floats). Skipped when the
+ *           caller passes T (pairEnvTable: the same numbers made on the host, once per dataset).
  *   fwd:    a, b, P, Q, T → y. A workgroup = L samples of one env (chunkLanes), Q[e] in registers.
  *   prep:   a, y, ȳ → cd [M,N,2] = (a − y − log R, ȳ), so bwd fits in eight bindings.
  *   bwd:    cd, b, P, Q, T → P̄ [M,N,d], b̄ [R,N], G [N,R,d] = Σ_m ȳ w P (per-sample Q̄ terms).
@@ -22,7 +23,7 @@
  * leave some unread. Only the gradients asked for are computed (compile-time flags).
  */
 import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
-import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
+import { type CheckCase, type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import {
@@ -46,7 +47,7 @@ const PARAMS = [
 
 /** Λ[m,r,n] + shift, the reference every cpu loop below shares. */
 function lambda(
-  a: ArrayLike<number>,
+  a: ArrayLike<number> | null,
   b: ArrayLike<number>,
   p: ArrayLike<number>,
   q: ArrayLike<number>,
@@ -56,7 +57,7 @@ function lambda(
   r: number,
   n: number,
 ): number {
-  let l = a[m * N + n] + b[r * N + n];
+  let l = (a ? a[m * N + n] : 0) + b[r * N + n];
   for (let j = 0; j < d; j++) l += p[(m * N + n) * d + j] * q[(e * R + r) * d + j];
   return l;
 }
@@ -71,6 +72,28 @@ function memo(key: string, make: () => Kernel): Kernel {
   return k;
 }
 
+/** T's ranges lo_e, hi_e and its copy of env (what the table kernel writes). */
+function writeRanges(env: ArrayLike<number>, t: { [k: number]: number }, N: number, E: number): void {
+  for (let e = 0; e < E; e++) {
+    let lo = N;
+    let hi = 0;
+    for (let n = 0; n < N; n++) if (env[n] === e) [lo, hi] = [Math.min(lo, n), n + 1];
+    t[2 * e] = Math.min(lo, hi);
+    t[2 * e + 1] = hi;
+  }
+  for (let n = 0; n < N; n++) t[3 * E + 1 + n] = env[n];
+}
+
+/** T's chunk starts cs_e and their total (what the scan kernel writes), from its ranges. */
+function writeChunkStarts(t: { [k: number]: number }, E: number, lanes: number): void {
+  let cs = 0;
+  for (let e = 0; e < E; e++) {
+    t[2 * E + e] = cs;
+    cs += Math.ceil((t[2 * e + 1] - t[2 * e]) / lanes);
+  }
+  t[3 * E] = cs;
+}
+
 const tableKernel = defineKernel({
   name: "pair_logsumexp.table",
   entry: "pair_table",
@@ -78,16 +101,7 @@ const tableKernel = defineKernel({
   params: PARAMS,
   workgroupSize: LANES,
   workgroups: (p) => p.E,
-  cpu: ([env], [t], { N, E }) => {
-    for (let e = 0; e < E; e++) {
-      let lo = N;
-      let hi = 0;
-      for (let n = 0; n < N; n++) if (env[n] === e) [lo, hi] = [Math.min(lo, n), n + 1];
-      t[2 * e] = Math.min(lo, hi);
-      t[2 * e + 1] = hi;
-    }
-    for (let n = 0; n < N; n++) t[3 * E + 1 + n] = env[n];
-  },
+  cpu: ([env], [t], { N, E }) => writeRanges(env, t, N, E),
 });
 
 /**
@@ -113,16 +127,22 @@ const scanKernel = (lanes: number) =>
       params: PARAMS,
       workgroupSize: LANES,
       workgroups: () => 1,
-      cpu: (_, [t], { E }) => {
-        let cs = 0;
-        for (let e = 0; e < E; e++) {
-          t[2 * E + e] = cs;
-          cs += Math.ceil((t[2 * e + 1] - t[2 * e]) / lanes);
-        }
-        t[3 * E] = cs;
-      },
+      cpu: (_, [t], { E }) => writeChunkStarts(t, E, lanes),
     }),
   );
+
+/**
+ * The env table T (pair-logsumexp-wgsl.ts) of env [N] for E envs, built on the host: what the
+ * table and scan kernels write. Data that stays the same over training (whole rows, row blocks, a
+ * minibatch's fixed layout) passes it to pairLogsumexp once uploaded, which then runs neither kernel.
+ */
+export function pairEnvTable(env: ArrayLike<number>, E: number): number[] {
+  const N = env.length;
+  const t = new Array<number>(3 * E + 1 + N).fill(0);
+  writeRanges(env, t, N, E);
+  writeChunkStarts(t, E, chunkLanes(N, E));
+  return t;
+}
 
 /** The env table T (pair-logsumexp-wgsl.ts): ranges by the table kernel, then the chunk starts by the scan. */
 function envTable(env: Tensor, dims: Dims): Tensor {
@@ -133,16 +153,18 @@ function envTable(env: Tensor, dims: Dims): Tensor {
 
 const chunkGroups = (lanes: number) => (p: { N: number; E: number }) => groupsFor(p.N, lanes) + p.E;
 
-const fwdKernel = (R: number, d: number, lanes: number) =>
-  memo(`fwd ${R} ${d} ${lanes}`, () =>
+const fwdKernel = (R: number, d: number, lanes: number, hasA: boolean) =>
+  memo(`fwd ${R} ${d} ${lanes} ${hasA}`, () =>
     defineKernel({
-      name: `pair_logsumexp.fwd.R${R}.d${d}.L${lanes}`,
+      name: `pair_logsumexp.fwd.R${R}.d${d}.L${lanes}${hasA ? "" : ".a0"}`,
       entry: "pair_fwd",
-      ...fwdSource(R, d),
+      ...fwdSource(R, d, hasA),
       params: PARAMS,
       workgroupSize: lanes,
       workgroups: chunkGroups(lanes),
-      cpu: ([a, b, p, q, t], [y], params) => {
+      cpu: (inputs, [y], params) => {
+        const [a, b, p, q, t] = hasA ? inputs : [null, ...inputs];
+        if (!b || !p || !q || !t) throw new Error("pair_logsumexp.fwd: missing inputs");
         const dims = { ...(params as Dims), R, d };
         const { M, N, E, logR } = dims;
         for (let m = 0; m < M; m++)
@@ -155,20 +177,25 @@ const fwdKernel = (R: number, d: number, lanes: number) =>
     }),
   );
 
-const prepKernel = defineKernel({
-  name: "pair_logsumexp.prep",
-  entry: "pair_prep",
-  ...prepSource,
-  params: PARAMS,
-  workgroupSize: LANES,
-  workgroups: (p) => groupsFor(p.M * p.N, LANES),
-  cpu: ([a, y, dy], [cd], { M, N, logR }) => {
-    for (let t = 0; t < M * N; t++) {
-      cd[2 * t] = a[t] - y[t] - logR;
-      cd[2 * t + 1] = dy[t];
-    }
-  },
-});
+const prepKernel = (hasA: boolean) =>
+  memo(`prep ${hasA}`, () =>
+    defineKernel({
+      name: `pair_logsumexp.prep${hasA ? "" : ".a0"}`,
+      entry: "pair_prep",
+      ...prepSource(hasA),
+      params: PARAMS,
+      workgroupSize: LANES,
+      workgroups: (p) => groupsFor(p.M * p.N, LANES),
+      cpu: (inputs, [cd], { M, N, logR }) => {
+        const [a, y, dy] = hasA ? inputs : [null, ...inputs];
+        if (!y || !dy) throw new Error("pair_logsumexp.prep: missing inputs");
+        for (let t = 0; t < M * N; t++) {
+          cd[2 * t] = (a ? a[t] : 0) - y[t] - logR;
+          cd[2 * t + 1] = dy[t];
+        }
+      },
+    }),
+  );
 
 const bwdKernel = (R: number, d: number, want: BwdFlags, lanes: number) =>
   memo(`bwd ${R} ${d} ${want.p} ${want.b} ${want.q} ${lanes}`, () =>
@@ -224,52 +251,76 @@ const reduceKernel = (R: number, d: number) =>
     }),
   );
 
-function dimsOf(a: Tensor, b: Tensor, p: Tensor, q: Tensor, env: Tensor): Dims {
-  const [M, N] = a.shape;
-  const [E, R, d] = q.shape;
+function dimsOf(b: Tensor, p: Tensor, q: Tensor, env: Tensor, table: Tensor, a?: Tensor): Dims {
+  const [M, N, d] = p.shape;
+  const [E, R] = q.shape;
   const ok =
-    a.rank === 2 &&
+    p.rank === 3 &&
     b.rank === 2 &&
     b.shape[0] === R &&
     b.shape[1] === N &&
-    p.rank === 3 &&
-    p.shape[0] === M &&
-    p.shape[1] === N &&
-    p.shape[2] === d &&
     q.rank === 3 &&
+    q.shape[2] === d &&
     env.rank === 1 &&
-    env.shape[0] === N;
+    env.shape[0] === N &&
+    (!a || (a.rank === 2 && a.shape[0] === M && a.shape[1] === N));
   if (!ok) {
-    const got = [a, b, p, q, env].map((t) => fmt(t.shape)).join(", ");
-    throw new ShapeError("pairLogsumexp", `expected a [M,N], b [R,N], P [M,N,d], Q [E,R,d], env [N]; got ${got}`);
+    const got = [a, b, p, q, env].map((t) => (t ? fmt(t.shape) : "none")).join(", ");
+    throw new ShapeError(
+      "pairLogsumexp",
+      `expected a [M,N] (or none), b [R,N], P [M,N,d], Q [E,R,d], env [N]; got ${got}`,
+    );
   }
   if (R === 0 || E === 0 || d === 0) throw new ShapeError("pairLogsumexp", `needs R, E, d ≥ 1; got Q ${fmt(q.shape)}`);
+  if (table.rank !== 1 || table.shape[0] !== 3 * E + 1 + N)
+    throw new ShapeError(
+      "pairLogsumexp",
+      `the env table of ${N} samples in ${E} envs is [${3 * E + 1 + N}]; got ${fmt(table.shape)}`,
+    );
   return { M, N, R, d, E, logR: Math.log(R), lanes: chunkLanes(N, E) };
 }
 
-type NoAttrs = Record<string, never>;
+type Attrs = { hasA: boolean };
 
 /** env [Σ counts], grouped: counts[e] samples of env e in turn. */
 const sortedEnvs = (counts: number[]) => counts.flatMap((c, e) => new Array<number>(c).fill(e));
 
-export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
+/** A check case of b, P, Q, env, its table and (hasA) a, for these sizes and envs. */
+function checkCase(
+  label: string,
+  { M, R, d, E }: { M: number; R: number; d: number; E: number },
+  env: number[],
+  pq: "real" | "unit" = "real",
+  hasA = true,
+): CheckCase<Attrs> {
+  const N = env.length;
+  return {
+    label,
+    shapes: [[R, N], [M, N, d], [E, R, d], [N], [3 * E + 1 + N], ...(hasA ? [[M, N]] : [])],
+    attrs: { hasA },
+    domains: ["real", pq, pq, { fixed: env }, { fixed: pairEnvTable(env, E) }, ...(hasA ? ["real" as const] : [])],
+  };
+}
+
+export const pairLogsumexpOp: OpDef<Attrs> = defineOp<Attrs>({
   name: "pairLogsumexp",
   derivation:
     "y[m,n] = LSE_r(a[m,n] + b[r,n] + Σ_j P[m,n,j] Q[e_n,r,j]) − log R. With w = softmax_r Λ = exp(Λ − y − log R): " +
     "ā = ȳ, b̄[r,n] = Σ_m ȳ w, P̄[m,n,:] = ȳ Σ_r w Q[e_n,r,:], Q̄[e,r,:] = Σ_{m, n∈e} ȳ w P[m,n,:]. " +
-    "Saves y (the output) and the env table; w is recomputed in the backward kernel, never stored (it is M×R×N).",
-  forward: ([a, b, p, q, env]) => {
-    const dims = dimsOf(a, b, p, q, env);
-    const table = envTable(env, dims);
-    const out = launch1(fwdKernel(dims.R, dims.d, dims.lanes), [a, b, p, q, table], [dims.M, dims.N], dims);
-    return { out, saved: [table] };
+    "Saves y (the output); w is recomputed in the backward kernel, never stored (it is M×R×N). Inputs b, P, Q, env, " +
+    "the env table T, and a when present (absent: a = 0, neither bound nor read).",
+  forward: ([b, p, q, env, table, a], { hasA }) => {
+    const dims = dimsOf(b, p, q, env, table, a);
+    const inputs = hasA ? [a, b, p, q, table] : [b, p, q, table];
+    return { out: launch1(fwdKernel(dims.R, dims.d, dims.lanes, hasA), inputs, [dims.M, dims.N], dims) };
   },
-  vjp: ({ inputs: [a, b, p, q, env], out, saved: [table], needsGrad }, dy) => {
-    const dims = dimsOf(a, b, p, q, env);
+  vjp: ({ inputs: [b, p, q, env, table, a], out, needsGrad, attrs: { hasA } }, dy) => {
+    const dims = dimsOf(b, p, q, env, table, a);
     const { M, N, R, d } = dims;
-    const want = { b: needsGrad[1], p: needsGrad[2], q: needsGrad[3] };
-    if (!want.b && !want.p && !want.q) return [needsGrad[0] ? dy : null, null, null, null, null];
-    const cd = launch1(prepKernel, [a, out, dy], [M, N, 2], dims);
+    const want = { b: needsGrad[0], p: needsGrad[1], q: needsGrad[2] };
+    const da = hasA && needsGrad[5] ? [dy] : hasA ? [null] : [];
+    if (!want.b && !want.p && !want.q) return [null, null, null, null, null, ...da];
+    const cd = launch1(prepKernel(hasA), hasA ? [a, out, dy] : [out, dy], [M, N, 2], dims);
     const shapes = [want.p ? p.shape : [1], want.b ? b.shape : [1], want.q ? [N, R, d] : [1]];
     const [dp, db, g] = launch(bwdKernel(R, d, want, dims.lanes), [cd, b, p, q, table], shapes, dims);
     cd.dispose();
@@ -277,57 +328,36 @@ export const pairLogsumexpOp: OpDef<NoAttrs> = defineOp<NoAttrs>({
     g.dispose();
     if (!want.p) dp.dispose();
     if (!want.b) db.dispose();
-    return [needsGrad[0] ? dy : null, want.b ? db : null, want.p ? dp : null, dq, null];
+    return [want.b ? db : null, want.p ? dp : null, dq, null, null, ...da];
   },
   check: {
-    nondiff: [4],
+    nondiff: [3, 4],
     cases: [
-      {
-        label: "two envs",
-        shapes: [[3, 6], [4, 6], [3, 6, 3], [2, 4, 3], [6]],
-        attrs: {},
-        domains: ["real", "real", "real", "real", { ints: 2 }],
-      },
-      {
-        label: "three envs, ragged",
-        shapes: [[2, 7], [5, 7], [2, 7, 2], [3, 5, 2], [7]],
-        attrs: {},
-        domains: ["real", "real", "real", "real", { ints: 3 }],
-      },
-      {
-        label: "several r blocks",
-        shapes: [[2, 5], [12, 5], [2, 5, 60], [2, 12, 60], [5]],
-        attrs: {},
-        domains: ["real", "real", "unit", "unit", { ints: 2 }],
-      },
-      {
-        label: "16-lane chunks, an env of 20 samples over two",
-        shapes: [[2, 24], [3, 24], [2, 24, 3], [2, 3, 3], [24]],
-        attrs: {},
-        domains: ["real", "real", "real", "real", { fixed: sortedEnvs([20, 4]) }],
-      },
-      {
-        label: "32-lane chunks, an env over several chunks",
-        shapes: [[2, 150], [3, 150], [2, 150, 2], [2, 3, 2], [150]],
-        attrs: {},
-        domains: ["real", "real", "real", "real", { fixed: sortedEnvs([90, 60]) }],
-      },
-      {
-        label: "one intervention sample, one env",
-        shapes: [[2, 4], [1, 4], [2, 4, 3], [1, 1, 3], [4]],
-        attrs: {},
-        domains: ["real", "real", "real", "real", { ints: 1 }],
-      },
+      checkCase("two envs, interleaved", { M: 3, R: 4, d: 3, E: 2 }, [1, 0, 0, 1, 1, 0]),
+      checkCase("three envs, ragged", { M: 2, R: 5, d: 2, E: 3 }, [2, 0, 2, 1, 0, 0, 2]),
+      checkCase("several r blocks", { M: 2, R: 12, d: 60, E: 2 }, [0, 1, 1, 0, 1], "unit"),
+      checkCase("16-lane chunks, an env of 20 samples over two", { M: 2, R: 3, d: 3, E: 2 }, sortedEnvs([20, 4])),
+      checkCase("32-lane chunks, an env over several chunks", { M: 2, R: 3, d: 2, E: 2 }, sortedEnvs([90, 60])),
+      checkCase("one intervention sample, one env", { M: 2, R: 1, d: 3, E: 1 }, [0, 0, 0, 0]),
+      checkCase("no a (a = 0)", { M: 2, R: 5, d: 2, E: 3 }, [2, 0, 2, 1, 0, 0, 2], "real", false),
+      checkCase("no a, 32-lane chunks", { M: 2, R: 3, d: 2, E: 2 }, sortedEnvs([90, 60]), "real", false),
     ],
   },
 });
 
 /**
- * y[m,n] = LSE_r(a[m,n] + b[r,n] + Σ_j P[m,n,j] Q[env[n],r,j]) − log R without materialising Λ.
- * env holds each sample's environment index as a float, the samples grouped by env (each env's
- * samples contiguous; the GPU kernels' grid assumes it — see the file header).
+ * y[m,n] = LSE_r(a[m,n] + b[r,n] + Σ_j P[m,n,j] Q[env[n],r,j]) − log R without materialising Λ;
+ * a = null means a = 0. env holds each sample's environment index as a float, the samples grouped
+ * by env (each env's samples contiguous; the GPU kernels' grid assumes it — see the file header).
+ * `table`, when given, is pairEnvTable(env, E) uploaded; otherwise the table and scan kernels
+ * make it here.
  */
-export const pairLogsumexp = (a: Tensor, b: Tensor, p: Tensor, q: Tensor, env: Tensor) =>
-  apply(pairLogsumexpOp, [a, b, p, q, env], {});
+export function pairLogsumexp(a: Tensor | null, b: Tensor, p: Tensor, q: Tensor, env: Tensor, table?: Tensor): Tensor {
+  const [E, R] = q.shape;
+  const N = env.shape[0];
+  const T =
+    table ?? envTable(env, { M: p.shape[0], N, R, d: q.shape[2], E, logR: Math.log(R), lanes: chunkLanes(N, E) });
+  return apply(pairLogsumexpOp, a ? [b, p, q, env, T, a] : [b, p, q, env, T], { hasA: a !== null });
+}
 
 export const pairLogsumexpOps = { pairLogsumexp: pairLogsumexpOp };

@@ -5,6 +5,7 @@
 import type { Backend, DType } from "../../engine/backend.js";
 import { Tensor } from "../../engine/tensor.js";
 import type { TrainingSet } from "../data/training-set.js";
+import { pairEnvTable } from "../../kernels/ops.js";
 
 /**
  * Training data on the device. When the likelihood's per-row tensors would not fit the memory
@@ -21,6 +22,8 @@ export interface DeviceData {
   envStart: number[];
   /** The same as a float-coded tensor [E + 1]. */
   envStartTensor: Tensor;
+  /** env's table for the pair kernels (kernels/pair-logsumexp.ts pairEnvTable): [3E + 1 + N]. */
+  pairTable: Tensor;
   /** One-hot [E, N] (per-env variant only); a minibatch's holds the weights n_e/b_e instead of ones. */
   envOneHot: Tensor | null;
   /**
@@ -101,6 +104,9 @@ export function uploadData(
       env: new Tensor(backend, backend.upload(env.subarray(r0, r1), dtype), [r1 - r0]),
       envStart: starts,
       envStartTensor: new Tensor(backend, backend.upload(starts, dtype), [E + 1]),
+      pairTable: new Tensor(backend, backend.upload(pairEnvTable(env.subarray(r0, r1), E), dtype), [
+        3 * E + 1 + r1 - r0,
+      ]),
       envOneHot,
       rowWeights: null,
       offDiagonal: offDiagonalTensor,

@@ -14,7 +14,7 @@
  * The pair contraction and the inner LSE run fused (kernels/pair-logsumexp.ts): the M×R×N tensor
  * is never materialised. `per-env` moves the sum over n inside the LSE over r (spec §5 variant).
  */
-import { isRecording, tidy, zeros } from "../../engine/index.js";
+import { isRecording, tidy } from "../../engine/index.js";
 import {
   add,
   affine,
@@ -225,17 +225,9 @@ export function logMeanExp(perGraph: Tensor): Tensor {
 
 /** A_m [M]: the sum over this block's rows inside the LSE over m of eq 10. */
 export function perGraphSums(data: DeviceData, c: Contraction, config: GimConfig): Tensor {
-  const [M, N] = c.P.shape;
-  const R = c.b.shape[0];
-  let perGraph: Tensor; // A_m: [M]
-  if (config.marginalize === "per-sample") {
-    const a = c.a ?? zeros([M, N], { backend: c.P.backend, dtype: c.P.dtype });
-    const rows = pairLogsumexp(a, c.b, c.P, c.Q, data.env); // [M, N]
-    perGraph = sum(data.rowWeights ? mul(rows, data.rowWeights) : rows, 1);
-  } else {
-    perGraph = perEnvTerms(data, c, R);
-  }
-  return perGraph;
+  if (config.marginalize !== "per-sample") return perEnvTerms(data, c, c.b.shape[0]);
+  const rows = pairLogsumexp(c.a, c.b, c.P, c.Q, data.env, data.pairTable); // [M, N]
+  return sum(data.rowWeights ? mul(rows, data.rowWeights) : rows, 1);
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import type { Backend, DType } from "../../engine/backend.js";
 import { Tensor } from "../../engine/tensor.js";
-import { sampleRows, slice } from "../../kernels/ops.js";
+import { pairEnvTable, sampleRows, slice } from "../../kernels/ops.js";
 import type { TrainingSet } from "../data/training-set.js";
 import type { DeviceData } from "./device-data.js";
 
@@ -121,6 +121,7 @@ export function uploadMinibatch(
       env: up(env.subarray(r0, r1), [r1 - r0]),
       envStart: starts,
       envStartTensor: up(starts, [E + 1]),
+      pairTable: up(pairEnvTable(env.subarray(r0, r1), E), [3 * E + 1 + r1 - r0]),
       envOneHot,
       rowWeights: withOneHot ? null : up(weights.subarray(r0, r1), [r1 - r0]),
       offDiagonal: offDiagonalTensor,

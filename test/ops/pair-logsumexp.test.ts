@@ -12,7 +12,7 @@ import { HostRandom } from "../../engine/gradcheck.js";
 import { backward } from "../../engine/tape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { interventionMix, pairLogsumexp } from "../../kernels/ops.js";
-import { chunkLanes } from "../../kernels/pair-logsumexp.js";
+import { chunkLanes, pairEnvTable } from "../../kernels/pair-logsumexp.js";
 import { assertClose, type Device, eachDevice, exitWhenDone } from "../helpers.js";
 
 const devices = await eachDevice("pair-logsumexp", {
@@ -254,6 +254,60 @@ devices.each("interventionMix with soft targets broadcast over samples: values a
     lov.map((_, k) => dy[Math.floor(k / d)] * (1 - iv[Math.floor(k / (N * d)) * d + (k % d)])),
     w.tol,
     "L̄^o",
+  );
+});
+
+// The trainer passes each dataset's env table once (pairEnvTable), so the step runs neither the
+// table nor the scan kernel; the kernels must read it exactly as they read their own.
+devices.each("an env table made on the host: the same y and gradients as the kernels' own", async (w) => {
+  const [M, R, d, E] = [2, 3, 2, 4];
+  const env = [...new Array<number>(50).fill(3), ...new Array<number>(90).fill(1), ...new Array<number>(10).fill(0)];
+  const N = env.length;
+  const vals = [normals(M * N), normals(R * N), normals(M * N * d), normals(E * R * d)];
+  const shapes = [[M, N], [R, N], [M, N, d], [E, R, d], [N]];
+  const dy = normals(M * N);
+  const run = async (withTable: boolean) => {
+    const ts = inputs(w, shapes, [...vals, env], [true, true, true, true, false]);
+    const table = tensor(pairEnvTable(env, E), [3 * E + 1 + N], { backend: w.backend, dtype: w.dtype });
+    const y = withTable
+      ? pairLogsumexp(ts[0], ts[1], ts[2], ts[3], ts[4], table)
+      : pairLogsumexp(ts[0], ts[1], ts[2], ts[3], ts[4]);
+    backward(y, tensor(dy, [M, N], { backend: w.backend, dtype: w.dtype }));
+    return [await y.toArray(), ...(await Promise.all(ts.slice(0, 4).map((t) => t.grad!.toArray())))];
+  };
+  const own = await run(false);
+  const host = await run(true);
+  ["y", "ā", "b̄", "P̄", "Q̄"].forEach((name, k) => assertClose(host[k], own[k], 0, name));
+});
+
+// Hard interventions have a = 0: passing none runs kernels that neither bind nor read it.
+devices.each("no a: the same y and gradients as a = 0", async (w) => {
+  const [M, R, d, E] = [3, 4, 2, 3];
+  const env = sortedEnv(40, E);
+  const N = env.length;
+  const vals = [new Array<number>(M * N).fill(0), normals(R * N), normals(M * N * d), normals(E * R * d)];
+  const shapes = [[M, N], [R, N], [M, N, d], [E, R, d], [N]];
+  const dy = normals(M * N);
+  const run = async (withA: boolean) => {
+    const ts = inputs(w, shapes, [...vals, env], [false, true, true, true, false]);
+    const y = pairLogsumexp(withA ? ts[0] : null, ts[1], ts[2], ts[3], ts[4]);
+    backward(y, tensor(dy, [M, N], { backend: w.backend, dtype: w.dtype }));
+    return [await y.toArray(), ...(await Promise.all(ts.slice(1, 4).map((t) => t.grad!.toArray())))];
+  };
+  const zero = await run(true);
+  const none = await run(false);
+  ["y", "b̄", "P̄", "Q̄"].forEach((name, k) => assertClose(none[k], zero[k], 0, name));
+});
+
+test("pairEnvTable: ranges, chunk starts and the env copy; a table of the wrong length is refused", () => {
+  const env = [0, 0, 0, 2, 2];
+  const t = pairEnvTable(env, 3);
+  // lo, hi per env | chunk starts (8-lane chunks: one each for envs 0 and 2) and their total | env.
+  assert.equal(t, [0, 3, 0, 0, 3, 5, 0, 1, 1, 2, ...env]);
+  const b = (shape: number[]) => tensor(new Array(shape.reduce((p, v) => p * v, 1)).fill(0), shape);
+  assert.throws(
+    () => pairLogsumexp(b([1, 5]), b([2, 5]), b([1, 5, 2]), b([3, 2, 2]), tensor(env, [5]), b([9])),
+    /env table of 5 samples in 3 envs is \[15\]/,
   );
 });
 
