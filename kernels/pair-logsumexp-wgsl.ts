@@ -11,8 +11,9 @@
  * fwd:    0 a [M,N], 1 b [R,N], 2 P [M,N,d], 3 Q [E,R,d], 4 T read; 5 y [M,N] write. Without a
  *         (a = 0: hard interventions) every binding moves down by one; so for prep.
  * bwd:    0 cd [M,N,2] = (a − y − log R, ȳ), 1 b, 2 P, 3 Q, 4 T read;
- *         5 P̄ [M,N,d], 6 b̄ [R,N], 7 G [N,R,d] write (each [1] when not asked for), with
+ *         5 P̄ [M,N,d], 6 b̄ [R,N], 7 G [N,R,d] write (each one vector when not asked for), with
  *         log w = Λ − y − log R = cd₀ + b + P·Q, v = ȳ w: P̄ = Σ_r v Q, b̄ = Σ_m v, G = Σ_m v P.
+ *   P, P̄ and G are bound as vec4 or vec2 rows when d allows (vectorWidth), cd as vec2.
  *   Grid ⌈N/L⌉ + E workgroups. Workgroup w takes L = WG consecutive samples of one env e (binary
  *   search of w in cs), so Q[e] is the same for all its lanes: it is staged in workgroup memory and
  *   read at constant addresses into named values, r-block by r-block (≤ 640 cached floats; 320 when
@@ -29,7 +30,7 @@
  * reduce: 0 G, 1 T read; 2 Q̄ [E,R,d] write; lanes over (r, j), grid (⌈Rd/64⌉, E); sums G[n] over
  *         the env's samples in increasing n (deterministic, no atomics).
  */
-import type { KernelSource } from "../engine/kernel.js";
+import type { Binding, KernelSource } from "../engine/kernel.js";
 import common from "../engine/common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
 
@@ -73,13 +74,40 @@ ${lines(rs.flatMap((r) => seq(d).map((j) => `let q${r}_${j} = SQ[${(r - r0) * d 
 ${lines(rs.map((r) => `let b${r} = bv[${r - r0}u];`))}`;
 }
 
+/**
+ * Floats per storage access on rows of d (P, P̄, G): 4 or 2 when d allows, else 1. On lavapipe a
+ * lane's load or store costs about the same whatever its width (each lane's address is handled on
+ * its own), so vec2/vec4 rows cut the accesses that bound these kernels.
+ */
+export const vectorWidth = (d: number) => (d % 4 === 0 ? 4 : d % 2 === 0 ? 2 : 1);
+const vecType = (w: number) => (w === 1 ? "f32" : `vec${w}<f32>`);
+const COMPONENTS = ["x", "y", "z", "w"];
+
+/** `name` as a binding of rows of d: vectors of vectorWidth(d) floats. */
+const rowBinding = (name: string, d: number): Binding => ({ name, element: vecType(vectorWidth(d)) });
+
+/** Copies `count` floats from the vector binding `src` at vector offset `at` into the private `dst`. */
+function gatherFloats(dst: string, src: string, at: string, count: number, w: number): string {
+  if (w === 1) return `for (var j = 0u; j < ${count}u; j++) { ${dst}[j] = ${src}[${at} + j]; }`;
+  const parts = seq(w).map((c) => `${dst}[${w}u * j + ${c}u] = v.${COMPONENTS[c]};`);
+  return `for (var j = 0u; j < ${count / w}u; j++) { let v = ${src}[${at} + j]; ${parts.join(" ")} }`;
+}
+
+/** The private `src` as `count / w` vectors (w floats each), for a store: the vector at j. */
+const vectorAt = (src: string, w: number) =>
+  w === 1
+    ? `${src}[j]`
+    : `${vecType(w)}(${seq(w)
+        .map((c) => `${src}[${w}u * j + ${c}u]`)
+        .join(", ")})`;
+
 /** Per m: P[m, n, :] named p{j}. */
 const loadRow = (d: number) =>
   lines(
     [
       `let mn = m * N + n;`,
       `var pv: array<f32, ${d}>;`,
-      `for (var j = 0u; j < ${d}u; j++) { pv[j] = Pm[mn * ${d}u + j]; }`,
+      gatherFloats("pv", "Pm", `mn * ${d / vectorWidth(d)}u`, d, vectorWidth(d)),
       ...seq(d).map((j) => `let p${j} = pv[${j}u];`),
     ],
     "      ",
@@ -87,8 +115,8 @@ const loadRow = (d: number) =>
 const dot = (r: number, d: number) => tree(seq(d).map((j) => `p${j} * q${r}_${j}`));
 
 function kernel(
-  inputs: string[],
-  outputs: string[],
+  inputs: Binding[],
+  outputs: Binding[],
   parts: [number, number][],
   d: number,
   body: (r0: number, r1: number, k: number) => string,
@@ -105,7 +133,7 @@ function kernel(
 /** With `hasA` false the term a is 0 and not bound (the hard interventions' Λ has none). */
 export function fwdSource(R: number, d: number, hasA: boolean): Wgsl {
   const parts = blocks(R, Math.floor(BUDGET / d));
-  return kernel([...(hasA ? ["A"] : []), "B", "Pm", "Q", "T"], ["Y"], parts, d, (r0, r1, k) => {
+  return kernel([...(hasA ? ["A"] : []), "B", rowBinding("Pm", d), "Q", "T"], ["Y"], parts, d, (r0, r1, k) => {
     const rs = seq(r1 - r0, r0);
     const exps = rs.map((r) => `exp(l${r} - hi)`);
     const merge =
@@ -129,7 +157,9 @@ ${lines(
 
 export function bwdSource(R: number, d: number, want: BwdFlags): Wgsl {
   const parts = blocks(R, Math.floor(BUDGET / (want.q ? 2 * d : d)));
-  return kernel(["CD", "B", "Pm", "Q", "T"], ["DP", "DB", "DG"], parts, d, (r0, r1, k) => {
+  const w = vectorWidth(d);
+  const inputs = [{ name: "CD", element: "vec2<f32>" }, "B", rowBinding("Pm", d), "Q", "T"];
+  return kernel(inputs, [rowBinding("DP", d), "DB", rowBinding("DG", d)], parts, d, (r0, r1, k) => {
     const rs = seq(r1 - r0, r0);
     const rj = rs.flatMap((r) => seq(d).map((j) => [r, j] as const));
     const pbar = `      var hv: array<f32, ${d}>;
@@ -138,21 +168,22 @@ ${lines(
   "      ",
 )}
       if (live) {
-        for (var j = 0u; j < ${d}u; j++) { DP[mn * ${d}u + j] = ${k === 0 ? "" : `DP[mn * ${d}u + j] + `}hv[j]; }
+        for (var j = 0u; j < ${d / w}u; j++) { DP[mn * ${d / w}u + j] = ${k === 0 ? "" : `DP[mn * ${d / w}u + j] + `}${vectorAt("hv", w)}; }
       }`;
     const bStore = `    var bo: array<f32, ${r1 - r0}>;
 ${lines(rs.map((r) => `bo[${r - r0}u] = bs${r};`))}
     if (live) { for (var r = 0u; r < ${r1 - r0}u; r++) { DB[(${r0}u + r) * N + n] = bo[r]; } }`;
     const gStore = `    var go: array<f32, ${(r1 - r0) * d}>;
 ${lines(rj.map(([r, j]) => `go[${(r - r0) * d + j}u] = g${r}_${j};`))}
-    if (live) { for (var k = 0u; k < ${(r1 - r0) * d}u; k++) { DG[n * ${R * d}u + ${r0 * d}u + k] = go[k]; } }`;
+    if (live) { for (var j = 0u; j < ${((r1 - r0) * d) / w}u; j++) { DG[n * ${(R * d) / w}u + ${(r0 * d) / w}u + j] = ${vectorAt("go", w)}; } }`;
     return `${loadBlock(r0, r1, R, d)}
 ${want.b ? lines(rs.map((r) => `var bs${r} = 0.0;`)) : ""}
 ${want.q ? lines(rj.map(([r, j]) => `var g${r}_${j} = 0.0;`)) : ""}
     for (var m = 0u; m < P.M; m++) {
 ${loadRow(d)}
-      let c = CD[2u * mn];
-      let dy = CD[2u * mn + 1u];
+      let cdv = CD[mn];
+      let c = cdv.x;
+      let dy = cdv.y;
 ${lines(
   rs.map((r) => `let v${r} = dy * exp(c + b${r} + ${dot(r, d)});`),
   "      ",

@@ -35,6 +35,7 @@ import {
   reduceSource,
   scanSource,
   tableSource,
+  vectorWidth,
 } from "./pair-logsumexp-wgsl.js";
 
 type Dims = { M: number; N: number; R: number; d: number; E: number; logR: number; lanes: number };
@@ -321,7 +322,9 @@ export const pairLogsumexpOp: OpDef<Attrs> = defineOp<Attrs>({
     const da = hasA && needsGrad[5] ? [dy] : hasA ? [null] : [];
     if (!want.b && !want.p && !want.q) return [null, null, null, null, null, ...da];
     const cd = launch1(prepKernel(hasA), hasA ? [a, out, dy] : [out, dy], [M, N, 2], dims);
-    const shapes = [want.p ? p.shape : [1], want.b ? b.shape : [1], want.q ? [N, R, d] : [1]];
+    // An output not asked for is a placeholder, one vector of its binding wide.
+    const w = vectorWidth(d);
+    const shapes = [want.p ? p.shape : [w], want.b ? b.shape : [1], want.q ? [N, R, d] : [w]];
     const [dp, db, g] = launch(bwdKernel(R, d, want, dims.lanes), [cd, b, p, q, table], shapes, dims);
     cd.dispose();
     const dq = want.q ? launch1(reduceKernel(R, d), [g, table], q.shape, dims) : null;
