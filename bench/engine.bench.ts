@@ -9,6 +9,8 @@
  *   reused), and on webgpu the same chain written straight to Dawn (bench/raw-chain.ts: the floor
  *   the engine's figure stands on); with the spin poll, as in earlier runs (the wait is ~40 ms, past the hybrid poll's spin
  *   phase, so the library default would add up to ~1 ms to it).
+ * - on webgpu, what a per-lane storage access costs, as f32 and as vec2/vec4 (bench/raw-access.ts):
+ *   the reason kernels/vector-rows.ts exists.
  */
 import type { Backend } from "../engine/backend.js";
 import { WebGpuBackend } from "../engine/backend-webgpu.js";
@@ -18,6 +20,7 @@ import { launch1 } from "../engine/op.js";
 import { Tensor } from "../engine/tensor.js";
 import { add, matmul } from "../kernels/ops.js";
 import { naiveMatmul } from "./naive-matmul.js";
+import { rawAccessProbes } from "./raw-access.js";
 import { rawChain } from "./raw-chain.js";
 import { type Row, registerSuite } from "./report.js";
 import { type PollMode, timeIt, withPoll } from "./timing.js";
@@ -130,6 +133,17 @@ async function chainRow(b: Backend, log: (l: string) => void): Promise<Row[]> {
   return rows;
 }
 
+/** Per-lane storage accesses straight to Dawn, scalar against vector (bench/raw-access.ts). */
+async function accessRows(b: WebGpuBackend, log: (l: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const probe of rawAccessProbes(b.device)) {
+    const ms = (await timeIt(`access ${probe.name}`, probe.run)) / probe.repeats;
+    log(`storage access, raw dawn, 129,600 lanes: ${probe.name.padEnd(26)} ${ms.toFixed(3)} ms per dispatch`);
+    rows.push({ name: "storage-access", backend: "raw-dawn", probe: probe.name, ms });
+  }
+  return rows;
+}
+
 /** The side-by-side table: one line per series, one column per size, and tiled / naive. */
 function summary(rows: Row[], log: (l: string) => void): void {
   const gflops = (backend: string, s: Series, size: number) =>
@@ -171,6 +185,7 @@ registerSuite("engine", async (log) => {
   for (const b of [gpu, cpuBackend()]) {
     if (!b) continue;
     rows.push(...(await chainRow(b, log)));
+    if (b instanceof WebGpuBackend) rows.push(...(await accessRows(b, log)));
     rows.push(...(await matmulRows(b, log)));
   }
   summary(rows, log);

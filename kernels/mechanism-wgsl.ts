@@ -20,9 +20,10 @@
  *             a fixed order; S [chunks, M, rows, DH] holds one partial per chunk (no atomics,
  *             deterministic).
  */
-import type { KernelSource } from "../engine/kernel.js";
+import type { Binding, KernelSource } from "../engine/kernel.js";
 import common from "../engine/common.wgsl";
 import { lines, seq, tree } from "./unroll.js";
+import { gatherFloats, rowBinding, vecType, vectorWidth } from "./vector-rows.js";
 
 /** Lanes per workgroup, the override `WG` of every generated kernel (the host sizes chunks by it). */
 export const LANES = 64;
@@ -102,17 +103,39 @@ ${lines(names)}`,
 const rowHead = (d: number) => `      let n = row0 + t * WG + lid.x;
       let nc = min(n, N - 1u);
       var xv: array<f32, ${d}>;
-      for (var i = 0u; i < ${d}u; i++) { xv[i] = X[nc * ${d}u + i]; }
+      ${gatherFloats("xv", "X", `nc * ${d / vectorWidth(d)}u`, d, vectorWidth(d))}
 ${lines(
   seq(d).map((i) => `let x${i} = xv[${i}u];`),
   "      ",
 )}`;
 
+/**
+ * gv[jl] = `name`[m, n, jb·JB + jl] of this lane's row, 0 past N or d: as vectors when the block is
+ * the whole row (JB = d, kernels/vector-rows.ts), else one float per column.
+ */
+function columnRow(name: string, JB: number, d: number): string {
+  const head = `    var gv: array<f32, ${JB}>;`;
+  if (JB === d && vectorWidth(d) > 1) {
+    const w = vectorWidth(d);
+    return `${head}
+    ${gatherFloats("gv", name, `(m * N + nc) * ${d / w}u`, d, w)}
+    if (n >= N) { for (var jl = 0u; jl < ${d}u; jl++) { gv[jl] = 0.0; } }`;
+  }
+  return `${head}
+    for (var jl = 0u; jl < ${JB}u; jl++) {
+      let j = jb * ${JB}u + jl;
+      gv[jl] = select(0.0, ${name}[(m * N + nc) * ${d}u + min(j, ${d - 1}u)], n < N && j < ${d}u);
+    }`;
+}
+
+/** The binding columnRow reads. */
+const columnBinding = (name: string, JB: number, d: number): Binding => (JB === d ? rowBinding(name, d) : name);
+
 const pre = (d: number, c: number, mlp: boolean) =>
   `${mlp ? `b${c} + ` : ""}${tree(seq(d).map((i) => `x${i} * w${i}_${c}`))}`;
 
 /** The declaration around `body`: params {N, M, rpl}, one lane per row, grid (chunks, M, blocks). */
-function kernel(entry: string, inputs: string[], outputs: string[], decls: string, body: string): MechSource {
+function kernel(entry: string, inputs: Binding[], outputs: Binding[], decls: string, body: string): MechSource {
   return {
     entry,
     inputs,
@@ -148,27 +171,80 @@ export type Epilogue = "mean" | "logpdf" | "vjp";
 
 /**
  * Per epilogue: extra reads, outputs, constants hoisted per column (c{jl} = −½(log 2π + ℓ_j),
- * p{jl} = e^{−ℓ_j}), and the store of column jl at k = (m·N + n)·d + j, with r = x_j − μ_j.
+ * p{jl} = e^{−ℓ_j}), the row it reads per column (L̄ as g{jl}, at k = (m·N + n)·d + j), and the
+ * statements that name each output's value at column jl, with r{jl} = x_j − μ_j.
  */
-const EPILOGUES: Record<
-  Epilogue,
-  { reads: string[]; outs: string[]; hoist: (jl: number, j: string) => string; store: (jl: number) => string }
-> = {
-  mean: { reads: [], outs: ["MU"], hoist: () => "", store: (jl) => `MU[k0 + ${jl}u] = ov[${jl}u];` },
+interface EpilogueCode {
+  reads: string[];
+  outs: string[];
+  hoist: (jl: number, j: string) => string;
+  /** A row read per column into g{jl} (vjp: L̄). */
+  rowIn?: string;
+  values: (jl: number) => string;
+  /** Output → the name of its value at column jl. */
+  value: Record<string, (jl: number) => string>;
+}
+const EPILOGUES: Record<Epilogue, EpilogueCode> = {
+  mean: { reads: [], outs: ["MU"], hoist: () => "", values: () => "", value: { MU: (jl) => `ov[${jl}u]` } },
   logpdf: {
     reads: ["ELL"],
     outs: ["LO"],
     hoist: (jl, j) => `let c${jl} = -0.5 * (LOG2PI + ELL[${j}]); let p${jl} = exp(-ELL[${j}]);`,
-    store: (jl) => `LO[k0 + ${jl}u] = c${jl} - 0.5 * r${jl} * r${jl} * p${jl};`,
+    values: (jl) => `let lo${jl} = c${jl} - 0.5 * r${jl} * r${jl} * p${jl};`,
+    value: { LO: (jl) => `lo${jl}` },
   },
   vjp: {
     reads: ["ELL", "DLO"],
     outs: ["DMU", "DELL"],
     hoist: (jl, j) => `let p${jl} = exp(-ELL[${j}]);`,
-    store: (jl) =>
-      `let g${jl} = DLO[k0 + ${jl}u]; let h${jl} = g${jl} * p${jl}; DMU[k0 + ${jl}u] = h${jl} * r${jl}; DELL[k0 + ${jl}u] = 0.5 * (h${jl} * r${jl} * r${jl} - g${jl});`,
+    rowIn: "DLO",
+    values: (jl) =>
+      `let h${jl} = g${jl} * p${jl}; let dmu${jl} = h${jl} * r${jl}; let dell${jl} = 0.5 * (h${jl} * r${jl} * r${jl} - g${jl});`,
+    value: { DMU: (jl) => `dmu${jl}`, DELL: (jl) => `dell${jl}` },
   },
 };
+
+/**
+ * The epilogue's stores of one row. With one column block (JB = d) and d a multiple of the vector
+ * width, the row is read and written as vectors (kernels/vector-rows.ts), unrolled: d/w accesses
+ * per output; otherwise one float per column, guarded by the block's width jn.
+ */
+function epilogueStores(
+  ep: EpilogueCode,
+  cols: number[],
+  d: number,
+  single: boolean,
+  residual: (jl: number) => string,
+) {
+  const w = single ? vectorWidth(d) : 1;
+  const per = (jl: number) => [
+    residual(jl),
+    ...(ep.rowIn && w === 1 ? [`let g${jl} = ${ep.rowIn}[k0 + ${jl}u];`] : []),
+    ep.values(jl),
+  ];
+  if (w === 1) {
+    const store = (jl: number) =>
+      [...per(jl), ...ep.outs.map((o) => `${o}[k0 + ${jl}u] = ${ep.value[o](jl)};`)].join(" ");
+    return lines(single ? cols.map(store) : cols.map((jl) => `if (${jl}u < jn) { ${store(jl)} }`), "      ");
+  }
+  const quads = seq(d / w);
+  const comp = ["x", "y", "z", "w"];
+  const loads = ep.rowIn
+    ? quads.flatMap((q) => [
+        `let gq${q} = ${ep.rowIn}[kw + ${q}u];`,
+        ...seq(w).map((c) => `let g${q * w + c} = gq${q}.${comp[c]};`),
+      ])
+    : [];
+  const stores = ep.outs.flatMap((o) =>
+    quads.map(
+      (q) =>
+        `${o}[kw + ${q}u] = ${vecType(w)}(${seq(w)
+          .map((c) => ep.value[o](q * w + c))
+          .join(", ")});`,
+    ),
+  );
+  return lines([`let kw = (m * N + n) * ${d / w}u;`, ...loads, ...cols.flatMap(per), ...stores], "      ");
+}
 
 export function fwdSource(s: MechShape, epilogue: Epilogue = "mean"): MechSource {
   const { d, H } = s;
@@ -185,14 +261,8 @@ export function fwdSource(s: MechShape, epilogue: Epilogue = "mean"): MechSource
   // With one column block (JB = d) column jl is variable jl, so x_j is the named x{jl}.
   const column = (jl: number) => (single ? `${jl}u` : `min(jb * ${JB}u + ${jl}u, ${d - 1}u)`);
   const residual = (jl: number) =>
-    epilogue === "mean" ? "" : `let r${jl} = ${single ? `x${jl}` : `xv[${column(jl)}]`} - ov[${jl}u]; `;
-  const store = (jl: number) => `${residual(jl)}${ep.store(jl)}`;
-  const stores = single
-    ? lines(cols.map(store), "      ")
-    : lines(
-        cols.map((jl) => `if (${jl}u < jn) { ${store(jl)} }`),
-        "      ",
-      );
+    epilogue === "mean" ? "" : `let r${jl} = ${single ? `x${jl}` : `xv[${column(jl)}]`} - ov[${jl}u];`;
+  const stores = epilogueStores(ep, cols, d, single, residual);
   const body = `${st.code}
   let jn = min(${JB}u, ${d}u - jb * ${JB}u);
 ${lines(
@@ -208,8 +278,12 @@ ${lines(outputs, "    ")}
 ${stores}
     }
   }`;
-  const reads = [...(mlp ? ["X", "G", "W", "B1", "W2", "B2"] : ["X", "G", "W"]), ...EPILOGUES[epilogue].reads];
-  return kernel("mech_fwd", reads, EPILOGUES[epilogue].outs, st.decls, body);
+  const rows = (name: string): Binding => (single ? rowBinding(name, d) : name);
+  const reads = [
+    ...(mlp ? [rowBinding("X", d), "G", "W", "B1", "W2", "B2"] : [rowBinding("X", d), "G", "W"]),
+    ...ep.reads.map((r) => (r === ep.rowIn ? rows(r) : r)),
+  ];
+  return kernel("mech_fwd", reads, ep.outs.map(rows), st.decls, body);
 }
 
 export function wgradSource(s: MechShape): MechSource {
@@ -250,11 +324,7 @@ export function wgradSource(s: MechShape): MechSource {
 ${lines([...acc.map(([i, c]) => `var a${i}_${c} = 0.0;`), ...(mlp ? seq(CB).flatMap((c) => [`var sw${c} = 0.0;`, `var sb${c} = 0.0;`]) : []), ...(mlp ? seq(JB).map((j) => `var so${j} = 0.0;`) : [])], "  ")}
   for (var t = 0u; t < P.rpl; t++) {
 ${rowHead(d)}
-    var gv: array<f32, ${JB}>;
-    for (var jl = 0u; jl < ${JB}u; jl++) {
-      let j = jb * ${JB}u + jl;
-      gv[jl] = select(0.0, DMU[(m * N + nc) * ${d}u + min(j, ${d - 1}u)], n < N && j < ${d}u);
-    }
+${columnRow("DMU", JB, d)}
 ${lines(
   seq(JB).map((jl) => `let g${jl} = gv[${jl}u];`),
   "    ",
@@ -262,7 +332,8 @@ ${lines(
 ${lines(perRow, "    ")}
   }
 ${reduceLanes(pack, rows, CB, DH)}`;
-  const io = mlp ? ["X", "G", "W", "B1", "W2", "DMU"] : ["X", "DMU"];
+  const dmu = columnBinding("DMU", JB, d);
+  const io = mlp ? [rowBinding("X", d), "G", "W", "B1", "W2", dmu] : [rowBinding("X", d), dmu];
   return kernel("mech_wgrad", io, ["OUT"], `${st.decls}\nvar<workgroup> RED: array<f32, WG * WG>;`, body);
 }
 
@@ -320,17 +391,13 @@ ${lines(
 ${lines([...acc.map(([i, c]) => `var a${i}_${c} = 0.0;`), ...cols.map((c) => `var sl${c} = 0.0;`)], "  ")}
   for (var t = 0u; t < P.rpl; t++) {
 ${rowHead(d)}
-    var gv: array<f32, ${JB}>;
-    for (var jl = 0u; jl < ${JB}u; jl++) {
-      let j = jb * ${JB}u + jl;
-      gv[jl] = select(0.0, DLO[(m * N + nc) * ${d}u + min(j, ${d - 1}u)], n < N && j < ${d}u);
-    }
+${columnRow("DLO", JB, d)}
 ${lines(perRow, "    ")}
   }
 ${reduceLanes(pack, d + 1, JB, d)}`;
   return kernel(
     "mech_gwgrad",
-    ["X", "G", "W", "ELL", "DLO"],
+    [rowBinding("X", d), "G", "W", "ELL", columnBinding("DLO", JB, d)],
     ["OUT"],
     `${st.decls}\nvar<workgroup> RED: array<f32, WG * WG>;`,
     body,

@@ -31,8 +31,11 @@
  *         the env's samples in increasing n (deterministic, no atomics).
  */
 import type { Binding, KernelSource } from "../engine/kernel.js";
+import { gatherFloats, rowBinding, vectorAt, vectorWidth } from "./vector-rows.js";
 import common from "../engine/common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
+
+export { vectorWidth };
 
 export const LANES = 64;
 const BUDGET = 640;
@@ -73,33 +76,6 @@ ${lines(rs.flatMap((r) => seq(d).map((j) => `let q${r}_${j} = SQ[${(r - r0) * d 
     for (var r = 0u; r < ${r1 - r0}u; r++) { bv[r] = B[(${r0}u + r) * N + n]; }
 ${lines(rs.map((r) => `let b${r} = bv[${r - r0}u];`))}`;
 }
-
-/**
- * Floats per storage access on rows of d (P, P̄, G): 4 or 2 when d allows, else 1. On lavapipe a
- * lane's load or store costs about the same whatever its width (each lane's address is handled on
- * its own), so vec2/vec4 rows cut the accesses that bound these kernels.
- */
-export const vectorWidth = (d: number) => (d % 4 === 0 ? 4 : d % 2 === 0 ? 2 : 1);
-const vecType = (w: number) => (w === 1 ? "f32" : `vec${w}<f32>`);
-const COMPONENTS = ["x", "y", "z", "w"];
-
-/** `name` as a binding of rows of d: vectors of vectorWidth(d) floats. */
-const rowBinding = (name: string, d: number): Binding => ({ name, element: vecType(vectorWidth(d)) });
-
-/** Copies `count` floats from the vector binding `src` at vector offset `at` into the private `dst`. */
-function gatherFloats(dst: string, src: string, at: string, count: number, w: number): string {
-  if (w === 1) return `for (var j = 0u; j < ${count}u; j++) { ${dst}[j] = ${src}[${at} + j]; }`;
-  const parts = seq(w).map((c) => `${dst}[${w}u * j + ${c}u] = v.${COMPONENTS[c]};`);
-  return `for (var j = 0u; j < ${count / w}u; j++) { let v = ${src}[${at} + j]; ${parts.join(" ")} }`;
-}
-
-/** The private `src` as `count / w` vectors (w floats each), for a store: the vector at j. */
-const vectorAt = (src: string, w: number) =>
-  w === 1
-    ? `${src}[j]`
-    : `${vecType(w)}(${seq(w)
-        .map((c) => `${src}[${w}u * j + ${c}u]`)
-        .join(", ")})`;
 
 /** Per m: P[m, n, :] named p{j}. */
 const loadRow = (d: number) =>
@@ -268,13 +244,12 @@ export function scanSource(lanes: number): Wgsl {
 export function prepSource(hasA: boolean): Wgsl {
   return {
     inputs: [...(hasA ? ["A"] : []), "Y", "DY"],
-    outputs: ["CD"],
+    outputs: [{ name: "CD", element: "vec2<f32>" }],
     prelude: common,
     body: `
   let t = flat_id(wid, nwg, lid, WG);
   if (t >= P.M * P.N) { return; }
-  CD[2u * t] = ${hasA ? "A[t] - " : "-"}Y[t] - P.logR;
-  CD[2u * t + 1u] = DY[t];`,
+  CD[t] = vec2<f32>(${hasA ? "A[t] - " : "-"}Y[t] - P.logR, DY[t]);`,
   };
 }
 

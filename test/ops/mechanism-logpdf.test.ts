@@ -3,7 +3,8 @@
  * composition normalLogpdf(X, mechanism(X, G, ·), ℓ), whose parts are checked against formulas
  * elsewhere: values and every gradient, with X constant (the training case, which takes the
  * fused weight-gradient kernel that the registry sweep cannot reach) and with X live. cpu f64
- * and webgpu f32, at sizes that cross the kernels' row chunks and column blocks.
+ * and webgpu f32, at sizes that cross the kernels' row chunks and column blocks, with rows of
+ * odd d (one float per access) and of even d (vector accesses).
  */
 import { test } from "uvu";
 import { tensor } from "../../engine/create.js";
@@ -33,6 +34,9 @@ const cases: Case[] = [
   { kind: "linear", M: 3, N: 150, d: 4, H: 1 },
   { kind: "linear", M: 2, N: 70, d: 23, H: 1 },
   { kind: "mlp", M: 2, N: 90, d: 5, H: 3 },
+  // Even d: rows read and written as vec2 (kernels/vector-rows.ts); d = 4 above takes vec4.
+  { kind: "linear", M: 2, N: 90, d: 10, H: 1 },
+  { kind: "mlp", M: 2, N: 90, d: 6, H: 3 },
 ];
 
 function draw({ kind, M, N, d, H }: Case): { values: number[][]; shapes: number[][] } {
