@@ -225,8 +225,8 @@ const CASES: Case[] = [
     cpuMaxD: 20,
     build: (b, d) => {
       const X = data(b, [N, d], 39);
-      const [I, m, s] = [random(b, [E, M, d], 40, true), random(b, [E, M, d], 41), random(b, [E, M, d], 42)];
-      return () => hardInterventionB(X, envRows(b), envStarts(b), I, m, s);
+      const [I, psi] = [random(b, [E, M, d], 40, true), random(b, [E, M, 2 * d], 41)];
+      return () => hardInterventionB(X, envRows(b), envStarts(b), I, psi, 2);
     },
   },
   {

@@ -1,21 +1,22 @@
 /**
  * The interventional term of the hard-intervention likelihood (spec §4 eq 14, §5), fused:
- *   b[r, n] = Σ_j I[e_n, r, j] · L^i[r, n, j],
- *   L^i[r, n, j] = log N(x[n, j]; m[e_n, r, j], e^{2λ[e_n, r, j]})
- *               = −½ log 2π − λ − ½ z²,  z = (x − m) e^{−λ}
- * for samples x [N, d] sorted by env (env [N], env e's rows are [start[e], start[e+1])),
- * targets I [E, R, d], means m [E, R, d] and log-stds λ [E, R, d]. It replaces a gather of the
- * per-env parameters to [R, N, d], a log-density, a product and a reduction (and their VJPs).
- * VJP (x is data):
- *   Ī[e, r, j] = Σ_{n ∈ e} b̄[r, n] L^i[r, n, j]
- *   m̄[e, r, j] = Σ_{n ∈ e} b̄[r, n] I (x − m) e^{−2λ}
- *   λ̄[e, r, j] = Σ_{n ∈ e} b̄[r, n] I (z² − 1)
+ *   b[r, n] = Σ_j I[e_n, r, j] · L^i[r, n, j],  ψ[e, r, :] = (m, λ) [2d],
+ *   L^i[r, n, j] = log N(x[n, j]; m, e^{2λ̃}),  λ̃ = c·tanh(λ/c) (c = 0: λ̃ = λ; spec §4, rev. §13)
+ *               = −½ log 2π − λ̃ − ½ z²,  z = (x − m) e^{−λ̃}
+ * for samples x [N, d] sorted by env (env [N], env e's rows are [start[e], start[e+1])) and
+ * targets I [E, R, d]. It replaces slicing ψ into m and λ, the clamp's three elementwise ops, a
+ * gather of the per-env parameters to [R, N, d], a log-density, a product and a reduction (and
+ * all their VJPs).
+ * VJP (x is data), per (e, r, j) over env e's rows:
+ *   Ī = Σ_n b̄ L^i
+ *   m̄ = I Σ_n b̄ z e^{−λ̃}
+ *   λ̄ = I Σ_n b̄ (z² − 1) · (1 − tanh²(λ/c))
  * recomputing L^i (nothing saved beyond the inputs).
  *
- * WGSL hard_b_fwd: 0 X, 1 env, 2 I, 3 m, 4 λ read; 5 b [R, N] write; one invocation per (r, n),
- *   loops over j; params {N, R, d, E}. hard_b_vjp: 0 X, 1 start [E+1], 2 I, 3 m, 4 λ, 5 b̄ read;
- *   6 Ī, 7 m̄, 8 λ̄ [E, R, d] write; one invocation per (e, r, j), looping over env e's rows in
- *   order (deterministic, no atomics). Workgroup 64.
+ * WGSL hard_b_fwd: 0 X, 1 env, 2 I, 3 ψ read; 4 b [R, N] write; one invocation per (r, n),
+ *   loops over j. hard_b_vjp: 0 X, 1 start [E+1], 2 I, 3 ψ, 4 b̄ read; 5 Ī [E, R, d],
+ *   6 ψ̄ [E, R, 2d] write; one invocation per (e, r, j), looping over env e's rows in order
+ *   (deterministic, no atomics). Params {N, R, d, E, c}; workgroup 64.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { apply, defineOp, launch } from "../engine/op.js";
@@ -30,14 +31,25 @@ const PARAMS = [
   ["R", "u32"],
   ["d", "u32"],
   ["E", "u32"],
-] as [string, "u32"][];
+  ["c", "f32"],
+] as [string, "u32" | "f32"][];
+/** λ̃ = c·tanh(λ/c) in WGSL (c = 0: λ), shared with kernels/ziln-intervention.ts. */
+export const CLAMP_LOG_STD_WGSL = `fn clamp_log_std(s: f32, c: f32) -> f32 { if (c > 0.0) { return c * tanh(s / c); } return s; }`;
 const PRELUDE = `${common}
-const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};`;
+const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};
+${CLAMP_LOG_STD_WGSL}`;
+
+/** λ̃ and dλ̃/dλ (the host twin of clamp_log_std). */
+export function clampLogStd(s: number, c: number): [number, number] {
+  if (c <= 0) return [s, 1];
+  const t = Math.tanh(s / c);
+  return [c * t, 1 - t * t];
+}
 
 const forwardKernel = defineKernel({
   name: "hard_intervention_b.fwd",
   entry: "hard_b_fwd",
-  inputs: ["X", "Env", "I", "Mean", "LogStd"],
+  inputs: ["X", "Env", "I", "Psi"],
   outputs: ["B"],
   params: PARAMS,
   workgroupSize: WG,
@@ -47,29 +59,28 @@ const forwardKernel = defineKernel({
   if (i >= P.R * P.N) { return; }
   let r = i / P.N;
   let n = i % P.N;
-  let e = u32(Env[n]);
-  let q = (e * P.R + r) * P.d;
+  let q = u32(Env[n]) * P.R + r;
   var acc = 0.0;
   for (var j = 0u; j < P.d; j++) {
-    let t = I[q + j];
+    let t = I[q * P.d + j];
     if (t != 0.0) {
-      let s = LogStd[q + j];
-      let z = (X[n * P.d + j] - Mean[q + j]) * exp(-s);
+      let s = clamp_log_std(Psi[q * 2u * P.d + P.d + j], P.c);
+      let z = (X[n * P.d + j] - Psi[q * 2u * P.d + j]) * exp(-s);
       acc += t * (-HALF_LOG_2PI - s - 0.5 * z * z);
     }
   }
   B[i] = acc;`,
   workgroups: (p) => groupsFor(p.R * p.N, WG),
-  cpu: ([X, env, I, mean, logStd], [B], { N, R, d }) => {
+  cpu: ([X, env, I, psi], [B], { N, R, d, c }) => {
     for (let r = 0; r < R; r++) {
       for (let n = 0; n < N; n++) {
-        const q = (env[n] * R + r) * d;
+        const q = env[n] * R + r;
         let acc = 0;
         for (let j = 0; j < d; j++) {
-          const t = I[q + j];
+          const t = I[q * d + j];
           if (t === 0) continue;
-          const s = logStd[q + j];
-          const z = (X[n * d + j] - mean[q + j]) * Math.exp(-s);
+          const [s] = clampLogStd(psi[q * 2 * d + d + j], c);
+          const z = (X[n * d + j] - psi[q * 2 * d + j]) * Math.exp(-s);
           acc += t * (-HALF_LOG_2PI - s - 0.5 * z * z);
         }
         B[r * N + n] = acc;
@@ -81,8 +92,8 @@ const forwardKernel = defineKernel({
 const vjpKernel = defineKernel({
   name: "hard_intervention_b.vjp",
   entry: "hard_b_vjp",
-  inputs: ["X", "Start", "I", "Mean", "LogStd", "DB"],
-  outputs: ["DI", "DM", "DS"],
+  inputs: ["X", "Start", "I", "Psi", "DB"],
+  outputs: ["DI", "DPsi"],
   params: PARAMS,
   workgroupSize: WG,
   prelude: PRELUDE,
@@ -90,11 +101,15 @@ const vjpKernel = defineKernel({
   let i = flat_id(wid, nwg, lid, WG);
   if (i >= P.E * P.R * P.d) { return; }
   let j = i % P.d;
-  let r = (i / P.d) % P.R;
-  let e = i / (P.d * P.R);
-  let t = I[i];
-  let m = Mean[i];
-  let s = LogStd[i];
+  let q = i / P.d;
+  let e = q / P.R;
+  let r = q % P.R;
+  let base = q * 2u * P.d;
+  let m = Psi[base + j];
+  let raw = Psi[base + P.d + j];
+  let s = clamp_log_std(raw, P.c);
+  var ds_draw = 1.0;
+  if (P.c > 0.0) { let th = tanh(raw / P.c); ds_draw = 1.0 - th * th; }
   let inv = exp(-s);
   var di = 0.0;
   var dm = 0.0;
@@ -108,34 +123,44 @@ const vjpKernel = defineKernel({
     dm += g * z * inv;
     ds += g * (z * z - 1.0);
   }
+  let t = I[i];
   DI[i] = di;
-  DM[i] = t * dm;
-  DS[i] = t * ds;`,
+  DPsi[base + j] = t * dm;
+  DPsi[base + P.d + j] = t * ds * ds_draw;`,
   workgroups: (p) => groupsFor(p.E * p.R * p.d, WG),
-  cpu: ([X, start, I, mean, logStd, dB], [dI, dM, dS], { N, R, d, E }) => {
+  cpu: ([X, start, I, psi, dB], [dI, dPsi], { N, R, d, E, c }) => {
     for (let i = 0; i < E * R * d; i++) {
       const j = i % d;
-      const r = Math.floor(i / d) % R;
-      const e = Math.floor(i / (d * R));
-      const inv = Math.exp(-logStd[i]);
+      const q = Math.floor(i / d);
+      const e = Math.floor(q / R);
+      const r = q % R;
+      const base = q * 2 * d;
+      const m = psi[base + j];
+      const [s, dsDraw] = clampLogStd(psi[base + d + j], c);
+      const inv = Math.exp(-s);
       let di = 0;
       let dm = 0;
       let ds = 0;
       for (let n = start[e]; n < start[e + 1]; n++) {
         const g = dB[r * N + n];
-        const z = (X[n * d + j] - mean[i]) * inv;
-        di += g * (-HALF_LOG_2PI - logStd[i] - 0.5 * z * z);
+        const z = (X[n * d + j] - m) * inv;
+        di += g * (-HALF_LOG_2PI - s - 0.5 * z * z);
         dm += g * z * inv;
         ds += g * (z * z - 1);
       }
       dI[i] = di;
-      dM[i] = I[i] * dm;
-      dS[i] = I[i] * ds;
+      dPsi[base + j] = I[i] * dm;
+      dPsi[base + d + j] = I[i] * ds * dsDraw;
     }
   },
 });
 
-function dims(X: Tensor, env: Tensor, start: Tensor, I: Tensor, mean: Tensor, logStd: Tensor) {
+export interface Attrs {
+  [key: string]: number;
+  clamp: number;
+}
+
+function dims(X: Tensor, env: Tensor, start: Tensor, I: Tensor, psi: Tensor, c: number) {
   const [N, d] = X.shape;
   const [E, R, dI] = I.shape;
   const ok =
@@ -144,39 +169,43 @@ function dims(X: Tensor, env: Tensor, start: Tensor, I: Tensor, mean: Tensor, lo
     start.size === E + 1 &&
     I.rank === 3 &&
     dI === d &&
-    [mean, logStd].every((t) => t.shape.join() === I.shape.join());
+    psi.shape.join() === [E, R, 2 * d].join();
   if (!ok) {
     throw new ShapeError(
       "hardInterventionB",
-      `expected X [N, d], env [N], start [E+1], I/m/λ [E, R, d]; got ${[X, env, start, I, mean, logStd].map((t) => fmt(t.shape)).join(", ")}`,
+      `expected X [N, d], env [N], start [E+1], I [E, R, d], ψ [E, R, 2d]; got ${[X, env, start, I, psi].map((t) => fmt(t.shape)).join(", ")}`,
     );
   }
-  return { N, R, d, E };
+  return { N, R, d, E, c };
 }
 
-type NoAttrs = Record<string, never>;
-
-export const hardInterventionBOp = defineOp<NoAttrs>({
+export const hardInterventionBOp = defineOp<Attrs>({
   name: "hardInterventionB",
   derivation:
-    "b[r,n] = Σ_j I[e_n,r,j]·log N(x[n,j]; m[e_n,r,j], e^{2λ}); Ī = Σ_{n∈e} b̄ L^i, m̄ = Σ_{n∈e} b̄ I (x−m)e^{−2λ}, λ̄ = Σ_{n∈e} b̄ I (z²−1), z = (x−m)e^{−λ}. Nothing saved.",
-  forward: ([X, env, start, I, mean, logStd]) => {
-    const p = dims(X, env, start, I, mean, logStd);
-    return { out: launch(forwardKernel, [X, env, I, mean, logStd], [[p.R, p.N]], p)[0] };
+    "b[r,n] = Σ_j I[e_n,r,j]·log N(x[n,j]; m, e^{2λ̃}), ψ = (m, λ), λ̃ = c·tanh(λ/c); Ī = Σ_{n∈e} b̄ L^i, m̄ = I Σ_{n∈e} b̄ z e^{−λ̃}, λ̄ = I Σ_{n∈e} b̄ (z²−1)(1 − tanh²(λ/c)), z = (x−m)e^{−λ̃}. Nothing saved.",
+  forward: ([X, env, start, I, psi], { clamp }) => {
+    const p = dims(X, env, start, I, psi, clamp);
+    return { out: launch(forwardKernel, [X, env, I, psi], [[p.R, p.N]], p)[0] };
   },
-  vjp: ({ inputs: [X, env, start, I, mean, logStd] }, dB) => {
-    const p = dims(X, env, start, I, mean, logStd);
-    const [dI, dM, dS] = launch(vjpKernel, [X, start, I, mean, logStd, dB], [I.shape, I.shape, I.shape], p);
-    return [null, null, null, dI, dM, dS];
+  vjp: ({ inputs: [X, env, start, I, psi], attrs }, dB) => {
+    const p = dims(X, env, start, I, psi, attrs.clamp);
+    const [dI, dPsi] = launch(vjpKernel, [X, start, I, psi, dB], [I.shape, psi.shape], p);
+    return [null, null, null, dI, dPsi];
   },
   check: {
     nondiff: [0, 1, 2],
     cases: [
       {
-        label: "3 envs, sorted rows",
-        shapes: [[6, 3], [6], [4], [3, 2, 3], [3, 2, 3], [3, 2, 3]],
-        attrs: {},
-        domains: ["real", { fixed: [0, 0, 1, 1, 1, 2] }, { fixed: [0, 2, 5, 6] }, "unit", "real", "real"],
+        label: "3 envs, sorted rows, clamp 2",
+        shapes: [[6, 3], [6], [4], [3, 2, 3], [3, 2, 6]],
+        attrs: { clamp: 2 },
+        domains: ["real", { fixed: [0, 0, 1, 1, 1, 2] }, { fixed: [0, 2, 5, 6] }, "unit", "real"],
+      },
+      {
+        label: "no clamp",
+        shapes: [[4, 2], [4], [3], [2, 3, 2], [2, 3, 4]],
+        attrs: { clamp: 0 },
+        domains: ["real", { fixed: [0, 1, 1, 1] }, { fixed: [0, 1, 4] }, "unit", "real"],
       },
     ],
   },
@@ -184,6 +213,6 @@ export const hardInterventionBOp = defineOp<NoAttrs>({
 
 export const interventionLogpdfOps = { hardInterventionB: hardInterventionBOp };
 
-/** b [R, N] of the hard-intervention likelihood; see the file comment. */
-export const hardInterventionB = (X: Tensor, env: Tensor, start: Tensor, I: Tensor, mean: Tensor, logStd: Tensor) =>
-  apply(hardInterventionBOp, [X, env, start, I, mean, logStd], {});
+/** b [R, N] of the hard-intervention likelihood, ψ = (m, λ) unclamped; see the file comment. */
+export const hardInterventionB = (X: Tensor, env: Tensor, start: Tensor, I: Tensor, psi: Tensor, clamp: number) =>
+  apply(hardInterventionBOp, [X, env, start, I, psi], { clamp });

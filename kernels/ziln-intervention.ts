@@ -25,6 +25,7 @@ import { apply, defineOp, launch } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import common from "../engine/common.wgsl";
+import { CLAMP_LOG_STD_WGSL, clampLogStd } from "./intervention-logpdf.js";
 
 const WG = 64;
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -37,14 +38,7 @@ const PARAMS = [
 ] as [string, "u32" | "f32"][];
 const PRELUDE = `${common}
 const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};
-fn clamp_log_std(s: f32, c: f32) -> f32 { if (c > 0.0) { return c * tanh(s / c); } return s; }`;
-
-/** λ̃ and dλ̃/dλ. */
-function clampLogStd(s: number, c: number): [number, number] {
-  if (c <= 0) return [s, 1];
-  const t = Math.tanh(s / c);
-  return [c * t, 1 - t * t];
-}
+${CLAMP_LOG_STD_WGSL}`;
 
 function cpuLogpdf(x: number, zeta: number, m: number, s: number): number {
   if (x === 0) return -softplus(-zeta);

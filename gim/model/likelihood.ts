@@ -77,8 +77,8 @@ export interface InterventionTerms {
 }
 
 /**
- * Hard: targets [E, R, d] (env 0 all zero), psi [E, R, 2d] = (m, λ);
- * b[r, n] = Σ_j I L^i by the fused kernel (kernels/intervention-logpdf.ts); Q = 1 − I.
+ * Hard: targets [E, R, d] (env 0 all zero), psi [E, R, 2d] = (m, λ), λ smoothly clamped (clampLogStd);
+ * b[r, n] = Σ_j I L^i by the fused kernel (kernels/intervention-logpdf.ts, the clamp inside); Q = 1 − I.
  */
 export function hardInterventionTerms(
   data: DeviceData,
@@ -86,11 +86,8 @@ export function hardInterventionTerms(
   psi: Tensor,
   config: GimConfig,
 ): InterventionTerms {
-  const { d } = data;
-  const mean = slice(psi, 2, 0, d);
-  const logStd = clampLogStd(slice(psi, 2, d, 2 * d), config.logStdClamp);
   return {
-    b: hardInterventionB(data.X, data.env, data.envStartTensor, targets, mean, logStd),
+    b: hardInterventionB(data.X, data.env, data.envStartTensor, targets, psi, config.logStdClamp),
     Q: affine(targets, -1, 1),
   };
 }
