@@ -51,10 +51,17 @@ export function blockWidth({ kind, d, H }: MechShape, grad = false): number {
 /** Rows of S: the W̃ (or R) rows, plus w̄2, b̄1, b̄2 for the MLP. */
 export const gradRows = ({ kind, d }: MechShape) => (kind === "mlp" ? d + 3 : d);
 
-/** Rows per lane: enough workgroups for both cores, as many rows as that allows (≤ 16). */
+/**
+ * Rows per lane: about 32 workgroups in all (M graph samples × row chunks), as many rows as that
+ * allows (≤ 64). Each workgroup of a weight gradient ends by summing its lanes' (d + 1)·JB
+ * partials through workgroup memory, which at 8 rows a lane (the old target of 128 workgroups)
+ * cost more than the rows: at the default size (d = 10, M = 16, N = 4,050) the two
+ * mech_gwgrad dispatches took 6.2–6.4 ms a step against 3.2–3.3 at 32 rows a lane (session 13,
+ * per-kernel profile, two runs each). 32 workgroups still keep lavapipe's threads busy.
+ */
 export function rowsPerLane(N: number, M: number): number {
-  const chunks = Math.max(1, Math.ceil(128 / Math.max(M, 1)));
-  return Math.min(16, Math.max(1, Math.ceil(N / (LANES * chunks))));
+  const chunks = Math.max(1, Math.ceil(32 / Math.max(M, 1)));
+  return Math.min(64, Math.max(1, Math.ceil(N / (LANES * chunks))));
 }
 
 const TANH = `fn tanh_stable(x: f32) -> f32 {

@@ -37,6 +37,9 @@ const cases: Case[] = [
   // Even d: rows read and written as vec2 (kernels/vector-rows.ts); d = 4 above takes vec4.
   { kind: "linear", M: 2, N: 90, d: 10, H: 1 },
   { kind: "mlp", M: 2, N: 90, d: 6, H: 3 },
+  // Several rows per lane (rowsPerLane: 3 here), the last chunk part-filled.
+  { kind: "linear", M: 2, N: 3000, d: 4, H: 1 },
+  { kind: "mlp", M: 2, N: 3000, d: 3, H: 2 },
 ];
 
 function draw({ kind, M, N, d, H }: Case): { values: number[][]; shapes: number[][] } {
