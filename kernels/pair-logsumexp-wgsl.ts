@@ -27,8 +27,9 @@
  *   32, N = 9000, d = 20 the first compile takes ~5 s (fwd) and ~27 s (bwd, all gradients); Mesa's
  *   shader cache keeps it across runs.
  * prep:   0 a, 1 y, 2 ȳ read; 3 cd write; one lane per (m, n).
- * reduce: 0 G, 1 T read; 2 Q̄ [E,R,d] write; lanes over (r, j), grid (⌈Rd/64⌉, E); sums G[n] over
- *         the env's samples in increasing n (deterministic, no atomics).
+ * reduce: 0 G, 1 T read; 2 Q̄ [E,R,d] write; lanes over Q̄'s vectors (vectorWidth(d) floats of
+ *         (r, j)), grid (⌈Rd/(64·w)⌉, E); sums G[n] over the env's samples in increasing n
+ *         (deterministic, no atomics).
  */
 import type { Binding, KernelSource } from "../engine/kernel.js";
 import { gatherFloats, rowBinding, vectorAt, vectorWidth } from "./vector-rows.js";
@@ -253,20 +254,24 @@ export function prepSource(hasA: boolean): Wgsl {
   };
 }
 
-export function reduceSource(rd: number): Wgsl {
+/** Lanes over Q̄'s vectors of vectorWidth(d) floats (rd = R·d floats per env). */
+export function reduceSource(rd: number, d: number): Wgsl {
+  const w = vectorWidth(d);
+  const vt = rowBinding("DG", d);
+  const zero = w === 1 ? "0.0" : `vec${w}<f32>(0.0)`;
   return {
-    inputs: ["DG", "T"],
-    outputs: ["DQ"],
+    inputs: [vt, "T"],
+    outputs: [rowBinding("DQ", d)],
     body: `
   let k = wid.x * WG + lid.x;
-  let kc = min(k, ${rd - 1}u);
+  let kc = min(k, ${rd / w - 1}u);
   let e = wid.y;
   let E = P.E;
   let hi = u32(T[2u * e + 1u]);
-  var s = 0.0;
+  var s = ${zero};
   for (var n = u32(T[2u * e]); n < hi; n++) {
-    s += select(0.0, DG[n * ${rd}u + kc], u32(T[3u * E + 1u + n]) == e);
+    s += select(${zero}, DG[n * ${rd / w}u + kc], u32(T[3u * E + 1u + n]) == e);
   }
-  if (k < ${rd}u) { DQ[e * ${rd}u + k] = s; }`,
+  if (k < ${rd / w}u) { DQ[e * ${rd / w}u + k] = s; }`,
   };
 }

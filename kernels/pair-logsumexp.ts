@@ -236,10 +236,10 @@ const reduceKernel = (R: number, d: number) =>
     defineKernel({
       name: `pair_logsumexp.reduce.R${R}.d${d}`,
       entry: "pair_reduce",
-      ...reduceSource(R * d),
+      ...reduceSource(R * d, d),
       params: PARAMS,
       workgroupSize: LANES,
-      workgroups: (p) => [Math.ceil((R * d) / LANES), p.E, 1],
+      workgroups: (p) => [Math.ceil((R * d) / vectorWidth(d) / LANES), p.E, 1],
       cpu: ([g, t], [dq], { E }) => {
         const rd = R * d;
         for (let e = 0; e < E; e++)
