@@ -2,11 +2,12 @@
  * Rows of d floats in storage read and written as vectors (vec4 or vec2 when d allows), for the
  * WGSL generators of kernels whose lanes each stream whole rows (pair contraction, mechanisms).
  *
- * Why: on lavapipe a kernel of this project is bound by its storage accesses, and each lane's
- * access is handled on its own whatever its width. The engine suite's probe (bench/raw-access.ts:
- * 129,600 lanes each reading or writing a row of 10 floats) measured, above an empty kernel's
- * 0.60 ms, 0.51 ms for 10 f32 loads a lane, 0.35 for 5 vec2 and 0.36 for three vec4 (a 12-float
- * row), and 0.43 for 10 f32 stores against 0.28 as 5 vec2 (session 13, one run). A vector
+ * Why: on lavapipe a kernel of this project is bound by its storage accesses, and fewer, wider
+ * accesses move the same floats for less. The engine suite's probe (bench/raw-access.ts:
+ * 129,600 lanes each reading or writing a row of 10 floats) measured, in three runs of session
+ * 13, 1.11 / 1.00 / 1.08 ms a dispatch for 10 f32 loads a lane against 0.94 / 0.96 / 0.96 for 5
+ * vec2 (0.96 / 0.96 / 0.97 for three vec4 of a 12-float row), and 1.02 / 0.96 / 1.02 ms for 10
+ * f32 stores against 0.88 / 0.80 / 0.91 for 5 vec2 (an empty kernel: 0.60 / 0.37 / 0.53). A vector
  * binding needs its buffer a whole number of vectors long and each row to start on a vector:
  * both hold when the vector width divides d.
  */
