@@ -36,8 +36,6 @@ import { gatherFloats, rowBinding, vectorAt, vectorWidth } from "./vector-rows.j
 import common from "../engine/common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
 
-export { vectorWidth };
-
 export const LANES = 64;
 const BUDGET = 640;
 

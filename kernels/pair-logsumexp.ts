@@ -35,8 +35,8 @@ import {
   reduceSource,
   scanSource,
   tableSource,
-  vectorWidth,
 } from "./pair-logsumexp-wgsl.js";
+import { vectorWidth } from "./vector-rows.js";
 
 type Dims = { M: number; N: number; R: number; d: number; E: number; logR: number; lanes: number };
 const PARAMS = [
