@@ -17,16 +17,18 @@
  *   loops over j. hard_b_vjp: 0 X, 1 start [E+1], 2 I, 3 ψ, 4 b̄ read; 5 Ī [E, R, d],
  *   6 ψ̄ [E, R, 2d] write; one invocation per (e, r, j), looping over env e's rows in order
  *   (deterministic, no atomics). Params {N, R, d, E, c}; workgroup 64.
+ * The op around the two kernels (interventionTermOp) and the kernels' shared prelude also serve
+ * the hard-ZILN term (kernels/ziln-intervention.ts), which differs only in its density.
  */
-import { defineKernel, groupsFor } from "../engine/kernel.js";
-import { apply, defineOp, launch } from "../engine/op.js";
+import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
+import { type CheckCase, type OpDef, apply, defineOp, launch } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import common from "../engine/common.wgsl";
 
-const WG = 64;
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-const PARAMS = [
+export const WG = 64;
+export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+export const PARAMS = [
   ["N", "u32"],
   ["R", "u32"],
   ["d", "u32"],
@@ -35,7 +37,8 @@ const PARAMS = [
 ] as [string, "u32" | "f32"][];
 /** λ̃ = c·tanh(λ/c) in WGSL (c = 0: λ), shared with kernels/ziln-intervention.ts. */
 export const CLAMP_LOG_STD_WGSL = `fn clamp_log_std(s: f32, c: f32) -> f32 { if (c > 0.0) { return c * tanh(s / c); } return s; }`;
-const PRELUDE = `${common}
+/** Shared by both intervention terms' kernels: common.wgsl, ½ log 2π and clamp_log_std. */
+export const PRELUDE = `${common}
 const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};
 ${CLAMP_LOG_STD_WGSL}`;
 
@@ -160,55 +163,75 @@ export interface Attrs {
   clamp: number;
 }
 
-function dims(X: Tensor, env: Tensor, start: Tensor, I: Tensor, psi: Tensor, c: number) {
-  const [N, d] = X.shape;
-  const [E, R, dI] = I.shape;
-  const ok =
-    X.rank === 2 &&
-    env.size === N &&
-    start.size === E + 1 &&
-    I.rank === 3 &&
-    dI === d &&
-    psi.shape.join() === [E, R, 2 * d].join();
-  if (!ok) {
-    throw new ShapeError(
-      "hardInterventionB",
-      `expected X [N, d], env [N], start [E+1], I [E, R, d], ψ [E, R, 2d]; got ${[X, env, start, I, psi].map((t) => fmt(t.shape)).join(", ")}`,
-    );
-  }
-  return { N, R, d, E, c };
+/**
+ * The op of an intervention term b [R, N] from X [N, d], env [N], start [E+1], I [E, R, d] and
+ * ψ [E, R, width·d] (clamp in the attrs): the forward kernel reads X, env, I, ψ; the VJP kernel
+ * X, start, I, ψ, b̄ and writes Ī and ψ̄. Declared once for the hard and the hard-ZILN term.
+ */
+export function interventionTermOp(spec: {
+  name: string;
+  derivation: string;
+  width: number;
+  forward: Kernel;
+  vjp: Kernel;
+  cases: readonly [CheckCase<Attrs>, ...CheckCase<Attrs>[]];
+}): OpDef<Attrs> {
+  const dims = (X: Tensor, env: Tensor, start: Tensor, I: Tensor, psi: Tensor, c: number) => {
+    const [N, d] = X.shape;
+    const [E, R, dI] = I.shape;
+    const ok =
+      X.rank === 2 &&
+      env.size === N &&
+      start.size === E + 1 &&
+      I.rank === 3 &&
+      dI === d &&
+      psi.shape.join() === [E, R, spec.width * d].join();
+    if (!ok) {
+      const got = [X, env, start, I, psi].map((t) => fmt(t.shape)).join(", ");
+      throw new ShapeError(
+        spec.name,
+        `expected X [N, d], env [N], start [E+1], I [E, R, d], ψ [E, R, ${spec.width}d]; got ${got}`,
+      );
+    }
+    return { N, R, d, E, c };
+  };
+  return defineOp<Attrs>({
+    name: spec.name,
+    derivation: spec.derivation,
+    forward: ([X, env, start, I, psi], { clamp }) => {
+      const p = dims(X, env, start, I, psi, clamp);
+      return { out: launch(spec.forward, [X, env, I, psi], [[p.R, p.N]], p)[0] };
+    },
+    vjp: ({ inputs: [X, env, start, I, psi], attrs }, dB) => {
+      const p = dims(X, env, start, I, psi, attrs.clamp);
+      const [dI, dPsi] = launch(spec.vjp, [X, start, I, psi, dB], [I.shape, psi.shape], p);
+      return [null, null, null, dI, dPsi];
+    },
+    check: { nondiff: [0, 1, 2], cases: spec.cases },
+  });
 }
 
-export const hardInterventionBOp = defineOp<Attrs>({
+export const hardInterventionBOp = interventionTermOp({
   name: "hardInterventionB",
   derivation:
     "b[r,n] = Σ_j I[e_n,r,j]·log N(x[n,j]; m, e^{2λ̃}), ψ = (m, λ), λ̃ = c·tanh(λ/c); Ī = Σ_{n∈e} b̄ L^i, m̄ = I Σ_{n∈e} b̄ z e^{−λ̃}, λ̄ = I Σ_{n∈e} b̄ (z²−1)(1 − tanh²(λ/c)), z = (x−m)e^{−λ̃}. Nothing saved.",
-  forward: ([X, env, start, I, psi], { clamp }) => {
-    const p = dims(X, env, start, I, psi, clamp);
-    return { out: launch(forwardKernel, [X, env, I, psi], [[p.R, p.N]], p)[0] };
-  },
-  vjp: ({ inputs: [X, env, start, I, psi], attrs }, dB) => {
-    const p = dims(X, env, start, I, psi, attrs.clamp);
-    const [dI, dPsi] = launch(vjpKernel, [X, start, I, psi, dB], [I.shape, psi.shape], p);
-    return [null, null, null, dI, dPsi];
-  },
-  check: {
-    nondiff: [0, 1, 2],
-    cases: [
-      {
-        label: "3 envs, sorted rows, clamp 2",
-        shapes: [[6, 3], [6], [4], [3, 2, 3], [3, 2, 6]],
-        attrs: { clamp: 2 },
-        domains: ["real", { fixed: [0, 0, 1, 1, 1, 2] }, { fixed: [0, 2, 5, 6] }, "unit", "real"],
-      },
-      {
-        label: "no clamp",
-        shapes: [[4, 2], [4], [3], [2, 3, 2], [2, 3, 4]],
-        attrs: { clamp: 0 },
-        domains: ["real", { fixed: [0, 1, 1, 1] }, { fixed: [0, 1, 4] }, "unit", "real"],
-      },
-    ],
-  },
+  width: 2,
+  forward: forwardKernel,
+  vjp: vjpKernel,
+  cases: [
+    {
+      label: "3 envs, sorted rows, clamp 2",
+      shapes: [[6, 3], [6], [4], [3, 2, 3], [3, 2, 6]],
+      attrs: { clamp: 2 },
+      domains: ["real", { fixed: [0, 0, 1, 1, 1, 2] }, { fixed: [0, 2, 5, 6] }, "unit", "real"],
+    },
+    {
+      label: "no clamp",
+      shapes: [[4, 2], [4], [3], [2, 3, 2], [2, 3, 4]],
+      attrs: { clamp: 0 },
+      domains: ["real", { fixed: [0, 1, 1, 1] }, { fixed: [0, 1, 4] }, "unit", "real"],
+    },
+  ],
 });
 
 export const interventionLogpdfOps = { hardInterventionB: hardInterventionBOp };

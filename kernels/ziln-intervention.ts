@@ -21,24 +21,9 @@
  */
 import { softplus, sigmoid } from "../engine/cpu-math.js";
 import { defineKernel, groupsFor } from "../engine/kernel.js";
-import { apply, defineOp, launch } from "../engine/op.js";
-import { ShapeError, fmt } from "../engine/shape.js";
+import { apply } from "../engine/op.js";
 import type { Tensor } from "../engine/tensor.js";
-import common from "../engine/common.wgsl";
-import { CLAMP_LOG_STD_WGSL, clampLogStd } from "./intervention-logpdf.js";
-
-const WG = 64;
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-const PARAMS = [
-  ["N", "u32"],
-  ["R", "u32"],
-  ["d", "u32"],
-  ["E", "u32"],
-  ["c", "f32"],
-] as [string, "u32" | "f32"][];
-const PRELUDE = `${common}
-const HALF_LOG_2PI: f32 = ${HALF_LOG_2PI};
-${CLAMP_LOG_STD_WGSL}`;
+import { HALF_LOG_2PI, PARAMS, PRELUDE, WG, clampLogStd, interventionTermOp } from "./intervention-logpdf.js";
 
 function cpuLogpdf(x: number, zeta: number, m: number, s: number): number {
   if (x === 0) return -softplus(-zeta);
@@ -185,66 +170,27 @@ const vjpKernel = defineKernel({
   },
 });
 
-export interface Attrs {
-  [key: string]: number;
-  clamp: number;
-}
-
-function dims(X: Tensor, env: Tensor, start: Tensor, I: Tensor, psi: Tensor, c: number) {
-  const [N, d] = X.shape;
-  const [E, R, dI] = I.shape;
-  const ok =
-    X.rank === 2 &&
-    env.size === N &&
-    start.size === E + 1 &&
-    I.rank === 3 &&
-    dI === d &&
-    psi.shape.join() === [E, R, 3 * d].join();
-  if (!ok) {
-    throw new ShapeError(
-      "zilnInterventionB",
-      `expected X [N, d], env [N], start [E+1], I [E, R, d], ψ [E, R, 3d]; got ${[X, env, start, I, psi].map((t) => fmt(t.shape)).join(", ")}`,
-    );
-  }
-  return { N, R, d, E, c };
-}
-
-export const zilnInterventionBOp = defineOp<Attrs>({
+export const zilnInterventionBOp = interventionTermOp({
   name: "zilnInterventionB",
   derivation:
     "b[r,n] = Σ_j I[e_n,r,j]·log ZILN(x[n,j]; σ(ζ'), m, e^{2λ̃}), ψ = (ζ', m, λ), λ̃ = c·tanh(λ/c); Ī = Σ_{n∈e} b̄ L^i, ζ̄' = I Σ b̄ (σ(−ζ') at x = 0, −σ(ζ') at x > 0), m̄ = I Σ_{x>0} b̄ z e^{−λ̃}, λ̄ = I Σ_{x>0} b̄ (z²−1)(1 − tanh²(λ/c)), z = (log x − m)e^{−λ̃}. Nothing saved.",
-  forward: ([X, env, start, I, psi], { clamp }) => {
-    const p = dims(X, env, start, I, psi, clamp);
-    return { out: launch(forwardKernel, [X, env, I, psi], [[p.R, p.N]], p)[0] };
-  },
-  vjp: ({ inputs: [X, env, start, I, psi], attrs }, dB) => {
-    const p = dims(X, env, start, I, psi, attrs.clamp);
-    const [dI, dPsi] = launch(vjpKernel, [X, start, I, psi, dB], [I.shape, psi.shape], p);
-    return [null, null, null, dI, dPsi];
-  },
-  check: {
-    nondiff: [0, 1, 2],
-    cases: [
-      {
-        label: "3 envs, sorted rows, zeros in x, clamp 2",
-        shapes: [[6, 3], [6], [4], [3, 2, 3], [3, 2, 9]],
-        attrs: { clamp: 2 },
-        domains: [
-          { values: [0, 0.4, 1.7, 3.1] },
-          { fixed: [0, 0, 1, 1, 1, 2] },
-          { fixed: [0, 2, 5, 6] },
-          "unit",
-          "real",
-        ],
-      },
-      {
-        label: "no clamp",
-        shapes: [[4, 2], [4], [3], [2, 3, 2], [2, 3, 6]],
-        attrs: { clamp: 0 },
-        domains: [{ values: [0, 0.6, 2.2] }, { fixed: [0, 1, 1, 1] }, { fixed: [0, 1, 4] }, "unit", "real"],
-      },
-    ],
-  },
+  width: 3,
+  forward: forwardKernel,
+  vjp: vjpKernel,
+  cases: [
+    {
+      label: "3 envs, sorted rows, zeros in x, clamp 2",
+      shapes: [[6, 3], [6], [4], [3, 2, 3], [3, 2, 9]],
+      attrs: { clamp: 2 },
+      domains: [{ values: [0, 0.4, 1.7, 3.1] }, { fixed: [0, 0, 1, 1, 1, 2] }, { fixed: [0, 2, 5, 6] }, "unit", "real"],
+    },
+    {
+      label: "no clamp",
+      shapes: [[4, 2], [4], [3], [2, 3, 2], [2, 3, 6]],
+      attrs: { clamp: 0 },
+      domains: [{ values: [0, 0.6, 2.2] }, { fixed: [0, 1, 1, 1] }, { fixed: [0, 1, 4] }, "unit", "real"],
+    },
+  ],
 });
 
 export const zilnInterventionOps = { zilnInterventionB: zilnInterventionBOp };
