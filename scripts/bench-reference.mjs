@@ -3,11 +3,15 @@
 // gim --json --rows=…` (webgpu with step replay), then torch_gim.py on a CSV dataset of the bench's
 // layout (80 envs × 100 + 1,000 observational rows of d standard normals, 10 features; the default
 // size: 40 × 100 + 500, with `gim train`'s holdout, M and T_AL). Prints one markdown row per
-// configuration with both steps/s, their ratio and the load average around each run. Not part of
-// CI (it needs /usr/bin/python3 with torch); for bench/RESULTS.md and the device machine.
+// configuration with both steps/s, their ratio and the load average around each run. With
+// `--pairs K` (default 1) each configuration runs K pairs in turn (ours, then the reference) and
+// a last line gives the median of each side and of the K ratios: on a shared machine either side
+// can run 30 % slower from one run to the next (bench/RESULTS.md, session 13), and one pair is not
+// a measurement. Not part of CI (it needs /usr/bin/python3 with torch); for bench/RESULTS.md and
+// the device machine.
 //
 //   node scripts/bench-reference.mjs [--configs "10 linear,50 mlp,default"] [--device cpu|cuda]
-//        [--threads 2] [--reference-steps 60] [--budget-s 120] [--python /usr/bin/python3]
+//        [--threads 2] [--reference-steps 60] [--budget-s 120] [--pairs 1] [--python /usr/bin/python3]
 //        [--reference ../shared/reference/torch_gim.py]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -28,6 +32,9 @@ const device = flag("device", "cpu");
 const threads = flag("threads", "2");
 const referenceSteps = Number(flag("reference-steps", "60"));
 const budgetS = flag("budget-s", "120");
+const pairs = Number(flag("pairs", "1"));
+if (!Number.isInteger(pairs) || pairs < 1)
+  throw new Error(`--pairs must be a positive integer, got '${flag("pairs")}'`);
 const python = flag("python", "/usr/bin/python3");
 const reference = resolve(flag("reference", join(root, "..", "shared", "reference", "torch_gim.py")));
 const bench = process.env.GIM_BENCH ?? join(root, "dist", "bench.js");
@@ -58,6 +65,12 @@ function writeDataset(dir, d, perEnv, nObs, envs) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "samples.csv"), samples.join("\n") + "\n");
   writeFileSync(join(dir, "features.csv"), features.join("\n") + "\n");
+}
+
+function median(values) {
+  const v = [...values].sort((x, y) => x - y);
+  const h = v.length >> 1;
+  return v.length % 2 === 1 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
 function run(cmd, args) {
@@ -134,17 +147,27 @@ try {
     const dir = join(work, text.replace(/\s+/g, "-"));
     if (config.kind === "default") writeDataset(dir, 10, 100, 500, 40);
     else writeDataset(dir, config.d, 100, 1000, 80);
-    const a = ours(config);
-    adapterLine = a.adapter;
-    const b = torch(config, dir, a.M);
-    const size = `M = ${a.M}, N = ${a.N.toLocaleString("en")}`;
-    const label =
-      config.kind === "default"
-        ? `default size (d = 10 linear hard, ${size})`
-        : `d = ${config.d} ${config.mechanism} hard, ${size}`;
-    console.log(
-      `| ${label} | ${a.sps.toFixed(3)} (${a.load}) | ${b.sps.toFixed(3)} (${b.load}) | ${(a.sps / b.sps).toFixed(2)}× |`,
-    );
+    const runs = [];
+    for (let k = 0; k < pairs; k++) {
+      const a = ours(config);
+      adapterLine = a.adapter;
+      const b = torch(config, dir, a.M);
+      runs.push({ ours: a.sps, reference: b.sps, ratio: a.sps / b.sps });
+      const size = `M = ${a.M}, N = ${a.N.toLocaleString("en")}`;
+      const label =
+        config.kind === "default"
+          ? `default size (d = 10 linear hard, ${size})`
+          : `d = ${config.d} ${config.mechanism} hard, ${size}`;
+      console.log(
+        `| ${label}${pairs > 1 ? `, pair ${k + 1}` : ""} | ${a.sps.toFixed(3)} (${a.load}) | ${b.sps.toFixed(3)} (${b.load}) | ${(a.sps / b.sps).toFixed(2)}× |`,
+      );
+    }
+    if (pairs > 1) {
+      const m = (key) => median(runs.map((r) => r[key]));
+      console.log(
+        `| ${text}: median of ${pairs} pairs | ${m("ours").toFixed(3)} | ${m("reference").toFixed(3)} | ${m("ratio").toFixed(2)}× |`,
+      );
+    }
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
