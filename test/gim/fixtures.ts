@@ -1,8 +1,8 @@
 /**
  * Shared fixtures of the float64 GIM objective tests on cpu (objective, ZILN, chunking over N):
  * tiny training sets, the merged-step configuration, uploaded step inputs, a direct computation of
- * the mechanism mean, and the finite-difference check of the merged step against each pass
- * objective.
+ * the mechanism mean, the finite-difference check of the merged step against each pass
+ * objective, and the check of a fused intervention term against its composition.
  */
 import { cpuBackend } from "../../engine/context.js";
 import { HostRandom } from "../../engine/host-random.js";
@@ -12,7 +12,7 @@ import type { Dataset } from "../../gim/data/dataset.js";
 import { generateBenchmark } from "../../gim/data/synthetic.js";
 import type { TrainingSet } from "../../gim/data/training-set.js";
 import type { GimConfig } from "../../gim/model/config.js";
-import { featureMatrix, uploadData } from "../../gim/model/device-data.js";
+import { type DeviceData, featureMatrix, uploadData } from "../../gim/model/device-data.js";
 import {
   type StepInputs,
   type StepScalars,
@@ -22,6 +22,7 @@ import {
   stepObjective,
 } from "../../gim/model/objective.js";
 import { dimensionsOf, groupParams, initParams } from "../../gim/model/params.js";
+import { mul, sum } from "../../kernels/ops.js";
 
 export const cpu = cpuBackend();
 export const LOG2PI = Math.log(2 * Math.PI);
@@ -241,4 +242,52 @@ export function shiftedEnvs(d: number): TrainingSet {
       n: 25,
     });
   return { variables: Array.from({ length: d }, (_, j) => `x${j}`), featureNames: ["a", "b", "c"], envs };
+}
+
+/** An intervention term b [R, N] of `data` for targets [E, R, d] and ψ [E, R, width·d]. */
+export type InterventionTerm = (data: DeviceData, targets: Tensor, psi: Tensor, config: GimConfig) => Tensor;
+
+/**
+ * A fused intervention term against its composition from existing ops, f64 on cpu: b and the VJPs
+ * of the targets and ψ (through Σ w ⊙ b with random weights) agree to 1e-10 relative. Draws the
+ * targets (uniform), ψ (psiScale · normal) and the weights from `rng`, in that order.
+ */
+export async function checkTermAgainstComposition(
+  rng: HostRandom,
+  set: TrainingSet,
+  config: GimConfig,
+  { R, width, psiScale }: { R: number; width: number; psiScale: number },
+  fused: InterventionTerm,
+  composed: InterventionTerm,
+): Promise<void> {
+  const data = uploadData(set, cpu, "f64", false);
+  const [d, E] = [data.d, data.E];
+  const I = f64(
+    draw(rng, E * R * d, (r) => r.uniform()),
+    [E, R, d],
+  );
+  const psi = f64(
+    draw(rng, E * R * width * d, (r) => psiScale * r.normal()),
+    [E, R, width * d],
+  );
+  const weights = f64(
+    draw(rng, R * data.N, (r) => r.normal()),
+    [R, data.N],
+  );
+  const run = async (f: InterventionTerm) => {
+    const [it, pt] = [I, psi].map((t) => new Tensor(cpu, t.storage, t.shape, true));
+    const b = f(data, it, pt, config);
+    const values = await b.toArray();
+    backward(sum(mul(b, weights)));
+    return [values, await it.grad!.toArray(), await pt.grad!.toArray()];
+  };
+  const got = await run(fused);
+  const want = await run(composed);
+  ["b", "Ī", "ψ̄"].forEach((what, k) =>
+    got[k].forEach((v, i) => {
+      const w = want[k][i];
+      if (!(Math.abs(v - w) <= 1e-10 * Math.max(1, Math.abs(w))))
+        throw new Error(`${what}[${i}]: fused ${v}, composed ${w}`);
+    }),
+  );
 }

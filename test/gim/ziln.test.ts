@@ -12,11 +12,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HostRandom } from "../../engine/host-random.js";
 import { backward, noGrad, tidy } from "../../engine/index.js";
-import { mul, sum } from "../../kernels/ops.js";
-import { Tensor } from "../../engine/tensor.js";
 import type { TrainingSet } from "../../gim/data/training-set.js";
 import { DEFAULTS, type GimConfig } from "../../gim/model/config.js";
-import { uploadData } from "../../gim/model/device-data.js";
 import {
   likelihood,
   noiseLogpdf,
@@ -34,6 +31,7 @@ import {
   logZiln,
   STEP_CONFIG,
   checkPassGradients,
+  checkTermAgainstComposition,
   countSet,
   cpu,
   draw,
@@ -147,34 +145,16 @@ for (const [mechanism, marginalize] of [
 
 test("fused hard-ZILN b = its composition from gather + zilnLogpdf, values and VJPs (f64)", async () => {
   const rng = new HostRandom(4);
-  const d = 3;
-  const R = 4;
-  const E = 3;
-  const set = countSet(rng, d, [5, 6, 4]);
-  const data = uploadData(set, cpu, "f64", false);
+  const set = countSet(rng, 3, [5, 6, 4]);
   const config: GimConfig = { ...DEFAULTS, ...ZILN, logStdClamp: 1.5 };
-  const I = f64(
-    draw(rng, E * R * d, (r) => r.uniform()),
-    [E, R, d],
+  await checkTermAgainstComposition(
+    rng,
+    set,
+    config,
+    { R: 4, width: 3, psiScale: 2 },
+    (data, t, p, c) => zilnInterventionTerms(data, t, p, c).b,
+    zilnInterventionBComposed,
   );
-  const psi = f64(
-    draw(rng, E * R * 3 * d, (r) => 2 * r.normal()),
-    [E, R, 3 * d],
-  );
-  const weights = f64(
-    draw(rng, R * data.N, (r) => r.normal()),
-    [R, data.N],
-  );
-  const run = async (f: typeof zilnInterventionBComposed) => {
-    const [it, pt] = [I, psi].map((t) => new Tensor(cpu, t.storage, t.shape, true));
-    const b = f(data, it, pt, config);
-    const values = await b.toArray();
-    backward(sum(mul(b, weights)));
-    return [values, await it.grad!.toArray(), await pt.grad!.toArray()];
-  };
-  const fused = await run((data_, t, p, c) => zilnInterventionTerms(data_, t, p, c).b);
-  const composed = await run(zilnInterventionBComposed);
-  ["b", "Ī", "ψ̄"].forEach((what, k) => fused[k].forEach((v, i) => close(v, composed[k][i], `${what}[${i}]`, 1e-10)));
 });
 
 test("ζ starts at the logit of each variable's zero fraction, clipped to [0.01, 0.99]", async () => {
