@@ -23,7 +23,7 @@
 import type { Binding, KernelSource } from "../engine/kernel.js";
 import common from "../engine/common.wgsl";
 import { lines, seq, tree } from "./unroll.js";
-import { gatherFloats, rowBinding, vecType, vectorWidth } from "./vector-rows.js";
+import { COMPONENTS, gatherFloats, rowBinding, vecType, vectorWidth } from "./vector-rows.js";
 
 /** Lanes per workgroup, the override `WG` of every generated kernel (the host sizes chunks by it). */
 export const LANES = 64;
@@ -235,11 +235,10 @@ function epilogueStores(
     return lines(single ? cols.map(store) : cols.map((jl) => `if (${jl}u < jn) { ${store(jl)} }`), "      ");
   }
   const quads = seq(d / w);
-  const comp = ["x", "y", "z", "w"];
   const loads = ep.rowIn
     ? quads.flatMap((q) => [
         `let gq${q} = ${ep.rowIn}[kw + ${q}u];`,
-        ...seq(w).map((c) => `let g${q * w + c} = gq${q}.${comp[c]};`),
+        ...seq(w).map((c) => `let g${q * w + c} = gq${q}.${COMPONENTS[c]};`),
       ])
     : [];
   const stores = ep.outs.flatMap((o) =>

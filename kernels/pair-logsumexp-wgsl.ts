@@ -32,7 +32,7 @@
  *         (deterministic, no atomics).
  */
 import type { Binding, KernelSource } from "../engine/kernel.js";
-import { gatherFloats, rowBinding, vectorAt, vectorWidth } from "./vector-rows.js";
+import { gatherFloats, rowBinding, vecType, vectorAt, vectorWidth } from "./vector-rows.js";
 import common from "../engine/common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
 
@@ -255,10 +255,9 @@ export function prepSource(hasA: boolean): Wgsl {
 /** Lanes over Q̄'s vectors of vectorWidth(d) floats (rd = R·d floats per env). */
 export function reduceSource(rd: number, d: number): Wgsl {
   const w = vectorWidth(d);
-  const vt = rowBinding("DG", d);
-  const zero = w === 1 ? "0.0" : `vec${w}<f32>(0.0)`;
+  const zero = `${vecType(w)}(0.0)`;
   return {
-    inputs: [vt, "T"],
+    inputs: [rowBinding("DG", d), "T"],
     outputs: [rowBinding("DQ", d)],
     body: `
   let k = wid.x * WG + lid.x;

@@ -11,8 +11,9 @@
  *
  * Kernels (WGSL generated per (R, d); pair-logsumexp-wgsl.ts has the layout and its reasons):
  *   table:  env → T: each env's sample range (one workgroup per env) and a copy of env, then
- *           scan: the workgroup chunks; saved for the VJP (3E + 1 + N floats). Skipped when the
- *           caller passes T (pairEnvTable: the same numbers made on the host, once per dataset).
+ *           scan: the workgroup chunks (3E + 1 + N floats), an input of the op. pairLogsumexp
+ *           runs these two only when the caller has no T (pairEnvTable makes the same numbers on
+ *           the host, once per dataset: what the trainer passes).
  *   fwd:    a, b, P, Q, T → y. A workgroup = L samples of one env (chunkLanes), Q[e] in registers.
  *   prep:   a, y, ȳ → cd [M,N,2] = (a − y − log R, ȳ), so bwd fits in eight bindings.
  *   bwd:    cd, b, P, Q, T → P̄ [M,N,d], b̄ [R,N], G [N,R,d] = Σ_m ȳ w P (per-sample Q̄ terms).

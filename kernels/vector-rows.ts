@@ -21,7 +21,8 @@ import { seq } from "./unroll.js";
  */
 export const vectorWidth = (d: number) => (d % 4 === 0 ? 4 : d % 2 === 0 ? 2 : 1);
 export const vecType = (w: number) => (w === 1 ? "f32" : `vec${w}<f32>`);
-const COMPONENTS = ["x", "y", "z", "w"];
+/** A vector's components in WGSL order. */
+export const COMPONENTS = ["x", "y", "z", "w"];
 
 /** `name` as a binding of rows of d: vectors of vectorWidth(d) floats. */
 export const rowBinding = (name: string, d: number): Binding => ({ name, element: vecType(vectorWidth(d)) });
