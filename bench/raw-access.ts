@@ -9,7 +9,10 @@ import { gpuWait } from "../engine/gpu-wait.js";
 const LANES = 129600;
 const REPEATS = 20;
 
-/** name → (WGSL statements of lane n, floats per lane in the buffer read or written). */
+/**
+ * name → the element type of the buffer the probe streams, the WGSL statements of lane n, and
+ * whether that buffer is written (B) rather than read (A).
+ */
 const PROBES: Record<string, { element: string; body: string; write?: boolean }> = {
   empty: { element: "f32", body: "B[n] = A[n];" },
   "read 10 × f32": {
