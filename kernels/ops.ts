@@ -18,7 +18,7 @@ export {
 export { normalLogpdf, normalLogpdfStd } from "./normal-logpdf.js";
 export { spectralRadius } from "./spectral-radius.js";
 export { type SinkhornOptions, sinkhorn, sinkhornPlan } from "./sinkhorn.js";
-export { logsumexp, max, mean, sum, sumSquares } from "./reduce.js";
+export { logsumexp, max, mean, sum, sumSquares, sumSquaresOf } from "./reduce.js";
 export { broadcastTo, concat, gather, reshape, slice, transpose } from "./shape-ops.js";
 export { equal, greater, greaterEqual, less, lessEqual, notEqual, where } from "./select.js";
 export { matmul } from "./matmul.js";

@@ -37,7 +37,7 @@ import {
   slice,
   sub,
   sum,
-  sumSquares,
+  sumSquaresOf,
   tanh,
   transpose,
   zilnInterventionB,
@@ -248,15 +248,23 @@ function addAll(...terms: Tensor[]): Tensor {
   return terms.reduce((acc, t) => add(acc, t));
 }
 
+/** The Gaussian priors of §6 on parameter tensors: N(0, std²) on each entry of `tensors`. */
+export interface ParameterPrior {
+  tensors: Tensor[];
+  std: number;
+}
+
 /**
- * −‖w‖²/(2s²) summed over tensors (the Gaussian priors of §6), added onto `onto` when given: one
- * fused dispatch per tensor, each onto the last (its VJP passes ȳ on to the chain without a
- * kernel, where a concat's VJP sliced it back out one scalar at a time).
+ * Σ over priors of −‖w‖²/(2σ²) for every tensor w of each, added onto `onto` when given: one
+ * fused sum of squares (kernels/reduce.ts), six tensors a dispatch, whose VJP passes ȳ on to
+ * `onto` without a kernel.
  */
-export function gaussianPrior(tensors: Tensor[], std: number, onto?: Tensor): Tensor {
-  const scale = -1 / (2 * std * std);
-  let total = onto;
-  for (const t of tensors) total = sumSquares(t, { scale, onto: total });
-  if (!total) throw new Error("gaussianPrior: no tensors");
-  return total;
+export function gaussianPrior(priors: readonly ParameterPrior[], onto?: Tensor): Tensor {
+  const tensors = priors.flatMap((p) => p.tensors);
+  if (tensors.length === 0) throw new Error("gaussianPrior: no tensors");
+  return sumSquaresOf(
+    tensors,
+    priors.flatMap((p) => p.tensors.map(() => -1 / (2 * p.std * p.std))),
+    onto,
+  );
 }

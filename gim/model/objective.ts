@@ -43,6 +43,7 @@ import {
   likelihoodSums,
   logMeanExp,
   perGraphSums,
+  type ParameterPrior,
 } from "./likelihood.js";
 import {
   type GimParams,
@@ -233,12 +234,6 @@ function lagrangianPenalty(h: Tensor, scalars: StepScalars): Tensor {
   return add(affine(h, scalars.alLinear), affine(mul(h, h), scalars.alQuadratic));
 }
 
-/** The Gaussian priors of §6 on parameter tensors: N(0, std²) on each entry of `tensors`. */
-interface ParameterPrior {
-  tensors: Tensor[];
-  std: number;
-}
-
 /** Z ~ N(0, 1/k), θ's mean weights ~ N(0, σ_θ²), ℓ (and ζ) ~ N(0, σ_ℓ²); φ ~ N(0, σ_φ²). */
 function parameterPriors(
   params: GimParams,
@@ -269,8 +264,7 @@ export function priorDecays(params: GimParams, config: GimConfig, d: number, N: 
 
 /** Σ over priors of −‖w‖²/(2σ²): with gradients, or as a value only when Adam applies them. */
 function priorTerm(priors: ParameterPrior[], inOptimizer: boolean): Tensor {
-  const value = () =>
-    priors.reduce<Tensor | undefined>((acc, { tensors, std }) => gaussianPrior(tensors, std, acc), undefined)!;
+  const value = () => gaussianPrior(priors);
   return inOptimizer ? noGrad(value) : value();
 }
 
@@ -298,7 +292,7 @@ function gimPrior(
   const perTarget = targetPriorOf(config) === "softplus" ? softplus(logits) : sigmoid(logits);
   const prior = add(affine(sum(perTarget), targetPriorScale), priorTerm(gim, priorsInOptimizer ?? false));
   const logitStd = targetLogitStdOf(config);
-  return logitStd > 0 ? gaussianPrior([logits], logitStd, prior) : prior;
+  return logitStd > 0 ? gaussianPrior([{ tensors: [logits], std: logitStd }], prior) : prior;
 }
 
 /** The step's draws and θ_mech, ℓ, live and frozen (sg: the Z pass's θ, ℓ, ψ; the φ pass's θ, ℓ). */
