@@ -1,12 +1,13 @@
 /**
  * Adam over a fixed list of parameter tensors. The moments live on the parameters' backend and
- * each step is one fused in-place kernel per parameter (engine/adam.ts): the parameter keeps its
- * Tensor object and storage, so anything holding it (the model, a recorded step) sees the update.
+ * each step is one fused in-place kernel per ADAM_PER_DISPATCH consecutive parameters
+ * (engine/adam.ts), whose moments share one buffer: a parameter keeps its Tensor object and
+ * storage, so anything holding it (the model, a recorded step) sees the update.
  */
 import { keep } from "./scope.js";
 import { fmt } from "./shape.js";
 import { Tensor } from "./tensor.js";
-import { adamKernel } from "./adam.js";
+import { ADAM_PER_DISPATCH, adamGroups, adamKernel } from "./adam.js";
 import { fill } from "./fill.js";
 
 export interface AdamOptions {
@@ -51,8 +52,8 @@ export class Adam {
   stepCount = 0;
   /** δ per parameter (AdamOptions.decay). */
   readonly decay: readonly number[];
-  private m: Tensor[];
-  private v: Tensor[];
+  /** Parameters ADAM_PER_DISPATCH at a time, in order, each group's moments in one tensor. */
+  private groups: MomentGroup[];
 
   constructor(
     readonly params: readonly Tensor[],
@@ -65,8 +66,14 @@ export class Adam {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
-    this.m = params.map((p) => this.zerosLike(p));
-    this.v = params.map((p) => this.zerosLike(p));
+    this.groups = [];
+    for (let first = 0; first < params.length; first += ADAM_PER_DISPATCH) {
+      const members = params.slice(first, first + ADAM_PER_DISPATCH).map((_, k) => first + k);
+      const offsets = members.map((i) => members.filter((j) => j < i).reduce((s, j) => s + params[j].size, 0));
+      const S = members.reduce((s, i) => s + params[i].size, 0);
+      const p = params[first];
+      this.groups.push({ members, offsets, S, moments: keep(fill(p.backend, p.dtype, [2 * S], 0)) });
+    }
   }
 
   /**
@@ -104,22 +111,45 @@ export class Adam {
    * (gim/train/step-replay.ts) is built with made-up uniforms and replayed with `advance()`'s.
    */
   update(params: AdamStepParams): void {
-    this.params.forEach((p, i) => {
-      const g = p.grad;
-      if (!g) return;
-      p.assertAlive("Adam.step");
-      g.assertAlive("Adam.step");
-      if (g.size !== p.size || g.backend !== p.backend) {
-        throw new Error(`Adam.step: gradient ${g} does not match parameter ${i}, ${p}`);
-      }
-      p.backend.run(adamKernel, [g.storage], [p.storage, this.m[i].storage, this.v[i].storage], {
-        n: p.size,
-        ...params,
-        decay: this.decay[i],
+    for (const group of this.groups) {
+      // Parameters without a gradient are left out of the dispatch; the others keep their offsets.
+      const live = group.members.map((i, k) => ({ i, off: group.offsets[k] })).filter(({ i }) => this.params[i].grad);
+      if (live.length === 0) continue;
+      const values: Record<string, number> = { ...params, S: group.S };
+      let groups = 0;
+      live.forEach(({ i, off }, t) => {
+        const p = this.params[i];
+        const g = this.checkedGrad(i);
+        Object.assign(values, {
+          [`n${t}`]: p.size,
+          [`off${t}`]: off,
+          [`first${t}`]: groups,
+          [`decay${t}`]: this.decay[i],
+        });
+        groups += adamGroups(g.size);
       });
-    });
+      values.last = groups;
+      const p0 = this.params[live[0].i];
+      p0.backend.run(
+        adamKernel(live.length),
+        live.map(({ i }) => this.params[i].grad!.storage),
+        [...live.map(({ i }) => this.params[i].storage), group.moments.storage],
+        values,
+      );
+    }
     // Disposed only after every update: backward may hand one tensor to several leaves (add's VJP).
     this.zeroGrad();
+  }
+
+  private checkedGrad(i: number): Tensor {
+    const p = this.params[i];
+    const g = p.grad!;
+    p.assertAlive("Adam.step");
+    g.assertAlive("Adam.step");
+    if (g.size !== p.size || g.backend !== p.backend) {
+      throw new Error(`Adam.step: gradient ${g} does not match parameter ${i}, ${p}`);
+    }
+    return g;
   }
 
   /** Disposes and clears every parameter's gradient without updating. */
@@ -131,11 +161,17 @@ export class Adam {
   }
 
   async exportState(): Promise<AdamState> {
-    return {
-      step: this.stepCount,
-      m: await Promise.all(this.m.map(async (t) => Array.from(await t.toArray()))),
-      v: await Promise.all(this.v.map(async (t) => Array.from(await t.toArray()))),
-    };
+    const m: number[][] = [];
+    const v: number[][] = [];
+    for (const group of this.groups) {
+      const mv = await group.moments.toArray();
+      group.members.forEach((i, k) => {
+        const [off, n] = [group.offsets[k], this.params[i].size];
+        m[i] = Array.from(mv.subarray(off, off + n));
+        v[i] = Array.from(mv.subarray(group.S + off, group.S + off + n));
+      });
+    }
+    return { step: this.stepCount, m, v };
   }
 
   /** Restores moments and step count saved by `exportState` (from this or another backend). */
@@ -158,23 +194,30 @@ export class Adam {
     check("v", state.v);
     if (!Number.isInteger(state.step) || state.step < 0)
       throw new Error(`Adam.importState: step ${state.step} is not a count`);
-    const load = (old: Tensor[], arrays: readonly ArrayLike<number>[]) =>
-      old.map((t, i) => {
-        const fresh = keep(new Tensor(t.backend, t.backend.upload(arrays[i], t.dtype), t.shape));
-        t.dispose();
-        return fresh;
+    this.groups = this.groups.map((group) => {
+      const packed = new Float64Array(2 * group.S);
+      group.members.forEach((i, k) => {
+        packed.set(state.m[i], group.offsets[k]);
+        packed.set(state.v[i], group.S + group.offsets[k]);
       });
-    this.m = load(this.m, state.m);
-    this.v = load(this.v, state.v);
+      const old = group.moments;
+      const moments = keep(new Tensor(old.backend, old.backend.upload(packed, old.dtype), old.shape));
+      old.dispose();
+      return { ...group, moments };
+    });
     this.stepCount = state.step;
   }
 
   /** Frees the moments (the parameters belong to the caller). */
   dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
+    for (const group of this.groups) group.moments.dispose();
   }
+}
 
-  private zerosLike(p: Tensor): Tensor {
-    return keep(fill(p.backend, p.dtype, p.shape, 0));
-  }
+/** Consecutive parameters updated by one dispatch: their indices, moment offsets and moments [2S]. */
+interface MomentGroup {
+  members: number[];
+  offsets: number[];
+  S: number;
+  moments: Tensor;
 }

@@ -11,7 +11,7 @@ import { Adam, type AdamOptions } from "../engine/optim.js";
 import { tidy } from "../engine/scope.js";
 import { backward } from "../engine/tape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { adamKernel } from "../engine/adam.js";
+import { ADAM_PER_DISPATCH, ADAM_STEP_PARAMS } from "../engine/adam.js";
 import { square, sub } from "../kernels/ops.js";
 import { assertClose, eachDevice, exitWhenDone } from "./helpers.js";
 
@@ -181,23 +181,38 @@ devices.each("exportState/importState: a restored optimiser continues identicall
   for (const opt of [adam, resumed, restarted]) opt.dispose();
 });
 
+/** What an update dispatch sends: the step's uniforms, and n_t, off_t, decay_t per tensor. */
+function summary(values: Record<string, number>): Record<string, number | number[]> {
+  const K = Object.keys(values).filter((k) => /^n\d$/.test(k)).length;
+  const per = (name: string) => Array.from({ length: K }, (_, t) => values[`${name}${t}`]);
+  return {
+    ...Object.fromEntries(ADAM_STEP_PARAMS.map((k) => [k, values[k]])),
+    n: per("n"),
+    off: per("off"),
+    decay: per("decay"),
+  };
+}
+
 test("step() sends the kernel stepParams(t) of its step t, lr as it is then; update() sends what it is given and counts no step", () => {
   const { init, grads } = problem(3);
   const ps = params(cpu, "f64", init);
   const adam = new Adam(ps, OPTIONS);
-  const sent: Record<string, number>[] = [];
+  const sent: Record<string, number | number[]>[] = [];
   const original = cpu.run;
   cpu.run = function (kernel, inputs, outputs, values) {
-    if (kernel === adamKernel) sent.push({ ...values });
+    if (kernel.name.startsWith("adam.update")) sent.push(summary(values));
     return original.call(this, kernel, inputs, outputs, values);
   };
+  // The three parameters fit one dispatch; their moments lie one after the other.
+  const sizes = ps.map((p) => p.size);
+  const tensors = { n: sizes, off: [0, sizes[0], sizes[0] + sizes[1]], decay: [0, 0, 0] };
   try {
-    const expected: Record<string, number>[] = [];
+    const expected: Record<string, number | number[]>[] = [];
     grads.forEach((g, s) => {
       if (s === 2) adam.lr = 0.02;
       setGrads(ps, g);
       adam.step();
-      expected.push(...ps.map((p) => ({ n: p.size, ...adam.stepParams(s + 1), decay: 0 })));
+      expected.push({ ...adam.stepParams(s + 1), ...tensors });
     });
     assert.equal(sent, expected);
     assert.is(sent[sent.length - 1].lr, 0.02, "an lr set between steps is sent");
@@ -206,10 +221,7 @@ test("step() sends the kernel stepParams(t) of its step t, lr as it is then; upd
     sent.length = 0;
     setGrads(ps, grads[0]);
     adam.update(made);
-    assert.equal(
-      sent,
-      ps.map((p) => ({ n: p.size, ...made, decay: 0 })),
-    );
+    assert.equal(sent, [{ ...made, ...tensors }]);
     assert.is(adam.stepCount, 3, "update counted a step");
     assert.equal(adam.advance(), adam.stepParams(4));
     assert.is(adam.stepCount, 4, "advance counts a step");
@@ -217,6 +229,53 @@ test("step() sends the kernel stepParams(t) of its step t, lr as it is then; upd
     cpu.run = original;
   }
   adam.dispose();
+});
+
+test("more parameters than one dispatch takes: one update per group of ADAM_PER_DISPATCH, parameters without a gradient left out and untouched, same values as one parameter at a time (f64 and webgpu)", async () => {
+  const rng = new HostRandom(5);
+  const shapes = [[2, 3], [300], [1], [4], [257], [3, 3], [2]];
+  const inits = shapes.map((s) => Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal()));
+  const gradsOf = (step: number) => inits.map((a) => a.map((_, k) => Math.sin(k + step) * (k % 3)));
+  const skipped = 4; // no gradient in step 2: its values and moments must not move then
+  for (const [backend, dtype] of [[cpu, "f64"], ...(gpu ? [[gpu, "f32"]] : [])] as [Backend, DType][]) {
+    const make = (i: number) => tensor(inits[i], shapes[i], { backend, dtype, requiresGrad: true });
+    const together = shapes.map((_, i) => make(i));
+    const alone = shapes.map((_, i) => [make(i)]);
+    const decay = shapes.map((_, i) => 0.1 * i);
+    const adam = new Adam(together, { ...OPTIONS, decay });
+    const singles = alone.map((p, i) => new Adam(p, { ...OPTIONS, decay: [decay[i]] }));
+    let dispatches = 0;
+    const original = backend.run;
+    backend.run = function (kernel, inputs, outputs, values) {
+      if (kernel.name.startsWith("adam.update")) dispatches++;
+      return original.call(this, kernel, inputs, outputs, values);
+    };
+    try {
+      for (let step = 0; step < 3; step++) {
+        const grads = gradsOf(step);
+        const before = dispatches;
+        grads.forEach((g, i) => {
+          if (step === 2 && i === skipped) return;
+          together[i].grad = tensor(g, shapes[i], { backend, dtype });
+          alone[i][0].grad = tensor(g, shapes[i], { backend, dtype });
+        });
+        adam.step();
+        assert.is(dispatches - before, Math.ceil(shapes.length / ADAM_PER_DISPATCH), `${backend.name}: dispatches`);
+        singles.forEach((s, i) => (step === 2 && i === skipped ? s.advance() : s.step()));
+      }
+    } finally {
+      backend.run = original;
+    }
+    const tol = dtype === "f64" ? 1e-12 : 1e-6;
+    for (let i = 0; i < shapes.length; i++)
+      assertClose(await together[i].toArray(), await alone[i][0].toArray(), tol, `${backend.name}: parameter ${i}`);
+    const [a, b] = [await adam.exportState(), await Promise.all(singles.map((s) => s.exportState()))];
+    for (let i = 0; i < shapes.length; i++) {
+      assertClose(a.m[i], b[i].m[0], tol, `${backend.name}: m of parameter ${i}`);
+      assertClose(a.v[i], b[i].v[0], tol, `${backend.name}: v of parameter ${i}`);
+    }
+    for (const o of [adam, ...singles]) o.dispose();
+  }
 });
 
 test("decay: with δ the update equals plain Adam on g + δp; a bad δ list is refused", async () => {
