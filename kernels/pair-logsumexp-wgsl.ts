@@ -240,7 +240,8 @@ export function scanSource(lanes: number): Wgsl {
   };
 }
 
-export function prepSource(hasA: boolean): Wgsl {
+/** ȳ per (m, n), or per m when the op's output is the row sum (sumRows: ȳ[m] for every n). */
+export function prepSource(hasA: boolean, sumRows: boolean): Wgsl {
   return {
     inputs: [...(hasA ? ["A"] : []), "Y", "DY"],
     outputs: [{ name: "CD", element: "vec2<f32>" }],
@@ -248,7 +249,7 @@ export function prepSource(hasA: boolean): Wgsl {
     body: `
   let t = flat_id(wid, nwg, lid, WG);
   if (t >= P.M * P.N) { return; }
-  CD[t] = vec2<f32>(${hasA ? "A[t] - " : "-"}Y[t] - P.logR, DY[t]);`,
+  CD[t] = vec2<f32>(${hasA ? "A[t] - " : "-"}Y[t] - P.logR, DY[${sumRows ? "t / P.N" : "t"}]);`,
   };
 }
 

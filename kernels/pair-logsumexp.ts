@@ -16,6 +16,8 @@
  *           the host, once per dataset: what the trainer passes).
  *   fwd:    a, b, P, Q, T → y. A workgroup = L samples of one env (chunkLanes), Q[e] in registers.
  *   prep:   a, y, ȳ → cd [M,N,2] = (a − y − log R, ȳ), so bwd fits in eight bindings.
+ *           With sumRows (the op's output Σ_n y [M], y saved) it reads ȳ[m] for every n: the
+ *           likelihood's sum over samples costs its VJP no broadcast copy.
  *   bwd:    cd, b, P, Q, T → P̄ [M,N,d], b̄ [R,N], G [N,R,d] = Σ_m ȳ w P (per-sample Q̄ terms).
  *   reduce: G, T → Q̄[e] = Σ_{n in e} G[n] (fixed order: deterministic, no atomics).
  * Samples must be grouped by env (what the trainer passes: whole data, row blocks and stratified
@@ -26,7 +28,9 @@
 import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
 import { type CheckCase, type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
-import type { Tensor } from "../engine/tensor.js";
+import { Tensor } from "../engine/tensor.js";
+import { sumToShape } from "./elementwise-binary.js";
+import { broadcastTo } from "./shape-ops.js";
 import {
   type BwdFlags,
   LANES,
@@ -179,12 +183,12 @@ const fwdKernel = (R: number, d: number, lanes: number, hasA: boolean) =>
     }),
   );
 
-const prepKernel = (hasA: boolean) =>
-  memo(`prep ${hasA}`, () =>
+const prepKernel = (hasA: boolean, sumRows: boolean) =>
+  memo(`prep ${hasA} ${sumRows}`, () =>
     defineKernel({
-      name: `pair_logsumexp.prep${hasA ? "" : ".a0"}`,
+      name: `pair_logsumexp.prep${hasA ? "" : ".a0"}${sumRows ? ".rows" : ""}`,
       entry: "pair_prep",
-      ...prepSource(hasA),
+      ...prepSource(hasA, sumRows),
       params: PARAMS,
       workgroupSize: LANES,
       workgroups: (p) => groupsFor(p.M * p.N, LANES),
@@ -193,7 +197,7 @@ const prepKernel = (hasA: boolean) =>
         if (!y || !dy) throw new Error("pair_logsumexp.prep: missing inputs");
         for (let t = 0; t < M * N; t++) {
           cd[2 * t] = (a ? a[t] : 0) - y[t] - logR;
-          cd[2 * t + 1] = dy[t];
+          cd[2 * t + 1] = dy[sumRows ? Math.floor(t / N) : t];
         }
       },
     }),
@@ -282,7 +286,8 @@ function dimsOf(b: Tensor, p: Tensor, q: Tensor, env: Tensor, table: Tensor, a?:
   return { M, N, R, d, E, logR: Math.log(R), lanes: chunkLanes(N, E) };
 }
 
-type Attrs = { hasA: boolean };
+/** hasA: a is an input; sumRows: the output is Σ_n y[m, n] [M] instead of y [M, N]. */
+type Attrs = { hasA: boolean; sumRows?: boolean };
 
 /** env [Σ counts], grouped: counts[e] samples of env e in turn. */
 const sortedEnvs = (counts: number[]) => counts.flatMap((c, e) => new Array<number>(c).fill(e));
@@ -294,12 +299,13 @@ function checkCase(
   env: number[],
   pq: "real" | "unit" = "real",
   hasA = true,
+  sumRows = false,
 ): CheckCase<Attrs> {
   const N = env.length;
   return {
     label,
     shapes: [[R, N], [M, N, d], [E, R, d], [N], [3 * E + 1 + N], ...(hasA ? [[M, N]] : [])],
-    attrs: { hasA },
+    attrs: { hasA, sumRows },
     domains: ["real", pq, pq, { fixed: env }, { fixed: pairEnvTable(env, E) }, ...(hasA ? ["real" as const] : [])],
   };
 }
@@ -311,18 +317,23 @@ export const pairLogsumexpOp: OpDef<Attrs> = defineOp<Attrs>({
     "ā = ȳ, b̄[r,n] = Σ_m ȳ w, P̄[m,n,:] = ȳ Σ_r w Q[e_n,r,:], Q̄[e,r,:] = Σ_{m, n∈e} ȳ w P[m,n,:]. " +
     "Saves y (the output); w is recomputed in the backward kernel, never stored (it is M×R×N). Inputs b, P, Q, env, " +
     "the env table T, and a when present (absent: a = 0, neither bound nor read).",
-  forward: ([b, p, q, env, table, a], { hasA }) => {
+  forward: ([b, p, q, env, table, a], { hasA, sumRows }) => {
     const dims = dimsOf(b, p, q, env, table, a);
     const inputs = hasA ? [a, b, p, q, table] : [b, p, q, table];
-    return { out: launch1(fwdKernel(dims.R, dims.d, dims.lanes, hasA), inputs, [dims.M, dims.N], dims) };
+    const y = launch1(fwdKernel(dims.R, dims.d, dims.lanes, hasA), inputs, [dims.M, dims.N], dims);
+    if (!sumRows) return { out: y };
+    const rows = sumToShape(y, [dims.M, 1]);
+    return { out: new Tensor(rows.backend, rows.storage, [dims.M]), saved: [y] };
   },
-  vjp: ({ inputs: [b, p, q, env, table, a], out, needsGrad, attrs: { hasA } }, dy) => {
+  vjp: ({ inputs: [b, p, q, env, table, a], out, saved, needsGrad, attrs: { hasA, sumRows } }, dy) => {
     const dims = dimsOf(b, p, q, env, table, a);
     const { M, N, R, d } = dims;
+    const y = sumRows ? saved[0] : out;
     const want = { b: needsGrad[0], p: needsGrad[1], q: needsGrad[2] };
-    const da = hasA && needsGrad[5] ? [dy] : hasA ? [null] : [];
+    const dyFull = () => (sumRows ? broadcastTo(new Tensor(dy.backend, dy.storage, [M, 1]), [M, N]) : dy);
+    const da = hasA && needsGrad[5] ? [dyFull()] : hasA ? [null] : [];
     if (!want.b && !want.p && !want.q) return [null, null, null, null, null, ...da];
-    const cd = launch1(prepKernel(hasA), hasA ? [a, out, dy] : [out, dy], [M, N, 2], dims);
+    const cd = launch1(prepKernel(hasA, sumRows ?? false), hasA ? [a, y, dy] : [y, dy], [M, N, 2], dims);
     // An output not asked for is a placeholder, one vector of its binding wide.
     const w = vectorWidth(d);
     const shapes = [want.p ? p.shape : [w], want.b ? b.shape : [1], want.q ? [N, R, d] : [w]];
@@ -345,6 +356,8 @@ export const pairLogsumexpOp: OpDef<Attrs> = defineOp<Attrs>({
       checkCase("one intervention sample, one env", { M: 2, R: 1, d: 3, E: 1 }, [0, 0, 0, 0]),
       checkCase("no a (a = 0)", { M: 2, R: 5, d: 2, E: 3 }, [2, 0, 2, 1, 0, 0, 2], "real", false),
       checkCase("no a, 32-lane chunks", { M: 2, R: 3, d: 2, E: 2 }, sortedEnvs([90, 60]), "real", false),
+      checkCase("summed over samples", { M: 3, R: 4, d: 3, E: 2 }, [0, 0, 1, 1, 1, 0], "real", true, true),
+      checkCase("no a, summed, 16-lane chunks", { M: 2, R: 3, d: 3, E: 2 }, sortedEnvs([20, 4]), "real", false, true),
     ],
   },
 });
@@ -354,14 +367,23 @@ export const pairLogsumexpOp: OpDef<Attrs> = defineOp<Attrs>({
  * a = null means a = 0. env holds each sample's environment index as a float, the samples grouped
  * by env (each env's samples contiguous; the GPU kernels' grid assumes it — see the file header).
  * `table`, when given, is pairEnvTable(env, E) uploaded; otherwise the table and scan kernels
- * make it here.
+ * make it here. `sumRows`: Σ_n y[m, n] [M] instead (one reduction after the forward; its VJP
+ * reads ȳ[m] in the prep kernel rather than a broadcast [M, N] copy of it).
  */
-export function pairLogsumexp(a: Tensor | null, b: Tensor, p: Tensor, q: Tensor, env: Tensor, table?: Tensor): Tensor {
+export function pairLogsumexp(
+  a: Tensor | null,
+  b: Tensor,
+  p: Tensor,
+  q: Tensor,
+  env: Tensor,
+  table?: Tensor,
+  { sumRows = false }: { sumRows?: boolean } = {},
+): Tensor {
   const [E, R] = q.shape;
   const N = env.shape[0];
   const T =
     table ?? envTable(env, { M: p.shape[0], N, R, d: q.shape[2], E, logR: Math.log(R), lanes: chunkLanes(N, E) });
-  return apply(pairLogsumexpOp, a ? [b, p, q, env, T, a] : [b, p, q, env, T], { hasA: a !== null });
+  return apply(pairLogsumexpOp, a ? [b, p, q, env, T, a] : [b, p, q, env, T], { hasA: a !== null, sumRows });
 }
 
 export const pairLogsumexpOps = { pairLogsumexp: pairLogsumexpOp };

@@ -223,8 +223,9 @@ export function logMeanExp(perGraph: Tensor): Tensor {
 /** A_m [M]: the sum over this block's rows inside the LSE over m of eq 10. */
 export function perGraphSums(data: DeviceData, c: Contraction, config: GimConfig): Tensor {
   if (config.marginalize !== "per-sample") return perEnvTerms(data, c, c.b.shape[0]);
+  if (!data.rowWeights) return pairLogsumexp(c.a, c.b, c.P, c.Q, data.env, data.pairTable, { sumRows: true });
   const rows = pairLogsumexp(c.a, c.b, c.P, c.Q, data.env, data.pairTable); // [M, N]
-  return sum(data.rowWeights ? mul(rows, data.rowWeights) : rows, 1);
+  return sum(mul(rows, data.rowWeights), 1);
 }
 
 /**
