@@ -67,6 +67,7 @@ export const OP_NAMES = [
   "concat",
   "broadcastTo",
   "gather",
+  "prependZeros",
   "where",
   "greater",
   "greaterEqual",

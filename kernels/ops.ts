@@ -19,7 +19,7 @@ export { normalLogpdf, normalLogpdfStd } from "./normal-logpdf.js";
 export { spectralRadius } from "./spectral-radius.js";
 export { type SinkhornOptions, sinkhorn, sinkhornPlan } from "./sinkhorn.js";
 export { logsumexp, max, mean, sum, sumSquares, sumSquaresOf } from "./reduce.js";
-export { broadcastTo, concat, gather, reshape, slice, transpose } from "./shape-ops.js";
+export { broadcastTo, concat, gather, prependZeros, reshape, slice, transpose } from "./shape-ops.js";
 export { equal, greater, greaterEqual, less, lessEqual, notEqual, where } from "./select.js";
 export { matmul } from "./matmul.js";
 export { gumbelSigmoid, hardBernoulli } from "./gumbel-sigmoid.js";

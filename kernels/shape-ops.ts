@@ -29,7 +29,7 @@ import { MAX_RANK } from "./broadcast.js";
 import common from "../engine/common.wgsl";
 import { sumToShape } from "./elementwise-binary.js";
 import { fill } from "../engine/fill.js";
-import { stridedRead, stridedWrite } from "./strided.js";
+import { stridedRead, stridedReadAfterZeros, stridedWrite } from "./strided.js";
 
 type Attrs<T> = T & { [key: string]: unknown };
 
@@ -196,6 +196,54 @@ export const concatOp = defineOp<Attrs<{ axis: number }>>({
   },
 });
 
+/**
+ * [zeros of `count` rows | x with axes permuted by perm] along axis 0: what concat of a zero block
+ * and a transpose make in four dispatches (fill, two scatters, the transpose's gather), in one.
+ */
+function prependGeometry(x: Tensor, count: number, perm?: readonly number[]) {
+  if (!Number.isInteger(count) || count < 0 || x.rank === 0)
+    throw new ShapeError(
+      "prependZeros",
+      `needs count ≥ 0 rows before an input of rank ≥ 1; got ${count}, ${fmt(x.shape)}`,
+    );
+  const p = perm ? permuteChecked(x, perm) : [...x.shape.keys()];
+  const shape = p.map((k) => x.shape[k]);
+  const strides = stridesOf(x.shape);
+  const lead = count * sizeOf(shape.slice(1));
+  return { p, shape, strides: p.map((k) => strides[k]), lead, out: [count + shape[0], ...shape.slice(1)] };
+}
+
+export const prependZerosOp = defineOp<Attrs<{ count: number; perm?: readonly number[] }>>({
+  name: "prependZeros",
+  derivation:
+    "y = [0 (count rows) | transpose(x, perm)] along axis 0; x̄ = ȳ past the zero rows, permuted back by the inverse of perm.",
+  forward: ([x], { count, perm }) => {
+    const g = prependGeometry(x, count, perm);
+    return { out: stridedReadAfterZeros("prependZeros", x, g.out, g.shape, g.strides, g.lead) };
+  },
+  vjp: ({ inputs: [x], attrs }, dy) => {
+    const g = prependGeometry(x, attrs.count, attrs.perm);
+    // ȳ's rows past the zeros hold x permuted, contiguously: x's axis k is its axis p⁻¹(k).
+    const region = stridesOf(g.shape);
+    return [
+      stridedRead(
+        "prependZeros.vjp",
+        dy,
+        x.shape,
+        x.shape.map((_, k) => region[g.p.indexOf(k)]),
+        g.lead,
+      ),
+    ];
+  },
+  check: {
+    cases: [
+      { label: "one zero row", shapes: [[3, 2]], attrs: { count: 1 } },
+      { label: "transposed first, two zero rows", shapes: [[2, 3, 4]], attrs: { count: 2, perm: [1, 0, 2] } },
+      { label: "no zero rows, 3-D perm", shapes: [[2, 3, 4]], attrs: { count: 0, perm: [2, 0, 1] } },
+    ],
+  },
+});
+
 export const broadcastToOp = defineOp<Attrs<{ shape: readonly number[] }>>({
   name: "broadcastTo",
   derivation: "y = x repeated along broadcast axes; x̄ = Σ of ȳ over those axes.",
@@ -329,6 +377,7 @@ export const shapeOps = {
   concat: concatOp,
   broadcastTo: broadcastToOp,
   gather: gatherOp,
+  prependZeros: prependZerosOp,
 };
 
 export const reshape = (x: Tensor, shape: readonly number[]) => apply(reshapeOp, [x], { shape });
@@ -337,3 +386,6 @@ export const slice = (x: Tensor, axis: number, start: number, end: number) => ap
 export const concat = (tensors: readonly Tensor[], axis: number) => apply(concatOp, tensors, { axis });
 export const broadcastTo = (x: Tensor, shape: readonly number[]) => apply(broadcastToOp, [x], { shape });
 export const gather = (x: Tensor, indices: Tensor, axis = 0) => apply(gatherOp, [x, indices], { axis });
+/** `count` zero rows, then x with axes permuted by `perm` (identity when omitted), along axis 0. */
+export const prependZeros = (x: Tensor, count: number, perm?: readonly number[]) =>
+  apply(prependZerosOp, [x], { count, perm });

@@ -1,10 +1,12 @@
 /**
- * Strided copies: the one kernel pair behind transpose, slice, concat and broadcastTo.
- *   strided_gather:  out[i] = X[base + Σ_k c_k(i)·a_k]      (c = coordinates of i in shape s)
+ * Strided copies: the one kernel pair behind transpose, slice, concat, broadcastTo and prependZeros.
+ *   strided_gather:  out[i] = 0 for i < lead, else X[base + Σ_k c_k(i − lead)·a_k]
+ *                    (c = coordinates in shape s; lead > 0 only for prependZeros)
  *   strided_scatter: Out[base + Σ_k c_k(i)·a_k] = X[i]      (writes into an existing tensor)
  * With a = the input's strides permuted → transpose; a = the input's strides and a base offset →
  * slice; a = 0 on broadcast axes → broadcastTo; scatter at an axis offset → concat and the VJP of
- * slice. Both: binding 0 X read, 1 out write, 2 params {n, base, s0..5, a0..5}; workgroup 256.
+ * slice. Both: binding 0 X read, 1 out write, 2 params {n, base, lead, s0..5, a0..5} (n counts
+ * the lead); workgroup 256.
  */
 import { defineKernel, groupsFor } from "../engine/kernel.js";
 import { launch1 } from "../engine/op.js";
@@ -14,7 +16,10 @@ import { MAX_RANK, offsetTable, packShape, padShape, paramNames, readShape, wgsl
 import common from "../engine/common.wgsl";
 
 const WG = 256;
-const PARAMS = [["n", "u32"], ["base", "u32"], ...paramNames("s"), ...paramNames("a")] as [string, "u32"][];
+const PARAMS = [["n", "u32"], ["base", "u32"], ["lead", "u32"], ...paramNames("s"), ...paramNames("a")] as [
+  string,
+  "u32",
+][];
 
 const PRELUDE = `${common}
 ${wgslIndex("a")}
@@ -24,7 +29,10 @@ fn offset_of(i: u32) -> u32 {
 }`;
 
 function stridedKernel(kind: "gather" | "scatter") {
-  const copy = kind === "gather" ? "Y[i] = X[P.base + offset_of(i)];" : "Y[P.base + offset_of(i)] = X[i];";
+  const copy =
+    kind === "gather"
+      ? "if (i < P.lead) { Y[i] = 0.0; } else { Y[i] = X[P.base + offset_of(i - P.lead)]; }"
+      : "Y[P.base + offset_of(i)] = X[i];";
   return defineKernel({
     name: `strided_${kind}`,
     entry: `strided_${kind}`,
@@ -41,9 +49,10 @@ function stridedKernel(kind: "gather" | "scatter") {
     cpu: ([x], [y], p) => {
       const s = readShape("s", p);
       const a = readShape("a", p);
-      const o = offsetTable(p.n, s, a);
-      for (let i = 0; i < p.n; i++) {
-        if (kind === "gather") y[i] = x[p.base + (o ? o[i] : i)];
+      const o = offsetTable(p.n - p.lead, s, a);
+      for (let i = 0; i < p.lead; i++) y[i] = 0;
+      for (let i = 0; i < p.n - p.lead; i++) {
+        if (kind === "gather") y[p.lead + i] = x[p.base + (o ? o[i] : i)];
         else y[p.base + (o ? o[i] : i)] = x[i];
       }
     },
@@ -77,8 +86,8 @@ function fastPath(shape: readonly number[], strides: readonly number[]): { asfx:
   return { asfx: 0, ssfx: 0 };
 }
 
-function params(op: string, shape: Shape, strides: readonly number[], base: number): Record<string, number> {
-  const p: Record<string, number> = { n: sizeOf(shape), base };
+function params(op: string, shape: Shape, strides: readonly number[], base: number, lead = 0): Record<string, number> {
+  const p: Record<string, number> = { n: lead + sizeOf(shape), base, lead };
   const paddedStrides = [...Array(MAX_RANK - strides.length).fill(0), ...strides];
   const paddedShape = padShape(op, shape);
   packShape("s", paddedShape, p);
@@ -90,6 +99,22 @@ function params(op: string, shape: Shape, strides: readonly number[], base: numb
 /** A new tensor of `shape` reading x at `base + Σ c_k·strides_k`. */
 export function stridedRead(op: string, x: Tensor, shape: Shape, strides: readonly number[], base = 0): Tensor {
   return launch1(gatherKernel, [x], shape, params(op, shape, strides, base));
+}
+
+/**
+ * A new tensor of `out` (lead + sizeOf(shape) elements): `lead` zeros, then x read as stridedRead
+ * reads it into `shape`.
+ */
+export function stridedReadAfterZeros(
+  op: string,
+  x: Tensor,
+  out: Shape,
+  shape: Shape,
+  strides: readonly number[],
+  lead: number,
+): Tensor {
+  if (sizeOf(out) !== lead + sizeOf(shape)) throw new Error(`${op}: ${lead} zeros and ${shape} do not fill ${out}`);
+  return launch1(gatherKernel, [x], out, params(op, shape, strides, 0, lead));
 }
 
 /** Writes x (of `shape`) into `target` at `base + Σ c_k·strides_k` (in place, queued). */

@@ -9,11 +9,12 @@
  * draws L_G, L_I, ε are shared by the three terms (one draw per step, §2 [default]).
  * Returned loss: −J/N (same Adam steps as −J, better conditioned; §6).
  */
-import { detach, noGrad, randn, tidy, zeros } from "../../engine/index.js";
+import { detach, noGrad, randn, tidy } from "../../engine/index.js";
 import {
   add,
   affine,
   concat,
+  prependZeros,
   exp,
   gumbelSigmoid,
   hardBernoulli,
@@ -27,7 +28,6 @@ import {
   sub,
   sum,
   tanh,
-  transpose,
 } from "../../kernels/ops.js";
 import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -153,10 +153,12 @@ export function psiMean(params: GimParams, config: GimConfig, gamma: Tensor): Te
   return heads.length === 1 ? heads[0] : concat(heads, 1);
 }
 
-/** Prepends the observational env (zeros) to a per-interventional-env tensor [K, R, w]. */
-function withObservational(t: Tensor): Tensor {
-  const [, R, w] = t.shape;
-  return concat([zeros([1, R, w], { backend: t.backend, dtype: t.dtype }), t], 0);
+/**
+ * Prepends the observational env (zeros) to a per-interventional-env tensor [K, R, w], or with
+ * `perm` = [1, 0, 2] to one drawn as [R, K, w]: one dispatch.
+ */
+function withObservational(t: Tensor, perm?: readonly number[]): Tensor {
+  return prependZeros(t, 1, perm);
 }
 
 export interface Draws {
@@ -185,8 +187,8 @@ export function drawStep(
   const hardGraph = hardBernoulli(detach(logits), graphNoise);
   const a = targetLogits(params, config, gamma);
   const targetNoise = { samples: M, tau: config.tau, seed, stream: streamFor(step, "targets"), zeroDiagonal: false };
-  const soft = transpose(gumbelSigmoid(a, targetNoise), [1, 0, 2]); // [K, R, d]
-  const hard = transpose(hardBernoulli(detach(a), targetNoise), [1, 0, 2]);
+  const soft = gumbelSigmoid(a, targetNoise); // [R, K, d]
+  const hard = hardBernoulli(detach(a), targetNoise);
   const K = gamma.shape[0];
   const width = psiWidth(config, data.d);
   const eps = randn([K, M, width], {
@@ -199,8 +201,8 @@ export function drawStep(
   return {
     softGraph,
     hardGraph,
-    softTargets: withObservational(soft),
-    hardTargets: withObservational(hard),
+    softTargets: withObservational(soft, [1, 0, 2]),
+    hardTargets: withObservational(hard, [1, 0, 2]),
     psi: withObservational(psi),
     logits: a,
   };
