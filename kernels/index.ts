@@ -26,6 +26,7 @@ import { interventionLogpdfOps } from "./intervention-logpdf.js";
 import { zilnLogpdfOps } from "./ziln-logpdf.js";
 import { zilnInterventionOps } from "./ziln-intervention.js";
 import { sampleRowsOps } from "./sample-rows.js";
+import { denseLayerOps } from "./dense-layer.js";
 
 export const OP_NAMES = [
   "neg",
@@ -76,6 +77,7 @@ export const OP_NAMES = [
   "equal",
   "notEqual",
   "matmul",
+  "denseLayer",
   "gumbelSigmoid",
   "hardBernoulli",
   "hardInterventionB",
@@ -140,6 +142,7 @@ export const OP_GROUPS = [
   group("kernels/shape-ops.ts", shapeOps, ["test/ops/shape-ops.test.ts", { file: FAST_PATHS, ops: ["broadcastTo"] }]),
   group("kernels/select.ts", selectOps, ["test/ops/select.test.ts"]),
   group("kernels/matmul.ts", matmulOps, ["test/ops/matmul.test.ts", AUTOGRAD]),
+  group("kernels/dense-layer.ts", denseLayerOps, ["test/ops/dense-layer.test.ts"]),
   group("kernels/gumbel-sigmoid.ts", gumbelOps, ["test/ops/gumbel.test.ts"]),
   group("kernels/intervention-logpdf.ts", interventionLogpdfOps),
   group("kernels/ziln-logpdf.ts", zilnLogpdfOps, ["test/ops/logpdf.test.ts"]),

@@ -22,6 +22,7 @@ export { logsumexp, max, mean, sum, sumSquares, sumSquaresOf } from "./reduce.js
 export { broadcastTo, concat, gather, prependZeros, reshape, slice, transpose } from "./shape-ops.js";
 export { equal, greater, greaterEqual, less, lessEqual, notEqual, where } from "./select.js";
 export { matmul } from "./matmul.js";
+export { denseLayer } from "./dense-layer.js";
 export { gumbelSigmoid, hardBernoulli } from "./gumbel-sigmoid.js";
 export { linearMechanism } from "./linear-mechanism.js";
 export { mlpMechanism } from "./mlp-mechanism.js";

@@ -14,6 +14,7 @@ import {
   add,
   affine,
   concat,
+  denseLayer,
   prependZeros,
   exp,
   gumbelSigmoid,
@@ -26,12 +27,12 @@ import {
   softplus,
   spectralRadius,
   sub,
+  slice,
   sum,
-  tanh,
 } from "../../kernels/ops.js";
 import { inPhase } from "../../engine/phase.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { zilnMeanFromHead } from "./ziln-mean-scale.js";
+import { zilnMeanFromHead, zilnMeanScaleOf } from "./ziln-mean-scale.js";
 import { type GimConfig, alphaAt, lambdaTargetsAt, targetLogitStdOf, targetPriorOf } from "./config.js";
 import { withPsiMarginalFit } from "./psi-marginal-fit.js";
 import { type DeviceData, rowBlocks } from "./device-data.js";
@@ -126,31 +127,40 @@ export function edgeLogits(params: GimParams, alpha: number): Tensor {
   return affine(matmul(param(params, "U"), param(params, "V"), { transposeB: true }), alpha);
 }
 
-/** p → 100 → 100 → out, tanh, linear output. */
-export function gimNet(params: GimParams, name: string, gamma: Tensor): Tensor {
+/**
+ * The networks `names` (each p → 100 → 100 → out, tanh, linear output) on Γ [K, p], side by
+ * side: [K, n·out], net t's output in columns t·out … (t+1)·out − 1. One denseLayer dispatch per
+ * layer for all of them (kernels/dense-layer.ts).
+ */
+export function gimNetOutputs(params: GimParams, names: readonly string[], gamma: Tensor): Tensor {
+  const layer = (l: number) => ({
+    weights: names.map((name) => param(params, `${name}.W${l}`)),
+    biases: names.map((name) => param(params, `${name}.b${l}`)),
+  });
   let h = gamma;
-  for (let l = 0; l < 3; l++) {
-    h = add(matmul(h, param(params, `${name}.W${l}`)), param(params, `${name}.b${l}`));
-    if (l < 2) h = tanh(h);
-  }
-  return h;
+  for (let l = 0; l < 2; l++) h = denseLayer(h, layer(l).weights, layer(l).biases, { activation: "tanh" });
+  const last = layer(2);
+  const out = denseLayer(h, last.weights, last.biases, { activation: "identity", rowMajor: true }); // [K, n, out]
+  return reshape(out, [gamma.shape[0], -1]);
 }
 
 /** Target logits a = f_φ(Γ): [K, d]. */
 export function targetLogits(params: GimParams, config: GimConfig, gamma: Tensor): Tensor {
-  return config.amortize ? gimNet(params, "f", gamma) : param(params, "targetLogits");
+  return config.amortize ? gimNetOutputs(params, ["f"], gamma) : param(params, "targetLogits");
 }
 
-/** Mean intervention parameters h_φ(Γ): [K, c·d]. */
+/** Mean intervention parameters h_φ(Γ): [K, c·d], the heads' outputs side by side (ψ's blocks). */
 export function psiMean(params: GimParams, config: GimConfig, gamma: Tensor): Tensor {
   if (!config.amortize) return param(params, "psiFree");
-  const heads = gimNets(config)
-    .slice(1)
-    .map((net) => {
-      const head = gimNet(params, net, gamma);
-      return net === "hMean" && config.intervention === "ziln" ? zilnMeanFromHead(config, head) : head;
-    });
-  return heads.length === 1 ? heads[0] : concat(heads, 1);
+  const heads = gimNets(config).slice(1);
+  const all = gimNetOutputs(params, heads, gamma);
+  const meanAt = heads.indexOf("hMean");
+  if (config.intervention !== "ziln" || zilnMeanScaleOf(config) !== "linear") return all;
+  // The linear-scale ZILN mean head: m = log softplus(head) on its block only.
+  const d = all.shape[1] / heads.length;
+  const blocks = heads.map((_, t) => slice(all, 1, t * d, (t + 1) * d));
+  blocks[meanAt] = zilnMeanFromHead(config, blocks[meanAt]);
+  return concat(blocks, 1);
 }
 
 /**
