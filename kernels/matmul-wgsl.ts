@@ -15,7 +15,7 @@
  * lanes into a loop over the lanes, while a load whose address is the same for every lane (it
  * derives from workgroup_id and loop counters only) is a single scalar load. So a workgroup owns
  * R (8, 16 or 32) rows of C, taken from workgroup_id, and lanes·4·CV consecutive columns (CV = 1,
- * 2 or 4 vec4 groups per lane, lane-contiguous): each lane keeps R × CV vec4 accumulators. Per
+ * 2, 3 or 4 vec4 groups per lane, lane-contiguous): each lane keeps R × CV vec4 accumulators. Per
  * chunk of KC = 32 values of κ, the lanes copy the R × 32 block of op(A) into workgroup memory, as
  * vec4s of 4 rows (any source layout, so Aᵀ costs nothing); then per κ each lane makes CV
  * lane-varying loads of B (one vec4 each when n % 4 = 0, four clamped scalars otherwise) and
@@ -49,7 +49,7 @@ export interface MatmulVariant {
   rows: 8 | 16 | 32;
   lanes: 8 | 16 | 32;
   /** vec4 column groups per lane (CV). */
-  groups: 1 | 2 | 4;
+  groups: 1 | 2 | 3 | 4;
 }
 
 const MATMUL_PARAMS = [

@@ -47,16 +47,26 @@ function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatmulAttrs)
   return { m, n, k: ka, batch, out, strideA: batchA > 1 ? m * ka : 0, strideB: batchB > 1 ? ka * n : 0 };
 }
 
+/** [most quads of n, lanes, vec4 groups per lane] of each tile width, narrowest first. */
+const TILES: [number, MatmulVariant["lanes"], MatmulVariant["groups"]][] = [
+  [8, 8, 1],
+  [16, 16, 1],
+  [32, 32, 1],
+  [64, 32, 2],
+  [96, 32, 3],
+];
+
 /**
  * The tile for an m×n product: the narrowest column block that covers n (lanes idle past n still
  * pay for their loads), up to 32 lanes × 4 vec4 groups; 32 rows unless m is small. The 32 × 512
  * tile was the fastest at 512³–1024³ on lavapipe among those that keep compile time and row
- * padding small (sweep in kernels/matmul-wgsl.ts).
+ * padding small (sweep in kernels/matmul-wgsl.ts). Three groups (384 columns) cover 257–384:
+ * the MLP mechanisms' weight gradient Xᵀ Ā has H·dp = 260 columns at d = 50, H = 5, and ran
+ * 25–35 % faster in a 384-column tile than in half of a 512-column one (bench/RESULTS.md).
  */
 function variantFor(m: number, n: number, transA: boolean): MatmulVariant {
   const quads = Math.ceil(n / 4);
-  const [lanes, groups]: [8 | 16 | 32, 1 | 2 | 4] =
-    quads <= 8 ? [8, 1] : quads <= 16 ? [16, 1] : quads <= 32 ? [32, 1] : quads <= 64 ? [32, 2] : [32, 4];
+  const [, lanes, groups] = TILES.find(([most]) => quads <= most) ?? [0, 32, 4];
   return { transA, vec4: n % 4 === 0, rows: m <= 8 ? 8 : m <= 16 ? 16 : 32, lanes, groups };
 }
 

@@ -115,6 +115,7 @@ for (const device of devices) {
             [128, 64, 130],
             [8, 32, 128],
             [13, 97, 260],
+            [5, 40, 383],
             [2, 3, 64],
           ];
     for (const [m, k, n] of sizes) for (const flags of FLAGS) await checkProduct(b, m, k, n, 0, 0, flags);
