@@ -26,7 +26,7 @@
  *   uniform. Grid folded to 2-D above 65535 groups. K ≤ 3 keeps 2K + 1 bindings within WebGPU's
  *   default limit of 8 storage buffers.
  */
-import { type Kernel, defineKernel } from "./kernel.js";
+import { type Kernel, defineKernel, kernelCache } from "./kernel.js";
 import common from "./common.wgsl";
 
 const WG = 256;
@@ -92,12 +92,10 @@ function adamKernelOf(K: number): Kernel {
   });
 }
 
-const kernels = new Map<number, Kernel>();
+const kernels = kernelCache();
 /** The update kernel of K tensors (1 ≤ K ≤ ADAM_PER_DISPATCH). */
 export function adamKernel(K: number): Kernel {
   if (!Number.isInteger(K) || K < 1 || K > ADAM_PER_DISPATCH)
     throw new Error(`adamKernel: K must be 1 … ${ADAM_PER_DISPATCH}, got ${K}`);
-  let k = kernels.get(K);
-  if (!k) kernels.set(K, (k = adamKernelOf(K)));
-  return k;
+  return kernels(`${K}`, () => adamKernelOf(K));
 }

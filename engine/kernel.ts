@@ -109,3 +109,16 @@ export function defineKernel(source: KernelSource): Kernel {
 export function groupsFor(n: number, size: number): number {
   return Math.ceil(n / size);
 }
+
+/**
+ * A cache of generated kernels by key: `cached(key, make)` makes each kernel once, so that a
+ * variant asked for again is the same object (the backend's pipeline cache is keyed by it).
+ */
+export function kernelCache(): (key: string, make: () => Kernel) => Kernel {
+  const kernels = new Map<string, Kernel>();
+  return (key, make) => {
+    let k = kernels.get(key);
+    if (!k) kernels.set(key, (k = make()));
+    return k;
+  };
+}

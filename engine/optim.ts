@@ -115,24 +115,22 @@ export class Adam {
       // Parameters without a gradient are left out of the dispatch; the others keep their offsets.
       const live = group.members.map((i, k) => ({ i, off: group.offsets[k] })).filter(({ i }) => this.params[i].grad);
       if (live.length === 0) continue;
+      const grads = live.map(({ i }) => this.checkedGrad(i));
       const values: Record<string, number> = { ...params, S: group.S };
       let groups = 0;
       live.forEach(({ i, off }, t) => {
-        const p = this.params[i];
-        const g = this.checkedGrad(i);
         Object.assign(values, {
-          [`n${t}`]: p.size,
+          [`n${t}`]: grads[t].size,
           [`off${t}`]: off,
           [`first${t}`]: groups,
           [`decay${t}`]: this.decay[i],
         });
-        groups += adamGroups(g.size);
+        groups += adamGroups(grads[t].size);
       });
       values.last = groups;
-      const p0 = this.params[live[0].i];
-      p0.backend.run(
+      grads[0].backend.run(
         adamKernel(live.length),
-        live.map(({ i }) => this.params[i].grad!.storage),
+        grads.map((g) => g.storage),
         [...live.map(({ i }) => this.params[i].storage), group.moments.storage],
         values,
       );

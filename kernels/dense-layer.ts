@@ -22,9 +22,9 @@
  *   Params {K, I, O, n}; at most 2n + 2 ≤ 8 storage bindings (WebGPU's default). A kernel per
  *   layout (x shared or per net, output net- or row-major), so that no index needs a select.
  */
-import { type Kernel, defineKernel } from "../engine/kernel.js";
+import { type Kernel, defineKernel, kernelCache } from "../engine/kernel.js";
 import { type CheckCase, type OpDef, apply, defineOp, launch1 } from "../engine/op.js";
-import { ShapeError, fmt } from "../engine/shape.js";
+import { ShapeError, fmt, sizeOf } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
 import { sumToShape } from "./elementwise-binary.js";
 import { seq } from "./unroll.js";
@@ -72,12 +72,7 @@ const perNet = (n: number, body: (t: number) => string) =>
     .map((t) => `${t > 0 ? "else " : ""}if (t == ${t}u) {${body(t)}}`)
     .join(" ");
 
-const cache = new Map<string, Kernel>();
-function cached(key: string, make: () => Kernel): Kernel {
-  let k = cache.get(key);
-  if (!k) cache.set(key, (k = make()));
-  return k;
-}
+const cached = kernelCache();
 
 function fwdKernel(n: number, act: Activation, l: Layout): Kernel {
   return cached(`fwd ${n} ${act} ${layoutKey(l)}`, () =>
@@ -237,14 +232,7 @@ const params = ({ K, I, O, n }: Dims): Dims => ({ K, I, O, n });
 
 /** A tensor of `shape` holding `length` values of `from` at `offset` (a buffer copy). */
 function copyOut(from: Tensor, offset: number, shape: number[]): Tensor {
-  const out = new Tensor(
-    from.backend,
-    from.backend.alloc(
-      shape.reduce((a, b) => a * b, 1),
-      from.dtype,
-    ),
-    shape,
-  );
+  const out = new Tensor(from.backend, from.backend.alloc(sizeOf(shape), from.dtype), shape);
   from.backend.copy(from.storage, offset, out.storage, 0, out.size);
   return out;
 }
@@ -266,10 +254,13 @@ export const denseLayerOp: OpDef<Attrs> = defineOp<Attrs>({
     let dx: Tensor | null = null;
     if (needsGrad[0]) {
       const perNet = launch1(xgradKernel(p.n, activation, p.layout), [dy, out, ...weights], [p.n, p.K, p.I], params(p));
-      dx = p.layout.sharedX ? sumToShape(perNet, [1, p.K, p.I]) : perNet;
-      if (p.layout.sharedX) {
+      if (!p.layout.sharedX) dx = perNet;
+      else {
+        // Σ_t; with one net sumToShape returns perNet itself, so the view is made before either goes.
+        const summed = sumToShape(perNet, [1, p.K, p.I]);
+        dx = new Tensor(summed.backend, summed.storage, x.shape);
         perNet.dispose();
-        dx = new Tensor(dx.backend, dx.storage, x.shape);
+        if (summed !== perNet) summed.dispose();
       }
     }
     const wantParams = needsGrad.slice(1).some((g) => g);

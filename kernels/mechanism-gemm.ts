@@ -35,7 +35,7 @@
  * mech_gemm_finish, 64 lanes, one per output element: 0 WB [M,d,H·dp], 1 PS [K·dp], 2 G, 3 W1|Θ
  * read; W̄1|Θ̄, Ḡ, (mlp) b̄1, w̄2, b̄2, (gaussian) ℓ̄ write; params {d, dp, H, M}.
  */
-import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
+import { type Kernel, defineKernel, groupsFor, kernelCache } from "../engine/kernel.js";
 import { type ForwardResult, type OpDef, apply, defineOp, launch } from "../engine/op.js";
 import { isRecording } from "../engine/tape.js";
 import { ShapeError, fmt } from "../engine/shape.js";
@@ -94,12 +94,7 @@ function variantOf(kind: Kind, H: number, density: Density, Q: number, saved: bo
   return { kind, H, density, rows, lanes, saved };
 }
 
-const cache = new Map<string, Kernel>();
-function cached(key: string, make: () => Kernel): Kernel {
-  let k = cache.get(key);
-  if (!k) cache.set(key, (k = make()));
-  return k;
-}
+const cached = kernelCache();
 
 const PARAMS = [
   ["d", "u32"],

@@ -25,7 +25,7 @@
  * its samples are contiguous — an env whose samples are spread over more chunks than that would
  * leave some unread. Only the gradients asked for are computed (compile-time flags).
  */
-import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
+import { defineKernel, groupsFor, kernelCache } from "../engine/kernel.js";
 import { type CheckCase, type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
@@ -71,12 +71,7 @@ function lambda(
 /** The env of sample n, from the table's copy. */
 const envOf = (t: ArrayLike<number>, E: number, n: number) => t[3 * E + 1 + n];
 
-const cache = new Map<string, Kernel>();
-function memo(key: string, make: () => Kernel): Kernel {
-  let k = cache.get(key);
-  if (!k) cache.set(key, (k = make()));
-  return k;
-}
+const memo = kernelCache();
 
 /** T's ranges lo_e, hi_e and its copy of env (what the table kernel writes). */
 function writeRanges(env: ArrayLike<number>, t: { [k: number]: number }, N: number, E: number): void {

@@ -41,6 +41,9 @@ for (const [name, t] of Object.entries(DEVICES)) {
       [[2, 5, 4], 2, 3, true, true],
       [[5, 4], 2, 70, false, true],
       [[19, 4], 2, 5, true, false],
+      // One net, shared x: x̄ is the x-gradient kernel's own output (K = O, so a freed buffer of
+      // its size would be the next one W̄'s copy takes).
+      [[5, 4], 1, 5, true, false],
     ] as const) {
       const x = draw([...xShape]);
       const ws = Array.from({ length: n }, () => draw([4, O]));
