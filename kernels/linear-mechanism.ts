@@ -12,7 +12,7 @@
  *   lin_dx:     0 G, 1 Θ, 2 μ̄ read; 3 X̄ [N,d] write; one lane per (n, i), loops over m and j.
  *               Only needed when X itself needs a gradient (never in training), so kept simple.
  */
-import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
+import { type Kernel, defineKernel, groupsFor, kernelCache } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
@@ -99,23 +99,20 @@ const dxKernel = defineKernel({
   },
 });
 
-const generated = new Map<string, Kernel>();
+const cached = kernelCache();
 /** The generated fwd or R kernel for this d (grid: row chunks × M × column blocks). */
 function generatedKernel(which: "fwd" | "wgrad", d: number): Kernel {
   const key = `${which} ${d}`;
-  let k = generated.get(key);
-  if (!k) {
+  return cached(key, () => {
     const shape = { kind: "linear", d, H: 1 } as const;
     const blocks = Math.ceil(d / blockWidth(shape, which === "wgrad"));
-    k = defineKernel({
+    return defineKernel({
       name: `linear_mechanism.${which}.d${d}`,
       ...(which === "fwd" ? fwdSource(shape) : wgradSource(shape)),
       workgroups: (p) => [p.C, p.M, blocks],
       cpu: which === "fwd" ? linearCpu(d) : rCpu(d),
     });
-    generated.set(key, k);
-  }
-  return k;
+  });
 }
 
 const linearCpu =

@@ -36,7 +36,7 @@
  * four κ steps summed before each accumulator update (a quarter of the blends). Slower: A staged
  * with κ contiguous and read as vec4 over 4 κ steps; A read directly from storage (uniform loads).
  */
-import { defineKernel, type Kernel } from "../engine/kernel.js";
+import { defineKernel, type Kernel, kernelCache } from "../engine/kernel.js";
 import { seq } from "./unroll.js";
 
 const KC = 32;
@@ -130,16 +130,15 @@ function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
   ${rows.map(storeRow).join("\n  ")}`;
 }
 
-const cache = new Map<string, Kernel>();
+const cached = kernelCache();
 
 /** The kernel of one variant (one object per variant, so the backend's pipeline cache hits). */
 export function matmulKernel(variant: MatmulVariant): Kernel {
   const key = `${variant.transA ? "t" : "n"}${variant.vec4 ? "v" : "s"}.r${variant.rows}.l${variant.lanes}.g${variant.groups}`;
-  let kernel = cache.get(key);
-  if (!kernel) {
+  return cached(key, () => {
     const cols = variant.lanes * 4 * variant.groups;
     const element = variant.vec4 ? "vec4<f32>" : "f32";
-    kernel = defineKernel({
+    return defineKernel({
       name: `matmul.tiled.${key}`,
       entry: "matmul_tiled",
       inputs: ["A", { name: "B", element }],
@@ -156,9 +155,7 @@ export function matmulKernel(variant: MatmulVariant): Kernel {
       },
       cpu: matmulCpu,
     });
-    cache.set(key, kernel);
-  }
-  return kernel;
+  });
 }
 
 /** The reference: C[z] = op(A[z])·B[z], i-κ-j loops, in the precision of the arrays. */

@@ -25,7 +25,7 @@
  * {N, M, rpl}. lin_gauss_params: 0 S [C,M,d+1,d], 1 G, 2 Θ read; 3 Θ̄ [d,d], 4 Ḡ [M,d,d],
  * 5 ℓ̄ [d] write; one lane per output, 64 lanes, params {N, d, M, C}.
  */
-import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
+import { type Kernel, defineKernel, groupsFor, kernelCache } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
@@ -97,22 +97,19 @@ const cpuFor =
         }
   };
 
-const generated = new Map<string, Kernel>();
+const cached = kernelCache();
 function kernelFor(kind: Kind, d: number, H: number, epilogue: Epilogue): Kernel {
   const key = `${kind} ${d} ${H} ${epilogue}`;
-  let k = generated.get(key);
-  if (!k) {
+  return cached(key, () => {
     const shape: MechShape = { kind, d, H };
     const blocks = Math.ceil(d / blockWidth(shape));
-    k = defineKernel({
+    return defineKernel({
       name: `mechanism_logpdf.${epilogue === "logpdf" ? "fwd" : "vjp"}.${kind}.d${d}${kind === "mlp" ? `.H${H}` : ""}`,
       ...fwdSource(shape, epilogue),
       workgroups: (p) => [p.C, p.M, blocks],
       cpu: cpuFor(kind, epilogue),
     });
-    generated.set(key, k);
-  }
-  return k;
+  });
 }
 
 /** S[c, m, i, j] = Σ_{n in chunk c} X[n,i] μ̄[m,n,j] (i < d); S[c, m, d, j] = Σ_n ½ L̄ (r² p − 1). */
@@ -135,20 +132,17 @@ const gwgradCpu: Kernel["cpu"] = (inputs, [s], p) => {
     }
 };
 
-const gwgradKernels = new Map<number, Kernel>();
+const cachedGwgrad = kernelCache();
 function gwgradKernel(d: number): Kernel {
-  let k = gwgradKernels.get(d);
-  if (!k) {
+  return cachedGwgrad(String(d), () => {
     const blocks = Math.ceil(d / gaussianBlockWidth(d));
-    k = defineKernel({
+    return defineKernel({
       name: `mechanism_logpdf.gwgrad.linear.d${d}`,
       ...gaussianWgradSource(d),
       workgroups: (p) => [p.C, p.M, blocks],
       cpu: gwgradCpu,
     });
-    gwgradKernels.set(d, k);
-  }
-  return k;
+  });
 }
 
 const PARAMS_WG = 64;

@@ -17,7 +17,7 @@
  *               recomputing A per (m, j, h). Only needed when X needs a gradient (never in
  *               training), so kept simple: d times the forward's FLOPs.
  */
-import { type Kernel, defineKernel, groupsFor } from "../engine/kernel.js";
+import { type Kernel, defineKernel, groupsFor, kernelCache } from "../engine/kernel.js";
 import { type OpDef, apply, defineOp, launch, launch1 } from "../engine/op.js";
 import { ShapeError, fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
@@ -196,23 +196,20 @@ const wgradCpu: Kernel["cpu"] = ([x, g, w1, b1, w2, dmu], [s], p) => {
     }
 };
 
-const generated = new Map<string, Kernel>();
+const cached = kernelCache();
 /** The generated fwd or weight-gradient kernel for this (d, H). */
 function generatedKernel(which: "fwd" | "wgrad", d: number, H: number): Kernel {
   const key = `${which} ${d} ${H}`;
-  let k = generated.get(key);
-  if (!k) {
+  return cached(key, () => {
     const shape = { kind: "mlp", d, H } as const;
     const blocks = Math.ceil(d / blockWidth(shape, which === "wgrad"));
-    k = defineKernel({
+    return defineKernel({
       name: `mlp_mechanism.${which}.d${d}.H${H}`,
       ...(which === "fwd" ? fwdSource(shape) : wgradSource(shape)),
       workgroups: (p) => [p.C, p.M, blocks],
       cpu: which === "fwd" ? fwdCpu : wgradCpu,
     });
-    generated.set(key, k);
-  }
-  return k;
+  });
 }
 
 function dimsOf(x: Tensor, g: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Dims {

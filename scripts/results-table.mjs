@@ -5,8 +5,11 @@
 // writes docs/results.md (scripts/results/markdown.mjs) with the command, date and wall time.
 //
 //   node scripts/results-table.mjs [--seeds 5] [--families linear-hard-er,…] [--d 10,20]
-//        [--steps N] [--work out/results] [--jobs 1] [--backend auto] [--resume]
+//        [--methods GIM,BaCaDI*] [--steps N] [--work out/results] [--jobs 1] [--backend auto] [--resume]
 //        [--out docs/results.md] [--python /usr/bin/python3] [--collect] [-- extra gim train flags]
+//
+// --methods picks among GIM, BaCaDI* and "GIM (vote of 5)" (`gim train --restarts 5
+// --restart-graph vote`, gim/train/restart-vote.ts); the default is the first two.
 //
 // Each (family, d, seed, method) is one run that writes WORK/<family>-d<d>-s<seed>/<method>.run.json
 // when it is done; with --resume a run whose record exists with the same flags is not redone, so an
@@ -25,7 +28,7 @@ const argv = process.argv.slice(2);
 const cut = argv.indexOf("--");
 const own = cut < 0 ? argv : argv.slice(0, cut);
 const trainExtra = cut < 0 ? [] : argv.slice(cut + 1);
-const VALUED = ["seeds", "families", "d", "steps", "work", "jobs", "backend", "out", "python"];
+const VALUED = ["seeds", "families", "methods", "d", "steps", "work", "jobs", "backend", "out", "python"];
 const opts = { resume: false, collect: false };
 for (let k = 0; k < own.length; k++) {
   const name = own[k].replace(/^--/, "");
@@ -105,11 +108,19 @@ function dataset(dir, family, d, seed) {
   return { data, flags, ready: datasets.get(data) };
 }
 
-const METHODS = { GIM: { file: "gim", flags: [] }, "BaCaDI*": { file: "bacadi", flags: ["--amortize", "false"] } };
+const METHODS = {
+  GIM: { file: "gim", flags: [] },
+  "BaCaDI*": { file: "bacadi", flags: ["--amortize", "false"] },
+  "GIM (vote of 5)": { file: "gim-vote", flags: ["--restarts", "5", "--restart-graph", "vote"] },
+};
+const methodNames = (opts.methods ?? "GIM,BaCaDI*").split(",").map((m) => m.trim());
+const unknownMethods = methodNames.filter((m) => !(m in METHODS));
+if (unknownMethods.length > 0)
+  fail(`--methods: '${unknownMethods.join(", ")}' not among ${Object.keys(METHODS).join(", ")}`);
 const todo = [];
 for (let seed = 1; seed <= seeds; seed++)
   for (const d of dims)
-    for (const family of families) for (const method of Object.keys(METHODS)) todo.push({ family, d, seed, method });
+    for (const family of families) for (const method of methodNames) todo.push({ family, d, seed, method });
 
 const records = [];
 const failed = [];
@@ -127,7 +138,8 @@ async function runOne({ family, d, seed, method }) {
   const train = ["--mechanism", mechanism, "--intervention", intervention, "--seed", String(seed), ...steps];
   train.push("--backend", backend, ...methodFlags, ...trainExtra);
   // BaCaDI* predicts only its training envs: its eval scores the train split (the baselines come from GIM's).
-  const evalFlags = method === "GIM" ? ["--seed", "0"] : ["--seed", "0", "--splits", "train", "--map-targets", "false"];
+  const evalFlags =
+    method !== "BaCaDI*" ? ["--seed", "0"] : ["--seed", "0", "--splits", "train", "--map-targets", "false"];
   const flags = { generator, train, eval: evalFlags };
   const label = `${family} d=${d} seed ${seed} ${method}`;
   if ((opts.resume || opts.collect) && existsSync(recordPath)) {

@@ -12,10 +12,14 @@ import type { Backend } from "../../engine/backend.js";
 import { noGrad, tidy } from "../../engine/index.js";
 import { type Dataset, trainingSubset } from "../data/dataset.js";
 import { type TrainingSet, splitHoldout } from "../data/training-set.js";
-import { type GimConfig, alphaAt } from "../model/config.js";
+import { type GimConfig, alphaAt, refitStepsOf } from "../model/config.js";
 import { type DeviceData, featureMatrix, uploadData } from "../model/device-data.js";
 import { likelihood } from "../model/likelihood.js";
-import type { ModelFile, RestartRecord } from "../model/model-file.js";
+import type { ModelFile, RestartRecord, RestartVoteRecord } from "../model/model-file.js";
+import { type Matrix } from "../graph/dag.js";
+import { mapGraph } from "../model/map-estimate.js";
+import { type CheckpointFile, checkpointOf, restoreCheckpoint } from "./checkpoint.js";
+import { nearestRestart, voteGraph } from "./restart-vote.js";
 import { drawStep } from "../model/objective.js";
 import { mechanismParams, param } from "../model/params.js";
 import { runPool } from "./concurrent.js";
@@ -70,17 +74,19 @@ export async function scoreTrainer(trainer: Trainer, scoring: ScoringData): Prom
 const edgeCount = (g: number[][]) => g.flat().reduce((a, b) => a + b, 0);
 const hamming = (a: number[][], b: number[][]) => a.flat().reduce((s, v, k) => s + (v !== b.flat()[k] ? 1 : 0), 0);
 
-/** The record of the restarts, given each one's MAP graph and score (NaN: failed). */
+/** The record of the restarts, given each one's MAP graph and score (NaN: failed); `kept` overrides the best score's. */
 export function restartRecord(
   seeds: number[],
   graphs: (number[][] | null)[],
   scores: number[],
   extra: { finalAcyclicity: number[]; finalLoss?: number[]; wallSeconds: number; parallel: number },
+  kept?: number,
 ): RestartRecord {
   let chosen = -1;
   scores.forEach((s, k) => {
     if (Number.isFinite(s) && (chosen < 0 || s > scores[chosen])) chosen = k;
   });
+  if (kept !== undefined) chosen = kept;
   if (chosen < 0) throw new Error(`all ${seeds.length} restarts failed`);
   const reference = graphs[0];
   const differences = graphs.map((g) => (g && reference ? hamming(g, reference) : null));
@@ -103,23 +109,45 @@ export function restartRecord(
   };
 }
 
+export type RestartGraph = "best" | "vote";
+
 export interface RestartOptions {
   restarts: number;
   /** Trainings in flight at once. */
   parallel: number;
+  /** "best" (default): keep the restart with the best holdout score; "vote": gim/train/restart-vote.ts. */
+  graph?: RestartGraph;
   replay?: boolean;
   log?: (line: string) => void;
   shouldStop?: () => boolean;
 }
+
+/** Refit steps under the voted graph when the config asks for none (docs/tuning.md, session 4: 500). */
+export const VOTE_REFIT_STEPS = 500;
+
+interface RestartRun {
+  model: ModelFile | null;
+  graph: Matrix;
+  probabilities: Matrix;
+  score: number;
+  h: number;
+  loss: number;
+  /** Vote mode: the state at the end of the main phase, for the refit under the vote. */
+  state: CheckpointFile | null;
+}
+
+/** A finished set of restarts, or null when stopped (restarts write no checkpoints). */
+export type RestartsResult = { model: ModelFile; stoppedEarly: false } | { model: null; stoppedEarly: true };
 
 export async function fitRestarts(
   dataset: Dataset,
   config: GimConfig,
   backend: Backend,
   options: RestartOptions,
-): Promise<{ model: ModelFile; stoppedEarly: boolean }> {
+): Promise<RestartsResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const K = options.restarts;
+  const voting = (options.graph ?? "best") === "vote";
   if (!Number.isInteger(K) || K < 1) throw new Error(`--restarts must be a positive integer (got ${K})`);
   const train = trainingSubset(dataset);
   if (train.envs.length < 2) throw new Error(`${dataset.dir}: no training environments besides the observational one`);
@@ -128,40 +156,109 @@ export async function fitRestarts(
   const scoring = holdoutScoringData(train, { ...config, holdoutSeed }, backend);
   const started = performance.now();
   let stopped = false;
-  const results = await runPool(K, Math.min(options.parallel, K), async (k) => {
+  const runOne = async (k: number): Promise<RestartRun> => {
     const trainer = new Trainer({ ...config, seed: seeds[k], holdoutSeed }, train, backend);
     try {
       if (options.replay) trainer.enableReplay();
       const t0 = performance.now();
-      const result = await trainer.train({ shouldStop: options.shouldStop });
+      // Voting: the main phase only; the restart refitted under the vote does the refit.
+      const result = await trainer.train({ shouldStop: options.shouldStop, stopAt: voting ? config.steps : undefined });
       if (result.stoppedEarly) stopped = true;
       const wallSeconds = (performance.now() - t0) / 1000;
       const score = await scoreTrainer(trainer, scoring);
-      const model = await modelFromTrainer(trainer, { stepsPerSecond: result.stepsPerSecond, wallSeconds });
+      const throughput = { stepsPerSecond: result.stepsPerSecond, wallSeconds };
+      const model = voting ? null : await modelFromTrainer(trainer, throughput);
+      const scores = await trainer.scores();
+      const graph = model?.graph ?? mapGraph(scores).graph;
       log(
-        `restart ${k + 1}/${K} (seed ${seeds[k]}): holdout log-likelihood ${score.toFixed(4)}, ĥ ${trainer.lastAcyclicity.toExponential(2)}, ${edgeCount(model.graph)} edges, ${wallSeconds.toFixed(1)} s`,
+        `restart ${k + 1}/${K} (seed ${seeds[k]}): holdout log-likelihood ${score.toFixed(4)}, ĥ ${trainer.lastAcyclicity.toExponential(2)}, ${edgeCount(graph)} edges, ${wallSeconds.toFixed(1)} s`,
       );
-      return { model, score, h: trainer.lastAcyclicity, loss: result.finalLoss };
+      return {
+        model,
+        graph,
+        probabilities: edgeProbabilitiesOf(scores, trainer.alpha()),
+        score,
+        h: trainer.lastAcyclicity,
+        loss: result.finalLoss,
+        state: voting && !result.stoppedEarly ? await checkpointOf(trainer) : null,
+      };
     } finally {
       trainer.dispose();
     }
-  });
-  const wallSeconds = (performance.now() - started) / 1000;
-  results.forEach((r, k) => {
-    if (r?.status === "rejected") log(`restart ${k + 1}/${K} (seed ${seeds[k]}) failed: ${String(r.reason)}`);
-  });
-  const done = results.map((r) => (r?.status === "fulfilled" ? r.value : null));
-  const record = restartRecord(
-    seeds,
-    done.map((r) => r?.model.graph ?? null),
-    done.map((r) => r?.score ?? Number.NaN),
-    {
+  };
+  try {
+    const results = await runPool(K, Math.min(options.parallel, K), runOne);
+    if (stopped) return { model: null, stoppedEarly: true };
+    results.forEach((r, k) => {
+      if (r?.status === "rejected") log(`restart ${k + 1}/${K} (seed ${seeds[k]}) failed: ${String(r.reason)}`);
+    });
+    const done = results.map((r) => (r?.status === "fulfilled" ? r.value : null));
+    const graphs = done.map((r) => r?.graph ?? null);
+    const scores = done.map((r) => r?.score ?? Number.NaN);
+    const extra = {
       finalAcyclicity: done.map((r) => r?.h ?? Number.NaN),
       finalLoss: done.map((r) => r?.loss ?? Number.NaN),
-      wallSeconds,
       parallel: Math.min(options.parallel, K),
-    },
-  );
+    };
+    if (!voting) {
+      const record = restartRecord(seeds, graphs, scores, { ...extra, wallSeconds: secondsSince(started) });
+      return { model: { ...done[record.chosen]!.model!, restarts: record }, stoppedEarly: false };
+    }
+    const counted = done.filter((r): r is RestartRun => r !== null && Number.isFinite(r.score));
+    const vote = voteGraph(
+      counted.map((r) => r.graph),
+      counted.map((r) => r.probabilities),
+    );
+    const kept = nearestRestart(graphs, scores, vote.graph);
+    const refitSteps = refitStepsOf(config) > 0 ? refitStepsOf(config) : VOTE_REFIT_STEPS;
+    log(
+      `vote of ${counted.length} MAP graphs: ${edgeCount(vote.graph)} edges (${vote.cycleEdgesDropped} dropped to break cycles); refitting seed ${seeds[kept]} under it for ${refitSteps} steps`,
+    );
+    const refitConfig = { ...config, seed: seeds[kept], holdoutSeed, refitSteps };
+    const trainer = new Trainer(refitConfig, train, backend);
+    try {
+      restoreCheckpoint(done[kept]!.state!, trainer, `restart ${kept + 1} (seed ${seeds[kept]})`);
+      if (options.replay) trainer.enableReplay();
+      await trainer.pinGraph(vote.graph);
+      // The model reports the vote's provenance, not the refitted restart's own Z.
+      trainer.refit = {
+        ...trainer.refit!,
+        cycleEdgesDropped: vote.cycleEdgesDropped,
+        edgeProbabilities: vote.edgeProbabilities,
+      };
+      const t0 = performance.now();
+      const result = await trainer.train({ shouldStop: options.shouldStop });
+      if (result.stoppedEarly) return { model: null, stoppedEarly: true };
+      const voteScore = await scoreTrainer(trainer, scoring);
+      log(`refitted under the vote: holdout log-likelihood ${voteScore.toFixed(4)}`);
+      const model = await modelFromTrainer(trainer, {
+        stepsPerSecond: result.stepsPerSecond,
+        wallSeconds: secondsSince(t0),
+      });
+      const record = restartRecord(seeds, graphs, scores, { ...extra, wallSeconds: secondsSince(started) }, kept);
+      const voted: RestartVoteRecord = {
+        votes: vote.votes,
+        graph: vote.graph,
+        cycleEdgesDropped: vote.cycleEdgesDropped,
+        refittedSeed: seeds[kept],
+        refitSteps,
+        holdoutLogLikelihood: voteScore,
+      };
+      return { model: { ...model, restarts: { ...record, graphChoice: "vote", vote: voted } }, stoppedEarly: false };
+    } finally {
+      trainer.dispose();
+    }
+  } finally {
+    disposeScoring(scoring);
+  }
+}
+
+const secondsSince = (t0: number) => (performance.now() - t0) / 1000;
+
+const edgeProbabilitiesOf = (scores: Matrix, alpha: number): Matrix =>
+  scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
+
+function disposeScoring(scoring: ScoringData): void {
   for (const t of [
     scoring.gamma,
     scoring.data.X,
@@ -172,8 +269,6 @@ export async function fitRestarts(
     t.dispose();
   scoring.data.envOneHot?.dispose();
   for (const c of scoring.data.chunks) for (const t of [c.X, c.env, c.envStartTensor]) t.dispose();
-  const model = { ...done[record.chosen]!.model, restarts: record };
-  return { model, stoppedEarly: stopped };
 }
 
 /** One paragraph for the CLI: the scores, the winner, and whether the graphs differ. */
@@ -190,5 +285,10 @@ export function describeRestarts(r: RestartRecord): string {
   const winner = r.winnerGraphDiffersFromSeed0
     ? `the winner's graph differs from seed ${r.seeds[0]}'s in ${r.edgesDifferingFromSeed0[r.chosen]} entries`
     : `the winner's graph is seed ${r.seeds[0]}'s`;
-  return `restarts: holdout log-likelihood ${scores}; kept seed ${r.chosenSeed}; ${graphs}; ${winner} (${r.wallSeconds.toFixed(1)} s, ${r.parallel} at once)`;
+  const timing = `(${r.wallSeconds.toFixed(1)} s, ${r.parallel} at once)`;
+  if (r.vote) {
+    const v = r.vote;
+    return `restarts: holdout log-likelihood ${scores}; ${graphs}; the model's graph is their majority vote (${edgeCount(v.graph)} edges, ${v.cycleEdgesDropped} dropped to break cycles), refitted from seed ${v.refittedSeed}'s state (the nearest graph) for ${v.refitSteps} steps: holdout log-likelihood ${v.holdoutLogLikelihood.toFixed(4)} ${timing}`;
+  }
+  return `restarts: holdout log-likelihood ${scores}; kept seed ${r.chosenSeed}; ${graphs}; ${winner} ${timing}`;
 }

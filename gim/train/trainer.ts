@@ -45,6 +45,8 @@ export interface TrainOptions {
   onProgress?: (p: Progress) => void;
   /** Polled after every step; true makes the loop write a checkpoint and return early. */
   shouldStop?: () => boolean;
+  /** Ends at this step (below totalSteps: e.g. the main phase only, before the refit pins G_MAP). */
+  stopAt?: number;
 }
 
 export interface TrainResult {
@@ -252,7 +254,7 @@ export class Trainer {
     let rate = 0;
     let finalLoss = Number.NaN;
     const started = performance.now();
-    const total = this.totalSteps;
+    const total = Math.min(options.stopAt ?? Infinity, this.totalSteps);
     while (this.step < total) {
       if (this.step >= config.steps && !this.refit) await this.pinGraph();
       const { loss, acyclicity } = this.queueStep();

@@ -18,7 +18,12 @@ import { bestTrial, chooseHoldout, tune } from "../../gim/eval/tune.js";
 import { defaultSpace, drawTrials, parseParam } from "../../gim/eval/tune-space.js";
 import { trialsCsv } from "../../gim/eval/tune-table.js";
 import { fit } from "../../gim/train/fit.js";
-import { fitRestarts, restartRecord } from "../../gim/train/restarts.js";
+import { type RestartsResult, VOTE_REFIT_STEPS, fitRestarts, restartRecord } from "../../gim/train/restarts.js";
+import { nearestRestart, voteGraph } from "../../gim/train/restart-vote.js";
+import { Trainer } from "../../gim/train/trainer.js";
+import { modelFromTrainer } from "../../gim/train/export-model.js";
+import { type ModelFile, loadModel } from "../../gim/model/model-file.js";
+import { isAcyclic } from "../../gim/graph/dag.js";
 import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
 import { tinyBenchmark } from "./fixtures.js";
 
@@ -35,6 +40,11 @@ const config: GimConfig = {
   logEvery: 5,
 };
 const quiet = () => {};
+/** The model of restarts that ran to the end. */
+const finished = (result: RestartsResult): ModelFile => {
+  assert.ok(!result.stoppedEarly && result.model);
+  return result.model;
+};
 
 test("env ids name their perturbation: the three generators' dose tags, and truth agrees on gim synth data", () => {
   for (const [id, group] of [
@@ -123,31 +133,101 @@ test("selection skips failed trials; all failed is an error", () => {
 });
 
 test("restarts keep the best holdout log-likelihood; interleaved equals sequential; restart 0 equals a plain run", async () => {
-  const interleaved = await fitRestarts(data, config, cpu, { restarts: 3, parallel: 3, log: quiet });
-  const sequential = await fitRestarts(data, config, cpu, { restarts: 3, parallel: 1, log: quiet });
-  const r = interleaved.model.restarts!;
-  assert.equal(r.holdoutLogLikelihood, sequential.model.restarts!.holdoutLogLikelihood);
-  assert.equal(interleaved.model.weights, sequential.model.weights);
+  const interleaved = finished(await fitRestarts(data, config, cpu, { restarts: 3, parallel: 3, log: quiet }));
+  const sequential = finished(await fitRestarts(data, config, cpu, { restarts: 3, parallel: 1, log: quiet }));
+  const r = interleaved.restarts!;
+  assert.equal(r.holdoutLogLikelihood, sequential.restarts!.holdoutLogLikelihood);
+  assert.equal(interleaved.weights, sequential.weights);
   assert.is(r.holdoutLogLikelihood[r.chosen], Math.max(...r.holdoutLogLikelihood));
-  assert.is(interleaved.model.seed, r.seeds[r.chosen]);
+  assert.is(interleaved.seed, r.seeds[r.chosen]);
   assert.equal(r.seeds, [0, 1, 2]);
   assert.is(r.edgesDifferingFromSeed0[0], 0);
-  assert.equal(r.finalLoss, sequential.model.restarts!.finalLoss);
-  const one = await fitRestarts(data, config, cpu, { restarts: 1, parallel: 1, log: quiet });
+  assert.equal(r.finalLoss, sequential.restarts!.finalLoss);
+  const one = finished(await fitRestarts(data, config, cpu, { restarts: 1, parallel: 1, log: quiet }));
   const plain = await fit(data, config, cpu, { quiet: true, log: quiet });
-  assert.equal(one.model.weights, plain.model.weights);
+  assert.equal(one.weights, plain.model.weights);
   // Each restart's recorded −J/N is its last step's loss: restart 0's is the plain run's.
-  assert.is(one.model.restarts!.finalLoss![0], plain.model.history!.loss.at(-1));
+  assert.is(one.restarts!.finalLoss![0], plain.model.history!.loss.at(-1));
   assert.ok(r.finalLoss!.every(Number.isFinite));
 });
 
 gpuTest(gpu)("webgpu: interleaved trainings (replayed steps) give the same models as one at a time", async () => {
   const options = { restarts: 2, replay: true, log: quiet };
   const short = { ...config, steps: 5 };
-  const together = await fitRestarts(data, short, gpu!, { ...options, parallel: 2 });
-  const alone = await fitRestarts(data, short, gpu!, { ...options, parallel: 1 });
-  assert.equal(together.model.restarts!.holdoutLogLikelihood, alone.model.restarts!.holdoutLogLikelihood);
-  assert.equal(together.model.weights, alone.model.weights);
+  const together = finished(await fitRestarts(data, short, gpu!, { ...options, parallel: 2 }));
+  const alone = finished(await fitRestarts(data, short, gpu!, { ...options, parallel: 1 }));
+  assert.equal(together.restarts!.holdoutLogLikelihood, alone.restarts!.holdoutLogLikelihood);
+  assert.equal(together.weights, alone.weights);
+});
+
+test("graph vote: strict majority, a tie (K even) drops the edge, a majority cycle loses its least-voted edge", () => {
+  /** A 3-node graph from its edges, "01 12" = 0 → 1, 1 → 2. */
+  const g = (edges: string) => {
+    const m = [0, 1, 2].map(() => [0, 0, 0]);
+    for (const e of edges.split(" ").filter(Boolean)) m[Number(e[0])][Number(e[1])] = 1;
+    return m;
+  };
+  const p = (value: number) => [0, 1, 2].map((i) => [0, 1, 2].map((j) => (i === j ? 0 : value)));
+  // 0→1 in 3 of 4 (kept), 1→2 in 2 of 4 (a tie: dropped).
+  const even = voteGraph([g("01 12"), g("01 12"), g("01"), g("")], [p(0.2), p(0.4), p(0.6), p(0.8)]);
+  assert.equal(even.graph, g("01"));
+  assert.is(even.votes[0][1], 3);
+  assert.is(even.votes[1][2], 2);
+  assert.ok(Math.abs(even.edgeProbabilities[0][1] - 0.5) < 1e-12);
+  assert.is(even.cycleEdgesDropped, 0);
+  // 0→1 (5 votes), 1→2 (4), 2→0 (3) all win their majority and close a cycle: 2→0 goes.
+  const five = [g("01 12 20"), g("01 12 20"), g("01 12 20"), g("01 12"), g("01")];
+  const cycle = voteGraph(
+    five,
+    five.map(() => p(0.5)),
+  );
+  assert.equal(cycle.graph, g("01 12"));
+  assert.is(cycle.cycleEdgesDropped, 1);
+  // Equal votes: the lower mean probability loses.
+  const probs = p(0.9);
+  probs[1][2] = 0.6;
+  assert.equal(voteGraph([g("01 12 20")], [probs]).graph, g("01 20"));
+  // The restart refitted: the nearest graph, ties to the better score, failed ones skipped.
+  const vote = g("01");
+  assert.is(nearestRestart([g("01 12"), g("12"), g("01 20"), vote], [-1, -1, -0.5, Number.NaN], vote), 2);
+  assert.throws(() => voteGraph([], []), /at least one graph/);
+});
+
+test("restarts with the vote: the model's graph is the vote, refitted from the nearest restart's state as one run would", async () => {
+  const voting = { ...config, refitSteps: 4 };
+  const model = finished(await fitRestarts(data, voting, cpu, { restarts: 3, parallel: 3, graph: "vote", log: quiet }));
+  const r = model.restarts!;
+  assert.is(r.graphChoice, "vote");
+  const vote = r.vote!;
+  assert.equal(model.graph, vote.graph);
+  assert.ok(isAcyclic(model.graph));
+  assert.is(model.steps, voting.steps + 4);
+  assert.is(vote.refitSteps, 4);
+  assert.is(vote.refittedSeed, r.seeds[r.chosen]);
+  assert.ok(Number.isFinite(vote.holdoutLogLikelihood));
+  const expected = voteGraph(
+    r.graphs as number[][][],
+    r.graphs.map(() => model.edgeProbabilities),
+  );
+  assert.equal(vote.votes, expected.votes);
+  assert.is(r.chosen, nearestRestart(r.graphs, r.holdoutLogLikelihood, vote.graph));
+  // The same by hand: the kept seed's main phase, pinned to the vote, refitted.
+  const trainer = new Trainer(
+    { ...voting, seed: vote.refittedSeed, holdoutSeed: voting.seed },
+    trainingSubset(data),
+    cpu,
+  );
+  await trainer.train({ stopAt: voting.steps });
+  await trainer.pinGraph(vote.graph);
+  await trainer.train();
+  const byHand = await modelFromTrainer(trainer, { stepsPerSecond: 0, wallSeconds: 0 });
+  trainer.dispose();
+  assert.equal(model.weights, byHand.weights);
+  // Without a configured refit the vote refits for VOTE_REFIT_STEPS.
+  const short = finished(
+    await fitRestarts(data, { ...config, steps: 3 }, cpu, { restarts: 2, parallel: 2, graph: "vote", log: quiet }),
+  );
+  assert.is(short.steps, 3 + VOTE_REFIT_STEPS);
 });
 
 test("restart record: the best finite score wins; graph differences are counted against seed 0", () => {
@@ -195,12 +275,42 @@ test("bad arguments of gim tune and gim train --restarts give clear errors", () 
       ["train", "--data", join(dir, "data"), "--out", join(dir, "m.json"), "--restarts", "2", "--resume"],
       /--resume continues one training; it cannot be combined with --restarts/,
     ],
+    [
+      [
+        "train",
+        "--data",
+        join(dir, "data"),
+        "--out",
+        join(dir, "m.json"),
+        "--restarts",
+        "2",
+        "--restart-graph",
+        "mean",
+      ],
+      /--restart-graph: 'mean' is not one of best, vote/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = gim(...args);
     assert.ok(r.code !== 0, args.join(" "));
     assert.match(r.err, message);
   }
+});
+
+test("gim train --restarts 2 --restart-graph vote writes the voted, refitted model and says so", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gim-vote-"));
+  writeDataset(join(dir, "data"), data);
+  const out = join(dir, "m.json");
+  const cli = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
+  const args = ["train", "--data", join(dir, "data"), "--out", out, "--backend", "cpu", "--steps", "4"];
+  args.push("--mc-samples", "4", "--refit-steps", "3", "--restarts", "2", "--restart-graph", "vote");
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 120_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stderr, /the model's graph is their majority vote \(\d+ edges, \d+ dropped to break cycles\)/);
+  const model = loadModel(out);
+  assert.is(model.restarts!.graphChoice, "vote");
+  assert.equal(model.graph, model.restarts!.vote!.graph);
+  assert.is(model.steps, 7);
 });
 
 test.run();

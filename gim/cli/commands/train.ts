@@ -33,6 +33,12 @@ registerCommand("train", {
       default: 1,
       help: "train seeds seed … seed+K−1 and keep the best holdout log-likelihood (no checkpoints)",
     },
+    "restart-graph": {
+      type: "choice",
+      choices: ["best", "vote"],
+      default: "best",
+      help: "with --restarts: best = the restart with the best holdout log-likelihood; vote = the majority of the K MAP graphs, refitted on (--refit-steps, else 500)",
+    },
     ...PARALLEL_FLAG,
   },
   async run(v) {
@@ -47,11 +53,12 @@ registerCommand("train", {
       try {
         const { model, stoppedEarly } = await fitRestarts(dataset, configFrom(withDataDefaults(v, v.data)), backend, {
           restarts: v.restarts,
+          graph: v["restart-graph"],
           parallel: parallelFor(v.parallel, backend),
           replay: v.replay,
           shouldStop: () => interrupted,
         });
-        if (stoppedEarly) {
+        if (stoppedEarly || !model) {
           console.error("interrupted: restarts write no checkpoints; nothing was saved");
           return 130;
         }
