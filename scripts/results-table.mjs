@@ -8,8 +8,8 @@
 //        [--methods GIM,BaCaDI*] [--steps N] [--work out/results] [--jobs 1] [--backend auto] [--resume]
 //        [--out docs/results.md] [--python /usr/bin/python3] [--collect] [-- extra gim train flags]
 //
-// --methods picks among GIM, BaCaDI* and "GIM (vote of 5)" (`gim train --restarts 5
-// --restart-graph vote`, gim/train/restart-vote.ts); the default is the first two.
+// --methods picks among GIM, BaCaDI*, "GIM (vote of 5)" and "GIM (vote-refit of 5)" (`gim train
+// --restarts 5 --restart-graph vote|vote-refit`, gim/train/restart-vote.ts); the default is the first two.
 //
 // Each (family, d, seed, method) is one run that writes WORK/<family>-d<d>-s<seed>/<method>.run.json
 // when it is done; with --resume a run whose record exists with the same flags is not redone, so an
@@ -111,7 +111,8 @@ function dataset(dir, family, d, seed) {
 const METHODS = {
   GIM: { file: "gim", flags: [] },
   "BaCaDI*": { file: "bacadi", flags: ["--amortize", "false"] },
-  "GIM (vote of 5)": { file: "gim-vote", flags: ["--restarts", "5", "--restart-graph", "vote"] },
+  "GIM (vote of 5)": { file: "gim-vote5", flags: ["--restarts", "5", "--restart-graph", "vote"] },
+  "GIM (vote-refit of 5)": { file: "gim-vote-refit5", flags: ["--restarts", "5", "--restart-graph", "vote-refit"] },
 };
 const methodNames = (opts.methods ?? "GIM,BaCaDI*").split(",").map((m) => m.trim());
 const unknownMethods = methodNames.filter((m) => !(m in METHODS));

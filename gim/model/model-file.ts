@@ -45,7 +45,7 @@ export interface RestartRecord {
   edges: (number | null)[];
   /** Each restart's MAP graph (null: failed). */
   graphs: (number[][] | null)[];
-  /** Index of the kept restart (the best score; with the vote: the restart refitted under it). */
+  /** Index of the kept restart (the best score; with a vote: the restart nearest to it). */
   chosen: number;
   chosenSeed: number;
   /** Entries of each MAP graph that differ from restart 0's (null: failed). */
@@ -56,23 +56,27 @@ export interface RestartRecord {
   wallSeconds: number;
   /** Restarts in flight at once. */
   parallel: number;
-  /** How the model's graph was chosen (absent: "best", the best holdout score). */
-  graphChoice?: "best" | "vote";
-  /** With graphChoice "vote" (gim/train/restart-vote.ts). */
+  /** How the model was chosen (absent: "best", the best holdout score; gim/train/restart-vote.ts). */
+  graphChoice?: "best" | "vote" | "vote-refit";
+  /** With graphChoice "vote" or "vote-refit". */
   vote?: RestartVoteRecord;
 }
 
 export interface RestartVoteRecord {
   /** votes[i][j]: restarts whose MAP graph holds i → j. */
   votes: number[][];
-  /** The majority graph after breaking cycles: the model's graph. */
+  /** The majority graph after breaking cycles ("vote-refit": the model's graph). */
   graph: number[][];
   cycleEdgesDropped: number;
-  /** The restart whose parameters were refitted under the vote (nearest graph). */
-  refittedSeed: number;
-  refitSteps: number;
-  /** Mean log-likelihood per holdout row after the refit (same rows and draws as the restarts'). */
-  holdoutLogLikelihood: number;
+  /** Entries in which the nearest restart's MAP graph differs from the vote. */
+  keptDiffersInEntries: number;
+  /** "vote-refit": the nearest restart's state, pinned to the vote and refitted. */
+  refit?: {
+    seed: number;
+    steps: number;
+    /** Mean log-likelihood per holdout row after the refit (same rows and draws as the restarts'). */
+    holdoutLogLikelihood: number;
+  };
 }
 
 export function loadModel(path: string): ModelFile {

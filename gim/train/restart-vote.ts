@@ -1,22 +1,22 @@
 /**
- * `gim train --restarts K --restart-graph vote`: the graph reported is the majority vote of the
- * K restarts' MAP graphs, and the predictions come from it.
+ * `gim train --restarts K --restart-graph vote | vote-refit`: the majority vote of the K restarts'
+ * MAP graphs.
  *
- * Why a vote: which basin of the non-convex objective a run ends in is the seed's luck (docs/tuning.md,
- * sessions 7 and 14); an edge that most restarts find is rarely a basin's accident, while each
- * restart's spurious or reversed edges are mostly its own. On the five held-out linear-hard-ER
- * datasets of session 14 the vote of five graphs reached Edge-F1 0.775, the single run 0.695 and
- * the holdout choice 0.728.
+ * Why a vote: which basin of the non-convex objective a run ends in is the seed's luck
+ * (docs/tuning.md, sessions 7 and 14); an edge that most restarts find is rarely a basin's
+ * accident, while each restart's spurious or reversed edges are mostly its own.
  *
  * The vote keeps i → j when more than K/2 graphs hold it (a tie, K even, drops it). With K ≥ 4
  * majorities can close a cycle (a → b, b → c, c → a each with 3 of 5): while there is one, the
  * cycle edge with the fewest votes goes, ties broken by the lower mean edge probability σ(αS)
  * over the restarts — the rule of spec §8 for G_MAP, with votes for scores.
  *
- * The vote graph is then pinned (gim/train/refit.ts) on the restart whose own MAP graph is
- * nearest to it (fewest differing entries; ties: the better holdout score), and its θ, ℓ and φ are
- * refitted under it, so the mechanisms and targets used for prediction were trained on the graph
- * the model file reports.
+ * What the model is: "vote" keeps the restart whose own MAP graph is nearest to the vote (fewest
+ * differing entries; ties: the better holdout score), as trained — its graph, mechanisms and
+ * targets fitted together. "vote-refit" pins the vote itself on that restart's state
+ * (gim/train/refit.ts) and refits θ, ℓ and φ under it, so the model's graph is exactly the vote;
+ * on held-out data (docs/tuning.md, session 15) the refit bought the vote's graph with worse
+ * targets and out-of-distribution predictions, and "vote" is the one to use.
  */
 import { type Matrix, findCycle } from "../graph/dag.js";
 

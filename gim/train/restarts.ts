@@ -109,13 +109,17 @@ export function restartRecord(
   };
 }
 
-export type RestartGraph = "best" | "vote";
+/** How the model is chosen among the restarts (gim/train/restart-vote.ts for the two votes). */
+export type RestartGraph = "best" | "vote" | "vote-refit";
 
 export interface RestartOptions {
   restarts: number;
   /** Trainings in flight at once. */
   parallel: number;
-  /** "best" (default): keep the restart with the best holdout score; "vote": gim/train/restart-vote.ts. */
+  /**
+   * "best" (default): the restart with the best holdout score; "vote": the restart whose MAP graph
+   * is nearest to the majority vote of all K; "vote-refit": the vote itself, pinned and refitted.
+   */
   graph?: RestartGraph;
   replay?: boolean;
   log?: (line: string) => void;
@@ -132,7 +136,7 @@ interface RestartRun {
   score: number;
   h: number;
   loss: number;
-  /** Vote mode: the state at the end of the main phase, for the refit under the vote. */
+  /** vote-refit: the state at the end of the main phase, for the refit under the vote. */
   state: CheckpointFile | null;
 }
 
@@ -147,7 +151,8 @@ export async function fitRestarts(
 ): Promise<RestartsResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const K = options.restarts;
-  const voting = (options.graph ?? "best") === "vote";
+  const choice = options.graph ?? "best";
+  const refitting = choice === "vote-refit";
   if (!Number.isInteger(K) || K < 1) throw new Error(`--restarts must be a positive integer (got ${K})`);
   const train = trainingSubset(dataset);
   if (train.envs.length < 2) throw new Error(`${dataset.dir}: no training environments besides the observational one`);
@@ -161,13 +166,14 @@ export async function fitRestarts(
     try {
       if (options.replay) trainer.enableReplay();
       const t0 = performance.now();
-      // Voting: the main phase only; the restart refitted under the vote does the refit.
-      const result = await trainer.train({ shouldStop: options.shouldStop, stopAt: voting ? config.steps : undefined });
+      // vote-refit: the main phase only; the restart refitted under the vote does the refit.
+      const stopAt = refitting ? config.steps : undefined;
+      const result = await trainer.train({ shouldStop: options.shouldStop, stopAt });
       if (result.stoppedEarly) stopped = true;
       const wallSeconds = (performance.now() - t0) / 1000;
       const score = await scoreTrainer(trainer, scoring);
       const throughput = { stepsPerSecond: result.stepsPerSecond, wallSeconds };
-      const model = voting ? null : await modelFromTrainer(trainer, throughput);
+      const model = refitting ? null : await modelFromTrainer(trainer, throughput);
       const scores = await trainer.scores();
       const graph = model?.graph ?? mapGraph(scores).graph;
       log(
@@ -180,7 +186,7 @@ export async function fitRestarts(
         score,
         h: trainer.lastAcyclicity,
         loss: result.finalLoss,
-        state: voting && !result.stoppedEarly ? await checkpointOf(trainer) : null,
+        state: refitting && !result.stoppedEarly ? await checkpointOf(trainer) : null,
       };
     } finally {
       trainer.dispose();
@@ -200,7 +206,7 @@ export async function fitRestarts(
       finalLoss: done.map((r) => r?.loss ?? Number.NaN),
       parallel: Math.min(options.parallel, K),
     };
-    if (!voting) {
+    if (choice === "best") {
       const record = restartRecord(seeds, graphs, scores, { ...extra, wallSeconds: secondsSince(started) });
       return { model: { ...done[record.chosen]!.model!, restarts: record }, stoppedEarly: false };
     }
@@ -210,6 +216,17 @@ export async function fitRestarts(
       counted.map((r) => r.probabilities),
     );
     const kept = nearestRestart(graphs, scores, vote.graph);
+    const voted: RestartVoteRecord = {
+      votes: vote.votes,
+      graph: vote.graph,
+      cycleEdgesDropped: vote.cycleEdgesDropped,
+      keptDiffersInEntries: hamming(graphs[kept]!, vote.graph),
+    };
+    if (choice === "vote") {
+      const record = restartRecord(seeds, graphs, scores, { ...extra, wallSeconds: secondsSince(started) }, kept);
+      const restarts: RestartRecord = { ...record, graphChoice: "vote", vote: voted };
+      return { model: { ...done[kept]!.model!, restarts }, stoppedEarly: false };
+    }
     const refitSteps = refitStepsOf(config) > 0 ? refitStepsOf(config) : VOTE_REFIT_STEPS;
     log(
       `vote of ${counted.length} MAP graphs: ${edgeCount(vote.graph)} edges (${vote.cycleEdgesDropped} dropped to break cycles); refitting seed ${seeds[kept]} under it for ${refitSteps} steps`,
@@ -236,15 +253,9 @@ export async function fitRestarts(
         wallSeconds: secondsSince(t0),
       });
       const record = restartRecord(seeds, graphs, scores, { ...extra, wallSeconds: secondsSince(started) }, kept);
-      const voted: RestartVoteRecord = {
-        votes: vote.votes,
-        graph: vote.graph,
-        cycleEdgesDropped: vote.cycleEdgesDropped,
-        refittedSeed: seeds[kept],
-        refitSteps,
-        holdoutLogLikelihood: voteScore,
-      };
-      return { model: { ...model, restarts: { ...record, graphChoice: "vote", vote: voted } }, stoppedEarly: false };
+      const refit = { seed: seeds[kept], steps: refitSteps, holdoutLogLikelihood: voteScore };
+      const restarts: RestartRecord = { ...record, graphChoice: "vote-refit", vote: { ...voted, refit } };
+      return { model: { ...model, restarts }, stoppedEarly: false };
     } finally {
       trainer.dispose();
     }
@@ -286,9 +297,13 @@ export function describeRestarts(r: RestartRecord): string {
     ? `the winner's graph differs from seed ${r.seeds[0]}'s in ${r.edgesDifferingFromSeed0[r.chosen]} entries`
     : `the winner's graph is seed ${r.seeds[0]}'s`;
   const timing = `(${r.wallSeconds.toFixed(1)} s, ${r.parallel} at once)`;
-  if (r.vote) {
-    const v = r.vote;
-    return `restarts: holdout log-likelihood ${scores}; ${graphs}; the model's graph is their majority vote (${edgeCount(v.graph)} edges, ${v.cycleEdgesDropped} dropped to break cycles), refitted from seed ${v.refittedSeed}'s state (the nearest graph) for ${v.refitSteps} steps: holdout log-likelihood ${v.holdoutLogLikelihood.toFixed(4)} ${timing}`;
-  }
+  const v = r.vote;
+  const majority = v
+    ? `their majority vote has ${edgeCount(v.graph)} edges (${v.cycleEdgesDropped} dropped to break cycles)`
+    : "";
+  if (v?.refit)
+    return `restarts: holdout log-likelihood ${scores}; ${graphs}; the model's graph is ${majority.replace("their majority vote has", "their majority vote, with")}, refitted from seed ${v.refit.seed}'s state (the nearest graph) for ${v.refit.steps} steps: holdout log-likelihood ${v.refit.holdoutLogLikelihood.toFixed(4)} ${timing}`;
+  if (v)
+    return `restarts: holdout log-likelihood ${scores}; ${graphs}; ${majority}; kept seed ${r.chosenSeed}, whose MAP graph is nearest to it (${v.keptDiffersInEntries} entries differ) ${timing}`;
   return `restarts: holdout log-likelihood ${scores}; kept seed ${r.chosenSeed}; ${graphs}; ${winner} ${timing}`;
 }

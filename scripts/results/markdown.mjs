@@ -158,8 +158,8 @@ export function resultsMarkdown(runs, meta) {
       "`--amortize false` (free per-env targets: it cannot predict unseen envs, so its out-of-distribution cells " +
       "are —); the mean-shift MLP and observational baselines are `gim eval`'s (fit on the training envs); " +
       "GIM (MAP targets) predicts with the MAP targets instead of Bernoulli draws; GIM (vote of 5) = `gim train " +
-      "--restarts 5 --restart-graph vote` (seeds S … S+4; the majority of their MAP graphs, refitted on for 500 " +
-      "steps; `--methods`), where run. Scores: `gim eval --seed 0` " +
+      "--restarts 5 --restart-graph vote` (seeds S … S+4; the restart nearest to the majority of their MAP graphs) " +
+      "and GIM (vote-refit of 5) the majority graph itself refitted on for 500 steps (`--methods`), where run. Scores: `gim eval --seed 0` " +
       "(1,000 predicted samples per env).",
     ...(meta.failed.length > 0 ? ["", `**Failed runs (${meta.failed.length}), not in the tables:**`, ""] : []),
     ...meta.failed.map((f) => `- ${f}`),

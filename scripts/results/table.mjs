@@ -15,6 +15,8 @@ const METHOD_ORDER = [
   "GIM (MAP targets)",
   "GIM (vote of 5)",
   "GIM (vote of 5) (MAP targets)",
+  "GIM (vote-refit of 5)",
+  "GIM (vote-refit of 5) (MAP targets)",
   "BaCaDI*",
   "mean-shift MLP",
   "observational",

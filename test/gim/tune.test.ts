@@ -193,27 +193,47 @@ test("graph vote: strict majority, a tie (K even) drops the edge, a majority cyc
   assert.throws(() => voteGraph([], []), /at least one graph/);
 });
 
-test("restarts with the vote: the model's graph is the vote, refitted from the nearest restart's state as one run would", async () => {
-  const voting = { ...config, refitSteps: 4 };
-  const model = finished(await fitRestarts(data, voting, cpu, { restarts: 3, parallel: 3, graph: "vote", log: quiet }));
+test("restarts, vote: the kept model is the restart nearest to the majority vote, as that seed's plain run", async () => {
+  const model = finished(await fitRestarts(data, config, cpu, { restarts: 3, parallel: 3, graph: "vote", log: quiet }));
   const r = model.restarts!;
   assert.is(r.graphChoice, "vote");
+  const vote = r.vote!;
+  assert.is(vote.refit, undefined);
+  assert.equal(
+    vote.votes,
+    voteGraph(
+      r.graphs as number[][][],
+      r.graphs.map(() => model.edgeProbabilities),
+    ).votes,
+  );
+  assert.is(r.chosen, nearestRestart(r.graphs, r.holdoutLogLikelihood, vote.graph));
+  assert.equal(model.graph, r.graphs[r.chosen]);
+  const differ = model.graph.flat().filter((v, k) => v !== vote.graph.flat()[k]).length;
+  assert.is(vote.keptDiffersInEntries, differ);
+  const plain = await fit(data, { ...config, seed: model.seed, holdoutSeed: config.seed }, cpu, {
+    quiet: true,
+    log: quiet,
+  });
+  assert.equal(model.weights, plain.model.weights);
+});
+
+test("restarts, vote-refit: the model's graph is the vote, refitted from the nearest restart's state as one run would", async () => {
+  const voting = { ...config, refitSteps: 4 };
+  const options = { restarts: 3, parallel: 3, graph: "vote-refit", log: quiet } as const;
+  const model = finished(await fitRestarts(data, voting, cpu, options));
+  const r = model.restarts!;
+  assert.is(r.graphChoice, "vote-refit");
   const vote = r.vote!;
   assert.equal(model.graph, vote.graph);
   assert.ok(isAcyclic(model.graph));
   assert.is(model.steps, voting.steps + 4);
-  assert.is(vote.refitSteps, 4);
-  assert.is(vote.refittedSeed, r.seeds[r.chosen]);
-  assert.ok(Number.isFinite(vote.holdoutLogLikelihood));
-  const expected = voteGraph(
-    r.graphs as number[][][],
-    r.graphs.map(() => model.edgeProbabilities),
-  );
-  assert.equal(vote.votes, expected.votes);
+  assert.is(vote.refit!.steps, 4);
+  assert.is(vote.refit!.seed, r.seeds[r.chosen]);
+  assert.ok(Number.isFinite(vote.refit!.holdoutLogLikelihood));
   assert.is(r.chosen, nearestRestart(r.graphs, r.holdoutLogLikelihood, vote.graph));
   // The same by hand: the kept seed's main phase, pinned to the vote, refitted.
   const trainer = new Trainer(
-    { ...voting, seed: vote.refittedSeed, holdoutSeed: voting.seed },
+    { ...voting, seed: vote.refit!.seed, holdoutSeed: voting.seed },
     trainingSubset(data),
     cpu,
   );
@@ -224,9 +244,7 @@ test("restarts with the vote: the model's graph is the vote, refitted from the n
   trainer.dispose();
   assert.equal(model.weights, byHand.weights);
   // Without a configured refit the vote refits for VOTE_REFIT_STEPS.
-  const short = finished(
-    await fitRestarts(data, { ...config, steps: 3 }, cpu, { restarts: 2, parallel: 2, graph: "vote", log: quiet }),
-  );
+  const short = finished(await fitRestarts(data, { ...config, steps: 3 }, cpu, { ...options, restarts: 2 }));
   assert.is(short.steps, 3 + VOTE_REFIT_STEPS);
 });
 
@@ -287,7 +305,7 @@ test("bad arguments of gim tune and gim train --restarts give clear errors", () 
         "--restart-graph",
         "mean",
       ],
-      /--restart-graph: 'mean' is not one of best, vote/,
+      /--restart-graph: 'mean' is not one of best, vote, vote-refit/,
     ],
   ];
   for (const [args, message] of cases) {
@@ -297,18 +315,18 @@ test("bad arguments of gim tune and gim train --restarts give clear errors", () 
   }
 });
 
-test("gim train --restarts 2 --restart-graph vote writes the voted, refitted model and says so", () => {
+test("gim train --restarts 2 --restart-graph vote-refit writes the voted, refitted model and says so", () => {
   const dir = mkdtempSync(join(tmpdir(), "gim-vote-"));
   writeDataset(join(dir, "data"), data);
   const out = join(dir, "m.json");
   const cli = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
   const args = ["train", "--data", join(dir, "data"), "--out", out, "--backend", "cpu", "--steps", "4"];
-  args.push("--mc-samples", "4", "--refit-steps", "3", "--restarts", "2", "--restart-graph", "vote");
+  args.push("--mc-samples", "4", "--refit-steps", "3", "--restarts", "2", "--restart-graph", "vote-refit");
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 120_000 });
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stderr, /the model's graph is their majority vote \(\d+ edges, \d+ dropped to break cycles\)/);
+  assert.match(r.stderr, /the model's graph is their majority vote, with \d+ edges \(\d+ dropped to break cycles\)/);
   const model = loadModel(out);
-  assert.is(model.restarts!.graphChoice, "vote");
+  assert.is(model.restarts!.graphChoice, "vote-refit");
   assert.equal(model.graph, model.restarts!.vote!.graph);
   assert.is(model.steps, 7);
 });

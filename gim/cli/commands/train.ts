@@ -35,9 +35,9 @@ registerCommand("train", {
     },
     "restart-graph": {
       type: "choice",
-      choices: ["best", "vote"],
+      choices: ["best", "vote", "vote-refit"],
       default: "best",
-      help: "with --restarts: best = the restart with the best holdout log-likelihood; vote = the majority of the K MAP graphs, refitted on (--refit-steps, else 500)",
+      help: "with --restarts: best = the best holdout log-likelihood; vote = the restart whose MAP graph is nearest to the majority vote of the K; vote-refit = the vote itself, refitted on (--refit-steps, else 500)",
     },
     ...PARALLEL_FLAG,
   },
