@@ -8,6 +8,11 @@ export function limitGraph(scores: Matrix): Matrix {
   return scores.map((row, i) => row.map((s, j) => (i !== j && s > 0 ? 1 : 0)));
 }
 
+/** σ(α S) off the diagonal: the edge probabilities of p(G | Z) at inverse temperature α (spec §2). */
+export function edgeProbabilities(scores: Matrix, alpha: number): Matrix {
+  return scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
+}
+
 /** G_MAP and how many cycle edges had to be dropped. */
 export function mapGraph(scores: Matrix): { graph: Matrix; dropped: number } {
   const graph = limitGraph(scores);

@@ -1,5 +1,5 @@
 /** The model file (gim/model/model-file.ts) of a trained Trainer. */
-import { mapGraph } from "../model/map-estimate.js";
+import { edgeProbabilities, mapGraph } from "../model/map-estimate.js";
 import type { ModelFile } from "../model/model-file.js";
 import { readParams } from "../model/params.js";
 import type { Trainer } from "./trainer.js";
@@ -7,11 +7,8 @@ import type { Trainer } from "./trainer.js";
 export async function modelFromTrainer(trainer: Trainer, throughput: ModelFile["throughput"]): Promise<ModelFile> {
   const scores = await trainer.scores();
   const { graph, dropped } = mapGraph(scores);
-  const alpha = trainer.alpha();
   // After a refit Z is pinned to G_MAP (σ(αS) is 0/1): report the probabilities from before.
-  const edgeProbabilities =
-    trainer.refit?.edgeProbabilities ??
-    scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
+  const probabilities = trainer.refit?.edgeProbabilities ?? edgeProbabilities(scores, trainer.alpha());
   const host = await readParams(trainer.params);
   const weights = Object.fromEntries(
     trainer.params.specs.map((s) => [s.name, { shape: s.shape, values: host[s.name].map(Number) }]),
@@ -22,7 +19,7 @@ export async function modelFromTrainer(trainer: Trainer, throughput: ModelFile["
     variables: trainer.set.variables,
     featureNames: trainer.set.featureNames,
     graph,
-    edgeProbabilities,
+    edgeProbabilities: probabilities,
     cycleEdgesDropped: trainer.refit?.cycleEdgesDropped ?? dropped,
     trainEnvs: trainer.set.envs.slice(1).map((e) => e.id),
     trainFeatures: trainer.set.envs.slice(1).map((e) => e.features),

@@ -57,7 +57,11 @@ export function voteGraph(graphs: Matrix[], probabilities: Matrix[]): GraphVote 
   return { graph, votes, edgeProbabilities, cycleEdgesDropped };
 }
 
-const differing = (a: Matrix, b: Matrix) => a.flat().reduce((n, v, k) => n + (v !== b.flat()[k] ? 1 : 0), 0);
+/** Entries in which two graphs differ (a reversed edge counts twice). */
+export function graphDistance(a: Matrix, b: Matrix): number {
+  const flat = b.flat();
+  return a.flat().reduce((n, v, k) => n + (v !== flat[k] ? 1 : 0), 0);
+}
 
 /**
  * The restart to refit under the vote: the one whose graph differs from it in the fewest entries,
@@ -68,7 +72,7 @@ export function nearestRestart(graphs: (Matrix | null)[], scores: number[], vote
   let bestDistance = Infinity;
   graphs.forEach((g, k) => {
     if (!g || !Number.isFinite(scores[k])) return;
-    const distance = differing(g, vote);
+    const distance = graphDistance(g, vote);
     if (distance < bestDistance || (distance === bestDistance && scores[k] > scores[best])) {
       best = k;
       bestDistance = distance;

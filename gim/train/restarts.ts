@@ -17,9 +17,9 @@ import { type DeviceData, featureMatrix, uploadData } from "../model/device-data
 import { likelihood } from "../model/likelihood.js";
 import type { ModelFile, RestartRecord, RestartVoteRecord } from "../model/model-file.js";
 import { type Matrix } from "../graph/dag.js";
-import { mapGraph } from "../model/map-estimate.js";
+import { edgeProbabilities, mapGraph } from "../model/map-estimate.js";
 import { type CheckpointFile, checkpointOf, restoreCheckpoint } from "./checkpoint.js";
-import { nearestRestart, voteGraph } from "./restart-vote.js";
+import { graphDistance, nearestRestart, voteGraph } from "./restart-vote.js";
 import { drawStep } from "../model/objective.js";
 import { mechanismParams, param } from "../model/params.js";
 import { runPool } from "./concurrent.js";
@@ -72,7 +72,6 @@ export async function scoreTrainer(trainer: Trainer, scoring: ScoringData): Prom
 }
 
 const edgeCount = (g: number[][]) => g.flat().reduce((a, b) => a + b, 0);
-const hamming = (a: number[][], b: number[][]) => a.flat().reduce((s, v, k) => s + (v !== b.flat()[k] ? 1 : 0), 0);
 
 /** The record of the restarts, given each one's MAP graph and score (NaN: failed); `kept` overrides the best score's. */
 export function restartRecord(
@@ -82,14 +81,14 @@ export function restartRecord(
   extra: { finalAcyclicity: number[]; finalLoss?: number[]; wallSeconds: number; parallel: number },
   kept?: number,
 ): RestartRecord {
-  let chosen = -1;
-  scores.forEach((s, k) => {
-    if (Number.isFinite(s) && (chosen < 0 || s > scores[chosen])) chosen = k;
-  });
-  if (kept !== undefined) chosen = kept;
+  let chosen = kept ?? -1;
+  if (kept === undefined)
+    scores.forEach((s, k) => {
+      if (Number.isFinite(s) && (chosen < 0 || s > scores[chosen])) chosen = k;
+    });
   if (chosen < 0) throw new Error(`all ${seeds.length} restarts failed`);
   const reference = graphs[0];
-  const differences = graphs.map((g) => (g && reference ? hamming(g, reference) : null));
+  const differences = graphs.map((g) => (g && reference ? graphDistance(g, reference) : null));
   const distinct = new Set(graphs.filter((g) => g !== null).map((g) => JSON.stringify(g))).size;
   return {
     seeds,
@@ -173,16 +172,18 @@ export async function fitRestarts(
       const wallSeconds = (performance.now() - t0) / 1000;
       const score = await scoreTrainer(trainer, scoring);
       const throughput = { stepsPerSecond: result.stepsPerSecond, wallSeconds };
+      // The model file has the MAP graph and σ(αS) (from before any refit of this restart's own).
       const model = refitting ? null : await modelFromTrainer(trainer, throughput);
-      const scores = await trainer.scores();
-      const graph = model?.graph ?? mapGraph(scores).graph;
+      const scores = model ? null : await trainer.scores();
+      const graph = model?.graph ?? mapGraph(scores!).graph;
+      const probabilities = model?.edgeProbabilities ?? edgeProbabilities(scores!, trainer.alpha());
       log(
         `restart ${k + 1}/${K} (seed ${seeds[k]}): holdout log-likelihood ${score.toFixed(4)}, ĥ ${trainer.lastAcyclicity.toExponential(2)}, ${edgeCount(graph)} edges, ${wallSeconds.toFixed(1)} s`,
       );
       return {
         model,
         graph,
-        probabilities: edgeProbabilitiesOf(scores, trainer.alpha()),
+        probabilities,
         score,
         h: trainer.lastAcyclicity,
         loss: result.finalLoss,
@@ -220,7 +221,7 @@ export async function fitRestarts(
       votes: vote.votes,
       graph: vote.graph,
       cycleEdgesDropped: vote.cycleEdgesDropped,
-      keptDiffersInEntries: hamming(graphs[kept]!, vote.graph),
+      keptDiffersInEntries: graphDistance(graphs[kept]!, vote.graph),
     };
     if (choice === "vote") {
       const record = restartRecord(seeds, graphs, scores, { ...extra, wallSeconds: secondsSince(started) }, kept);
@@ -236,13 +237,8 @@ export async function fitRestarts(
     try {
       restoreCheckpoint(done[kept]!.state!, trainer, `restart ${kept + 1} (seed ${seeds[kept]})`);
       if (options.replay) trainer.enableReplay();
-      await trainer.pinGraph(vote.graph);
       // The model reports the vote's provenance, not the refitted restart's own Z.
-      trainer.refit = {
-        ...trainer.refit!,
-        cycleEdgesDropped: vote.cycleEdgesDropped,
-        edgeProbabilities: vote.edgeProbabilities,
-      };
+      await trainer.pinGraph(vote.graph, vote);
       const t0 = performance.now();
       const result = await trainer.train({ shouldStop: options.shouldStop });
       if (result.stoppedEarly) return { model: null, stoppedEarly: true };
@@ -265,9 +261,6 @@ export async function fitRestarts(
 }
 
 const secondsSince = (t0: number) => (performance.now() - t0) / 1000;
-
-const edgeProbabilitiesOf = (scores: Matrix, alpha: number): Matrix =>
-  scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
 
 function disposeScoring(scoring: ScoringData): void {
   for (const t of [
@@ -298,12 +291,10 @@ export function describeRestarts(r: RestartRecord): string {
     : `the winner's graph is seed ${r.seeds[0]}'s`;
   const timing = `(${r.wallSeconds.toFixed(1)} s, ${r.parallel} at once)`;
   const v = r.vote;
-  const majority = v
-    ? `their majority vote has ${edgeCount(v.graph)} edges (${v.cycleEdgesDropped} dropped to break cycles)`
-    : "";
+  const edges = v && `${edgeCount(v.graph)} edges (${v.cycleEdgesDropped} dropped to break cycles)`;
   if (v?.refit)
-    return `restarts: holdout log-likelihood ${scores}; ${graphs}; the model's graph is ${majority.replace("their majority vote has", "their majority vote, with")}, refitted from seed ${v.refit.seed}'s state (the nearest graph) for ${v.refit.steps} steps: holdout log-likelihood ${v.refit.holdoutLogLikelihood.toFixed(4)} ${timing}`;
+    return `restarts: holdout log-likelihood ${scores}; ${graphs}; the model's graph is their majority vote, with ${edges}, refitted from seed ${v.refit.seed}'s state (the nearest graph) for ${v.refit.steps} steps: holdout log-likelihood ${v.refit.holdoutLogLikelihood.toFixed(4)} ${timing}`;
   if (v)
-    return `restarts: holdout log-likelihood ${scores}; ${graphs}; ${majority}; kept seed ${r.chosenSeed}, whose MAP graph is nearest to it (${v.keptDiffersInEntries} entries differ) ${timing}`;
+    return `restarts: holdout log-likelihood ${scores}; ${graphs}; their majority vote has ${edges}; kept seed ${r.chosenSeed}, whose MAP graph is nearest to it (${v.keptDiffersInEntries} entries differ) ${timing}`;
   return `restarts: holdout log-likelihood ${scores}; kept seed ${r.chosenSeed}; ${graphs}; ${winner} ${timing}`;
 }

@@ -18,7 +18,7 @@ import { Lagrangian } from "./lagrangian.js";
 import { type DeviceData, featureMatrix, rowBlocks, uploadData } from "../model/device-data.js";
 import { mlpPartialElements } from "../../kernels/mlp-mechanism.js";
 import { type Matrix, isAcyclic } from "../graph/dag.js";
-import { limitGraph, mapGraph } from "../model/map-estimate.js";
+import { edgeProbabilities, limitGraph, mapGraph } from "../model/map-estimate.js";
 import { type RefitState, pinnedEmbedding } from "./refit.js";
 import { likelihood } from "../model/likelihood.js";
 import { type StepScalars, drawStep, priorDecays, scalarsAt, stepObjective, streamFor } from "../model/objective.js";
@@ -312,15 +312,16 @@ export class Trainer {
 
   /**
    * Starts the refit phase: Z pinned to G_MAP (or to `dag`, e.g. the true graph for
-   * scripts/external-check/pinned-graph.mjs) and frozen (gim/train/refit.ts). A replayed step is
+   * scripts/external-check/pinned-graph.mjs or a restart vote) and frozen (gim/train/refit.ts).
+   * `source` is what the model file then reports as the graph's provenance (default: this run's
+   * σ(αS) before pinning, and no cycle edges dropped from a given `dag`). A replayed step is
    * recorded again, because the pinned step launches no Adam update for Z.
    */
-  async pinGraph(dag?: Matrix): Promise<void> {
+  async pinGraph(dag?: Matrix, source?: Pick<RefitState, "cycleEdgesDropped" | "edgeProbabilities">): Promise<void> {
     await this.backend.sync();
     const scores = await this.scores();
     const { graph, dropped } = dag ? { graph: dag, dropped: 0 } : mapGraph(scores);
     const alpha = this.alpha();
-    const edgeProbabilities = scores.map((row, i) => row.map((s, j) => (i === j ? 0 : 1 / (1 + Math.exp(-alpha * s)))));
     const d = this.set.variables.length;
     const { U, V } = pinnedEmbedding(graph, this.config.rank ?? d, alpha);
     for (const [name, values] of [
@@ -332,7 +333,11 @@ export class Trainer {
       this.backend.copy(staged, 0, t.storage, 0, values.length);
       this.backend.release(staged);
     }
-    this.refit = { fromStep: this.step, cycleEdgesDropped: dropped, edgeProbabilities };
+    this.refit = {
+      fromStep: this.step,
+      cycleEdgesDropped: source?.cycleEdgesDropped ?? dropped,
+      edgeProbabilities: source?.edgeProbabilities ?? edgeProbabilities(scores, alpha),
+    };
     if (this.replayed) {
       this.replayed.outputs.loss.dispose();
       this.replayed.outputs.acyclicity.dispose();
