@@ -20,13 +20,13 @@ function preact(x: Arr, gp: Arr, wt: Arr, d: number, dp: number, H: number, m: n
   return a;
 }
 
-/** Index of A[m, n, h] at output j in SAVE [M, N_all, H, dp]. */
-const saveIndex = (Nall: number, dp: number, H: number, m: number, n: number, h: number, j: number) =>
-  ((m * Nall + n) * H + h) * dp + j;
+/** Index of A[m, n, h] at output j in SAVE [M, N, H, dp] (n: the row within the chunk). */
+const saveIndex = (N: number, dp: number, H: number, m: number, n: number, h: number, j: number) =>
+  ((m * N + n) * H + h) * dp + j;
 
 /** A[h] of (m, n, j) as the forward saved it. */
-function savedAt(save: Arr, Nall: number, dp: number, H: number, m: number, n: number, j: number) {
-  return Array.from({ length: H }, (_, h) => save[saveIndex(Nall, dp, H, m, n, h, j)]);
+function savedAt(save: Arr, N: number, dp: number, H: number, m: number, n: number, j: number) {
+  return Array.from({ length: H }, (_, h) => save[saveIndex(N, dp, H, m, n, h, j)]);
 }
 
 /** μ and T = tanh(A + b1) (MLP) of one output j from its pre-activations a. */
@@ -76,7 +76,7 @@ export const fwdCpu =
       for (let n = n0; n < n0 + N; n++)
         for (let j = 0; j < d; j++) {
           const a = preact(x, gp, wt, d, dp, H, m, n, j);
-          if (saved) a.forEach((v, h) => (save[saveIndex(Nall, dp, H, m, n, h, j)] = v));
+          if (saved) a.forEach((v, h) => (save[saveIndex(N, dp, H, m, n - n0, h, j)] = v));
           const { mu } = meanOf(kind, a, wt, d, dp, H, j);
           const r = x[n * d + j] - mu;
           const k = d * H + 2 * H;
@@ -98,7 +98,7 @@ export const bwdCpu =
       for (let n = 0; n < N; n++) {
         const base = (m * groups + Math.floor(n / (R * tpw))) * K * dp;
         for (let j = 0; j < d; j++) {
-          const a = saved ? savedAt(save, Nall, dp, H, m, n0 + n, j) : preact(x, gp, wt, d, dp, H, m, n0 + n, j);
+          const a = saved ? savedAt(save, N, dp, H, m, n, j) : preact(x, gp, wt, d, dp, H, m, n0 + n, j);
           const { mu, t } = meanOf(kind, a, wt, d, dp, H, j);
           const g = dy[(m * Nall + n0 + n) * d + j];
           let mb = g;

@@ -16,13 +16,14 @@
  * i·H + h, then b1 (H rows), w2 (H rows), b2, c = −½(log 2π + ℓ), p = e^{−ℓ} (zero where unused
  * and in the pad columns); GP [M, d, dp] is G with its rows padded to dp.
  *
- * mech_gemm_fwd: 0 X [N_all, d], 1 GP, 2 WT read; 3 OUT [M, N_all, d] write (μ or L); with
- *   `saved`, also 4 SAVE [M, N_all, H, dp]: the pre-activations A (before b1) for the VJP.
+ * mech_gemm_fwd: 0 X [N_all, d], 1 GP, 2 WT read; 3 OUT [M, N_all, d] write (μ or L) at rows
+ *   n0..n0+N−1; with `saved`, also 4 SAVE [M, N, H, dp]: the pre-activations A (before b1) of
+ *   those rows, for the VJP (one SAVE per row chunk: the VJP's chunks, each under the binding limit).
  * mech_gemm_bwd: 0 X, 1 GP, 2 WT, 3 DY [M, N_all, d] (μ̄ or L̄) read; 4 ABAR [M, N, H, dp] (Ā, or
  *   μ̄ for linear, for rows n0..n0+N−1), 5 PART [M·groups, K, dp] write: per workgroup, the sums
  *   over its rows of K vec4 rows: Σ μ̄ T (H rows, mlp), Σ Ā (H rows, mlp), Σ μ̄, Σ ½ L̄ (r² p − 1).
- *   With `saved`: 0 X, 1 WT, 2 DY, 3 SAVE read (no GP), and A is read, not recomputed: the
- *   kernel is then an elementwise epilogue, no GEMM.
+ *   With `saved`: 0 X, 1 WT, 2 DY, 3 SAVE (the forward's, of the same row chunk) read (no GP),
+ *   and A is read, not recomputed: the kernel is then an elementwise epilogue, no GEMM.
  * Params {N, n0, Nall, d, Q = dp/4, M, tpw (row tiles per workgroup)}; grid (⌈Q/lanes⌉, groups, M).
  */
 import type { KernelSource } from "../engine/kernel.js";
@@ -132,16 +133,16 @@ function mean({ kind, H }: GemmVariant, r: number): string {
       let mu = o + ${hs.map((h) => `v${h} * t${h}`).join(" + ")};`;
 }
 
-/** SAVE's vec4 index of (m, absolute row `row`, hidden unit h) in the quad's lane `lane`. */
+/** SAVE's vec4 index of (m, row `row` of the chunk, hidden unit h) in the quad's lane `lane`. */
 const saveAt = (H: number, row: string, h: number, lane: string) =>
-  `((m * P.Nall + ${row}) * ${H}u + ${h}u) * P.Q + ${lane}`;
+  `((m * P.N + ${row}) * ${H}u + ${h}u) * P.Q + ${lane}`;
 
 export function fwdSource(v: GemmVariant): GemmSource {
   const { rows: R, lanes, density, H, saved } = v;
   const store = (r: number) =>
     saved
       ? seq(H)
-          .map((h) => `SAVE[${saveAt(H, "P.n0 + n", h, "q")}] = acc${r}_${h};`)
+          .map((h) => `SAVE[${saveAt(H, "n", h, "q")}] = acc${r}_${h};`)
           .join(" ")
       : "";
   const value = density === "gaussian" ? "cc[t] - 0.5 * (X[xb + t] - mu[t]) * (X[xb + t] - mu[t]) * pp[t]" : "mu[t]";
@@ -186,7 +187,7 @@ function loadSaved({ H, rows: R }: GemmVariant): string {
   return seq(R)
     .map((r) =>
       seq(H)
-        .map((h) => `let acc${r}_${h} = SAVE[${saveAt(H, `P.n0 + min(row0 + ${r}u, P.N - 1u)`, h, "qc")}];`)
+        .map((h) => `let acc${r}_${h} = SAVE[${saveAt(H, `min(row0 + ${r}u, P.N - 1u)`, h, "qc")}];`)
         .join(" "),
     )
     .join("\n    ");

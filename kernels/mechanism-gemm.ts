@@ -17,16 +17,19 @@
  * X is data: its cotangent is not computed (input 0 is nondiff; kernels/mechanism-logpdf.ts has
  * X̄ where a caller needs it).
  *
- * What is saved: A [M, N, H, dp], when a VJP will follow (recording, an input needs a gradient)
- * and it fits SAVE_BYTES; the VJP then reads A instead of recomputing it, which removes a third of
- * the GEMM work of forward + VJP (a minibatch of 1,024 rows at d = 100, M = 16, H = 5: 33 MB).
- * Otherwise the VJP recomputes A (one more GEMM's worth of FMAs): storing it for a full batch
- * would cost M·N·d·H floats (1.2 GB at d = 50, M = 32, N = 9,000, H = 5). The VJP must store Ā
- * for the Xᵀ Ā GEMM, so it runs over row chunks whose Ā [M, rows, H·dp] stays under ABAR_BYTES
- * (32 MiB): mech_gemm_bwd recomputes (or reads) A, applies the epilogue's VJP and writes Ā and
- * per-workgroup sums; the matmul op's kernel forms Xᵀ Ā; the chunks' W̃̄ and sums are added; one
- * finish kernel forms every weight's cotangent. Peak extra memory: Ā chunk + 2 W̃̄ [graphs of a
- * group, d, H·dp] + the sums.
+ * The VJP must store Ā for the Xᵀ Ā GEMM, so it runs over row chunks whose Ā [M, rows, H·dp]
+ * stays under ABAR_BYTES (32 MiB): mech_gemm_bwd recomputes (or reads) A, applies the epilogue's
+ * VJP and writes Ā and per-workgroup sums; the matmul op's kernel forms Xᵀ Ā; the chunks' W̃̄ and
+ * sums are added; one finish kernel forms every weight's cotangent. Peak extra memory: Ā chunk +
+ * 2 W̃̄ [graphs of a group, d, H·dp] + the sums.
+ *
+ * What is saved: A [M, rows, H, dp] of each of those row chunks (one buffer each, so each stays
+ * under the binding limit), when a VJP will follow (recording, an input needs a gradient) and all
+ * of A fits SAVE_BYTES; the VJP then reads A instead of recomputing it, which removes a third of
+ * the GEMM work of forward + VJP: 26 % of its time at d = 50, M = 32, H = 5 on lavapipe (session
+ * 16, bench/RESULTS.md), where A costs 4·M·N·H·dp bytes (300 MB at N = 9,000; each likelihood
+ * term of a step keeps its own until the backward pass). Past SAVE_BYTES the VJP recomputes A
+ * (one more GEMM's worth of FMAs).
  *
  * W̃̄ of all M graph samples passes the binding limit at large d (160 MB at d = 500, H = 5, M = 32),
  * so the VJP runs over groups of graph samples whose W̃̄ fits WB_BYTES (see vjp).
@@ -39,7 +42,7 @@ import { type Kernel, defineKernel, groupsFor, kernelCache } from "../engine/ker
 import { type ForwardResult, type OpDef, apply, defineOp, launch } from "../engine/op.js";
 import { isRecording } from "../engine/tape.js";
 import { ShapeError, fmt } from "../engine/shape.js";
-import type { Tensor } from "../engine/tensor.js";
+import { Tensor } from "../engine/tensor.js";
 import { runBinary, sumToShape } from "./elementwise-binary.js";
 import { matmulOp } from "./matmul.js";
 import { concatOp, sliceOp } from "./shape-ops.js";
@@ -67,8 +70,8 @@ export const gemmPreferred = (kind: Kind, d: number) => d >= (kind === "mlp" ? 3
 
 /** Bytes of Ā per row chunk of the VJP. */
 export const ABAR_BYTES = 32 * 2 ** 20;
-/** The most bytes of A the forward keeps for its VJP (one such tensor per likelihood term). */
-export const SAVE_BYTES = 64 * 2 ** 20;
+/** The most bytes of A, over all its row chunks, the forward keeps for its VJP (per call: per likelihood term). */
+export const SAVE_BYTES = 1024 * 2 ** 20;
 /**
  * Bytes of W̃̄ [graphs, d, H·dp] per VJP group: at d = 500, H = 5, M = 32 all graphs' W̃̄ would be
  * 160 MB, past WebGPU's 128 MiB binding, so the VJP runs over groups of graph samples.
@@ -189,23 +192,44 @@ function forward(attrs: Attrs, inputs: readonly Tensor[]): ForwardResult {
   if (Math.ceil(N / v.rows) > MAX_GROUPS)
     throw new ShapeError("mechanismGemm", `${N} rows exceed one dispatch (${MAX_GROUPS * v.rows}); chunk the rows`);
   const [gp, wt] = prepare(attrs, inputs, dims);
-  const params = { N, n0: 0, Nall: N, d, Q, M, tpw: 1 };
-  const shapes = save
-    ? [
-        [M, N, d],
-        [M, N, H, dp],
-      ]
-    : [[M, N, d]];
-  const [out, a] = launch(gemmKernel("fwd", v), [inputs[0], gp, wt], shapes, params);
+  const kernel = gemmKernel("fwd", v);
+  const bound = [inputs[0], gp, wt];
+  let out: Tensor;
+  const saved: Tensor[] = [];
+  if (!save) out = launch(kernel, bound, [[M, N, d]], { N, n0: 0, Nall: N, d, Q, M, tpw: 1 })[0];
+  else {
+    // One dispatch per VJP row chunk, each writing its rows of OUT and its own A.
+    const { backend, dtype } = inputs[0];
+    out = new Tensor(backend, backend.alloc(M * N * d, dtype), [M, N, d]);
+    for (const [n0, rows] of rowChunks(attrs, N, M, d, H, v.rows)) {
+      const a = new Tensor(backend, backend.alloc(M * rows * H * dp, dtype), [M, rows, H, dp]);
+      const params = { N: rows, n0, Nall: N, d, Q, M, tpw: 1 };
+      backend.run(
+        kernel,
+        bound.map((t) => t.storage),
+        [out.storage, a.storage],
+        params,
+      );
+      saved.push(a);
+    }
+  }
   gp.dispose();
   wt.dispose();
-  return { out, saved: a ? [a] : [] };
+  return { out, saved };
 }
 
 /** Rows per VJP chunk: Ā within ABAR_BYTES, a whole number of row tiles. */
 export function gemmChunkRows(M: number, d: number, H: number, rows = 16): number {
   const perRow = 4 * M * H * 4 * Math.ceil(d / 4);
   return Math.max(rows, Math.floor(ABAR_BYTES / perRow / rows) * rows);
+}
+
+/** [first row, rows] of each row chunk of the VJP (and of the forward's saved A). */
+function rowChunks(attrs: Attrs, N: number, M: number, d: number, H: number, tileRows: number): [number, number][] {
+  const step = attrs.chunkRows ?? gemmChunkRows(M, d, H, tileRows);
+  const chunks: [number, number][] = [];
+  for (let n0 = 0; n0 < N; n0 += step) chunks.push([n0, Math.min(step, N - n0)]);
+  return chunks;
 }
 
 const add = (a: Tensor | null, b: Tensor): Tensor => {
@@ -234,9 +258,9 @@ function vjp(
   const parts: (Tensor | null)[][] = [];
   for (let m0 = 0; m0 < M; m0 += group) {
     const cut = (t: Tensor) => sliceOp.forward([t], { axis: 0, start: m0, end: Math.min(M, m0 + group) }).out;
-    const [g, dyc, a] = [cut(inputs[1]), cut(dy), saved[0] && cut(saved[0])];
-    parts.push(groupVjp(attrs, [inputs[0], g, ...inputs.slice(2)], a ? [a] : [], needsGrad, dyc));
-    for (const t of [g, dyc, a]) t?.dispose();
+    const [g, dyc, a] = [cut(inputs[1]), cut(dy), saved.map(cut)];
+    parts.push(groupVjp(attrs, [inputs[0], g, ...inputs.slice(2)], a, needsGrad, dyc));
+    for (const t of [g, dyc, ...a]) t.dispose();
   }
   return inputs.map((_, i) => {
     const each = parts.map((p) => p[i]);
@@ -257,16 +281,14 @@ function groupVjp(
 ): (Tensor | null)[] {
   const dims = dimsOf(attrs, inputs);
   const { N, M, d, H, dp, Q } = dims;
-  const a = saved[0];
-  const v = variantOf(attrs.kind, H, attrs.density, Q, a !== undefined);
+  const v = variantOf(attrs.kind, H, attrs.density, Q, saved.length > 0);
   const K = partRows(attrs.kind, H);
   const x = inputs[0];
   const [gp, wt] = prepare(attrs, inputs, dims);
-  const step = attrs.chunkRows ?? gemmChunkRows(M, d, H, v.rows);
   let wb: Tensor | null = null;
   let ps: Tensor | null = null;
-  for (let n0 = 0; n0 < N; n0 += step) {
-    const rows = Math.min(step, N - n0);
+  for (const [chunk, [n0, rows]] of rowChunks(attrs, N, M, d, H, v.rows).entries()) {
+    const a = saved[chunk];
     const tiles = Math.ceil(rows / v.rows);
     // Enough workgroups for both cores, few partial sums: about 128 / M workgroups per graph.
     const groups = Math.min(tiles, Math.max(2, Math.ceil(128 / (M * Math.ceil(Q / v.lanes)))));
@@ -317,7 +339,7 @@ export const mechanismGemmOp: OpDef<Attrs> = defineOp<Attrs>({
     "A_m = X W̃_m with W̃_m[i,(h,j)] = G[m,i,j] W1[j,i,h] (linear: G ⊙ Θ), one batched GEMM; epilogue μ = b2 + Σ_h w2 tanh(A + b1) (linear μ = A), " +
     "then out = μ or L = −½[log 2π + ℓ + (x − μ)² e^{−ℓ}]. VJP: μ̄ = ȳ or L̄ (x − μ) e^{−ℓ}; Ā = μ̄ w2 (1 − T²); W̃̄_m = Xᵀ Ā_m (GEMM); " +
     "W̄1 = Σ_m W̃̄ ⊙ G, Ḡ = Σ_h W̃̄ ⊙ W1; w̄2 = Σ μ̄ T, b̄1 = Σ Ā, b̄2 = Σ μ̄, ℓ̄ = Σ ½ L̄ (r² e^{−ℓ} − 1). X is data (no X̄). " +
-    "Saves A [M,N,H,dp] when a VJP follows and it fits 64 MiB (the VJP then reads it: no GEMM), else the VJP recomputes A; Ā is stored per row chunk (≤ 32 MiB).",
+    "Saves A [M,rows,H,dp] per VJP row chunk when a VJP follows and all of A fits 1 GiB (the VJP then reads it: no GEMM), else the VJP recomputes A; Ā is stored per row chunk (≤ 32 MiB).",
   forward: (inputs, attrs) => forward(attrs, inputs),
   vjp: ({ inputs, attrs, saved, needsGrad }, dy) => vjp(attrs, inputs, saved, needsGrad, dy),
   check: {

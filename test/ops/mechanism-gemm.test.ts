@@ -97,7 +97,7 @@ for (const c of cases) {
   });
 }
 
-test("the forward keeps A [M,N,H,dp] only when a VJP will follow: recorded with an input needing a gradient, and not recompute", () => {
+test("the forward keeps A [M,rows,H,dp] per VJP row chunk, only when a VJP will follow: recorded with an input needing a gradient, and not recompute", () => {
   const c: Case = { kind: "mlp", density: "gaussian", M: 2, N: 10, d: 5, H: 3 };
   const { values, shapes } = draw(c);
   const make = (grad: boolean) =>
@@ -108,6 +108,15 @@ test("the forward keeps A [M,N,H,dp] only when a VJP will follow: recorded with 
     kept.map((t) => t.shape),
     [[2, 10, 3, 8]],
     "A with dp = 8",
+  );
+  assert.equal(
+    (mechanismGemmOp.forward(make(true), { ...attrs, chunkRows: 4 }).saved ?? []).map((t) => t.shape),
+    [
+      [2, 4, 3, 8],
+      [2, 4, 3, 8],
+      [2, 2, 3, 8],
+    ],
+    "one A per VJP row chunk",
   );
   assert.is((noGrad(() => mechanismGemmOp.forward(make(true), attrs)).saved ?? []).length, 0, "under noGrad");
   assert.is((mechanismGemmOp.forward(make(false), attrs).saved ?? []).length, 0, "no input needs a gradient");
