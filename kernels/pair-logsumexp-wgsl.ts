@@ -16,16 +16,20 @@
  *   P, P̄ and G are bound as vec4 or vec2 rows when d allows (vectorWidth), cd as vec2.
  *   Grid ⌈N/L⌉ + E workgroups. Workgroup w takes L = WG consecutive samples of one env e (binary
  *   search of w in cs), so Q[e] is the same for all its lanes: it is staged in workgroup memory and
- *   read at constant addresses into named values, r-block by r-block (≤ 640 cached floats; 320 when
- *   G is accumulated too). Each lane is one sample n: per m it copies P[m,n,:] into a private array
+ *   read at constant addresses into named values, r-block by r-block (≤ BUDGET = 3,200 cached floats,
+ *   12.5 KiB of workgroup memory, under WebGPU's default 16 KiB; half as many r when G is
+ *   accumulated too). Each lane is one sample n: per m it copies P[m,n,:] into a private array
  *   with a short loop, names it, and does |block|·d FMAs. The logsumexp over r stays in the lane;
  *   across r-blocks y holds the partial LSE. Lanes without a sample of e (chunk tail, surplus
  *   workgroups, unsorted input) compute on a clamped sample and store nothing.
  *   Compile time (lavapipe's LLVM) is what bounds this design: storage loads and control flow in
  *   unrolled code are slow to compile (minutes at R·d = 640), workgroup-memory loads at constant
- *   addresses and private arrays filled by a loop are not; an early `return` tripled it. At M = R =
- *   32, N = 9000, d = 20 the first compile takes ~5 s (fwd) and ~27 s (bwd, all gradients); Mesa's
- *   shader cache keeps it across runs.
+ *   addresses and private arrays filled by a loop are not; an early `return` tripled it. Each
+ *   r-block repeats the P row's loads and its own unrolled code, so fewer, larger blocks compile
+ *   faster and run faster: `npm run bench -- kernels --only=pairLogsumexp --gpu-only` (fwd + VJP,
+ *   all gradients, M = R = 32, N = 9,000) with BUDGET 640 → 3,200, Mesa's shader cache off
+ *   (session 16): d = 20 216 → 139 ms, 11 s → 11 s to start; d = 50 1,080 → 513 ms, 109 → 20 s;
+ *   d = 100 2,424 → 664 ms, 647 → 79 s. Mesa's shader cache keeps compiles across runs.
  * prep:   0 a, 1 y, 2 ȳ read; 3 cd write; one lane per (m, n).
  * reduce: 0 G, 1 T read; 2 Q̄ [E,R,d] write; lanes over Q̄'s vectors (vectorWidth(d) floats of
  *         (r, j)), grid (⌈Rd/(64·w)⌉, E); sums G[n] over the env's samples in increasing n
@@ -37,7 +41,8 @@ import common from "../engine/common.wgsl";
 import { blocks, lines, maxTree, seq, tree } from "./unroll.js";
 
 export const LANES = 64;
-const BUDGET = 640;
+/** Cached Q floats per r-block (see the header); a check case may pass a smaller one. */
+export const BUDGET = 3200;
 
 export interface BwdFlags {
   p: boolean;
@@ -106,8 +111,8 @@ function kernel(
 }
 
 /** With `hasA` false the term a is 0 and not bound (the hard interventions' Λ has none). */
-export function fwdSource(R: number, d: number, hasA: boolean): Wgsl {
-  const parts = blocks(R, Math.floor(BUDGET / d));
+export function fwdSource(R: number, d: number, hasA: boolean, budget = BUDGET): Wgsl {
+  const parts = blocks(R, Math.floor(budget / d));
   return kernel([...(hasA ? ["A"] : []), "B", rowBinding("Pm", d), "Q", "T"], ["Y"], parts, d, (r0, r1, k) => {
     const rs = seq(r1 - r0, r0);
     const exps = rs.map((r) => `exp(l${r} - hi)`);
@@ -130,8 +135,8 @@ ${lines(
   });
 }
 
-export function bwdSource(R: number, d: number, want: BwdFlags): Wgsl {
-  const parts = blocks(R, Math.floor(BUDGET / (want.q ? 2 * d : d)));
+export function bwdSource(R: number, d: number, want: BwdFlags, budget = BUDGET): Wgsl {
+  const parts = blocks(R, Math.floor(budget / (want.q ? 2 * d : d)));
   const w = vectorWidth(d);
   const inputs = [{ name: "CD", element: "vec2<f32>" }, "B", rowBinding("Pm", d), "Q", "T"];
   return kernel(inputs, [rowBinding("DP", d), "DB", rowBinding("DG", d)], parts, d, (r0, r1, k) => {

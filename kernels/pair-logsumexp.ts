@@ -32,6 +32,7 @@ import { Tensor } from "../engine/tensor.js";
 import { sumToShape } from "./elementwise-binary.js";
 import { broadcastTo } from "./shape-ops.js";
 import {
+  BUDGET,
   type BwdFlags,
   LANES,
   bwdSource,
@@ -154,12 +155,12 @@ function envTable(env: Tensor, dims: Dims): Tensor {
 
 const chunkGroups = (lanes: number) => (p: { N: number; E: number }) => groupsFor(p.N, lanes) + p.E;
 
-const fwdKernel = (R: number, d: number, lanes: number, hasA: boolean) =>
-  memo(`fwd ${R} ${d} ${lanes} ${hasA}`, () =>
+const fwdKernel = (R: number, d: number, lanes: number, hasA: boolean, budget = BUDGET) =>
+  memo(`fwd ${R} ${d} ${lanes} ${hasA} ${budget}`, () =>
     defineKernel({
-      name: `pair_logsumexp.fwd.R${R}.d${d}.L${lanes}${hasA ? "" : ".a0"}`,
+      name: `pair_logsumexp.fwd.R${R}.d${d}.L${lanes}${hasA ? "" : ".a0"}${budget === BUDGET ? "" : `.q${budget}`}`,
       entry: "pair_fwd",
-      ...fwdSource(R, d, hasA),
+      ...fwdSource(R, d, hasA, budget),
       params: PARAMS,
       workgroupSize: lanes,
       workgroups: chunkGroups(lanes),
@@ -198,12 +199,12 @@ const prepKernel = (hasA: boolean, sumRows: boolean) =>
     }),
   );
 
-const bwdKernel = (R: number, d: number, want: BwdFlags, lanes: number) =>
-  memo(`bwd ${R} ${d} ${want.p} ${want.b} ${want.q} ${lanes}`, () =>
+const bwdKernel = (R: number, d: number, want: BwdFlags, lanes: number, budget = BUDGET) =>
+  memo(`bwd ${R} ${d} ${want.p} ${want.b} ${want.q} ${lanes} ${budget}`, () =>
     defineKernel({
-      name: `pair_logsumexp.bwd.R${R}.d${d}.L${lanes}`,
+      name: `pair_logsumexp.bwd.R${R}.d${d}.L${lanes}${budget === BUDGET ? "" : `.q${budget}`}`,
       entry: "pair_bwd",
-      ...bwdSource(R, d, want),
+      ...bwdSource(R, d, want, budget),
       params: PARAMS,
       workgroupSize: lanes,
       workgroups: chunkGroups(lanes),
@@ -281,8 +282,11 @@ function dimsOf(b: Tensor, p: Tensor, q: Tensor, env: Tensor, table: Tensor, a?:
   return { M, N, R, d, E, logR: Math.log(R), lanes: chunkLanes(N, E) };
 }
 
-/** hasA: a is an input; sumRows: the output is Σ_n y[m, n] [M] instead of y [M, N]. */
-type Attrs = { hasA: boolean; sumRows?: boolean };
+/**
+ * hasA: a is an input; sumRows: the output is Σ_n y[m, n] [M] instead of y [M, N]; budget: cached
+ * Q floats per r-block instead of BUDGET (check cases: several r-blocks at a small R·d).
+ */
+type Attrs = { hasA: boolean; sumRows?: boolean; budget?: number };
 
 /** env [Σ counts], grouped: counts[e] samples of env e in turn. */
 const sortedEnvs = (counts: number[]) => counts.flatMap((c, e) => new Array<number>(c).fill(e));
@@ -295,12 +299,13 @@ function checkCase(
   pq: "real" | "unit" = "real",
   hasA = true,
   sumRows = false,
+  budget?: number,
 ): CheckCase<Attrs> {
   const N = env.length;
   return {
     label,
     shapes: [[R, N], [M, N, d], [E, R, d], [N], [3 * E + 1 + N], ...(hasA ? [[M, N]] : [])],
-    attrs: { hasA, sumRows },
+    attrs: { hasA, sumRows, ...(budget ? { budget } : {}) },
     domains: ["real", pq, pq, { fixed: env }, { fixed: pairEnvTable(env, E) }, ...(hasA ? ["real" as const] : [])],
   };
 }
@@ -312,15 +317,15 @@ export const pairLogsumexpOp: OpDef<Attrs> = defineOp<Attrs>({
     "ā = ȳ, b̄[r,n] = Σ_m ȳ w, P̄[m,n,:] = ȳ Σ_r w Q[e_n,r,:], Q̄[e,r,:] = Σ_{m, n∈e} ȳ w P[m,n,:]. " +
     "Saves y (the output); w is recomputed in the backward kernel, never stored (it is M×R×N). Inputs b, P, Q, env, " +
     "the env table T, and a when present (absent: a = 0, neither bound nor read).",
-  forward: ([b, p, q, env, table, a], { hasA, sumRows }) => {
+  forward: ([b, p, q, env, table, a], { hasA, sumRows, budget }) => {
     const dims = dimsOf(b, p, q, env, table, a);
     const inputs = hasA ? [a, b, p, q, table] : [b, p, q, table];
-    const y = launch1(fwdKernel(dims.R, dims.d, dims.lanes, hasA), inputs, [dims.M, dims.N], dims);
+    const y = launch1(fwdKernel(dims.R, dims.d, dims.lanes, hasA, budget), inputs, [dims.M, dims.N], dims);
     if (!sumRows) return { out: y };
     const rows = sumToShape(y, [dims.M, 1]);
     return { out: new Tensor(rows.backend, rows.storage, [dims.M]), saved: [y] };
   },
-  vjp: ({ inputs: [b, p, q, env, table, a], out, saved, needsGrad, attrs: { hasA, sumRows } }, dy) => {
+  vjp: ({ inputs: [b, p, q, env, table, a], out, saved, needsGrad, attrs: { hasA, sumRows, budget } }, dy) => {
     const dims = dimsOf(b, p, q, env, table, a);
     const { M, N, R, d } = dims;
     const y = sumRows ? saved[0] : out;
@@ -332,7 +337,7 @@ export const pairLogsumexpOp: OpDef<Attrs> = defineOp<Attrs>({
     // An output not asked for is a placeholder, one vector of its binding wide.
     const w = vectorWidth(d);
     const shapes = [want.p ? p.shape : [w], want.b ? b.shape : [1], want.q ? [N, R, d] : [w]];
-    const [dp, db, g] = launch(bwdKernel(R, d, want, dims.lanes), [cd, b, p, q, table], shapes, dims);
+    const [dp, db, g] = launch(bwdKernel(R, d, want, dims.lanes, budget), [cd, b, p, q, table], shapes, dims);
     cd.dispose();
     const dq = want.q ? launch1(reduceKernel(R, d), [g, table], q.shape, dims) : null;
     g.dispose();
@@ -345,7 +350,7 @@ export const pairLogsumexpOp: OpDef<Attrs> = defineOp<Attrs>({
     cases: [
       checkCase("two envs, interleaved", { M: 3, R: 4, d: 3, E: 2 }, [1, 0, 0, 1, 1, 0]),
       checkCase("three envs, ragged", { M: 2, R: 5, d: 2, E: 3 }, [2, 0, 2, 1, 0, 0, 2]),
-      checkCase("several r blocks", { M: 2, R: 12, d: 60, E: 2 }, [0, 1, 1, 0, 1], "unit"),
+      checkCase("several r blocks", { M: 2, R: 12, d: 60, E: 2 }, [0, 1, 1, 0, 1], "unit", true, false, 640),
       checkCase("16-lane chunks, an env of 20 samples over two", { M: 2, R: 3, d: 3, E: 2 }, sortedEnvs([20, 4])),
       checkCase("32-lane chunks, an env over several chunks", { M: 2, R: 3, d: 2, E: 2 }, sortedEnvs([90, 60])),
       checkCase("one intervention sample, one env", { M: 2, R: 1, d: 3, E: 1 }, [0, 0, 0, 0]),
