@@ -26,8 +26,8 @@
  * What is saved: A [M, rows, H, dp] of each of those row chunks (one buffer each, so each stays
  * under the binding limit), when a VJP will follow (recording, an input needs a gradient) and all
  * of A fits SAVE_BYTES; the VJP then reads A instead of recomputing it, which removes a third of
- * the GEMM work of forward + VJP: 26 % of its time at d = 50, M = 32, H = 5 on lavapipe (session
- * 16, bench/RESULTS.md), where A costs 4·M·N·H·dp bytes (300 MB at N = 9,000; each likelihood
+ * the GEMM work of forward + VJP: 19–24 % of its time at d = 50, M = 32, N = 9,000, H = 5 on
+ * lavapipe (session 16, bench/RESULTS.md), where A costs 4·M·N·H·dp bytes (300 MB at N = 9,000; each likelihood
  * term of a step keeps its own until the backward pass). Past SAVE_BYTES the VJP recomputes A
  * (one more GEMM's worth of FMAs).
  *
@@ -193,25 +193,15 @@ function forward(attrs: Attrs, inputs: readonly Tensor[]): ForwardResult {
     throw new ShapeError("mechanismGemm", `${N} rows exceed one dispatch (${MAX_GROUPS * v.rows}); chunk the rows`);
   const [gp, wt] = prepare(attrs, inputs, dims);
   const kernel = gemmKernel("fwd", v);
-  const bound = [inputs[0], gp, wt];
-  let out: Tensor;
+  const bound = [inputs[0], gp, wt].map((t) => t.storage);
+  const { backend, dtype } = inputs[0];
+  const out = new Tensor(backend, backend.alloc(M * N * d, dtype), [M, N, d]);
   const saved: Tensor[] = [];
-  if (!save) out = launch(kernel, bound, [[M, N, d]], { N, n0: 0, Nall: N, d, Q, M, tpw: 1 })[0];
-  else {
-    // One dispatch per VJP row chunk, each writing its rows of OUT and its own A.
-    const { backend, dtype } = inputs[0];
-    out = new Tensor(backend, backend.alloc(M * N * d, dtype), [M, N, d]);
-    for (const [n0, rows] of rowChunks(attrs, N, M, d, H, v.rows)) {
-      const a = new Tensor(backend, backend.alloc(M * rows * H * dp, dtype), [M, rows, H, dp]);
-      const params = { N: rows, n0, Nall: N, d, Q, M, tpw: 1 };
-      backend.run(
-        kernel,
-        bound.map((t) => t.storage),
-        [out.storage, a.storage],
-        params,
-      );
-      saved.push(a);
-    }
+  // Saving A: one dispatch per VJP row chunk, each writing its rows of OUT and its own A.
+  for (const [n0, rows] of save ? rowChunks(attrs, N, M, d, H, v.rows) : [[0, N]]) {
+    const a = save ? new Tensor(backend, backend.alloc(M * rows * H * dp, dtype), [M, rows, H, dp]) : null;
+    backend.run(kernel, bound, a ? [out.storage, a.storage] : [out.storage], { N: rows, n0, Nall: N, d, Q, M, tpw: 1 });
+    if (a) saved.push(a);
   }
   gp.dispose();
   wt.dispose();
