@@ -48,7 +48,7 @@ function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatmulAttrs)
 }
 
 /** [most quads of n, lanes, vec4 groups per lane] of each tile width, narrowest first. */
-const TILES: [number, MatmulVariant["lanes"], MatmulVariant["groups"]][] = [
+const TILES: [number, MatmulVariant["lanes"], number][] = [
   [8, 8, 1],
   [16, 16, 1],
   [32, 32, 1],
@@ -56,18 +56,49 @@ const TILES: [number, MatmulVariant["lanes"], MatmulVariant["groups"]][] = [
   [96, 32, 3],
 ];
 
+/** Up to this many rows of C, a tile holds all (or a near-equal share of) them; see variantFor. */
+const SHORT_M = 256;
 /**
- * The tile for an m×n product: the narrowest column block that covers n (lanes idle past n still
- * pay for their loads), up to 32 lanes × 4 vec4 groups; 32 rows unless m is small. The 32 × 512
- * tile was the fastest at 512³–1024³ on lavapipe among those that keep compile time and row
- * padding small (sweep in kernels/matmul-wgsl.ts). Three groups (384 columns) cover 257–384:
- * the MLP mechanisms' weight gradient Xᵀ Ā has H·dp = 260 columns at d = 50, H = 5, and ran
- * 25–35 % faster in a 384-column tile than in half of a 512-column one (bench/RESULTS.md).
+ * Most vec4 accumulators per lane of a short product's tile (64 rows × 5 groups). lavapipe's
+ * compile time grows steeply with them (shader cache off): 96 take 7–10 s, 260 ~17 s, 320 20–25 s,
+ * 468 ~41 s, 832 ~110 s.
+ */
+const MOST_ACCUMULATORS = 320;
+const LANES = [8, 16, 32] as const;
+
+/**
+ * The tile for an m×n product. Tall products (m > 256: the square sizes) use the narrowest
+ * column block that covers n (lanes idle past n still pay for their loads), up to 32 lanes × 4
+ * vec4 groups, and 32 rows: the 32 × 512 tile was the fastest at 512³–1024³ on lavapipe among
+ * those that keep compile time and row padding small (sweep in kernels/matmul-wgsl.ts).
+ * Short products (m ≤ 256, long k: the weight gradients Xᵀ Ā of the mechanisms, k = rows of the
+ * data) are where the padding of a fixed 32-row tile cost most: m = 50 ran as two 32-row blocks,
+ * each reading all of B. There a tile takes the rows in the fewest blocks of at most 64 (rowsFor)
+ * and the fewest lanes whose vec4 groups cover n within MOST_ACCUMULATORS (fewer lanes, more
+ * groups: each B load serves more FMAs per SIMD vector). Xᵀ Ā per graph, batch 32, session 17
+ * (bench/RESULTS.md): d = 50 (50 × 260, k = 1,008) 72 → 50–57 ms, d = 100 (100 × 500, k = 512)
+ * 97 → 76–81 ms, d = 20 (20 × 104) 19.7 → 8.6 ms; at 1,024³ fewer lanes were no faster beyond noise.
  */
 function variantFor(m: number, n: number, transA: boolean): MatmulVariant {
   const quads = Math.ceil(n / 4);
-  const [, lanes, groups] = TILES.find(([most]) => quads <= most) ?? [0, 32, 4];
-  return { transA, vec4: n % 4 === 0, rows: m <= 8 ? 8 : m <= 16 ? 16 : 32, lanes, groups };
+  const vec4 = n % 4 === 0;
+  if (m > SHORT_M) {
+    const [, lanes, groups] = TILES.find(([most]) => quads <= most) ?? [0, 32, 4];
+    return { transA, vec4, rows: 32, lanes, groups };
+  }
+  const rows = rowsFor(m);
+  const mostGroups = Math.min(16, Math.floor(MOST_ACCUMULATORS / rows));
+  const lanes = LANES.find((l) => Math.ceil(quads / l) <= mostGroups) ?? 32;
+  const columnBlocks = Math.ceil(quads / (lanes * mostGroups));
+  return { transA, vec4, rows, lanes, groups: Math.ceil(quads / (lanes * columnBlocks)) };
+}
+
+/**
+ * Rows per tile of a short product: the fewest blocks of at most 64 rows, each a multiple of 4
+ * (fewer variants to compile) and 8 at least.
+ */
+function rowsFor(m: number): number {
+  return Math.max(8, 4 * Math.ceil(m / (4 * Math.ceil(m / 64))));
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * matmul edge cases on cpu and webgpu, each against an independent float64 triple loop: odd sizes
- * (1, primes, past one κ chunk, n % 4 ≠ 0 and = 0, wide n), all four transpose flags, batched with
- * shared and batched operands, the shared operand's gradient summed over the batch, stale values
- * in pooled buffers past the operands' ends, batches and row blocks past the 65,535 workgroup
- * limit, shape errors.
+ * (1, primes, past one κ chunk, n % 4 ≠ 0 and = 0, wide n, every tile shape), all four transpose
+ * flags, batched with shared and batched operands, the shared operand's gradient summed over the
+ * batch, stale values in pooled buffers past the operands' ends, batches and row blocks past the
+ * 65,535 workgroup limit, shape errors.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -117,6 +117,12 @@ for (const device of devices) {
             [13, 97, 260],
             [5, 40, 383],
             [2, 3, 64],
+            // Short products' tiles (kernels/matmul.ts, variantFor): one 52-row block, two, two
+            // column blocks of 8 lanes; and a tall product's 32-row tile.
+            [50, 70, 260],
+            [100, 33, 500],
+            [10, 20, 601],
+            [300, 40, 36],
           ];
     for (const [m, k, n] of sizes) for (const flags of FLAGS) await checkProduct(b, m, k, n, 0, 0, flags);
   });
