@@ -71,7 +71,7 @@ function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
   const cv = seq(groups);
   const rows = seq(R);
   // Rows staged per κ as vec4s of 4 (the last one part-filled when R % 4 ≠ 0, its spare lanes unread).
-  const quads = Math.ceil(R / 4);
+  const rowQuads = Math.ceil(R / 4);
   // Column group v of this lane: a vec4 index (vec4) or the first of 4 scalar columns.
   const columns = cv.map((v) =>
     vec4
@@ -85,8 +85,8 @@ function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
   const step = (kk: string) => `{
       let rowB = bBase + (k0 + ${kk}) * ${vec4 ? "n4" : "P.n"};
       ${cv.map(loadB).join(" ")}
-      ${seq(quads)
-        .map((q) => `let a${q} = As[${kk} * ${quads}u + ${q}u];`)
+      ${seq(rowQuads)
+        .map((q) => `let a${q} = As[${kk} * ${rowQuads}u + ${q}u];`)
         .join(" ")}
       ${rows.map((r) => cv.map((v) => `acc${r}_${v} = fma(vec4<f32>(a${r >> 2}[${r & 3}]), b${v}, acc${r}_${v});`).join(" ")).join("\n      ")}
     }`;
@@ -120,7 +120,7 @@ function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
     for (var t = 0u; t < ${(R * KC) / lanes}u; t++) {
       let e = t * ${lanes}u + lid.x;
       ${stage}
-      As[kk * ${quads}u + r / 4u][r % 4u] = v;
+      As[kk * ${rowQuads}u + r / 4u][r % 4u] = v;
     }
     workgroupBarrier();
     if (k0 + ${KC}u <= P.k) {
