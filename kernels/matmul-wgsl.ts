@@ -15,12 +15,13 @@
  * 8 invocations as one SIMD vector and turns every storage load whose address differs between
  * lanes into a loop over the lanes, while a load whose address is the same for every lane (it
  * derives from workgroup_id and loop counters only) is a single scalar load. So a workgroup owns
- * R (at most 64) rows of C, taken from workgroup_id, and lanes·4·CV consecutive columns (CV ≤ 16
- * vec4 groups per lane, lane-contiguous): each lane keeps R × CV vec4 accumulators. Per chunk of
- * KC = 32 values of κ, the lanes copy the R × 32 block of op(A) into workgroup memory, as vec4s
- * of 4 rows (any source layout, so Aᵀ costs nothing); then per κ each lane makes CV lane-varying
- * loads of B (one vec4 each when n % 4 = 0, four clamped scalars otherwise) and reuses each
- * across the R rows, whose A values are ⌈R/4⌉ uniform vec4 loads from workgroup memory.
+ * R (a multiple of 4, at most 64) rows of C, taken from workgroup_id, and lanes·4·CV consecutive
+ * columns (CV ≤ 16 vec4 groups per lane, lane-contiguous): each lane keeps R × CV vec4
+ * accumulators. Per chunk of KC = 32 values of κ, the lanes copy the R × 32 block of op(A) into
+ * workgroup memory, as vec4s of 4 rows (any source layout, so Aᵀ costs nothing); then per κ each
+ * lane makes CV lane-varying loads of B (one vec4 each when n % 4 = 0, four clamped scalars
+ * otherwise) and reuses each across the R rows, whose A values are R/4 uniform vec4 loads from
+ * workgroup memory.
  * Rows past m are staged as 0 and not stored; columns past n are clamped on load and masked on
  * store; the last partial chunk of κ runs a shorter loop, so nothing past k is read.
  *
@@ -46,7 +47,7 @@ export interface MatmulVariant {
   transA: boolean;
   /** n % 4 = 0: B and C are read and written as vec4. */
   vec4: boolean;
-  /** Rows of C per workgroup (R), at most 64. */
+  /** Rows of C per workgroup (R): a multiple of 4, at most 64. */
   rows: number;
   lanes: 8 | 16 | 32;
   /** vec4 column groups per lane (CV), at most 16. */
@@ -70,8 +71,6 @@ const MATMUL_PARAMS = [
 function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
   const cv = seq(groups);
   const rows = seq(R);
-  // Rows staged per κ as vec4s of 4 (the last one part-filled when R % 4 ≠ 0, its spare lanes unread).
-  const rowQuads = Math.ceil(R / 4);
   // Column group v of this lane: a vec4 index (vec4) or the first of 4 scalar columns.
   const columns = cv.map((v) =>
     vec4
@@ -85,8 +84,8 @@ function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
   const step = (kk: string) => `{
       let rowB = bBase + (k0 + ${kk}) * ${vec4 ? "n4" : "P.n"};
       ${cv.map(loadB).join(" ")}
-      ${seq(rowQuads)
-        .map((q) => `let a${q} = As[${kk} * ${rowQuads}u + ${q}u];`)
+      ${seq(R / 4)
+        .map((q) => `let a${q} = As[${kk} * ${R / 4}u + ${q}u];`)
         .join(" ")}
       ${rows.map((r) => cv.map((v) => `acc${r}_${v} = fma(vec4<f32>(a${r >> 2}[${r & 3}]), b${v}, acc${r}_${v});`).join(" ")).join("\n      ")}
     }`;
@@ -120,7 +119,7 @@ function body({ transA, vec4, rows: R, lanes, groups }: MatmulVariant): string {
     for (var t = 0u; t < ${(R * KC) / lanes}u; t++) {
       let e = t * ${lanes}u + lid.x;
       ${stage}
-      As[kk * ${rowQuads}u + r / 4u][r % 4u] = v;
+      As[kk * ${R / 4}u + r / 4u][r % 4u] = v;
     }
     workgroupBarrier();
     if (k0 + ${KC}u <= P.k) {
@@ -149,7 +148,7 @@ export function matmulKernel(variant: MatmulVariant): Kernel {
       params: MATMUL_PARAMS,
       // The lane count is fixed per variant, with the trip counts and column offsets built from it.
       workgroupSize: `${variant.lanes}`,
-      prelude: `var<workgroup> As: array<vec4<f32>, ${Math.ceil(variant.rows / 4) * KC}>;`,
+      prelude: `var<workgroup> As: array<vec4<f32>, ${(variant.rows * KC) / 4}>;`,
       body: body(variant),
       workgroups: (p) => {
         if (p.yShift === 16) return [Math.ceil(p.n / cols), p.rowBlocks, p.batch];

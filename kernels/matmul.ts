@@ -76,8 +76,9 @@ const LANES = [8, 16, 32] as const;
  * each reading all of B. There a tile takes the rows in the fewest blocks of at most 64 (rowsFor)
  * and the fewest lanes whose vec4 groups cover n within MOST_ACCUMULATORS (fewer lanes, more
  * groups: each B load serves more FMAs per SIMD vector). Xᵀ Ā per graph, batch 32, session 17
- * (bench/RESULTS.md): d = 50 (50 × 260, k = 1,008) 72 → 50–57 ms, d = 100 (100 × 500, k = 512)
- * 97 → 76–81 ms, d = 20 (20 × 104) 19.7 → 8.6 ms; at 1,024³ fewer lanes were no faster beyond noise.
+ * (bench/RESULTS.md): d = 50 (50 × 260, k = 1,008) 71–77 → 47–56 ms, d = 100 (100 × 500,
+ * k = 512) 97 → 76–82 ms, d = 20 (20 × 104) 19.7 → 8.6–14 ms; at 1,024³ fewer lanes were no
+ * faster beyond noise.
  */
 function variantFor(m: number, n: number, transA: boolean): MatmulVariant {
   const quads = Math.ceil(n / 4);

@@ -27,9 +27,9 @@
  * under the binding limit), when a VJP will follow (recording, an input needs a gradient) and all
  * of A fits SAVE_BYTES; the VJP then reads A instead of recomputing it, which removes a third of
  * the GEMM work of forward + VJP: 19–24 % of its time at d = 50, M = 32, N = 9,000, H = 5 on
- * lavapipe (session 16, bench/RESULTS.md), where A costs 4·M·N·H·dp bytes (300 MB at N = 9,000; each likelihood
- * term of a step keeps its own until the backward pass). Past SAVE_BYTES the VJP recomputes A
- * (one more GEMM's worth of FMAs).
+ * lavapipe (session 16, bench/RESULTS.md), where A costs 4·M·N·H·dp bytes (300 MB at N = 9,000;
+ * each likelihood term of a step keeps its own until the backward pass). Past SAVE_BYTES the VJP
+ * recomputes A (one more GEMM's worth of FMAs).
  *
  * W̃̄ of all M graph samples passes the binding limit at large d (160 MB at d = 500, H = 5, M = 32),
  * so the VJP runs over groups of graph samples whose W̃̄ fits WB_BYTES (see vjp).
