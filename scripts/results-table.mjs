@@ -93,7 +93,9 @@ const datasets = new Map();
 function dataset(dir, family, d, seed) {
   const data = join(dir, "data");
   const [mechanism, intervention, graph] = family.split("-");
+  // --fresh-per-env: new samples of the training envs, scored as "in-dist. new samples" (never trained on).
   const flags = ["--graph", graph, "--mechanism", mechanism, "--intervention", intervention, "--d", String(d)];
+  flags.push("--fresh-per-env", "50");
   if (!datasets.has(data)) {
     const made = (existsSync(join(data, "truth.json")) && opts.resume) || opts.collect;
     if (!opts.collect) mkdirSync(dir, { recursive: true });
@@ -138,9 +140,9 @@ async function runOne({ family, d, seed, method }) {
   const recordPath = join(dir, `${file}.run.json`);
   const train = ["--mechanism", mechanism, "--intervention", intervention, "--seed", String(seed), ...steps];
   train.push("--backend", backend, ...methodFlags, ...trainExtra);
-  // BaCaDI* predicts only its training envs: its eval scores the train split (the baselines come from GIM's).
+  // BaCaDI* predicts only its training perturbations: its eval scores those splits (the baselines come from GIM's).
   const evalFlags =
-    method !== "BaCaDI*" ? ["--seed", "0"] : ["--seed", "0", "--splits", "train", "--map-targets", "false"];
+    method !== "BaCaDI*" ? ["--seed", "0"] : ["--seed", "0", "--splits", "train,train-fresh", "--map-targets", "false"];
   const flags = { generator, train, eval: evalFlags };
   const label = `${family} d=${d} seed ${seed} ${method}`;
   if ((opts.resume || opts.collect) && existsSync(recordPath)) {

@@ -123,6 +123,23 @@ test("claims: paired differences per family and pooled, on the right families", 
   assert.is(fullOod.pooled.diff.mean, (3 - 2) / 4);
 });
 
+test("within 3×: the difference is GIM − 3·MLP on the train-fresh split, paired per seed", () => {
+  const fresh = (seed: number, gim: number, mlp: number) =>
+    record("linear-hard-er", seed, "GIM", 0.8, [
+      row("GIM", "train-fresh", gim, 0.9),
+      row("mean-shift MLP", "train-fresh", mlp),
+      row("observational", "train-fresh", 7),
+    ]);
+  const within = (records: RunRecord[]) =>
+    decideClaims(groupRuns(records)).find((c) => c.claim.a[1] === "meanDistance:train-fresh")!.pooled;
+  // 1 − 2.7, 1.2 − 3, 0.8 − 2.4: −1.7 ± 0.058.
+  const holds = within([fresh(1, 1, 0.9), fresh(2, 1.2, 1), fresh(3, 0.8, 0.8)]);
+  assert.ok(Math.abs(holds.diff.mean + 1.7) < 1e-12, String(holds.diff.mean));
+  assert.is(holds.verdict, "holds");
+  // 3.5 − 3, 3.4 − 3, 3.7 − 3: 3.4–3.7× the MLP is not within 3×, though a plain GIM − MLP would be > 0 too.
+  assert.is(within([fresh(1, 3.5, 1), fresh(2, 3.4, 1), fresh(3, 3.7, 1)]).verdict, "does not hold");
+});
+
 test("markdown: the runs of the grid not made (--collect) are listed per family and method", () => {
   const meta = {
     command: "node scripts/results-table.mjs --collect",

@@ -5,7 +5,8 @@
  *                                              are all 0 is the observational one
  *   truth.json    optional, synthetic data: { variables, graph (graph[i][j] = 1 iff i → j),
  *                 targets: {env: 0/1 × d}, split: {env: "observational" | "train" |
- *                 "partial-ood" | "full-ood"} }
+ *                 "train-fresh" | "partial-ood" | "full-ood"} }; "train-fresh": new samples of
+ *                 a training perturbation (its features), scored but never trained on
  *   split.json    optional, data without a known truth (gim prep): {env: "observational" |
  *                 "train" | "test"}; it takes precedence over truth.json's split
  * Loading validates everything and names file, line and column in its errors. Envs come out
@@ -17,7 +18,10 @@ import { type CsvTable, DataError, checkHeader, formatNumber, numberAt, readCsv 
 import { isAcyclic } from "../graph/dag.js";
 import type { EnvironmentData, TrainingSet } from "./training-set.js";
 
-export type Split = "observational" | "train" | "partial-ood" | "full-ood" | "test";
+export type Split = "observational" | "train" | "train-fresh" | "partial-ood" | "full-ood" | "test";
+
+/** The splits that are scored, in report order (every split but the observational env). */
+export const SCORED_SPLITS: readonly Split[] = ["train", "train-fresh", "partial-ood", "full-ood", "test"];
 
 export interface Truth {
   variables: string[];
@@ -124,7 +128,7 @@ export function loadDataset(dir: string): Dataset {
   return { dir, variables, featureNames: features.featureNames, envs, truth, ...(split ? { split } : {}) };
 }
 
-const SPLITS: readonly Split[] = ["observational", "train", "partial-ood", "full-ood", "test"];
+const SPLITS: readonly Split[] = ["observational", ...SCORED_SPLITS];
 
 /** Checks that every env has a known split and that "observational" is exactly the all-zero env. */
 function checkSplit(split: Record<string, Split>, envs: Environment[], bad: (message: string) => DataError): void {

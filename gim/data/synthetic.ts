@@ -28,6 +28,12 @@ export interface BenchmarkOptions {
   noise?: "gaussian" | "ziln";
   perturbations: number;
   nPerEnv: number;
+  /**
+   * New samples per training env, as env `<id>_fresh` of split "train-fresh" (same features): the
+   * in-distribution score on data no model was fitted to. Absent means 0. Drawn after everything
+   * else, so the other envs do not change with it.
+   */
+  freshPerEnv?: number;
   nObs: number;
   q: number;
   seed: number;
@@ -232,6 +238,12 @@ export function generateBenchmark(options: BenchmarkOptions): Omit<Dataset, "dir
   addEnvs("p", train, TRAIN_DOSES, "train");
   addEnvs("p", train, PARTIAL_DOSES, "partial-ood");
   addEnvs("q", full, TRAIN_DOSES, "full-ood");
+  const fresh = options.freshPerEnv ?? 0;
+  for (const r of fresh > 0 ? raws.filter((r) => r.split === "train") : []) {
+    const psiMap = new Map(r.targets.flatMap((t, j) => (t ? [[j, r.psi[j]] as const] : [])));
+    const samples = simulate(fresh, d, order, f, psiMap, hard, rng, ziln);
+    raws.push({ ...r, id: `${r.id}_fresh`, split: "train-fresh", samples, n: fresh });
+  }
 
   // z-score every variable with the observational statistics (spec §9 "normalized data").
   const obs = raws[0].samples;

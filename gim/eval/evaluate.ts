@@ -11,7 +11,7 @@
 import { HostRandom } from "../../engine/host-random.js";
 import { fitMeanShiftBaseline, nextLowerDoseEnv, shiftedObservational } from "./baselines.js";
 import type { EnvPerturbation } from "../data/perturbations.js";
-import { type Dataset, type Environment, type Split, splitOf } from "../data/dataset.js";
+import { type Dataset, type Environment, SCORED_SPLITS, type Split, splitOf } from "../data/dataset.js";
 import { edgeF1, entropicWasserstein, kdeNll, meanDistance, pearsonOfShifts, sid, targetF1 } from "./metrics.js";
 import type { ModelFile } from "../model/model-file.js";
 import { HostModel, type TargetMode } from "../model/sampler.js";
@@ -36,7 +36,6 @@ export interface EvaluationReport {
 
 /** Predicted samples per environment that every score is computed from (gim report draws as many). */
 export const PREDICTED = 1000;
-const SPLITS: Split[] = ["train", "partial-ood", "full-ood", "test"];
 
 export interface EvaluateOptions {
   /** Drug and dose per env: enables the next-lower-dose baseline. */
@@ -125,11 +124,11 @@ export function evaluate(
     ]);
   }
   const splits: SplitScores[] = [];
-  for (const s of options.splits ?? SPLITS) {
+  for (const s of options.splits ?? SCORED_SPLITS) {
     const envs = envsOf(s);
     if (envs.length === 0) continue;
-    if (s !== "train" && !model.config.amortize) {
-      // BaCaDI* has no features-to-targets map: it cannot predict environments it did not see.
+    if (s !== "train" && s !== "train-fresh" && !model.config.amortize) {
+      // BaCaDI* has no features-to-targets map: it cannot predict perturbations it did not see.
       for (const [name, predict] of methods.slice(1))
         splits.push(scoreSplit(name, s, envs, predict, observational, d, seed, wasserstein));
       continue;

@@ -4,17 +4,15 @@
  * compared as numbers (`p0_s0.5` < `p0_s1` < `p0_s4`); and which few to show when there is room
  * for only some.
  */
-import type { Environment, Split } from "../data/dataset.js";
+import { type Environment, SCORED_SPLITS, type Split } from "../data/dataset.js";
 import { perturbationOfId } from "../data/perturbation-groups.js";
 import type { EnvPerturbation } from "../data/perturbations.js";
 
 export type Perturbations = Map<string, EnvPerturbation> | null;
 
-const SPLIT_ORDER: Split[] = ["train", "partial-ood", "full-ood", "test"];
-
 export function orderEnvs(envs: Environment[], split: (e: Environment) => Split, perturbations: Perturbations) {
   return [...envs].sort((a, b) => {
-    const bySplit = SPLIT_ORDER.indexOf(split(a)) - SPLIT_ORDER.indexOf(split(b));
+    const bySplit = SCORED_SPLITS.indexOf(split(a)) - SCORED_SPLITS.indexOf(split(b));
     if (bySplit !== 0) return bySplit;
     const [pa, pb] = [perturbations?.get(a.id), perturbations?.get(b.id)];
     if (pa && pb) return pa.perturbation.localeCompare(pb.perturbation) || pa.dose - pb.dose;

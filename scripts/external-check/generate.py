@@ -31,6 +31,7 @@ p.add_argument("--hill", choices=["per-variable", "per-perturbation"], default="
 p.add_argument("--train-doses", default="0.5,1,2,4")
 p.add_argument("--ood-doses", default="0.75,1.5,3,6")
 p.add_argument("--hidden", type=int, default=5)
+p.add_argument("--fresh-per-env", type=int, default=0)
 a = p.parse_args()
 rng = np.random.default_rng(a.seed)
 d = a.d
@@ -159,6 +160,12 @@ V = np.zeros((2 * d, a.q)); k = min(a.q, Vt.shape[0]); V[:, :k] = Vt[:k].T
 feats = stdz(np.array([e[4] for e in envs])) @ V
 feats[np.all(feats == 0, axis=1), 0] = 1e-6
 
+# New samples of every training env (split "train-fresh", same features): the in-distribution
+# score against data no model was fitted to. Drawn after everything else, so the rest of the
+# output is the same with and without them.
+fresh = [(e[0] + "_fresh", e, row) for e, row in zip(envs, feats) if e[1] == "train"] if a.fresh_per_env > 0 else []
+data += [(fid, sample(a.fresh_per_env, e[2], e[3])) for fid, e, _ in fresh]
+
 os.makedirs(a.out, exist_ok=True)
 names = [f"v{j}" for j in range(d)]
 with open(os.path.join(a.out, "samples.csv"), "w") as f:
@@ -169,16 +176,18 @@ with open(os.path.join(a.out, "samples.csv"), "w") as f:
 with open(os.path.join(a.out, "features.csv"), "w") as f:
     f.write("env," + ",".join(f"f{k}" for k in range(a.q)) + "\n")
     f.write("observational," + ",".join(["0"] * a.q) + "\n")
-    for e, row in zip(envs, feats):
-        f.write(e[0] + "," + ",".join(f"{v:.7g}" for v in row) + "\n")
+    for eid, row in [(e[0], row) for e, row in zip(envs, feats)] + [(fid, row) for fid, _, row in fresh]:
+        f.write(eid + "," + ",".join(f"{v:.7g}" for v in row) + "\n")
 generator = {k: getattr(a, k) for k in ("graph", "mechanism", "intervention", "hill")}
 default_family = all(generator[k] == v for k, v in (("graph", "er"), ("mechanism", "linear"), ("intervention", "hard"), ("hill", "per-variable")))
 truth = {"variables": names, "graph": A.tolist(),
-         "targets": {"observational": [0] * d, **{e[0]: e[2].tolist() for e in envs}},
-         "split": {"observational": "observational", **{e[0]: e[1] for e in envs}}}
+         "targets": {"observational": [0] * d, **{e[0]: e[2].tolist() for e in envs},
+                     **{fid: e[2].tolist() for fid, e, _ in fresh}},
+         "split": {"observational": "observational", **{e[0]: e[1] for e in envs},
+                   **{fid: "train-fresh" for fid, _, _ in fresh}}}
 if not default_family:  # the default's truth.json stays byte-identical
     truth["generator"] = {**generator, "seed": a.seed, "d": d, "edges_per_node": a.edges_per_node}
 with open(os.path.join(a.out, "truth.json"), "w") as f:
     json.dump(truth, f)
 print(f"wrote {a.out}: d={d}, {a.graph}, {a.mechanism}, {a.intervention}, {int(A.sum())} edges, "
-      f"{len(envs)} perturbed envs + observational")
+      f"{len(envs)} perturbed envs + observational" + (f" + {len(fresh)} train-fresh" if fresh else ""))

@@ -4,7 +4,13 @@
 // Pure, like table.mjs; the driver is scripts/results-table.mjs. Types: markdown.d.mts.
 import { DECIDE_SE, EQUIVALENCE_MARGIN, PREDICTION, cell, decideClaims, groupRuns } from "./table.mjs";
 
-const SPLIT_LABEL = { train: "in-dist.", "partial-ood": "partial OOD", "full-ood": "full OOD", test: "test" };
+const SPLIT_LABEL = {
+  train: "in-dist.",
+  "train-fresh": "in-dist. new samples",
+  "partial-ood": "partial OOD",
+  "full-ood": "full OOD",
+  test: "test",
+};
 const PREDICTION_LABEL = { meanDistance: "mean dist. ↓", wasserstein: "W_ε ↓", kdeNll: "KDE-NLL ↓" };
 const DIGITS = {
   edgeF1: 3,

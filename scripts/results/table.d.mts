@@ -44,6 +44,8 @@ export interface Claim {
   b: [method: string, metric: string];
   want: Want;
   margin?: number;
+  /** The difference is a − scaleB·b (default 1). */
+  scaleB?: number;
 }
 
 export interface ClaimRow {

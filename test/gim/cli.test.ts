@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CLI, runGim, TINY_SYNTH } from "../helpers.js";
+import { loadDataset, trainingSubset } from "../../gim/data/dataset.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gim-cli-"));
 
@@ -144,6 +145,39 @@ test("eval prints graph metrics and every split for GIM and both baselines", () 
     [...new Set(report.splits.map((s: { split: string }) => s.split))],
     ["train", "partial-ood", "full-ood"],
   );
+});
+
+test("--fresh-per-env: new samples of the training envs, scored as train-fresh, never trained on", () => {
+  const fresh = join(dir, "fresh");
+  assert.is(gim("synth", "--out", fresh, ...SYNTH, "--fresh-per-env", "30").code, 0);
+  // Drawn after everything else: the other envs' rows and features are those without the flag.
+  for (const f of ["samples.csv", "features.csv"]) {
+    const [plain, withFresh] = [join(dir, "a", f), join(fresh, f)].map((p) => readFileSync(p, "utf8"));
+    assert.ok(withFresh.startsWith(plain) && withFresh.length > plain.length, f);
+  }
+  const truth = JSON.parse(readFileSync(join(fresh, "truth.json"), "utf8"));
+  const freshIds = Object.keys(truth.split).filter((id) => truth.split[id] === "train-fresh");
+  assert.equal(
+    freshIds,
+    Object.keys(truth.split)
+      .filter((id) => truth.split[id] === "train")
+      .map((id) => `${id}_fresh`),
+  );
+  for (const id of freshIds) assert.equal(truth.targets[id], truth.targets[id.replace(/_fresh$/, "")]);
+
+  const r = gim("eval", "--model", join(dir, "full.json"), "--data", fresh, "--json");
+  assert.is(r.code, 0, r.err);
+  const report = JSON.parse(r.out);
+  const score = (method: string, split: string) =>
+    report.splits.find((s: { method: string; split: string }) => s.method === method && s.split === split);
+  assert.is(score("GIM", "train-fresh").envs, freshIds.length);
+  // The mean-shift MLP is fitted to the training envs' sample means: on their new samples it
+  // loses that advantage (the point of the split).
+  const mlp = (split: string) => score("mean-shift MLP", split).meanDistance;
+  assert.ok(mlp("train-fresh") > 2 * mlp("train"), `MLP train ${mlp("train")} vs train-fresh ${mlp("train-fresh")}`);
+  // Training on the fresh dataset sees the same envs as on the plain one.
+  const trainIds = (folder: string) => trainingSubset(loadDataset(folder)).envs.map((e) => e.id);
+  assert.equal(trainIds(fresh), trainIds(join(dir, "a")));
 });
 
 test.run();

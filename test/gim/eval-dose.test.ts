@@ -180,7 +180,7 @@ test("gim eval scores the test split for GIM and the three baselines; baselines 
   for (const s of rows) assert.ok(Number.isFinite(s.kdeNll) && Number.isFinite(s.meanDistance), s.method);
   const bad = run("eval", "--model", model, "--data", data, "--splits", "test,heldout");
   assert.is(bad.status, 2);
-  assert.match(bad.stderr, /--splits: 'heldout' is not one of train, partial-ood, full-ood, test/);
+  assert.match(bad.stderr, /--splits: 'heldout' is not one of train, train-fresh, partial-ood, full-ood, test/);
 });
 
 test.run();

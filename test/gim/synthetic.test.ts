@@ -98,6 +98,35 @@ test("splits, env ids, targets, and z-scoring with observational statistics", ()
   columnVariances(data.envs[0].samples, d).forEach((v) => assert.ok(Math.abs(v - 1) < 1e-9));
 });
 
+test("freshPerEnv: new samples of every training env with its features and targets; the rest unchanged", () => {
+  const plain = generateBenchmark(SMALL);
+  const data = generateBenchmark({ ...SMALL, freshPerEnv: 150 });
+  assert.is(data.envs.length, plain.envs.length + SMALL.perturbations * 4);
+  plain.envs.forEach((e, k) => {
+    assert.is(data.envs[k].id, e.id);
+    assert.equal(data.envs[k].samples, e.samples);
+    assert.equal(data.envs[k].features, e.features);
+  });
+  const trainIds = plain.envs.filter((e) => plain.truth.split[e.id] === "train").map((e) => e.id);
+  const fresh = data.envs.slice(plain.envs.length);
+  assert.equal(
+    fresh.map((e) => e.id),
+    trainIds.map((id) => `${id}_fresh`),
+  );
+  for (const e of fresh) {
+    const source = plain.envs.find((p) => `${p.id}_fresh` === e.id)!;
+    assert.is(data.truth.split[e.id], "train-fresh");
+    assert.is(e.n, 150);
+    assert.equal(e.features, source.features);
+    assert.equal(data.truth.targets[e.id], data.truth.targets[source.id]);
+    // Same distribution, new draws: means agree within sampling error (z units; a hard target's
+    // sd is √10, so 5 standard errors of a difference of means of 200 and 150 rows is ≈ 1.7).
+    const [a, b] = [columnMeans(source.samples, SMALL.d), columnMeans(e.samples, SMALL.d)];
+    a.forEach((m, j) => assert.ok(Math.abs(m - b[j]) < 1.7, `${e.id} x${j + 1}: ${m} vs ${b[j]}`));
+    assert.not.equal(e.samples.slice(0, SMALL.d), source.samples.slice(0, SMALL.d));
+  }
+});
+
 test("hard interventions on roots: x_j ~ N(ψ_j, 1) with ψ_j a Hill value in (0, 5)", () => {
   for (const mechanism of ["linear", "mlp"] as const) {
     const data = generateBenchmark({ ...SMALL, mechanism, perturbations: 6 });

@@ -47,6 +47,7 @@ export const DEMO_BENCHMARK = {
   intervention: "hard",
   perturbations: 10,
   nPerEnv: 50,
+  freshPerEnv: 50,
   nObs: 300,
   q: 10,
   seed: 0,

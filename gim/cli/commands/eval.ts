@@ -1,11 +1,9 @@
-import { loadDataset, type Split } from "../../data/dataset.js";
+import { SCORED_SPLITS as SPLITS, loadDataset, type Split } from "../../data/dataset.js";
 import { loadPerturbations } from "../../data/perturbations.js";
 import { evaluate, formatReport } from "../../eval/evaluate.js";
 import { loadModel } from "../../model/model-file.js";
 import { UsageError } from "../args.js";
 import { registerCommand } from "./registry.js";
-
-const SPLITS: readonly Split[] = ["train", "partial-ood", "full-ood", "test"];
 
 registerCommand("eval", {
   summary: "all metrics of spec §10 per split, for GIM and the baselines",
