@@ -2,8 +2,21 @@
 import type { Backend, BackendName, DType } from "../engine/backend.js";
 import { cpuBackend, webgpuBackend } from "../engine/context.js";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
+
+/**
+ * A fresh folder under the system temp dir, removed when the test process exits (pass or fail):
+ * test files write datasets, models and packed packages (≈ 180 MB for the package test), and a
+ * suite run must not leave them behind.
+ */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 export const requireWebGpu = process.env.GIM_REQUIRE_WEBGPU === "1";
 

@@ -5,11 +5,11 @@
  * (scripts/check-imports.mjs).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { scratchDir } from "./helpers.js";
 
 function run(command: string, args: string[]): { status: number | null; output: string } {
   const result = spawnSync(command, args, { encoding: "utf8", timeout: 240_000 });
@@ -38,7 +38,7 @@ test("no import cycle and no upward import (engine ← kernels ← gim/{graph,da
 });
 
 test("the import check fails on a type-only cycle and on engine importing kernels", () => {
-  const root = mkdtempSync(join(tmpdir(), "imports-"));
+  const root = scratchDir("imports-");
   const files: Record<string, string> = {
     "engine/tensor.ts": 'import type { Scope } from "./scope.js";\nexport type T = Scope;\n',
     "engine/scope.ts": 'import type { T } from "./tensor.js";\nexport type Scope = T[];\n',

@@ -3,16 +3,16 @@
  * test/fixtures/h5ad/make_h5ad.py with anndata) give the same matrix in any block size; obs
  * columns and var names; h5wasm's silent failures become errors naming the file and the key.
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { AnnData, type RowBlock } from "../../gim/data/anndata/anndata.js";
 import { createH5ad } from "../../gim/data/anndata/write.js";
+import { scratchDir } from "../helpers.js";
 
 const FIXTURES = join(process.cwd(), "test", "fixtures", "h5ad");
-const dir = mkdtempSync(join(tmpdir(), "gim-h5ad-"));
+const dir = scratchDir("gim-h5ad-");
 /** X of every fixture (12 cells × 5 genes, Poisson(0.7) counts from make_h5ad.py). */
 const X = [
   [1, 0, 0, 2, 1],

@@ -2,15 +2,14 @@
  * `gim synth` through the built CLI: the three files load as a valid dataset, the same seed gives
  * byte-identical files, every option reaches the generator, and bad flags exit 2 naming the flag.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadDataset } from "../../gim/data/dataset.js";
-import { runGim } from "../helpers.js";
+import { runGim, scratchDir } from "../helpers.js";
 
-const dir = mkdtempSync(join(tmpdir(), "gim-synth-"));
+const dir = scratchDir("gim-synth-");
 const SMALL = ["--d", "4", "--perturbations", "2", "--n-per-env", "10", "--n-obs", "30", "--q", "3"];
 const FILES = ["samples.csv", "features.csv", "truth.json"];
 

@@ -4,15 +4,14 @@
  * uninterrupted run (bitwise on cpu), and eval's table.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CLI, runGim, TINY_SYNTH } from "../helpers.js";
+import { CLI, runGim, TINY_SYNTH, scratchDir } from "../helpers.js";
 import { loadDataset, trainingSubset } from "../../gim/data/dataset.js";
 
-const dir = mkdtempSync(join(tmpdir(), "gim-cli-"));
+const dir = scratchDir("gim-cli-");
 
 const gim = (...args: string[]) => runGim(args);
 

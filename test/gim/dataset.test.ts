@@ -1,6 +1,5 @@
 /** Every bad-input error of the dataset format names the file and the line and/or column. */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -12,12 +11,13 @@ import {
   writeFeaturesCsv,
   writeSamplesCsv,
 } from "../../gim/data/dataset.js";
+import { scratchDir } from "../helpers.js";
 
 const GOOD_SAMPLES = "env,a,b\nobs,0.1,0.2\nobs,0.3,0.4\ne1,1,2\ne1,1.5,2.5\n";
 const GOOD_FEATURES = "env,f1,f2\nobs,0,0\ne1,1,0.5\n";
 
 function dataset(samples: string, features: string, truth?: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), "gim-data-"));
+  const dir = scratchDir("gim-data-");
   writeFileSync(join(dir, "samples.csv"), samples);
   writeFileSync(join(dir, "features.csv"), features);
   if (truth) writeFileSync(join(dir, "truth.json"), typeof truth === "string" ? truth : JSON.stringify(truth));
@@ -91,7 +91,7 @@ test("duplicate names, duplicate features rows, missing files, bad header", () =
   fails("env,a,a\nobs,1,2\ne1,1,2\n", GOOD_FEATURES, "samples.csv", "line 1", "duplicate variable name 'a'");
   fails(GOOD_SAMPLES, GOOD_FEATURES + "e1,2,2\n", "features.csv", "line 4", "'e1' already has a features row");
   fails("id,a,b\nobs,1,2\n", GOOD_FEATURES, "samples.csv", "line 1", "'env'");
-  const dir = mkdtempSync(join(tmpdir(), "gim-empty-"));
+  const dir = scratchDir("gim-empty-");
   assert.throws(() => loadDataset(dir), /samples\.csv: file not found/);
   assert.throws(() => readFeatures(join(dir, "nope.csv")), /nope\.csv: cannot read file/);
 });
@@ -102,7 +102,7 @@ test("a header without rows is refused", () => {
 });
 
 test("write → load round trip; subsetEnvs keeps the observational env and refuses unknown ids", () => {
-  const dir = mkdtempSync(join(tmpdir(), "gim-rt-"));
+  const dir = scratchDir("gim-rt-");
   const envs = [
     { id: "ctrl", features: [0, 0], samples: [0.125, -3, 1e-7, 2.5], n: 2 },
     { id: "k1", features: [1.5, -0.25], samples: [10, 20], n: 1 },

@@ -5,8 +5,7 @@
  * Pearson checked against values computed by hand.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -18,9 +17,10 @@ import {
   writePerturbationsCsv,
 } from "../../gim/data/perturbations.js";
 import { nextLowerDoseEnv } from "../../gim/eval/baselines.js";
+import { scratchDir } from "../helpers.js";
 
 const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
-const dir = mkdtempSync(join(tmpdir(), "gim-eval-dose-"));
+const dir = scratchDir("gim-eval-dose-");
 
 /** Env id → [features, rows]; d = 3, two rows each (so 1,000 cycled predictions keep the mean). */
 const ENVS: Record<string, [number[], number[][]]> = {

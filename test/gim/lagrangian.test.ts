@@ -8,8 +8,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseFlags } from "../../gim/cli/args.js";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuBackend } from "../../engine/context.js";
 import { DEFAULTS, type GimConfig, lambdaTargetsAt } from "../../gim/model/config.js";
@@ -21,6 +19,7 @@ import { TRAIN_FLAGS, configFrom } from "../../gim/cli/commands/train-flags.js";
 import { Lagrangian } from "../../gim/train/lagrangian.js";
 import { fileCheckpointer, loadCheckpoint } from "../../gim/train/checkpoint-file.js";
 import { Trainer } from "../../gim/train/trainer.js";
+import { scratchDir } from "../helpers.js";
 
 const settings = { eta: 10, muMax: 1e10, tolerance: 1e-3 };
 
@@ -133,7 +132,7 @@ test("a Trainer resumed from a checkpoint continues the periodic, per-sample AL 
     alPenalty: "per-sample",
     logEvery: 4,
   };
-  const path = join(mkdtempSync(join(tmpdir(), "gim-al-")), "ckpt.json");
+  const path = join(scratchDir("gim-al-"), "ckpt.json");
   const cpu = cpuBackend();
   const full = new Trainer(config, data, cpu, "f64");
   await full.train();

@@ -5,8 +5,7 @@
  * taking its defaults from prep.json.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -16,10 +15,11 @@ import { loadDataset, trainingSubset } from "../../gim/data/dataset.js";
 import { Random } from "../../gim/data/random.js";
 import { writePrepared } from "../../gim/data/prep/output.js";
 import { type PrepOptions, prepare } from "../../gim/data/prep/prep.js";
+import { scratchDir } from "../helpers.js";
 
 const FIXTURES = join(process.cwd(), "test", "fixtures", "h5ad");
 const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
-const dir = mkdtempSync(join(tmpdir(), "gim-prep-"));
+const dir = scratchDir("gim-prep-");
 const BASE: PrepOptions = {
   perturbationKey: "perturbation",
   doseKey: "dose",

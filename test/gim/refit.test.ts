@@ -4,8 +4,6 @@
  * the graph and the pre-refit edge report, and resumes through the switch bit for bit on cpu;
  * MAP-target prediction intervenes on exactly the MAP targets in every sample.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -21,6 +19,7 @@ import { PINNED_LOGIT, pinnedEmbedding } from "../../gim/train/refit.js";
 import { fileCheckpointer, loadCheckpoint } from "../../gim/train/checkpoint-file.js";
 import { Trainer } from "../../gim/train/trainer.js";
 import { tinyBenchmark } from "./fixtures.js";
+import { scratchDir } from "../helpers.js";
 
 const data = trainingSubset(tinyBenchmark(4));
 const small: GimConfig = { ...DEFAULTS, mcSamples: 4, acyclicitySamples: 4, gimHidden: 8, logEvery: 3, alSteps: 4 };
@@ -103,7 +102,7 @@ test("a run interrupted in the refit phase resumes to the same parameters (cpu, 
   const config = { ...small, steps: 6, refitSteps: 6 };
   const straight = new Trainer(config, data, cpuBackend());
   await straight.train();
-  const checkpoint = join(mkdtempSync(join(tmpdir(), "gim-refit-")), "ckpt.json");
+  const checkpoint = join(scratchDir("gim-refit-"), "ckpt.json");
   const first = new Trainer(config, data, cpuBackend());
   const stopped = await first.train({ checkpoint: fileCheckpointer(checkpoint), shouldStop: () => first.step === 9 });
   assert.ok(stopped.stoppedEarly);

@@ -9,17 +9,16 @@
  * (CI=true or GIM_REQUIRE_BROWSER=1). Also: the training history the model file records, and a
  * model file without one (older files) reported with a note instead of the curves.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { binShares } from "../../gim/report/histogram-figure.js";
 import { logTicks, ticks } from "../../gim/report/svg.js";
-import { runGim, TINY_SYNTH } from "../helpers.js";
+import { runGim, TINY_SYNTH, scratchDir } from "../helpers.js";
 
-const dir = mkdtempSync(join(tmpdir(), "gim-report-"));
+const dir = scratchDir("gim-report-");
 const CHROMIUM = process.env.GIM_CHROMIUM ?? "/usr/bin/chromium";
 const required = process.env.CI === "true" || process.env.GIM_REQUIRE_BROWSER === "1";
 const FLAGS = [
@@ -162,7 +161,7 @@ test("a prepared single-cell screen: prep, train, report; the held-out dose is f
 });
 
 browserTest("chromium renders both reports: every SVG drawn, no console error, nothing fetched", async () => {
-  const profile = mkdtempSync(join(tmpdir(), "gim-chromium-"));
+  const profile = scratchDir("gim-chromium-");
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

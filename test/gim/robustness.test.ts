@@ -3,8 +3,7 @@
  * last good checkpoint; the BaCaDI* ablation (no amortization) refuses to predict unseen
  * environments, saying why; unknown backends are refused by name.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,12 +16,13 @@ import { HostModel } from "../../gim/model/sampler.js";
 import { Trainer } from "../../gim/train/trainer.js";
 import { fileCheckpointer, loadCheckpoint } from "../../gim/train/checkpoint-file.js";
 import { tinyBenchmark } from "./fixtures.js";
+import { scratchDir } from "../helpers.js";
 
 const data = trainingSubset(tinyBenchmark(2));
 const small: GimConfig = { ...DEFAULTS, mcSamples: 4, acyclicitySamples: 4, gimHidden: 8, logEvery: 5 };
 
 test("a non-finite loss stops training with a clear error; the last good checkpoint is kept", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "gim-nan-"));
+  const dir = scratchDir("gim-nan-");
   const checkpoint = join(dir, "ckpt.json");
   const trainer = new Trainer({ ...small, steps: 10 }, data, cpuBackend());
   await trainer.train({ checkpoint: fileCheckpointer(checkpoint), checkpointEvery: 5 });

@@ -5,16 +5,16 @@
  * `gim synth --counts` through the CLI.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeH5ad } from "../../gim/data/h5ad-write.js";
 import { type ScreenOptions, simulateScreen } from "../../gim/data/sc-screen.js";
+import { scratchDir } from "../helpers.js";
 
 const CLI = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
-const dir = mkdtempSync(join(tmpdir(), "gim-sc-screen-"));
+const dir = scratchDir("gim-sc-screen-");
 const SMALL: ScreenOptions = {
   genes: 200,
   responsive: 20,

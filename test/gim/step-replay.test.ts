@@ -7,8 +7,7 @@
  * makes recording throw, naming the kernel and field, and so does a per-step value found nowhere.
  * The CLI's --replay true and false train to the same weights.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -20,7 +19,7 @@ import { type StepScalars, scalarsAt, streamFor } from "../../gim/model/objectiv
 import { readParams } from "../../gim/model/params.js";
 import { PROBES, ReplayedStep } from "../../gim/train/step-replay.js";
 import { Trainer } from "../../gim/train/trainer.js";
-import { assertClose, exitWhenDone, gpuOrSkip, gpuTest, runGim, TINY_SYNTH } from "../helpers.js";
+import { assertClose, exitWhenDone, gpuOrSkip, gpuTest, runGim, TINY_SYNTH, scratchDir } from "../helpers.js";
 import { shiftedEnvs } from "./fixtures.js";
 
 const gpu = (await gpuOrSkip("step replay")) as WebGpuBackend | null;
@@ -201,7 +200,7 @@ run("a per-step value in derived form (2α) is refused; raw, it is found, and ke
 });
 
 run("gim train --seed 11259362: --replay true and --replay false write the same weights", () => {
-  const dir = mkdtempSync(join(tmpdir(), "gim-replay-"));
+  const dir = scratchDir("gim-replay-");
   const gim = (...args: string[]) => {
     const r = runGim(args);
     assert.is(r.code, 0, r.err);

@@ -5,8 +5,6 @@
  * restarts keeping the best-scoring seed.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -24,7 +22,7 @@ import { Trainer } from "../../gim/train/trainer.js";
 import { modelFromTrainer } from "../../gim/train/export-model.js";
 import { type ModelFile, loadModel } from "../../gim/model/model-file.js";
 import { isAcyclic } from "../../gim/graph/dag.js";
-import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { exitWhenDone, gpuOrSkip, gpuTest, scratchDir } from "../helpers.js";
 import { tinyBenchmark } from "./fixtures.js";
 
 const cpu = cpuBackend();
@@ -269,7 +267,7 @@ test("restart record: the best finite score wins; graph differences are counted 
 });
 
 test("bad arguments of gim tune and gim train --restarts give clear errors", () => {
-  const dir = mkdtempSync(join(tmpdir(), "gim-tune-"));
+  const dir = scratchDir("gim-tune-");
   writeDataset(join(dir, "data"), data);
   const gim = (...args: string[]) => {
     const cli = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");
@@ -316,7 +314,7 @@ test("bad arguments of gim tune and gim train --restarts give clear errors", () 
 });
 
 test("gim train --restarts 2 --restart-graph vote-refit writes the voted, refitted model and says so", () => {
-  const dir = mkdtempSync(join(tmpdir(), "gim-vote-"));
+  const dir = scratchDir("gim-vote-");
   writeDataset(join(dir, "data"), data);
   const out = join(dir, "m.json");
   const cli = join(process.env.GIM_BUILD_DIR ?? ".", "dist", "cli.js");

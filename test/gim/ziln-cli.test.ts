@@ -3,16 +3,15 @@
  * zeros, no negatives); train (few steps) → predict → eval run; the predictions are
  * non-negative with zeros; incompatible flags exit 2 naming them; Gaussian data is refused.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadDataset } from "../../gim/data/dataset.js";
 import { generateBenchmark } from "../../gim/data/synthetic.js";
-import { runGim } from "../helpers.js";
+import { runGim, scratchDir } from "../helpers.js";
 
-const dir = mkdtempSync(join(tmpdir(), "gim-ziln-cli-"));
+const dir = scratchDir("gim-ziln-cli-");
 const ZILN = ["--noise", "ziln", "--intervention", "ziln", "--mechanism", "mlp"];
 const SYNTH = [
   "--d",

@@ -5,8 +5,6 @@
  * (tolerance from the standard error); checkpoint round trip; refused combinations. On webgpu:
  * the replayed ZILN step equals the generic path.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -26,7 +24,7 @@ import { dimensionsOf, initParams, mechanismParams, param, paramSpecs, readParam
 import { HostModel } from "../../gim/model/sampler.js";
 import { Trainer } from "../../gim/train/trainer.js";
 import { loadCheckpoint, saveCheckpoint } from "../../gim/train/checkpoint-file.js";
-import { exitWhenDone, gpuOrSkip, gpuTest } from "../helpers.js";
+import { exitWhenDone, gpuOrSkip, gpuTest, scratchDir } from "../helpers.js";
 import {
   logZiln,
   STEP_CONFIG,
@@ -365,7 +363,7 @@ test("checkpoint round trip: ζ and the three ψ heads are saved; resuming conti
     steps: 100,
     holdoutFraction: 0,
   };
-  const path = join(mkdtempSync(join(tmpdir(), "gim-ziln-")), "ckpt.json");
+  const path = join(scratchDir("gim-ziln-"), "ckpt.json");
   const run = async (trainer: Trainer, steps: number) => {
     for (let s = 0; s < steps; s++) {
       const { loss, acyclicity } = trainer.queueStep();

@@ -8,14 +8,14 @@
  * for it says the optional package is missing. Prints the install sizes ([info]).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { scratchDir } from "../helpers.js";
 
 const repo = process.cwd();
-const work = mkdtempSync(join(tmpdir(), "gim-pack-"));
+const work = scratchDir("gim-pack-");
 const npm = (args: string[], cwd: string) =>
   execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" });
 
