@@ -184,8 +184,9 @@ export function resultsMarkdown(runs, meta) {
     "## Per family",
     "",
     "Mean ± standard error over seeds (n); — where a method has no value (BaCaDI* out of distribution, " +
-      "baselines without a graph). Splits: in-dist. = the training envs, partial OOD = new doses of the " +
-      "training perturbations, full OOD = new perturbations.",
+      "baselines without a graph). Splits: in-dist. = the training envs (the rows trained on), in-dist. new " +
+      "samples = new rows of the training envs (generate.py --fresh-per-env; never trained on), partial OOD = " +
+      "new doses of the training perturbations, full OOD = new perturbations.",
     "",
     ...groups.flatMap(familySection),
   ];
