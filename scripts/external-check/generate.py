@@ -3,7 +3,8 @@
 and the paper with numpy only -- it does not import or port the project's TypeScript.
 
 Writes samples.csv (env,<vars>), features.csv (env,<feats>; all-zero row = observational) and
-truth.json {variables, graph (graph[i][j] = 1 iff i -> j), targets, split, generator}.
+truth.json {variables, graph (graph[i][j] = 1 iff i -> j), targets, split, generator}; with
+--fresh-per-env N also N new rows of every training env (split train-fresh, never trained on).
 
     /usr/bin/python3 scripts/external-check/generate.py --out /tmp/ext1 --seed 1
     /usr/bin/python3 scripts/external-check/generate.py --out /tmp/sf --graph sf --intervention shift --d 15
