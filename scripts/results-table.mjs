@@ -88,14 +88,16 @@ function writeAtomic(path, text) {
   renameSync(`${path}.tmp.${process.pid}`, path);
 }
 
+/** New rows of every training env (split train-fresh: "in-dist. new samples", never trained on). */
+const FRESH_PER_ENV = 50;
+
 /** One dataset per (family, d, seed), made once even when both methods' runs ask for it at the same time. */
 const datasets = new Map();
 function dataset(dir, family, d, seed) {
   const data = join(dir, "data");
   const [mechanism, intervention, graph] = family.split("-");
-  // --fresh-per-env: new samples of the training envs, scored as "in-dist. new samples" (never trained on).
   const flags = ["--graph", graph, "--mechanism", mechanism, "--intervention", intervention, "--d", String(d)];
-  flags.push("--fresh-per-env", "50");
+  flags.push("--fresh-per-env", String(FRESH_PER_ENV));
   if (!datasets.has(data)) {
     const made = (existsSync(join(data, "truth.json")) && opts.resume) || opts.collect;
     if (!opts.collect) mkdirSync(dir, { recursive: true });
@@ -220,7 +222,7 @@ const markdown = resultsMarkdown(records, {
   wallSeconds: (Date.now() - started) / 1000,
   machine: `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${platform()} ${release()}, node ${process.version}`,
   generator:
-    `\`${python} scripts/external-check/generate.py --graph G --mechanism M --intervention I --d D --seed S\` ` +
+    `\`${python} scripts/external-check/generate.py --graph G --mechanism M --intervention I --d D --fresh-per-env ${FRESH_PER_ENV} --seed S\` ` +
     "(its other flags at their defaults: scripts/external-check/README.md); " +
     `${seeds === 1 ? "seed 1" : `seeds 1–${seeds}`}, and \`gim train --seed S\` on seed S's data`,
   reused,
