@@ -9,7 +9,7 @@
  * (CI=true or GIM_REQUIRE_BROWSER=1). Also: the training history the model file records, and a
  * model file without one (older files) reported with a note instead of the curves.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { test } from "uvu";
@@ -197,7 +197,6 @@ browserTest("chromium renders both reports: every SVG drawn, no console error, n
     assert.equal(requests, [], "requests");
   } finally {
     await context.close();
-    rmSync(profile, { recursive: true, force: true });
   }
 });
 
